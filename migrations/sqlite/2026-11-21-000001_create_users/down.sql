@@ -1,0 +1,2 @@
+DROP TABLE inbound_activities;
+DROP TABLE users;

@@ -1,0 +1,175 @@
+//! The turn handler: what herald does with each authenticated activity.
+
+mod installs;
+pub mod texts;
+
+use std::sync::Arc;
+
+use crate::botframework::activity::{Checked, Kind};
+use crate::botframework::{Activity, ChannelAccount, ConnectorClient, ConnectorError};
+use crate::domain::{Clock, Lang};
+use crate::store::inbound::{self, ActivityKey};
+use crate::store::{Db, StoreError};
+
+/// Why a turn could not be handled.
+#[derive(Debug, thiserror::Error)]
+pub enum BotError {
+    /// The activity lacks something its handling needs (a 400 to the sender).
+    #[error("{0}")]
+    BadActivity(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What became of a turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    Processed,
+    /// The same activity was already handled: nothing done.
+    Duplicate,
+    /// Nothing for herald to do (typing, group chats, …).
+    Ignored,
+}
+
+#[derive(Clone)]
+pub struct Bot {
+    db: Db,
+    connector: ConnectorClient,
+    clock: Arc<dyn Clock>,
+}
+
+impl Bot {
+    pub fn new(db: Db, connector: ConnectorClient, clock: Arc<dyn Clock>) -> Bot {
+        Bot {
+            db,
+            connector,
+            clock,
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Handles one activity exactly once: a redelivered activity id changes nothing.
+    #[tracing::instrument(skip_all, fields(kind = ?checked.kind, channel = %checked.channel_id))]
+    pub async fn handle(
+        &self,
+        activity: &Activity,
+        checked: &Checked,
+    ) -> Result<Handled, BotError> {
+        if matches!(checked.kind, Kind::Other(_)) {
+            return Ok(Handled::Ignored);
+        }
+        let key = activity
+            .id
+            .as_deref()
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .map(|id| ActivityKey {
+                channel_id: checked.channel_id.clone(),
+                conversation_id: checked.conversation.id.clone(),
+                activity_id: id.to_string(),
+            });
+        if let Some(key) = key.clone() {
+            let now = self.clock.now();
+            let fresh = self
+                .db
+                .run(move |conn| inbound::claim(conn, &key, now))
+                .await?;
+            if !fresh {
+                tracing::debug!("duplicate activity ignored");
+                return Ok(Handled::Duplicate);
+            }
+        }
+        let result = self.dispatch(activity, checked).await;
+        if result.is_err() {
+            if let Some(key) = key {
+                // Let the Bot Framework's redelivery try again.
+                if let Err(e) = self.db.run(move |conn| inbound::release(conn, &key)).await {
+                    tracing::warn!(error = %e, "could not release a failed activity claim");
+                }
+            }
+        }
+        result
+    }
+
+    async fn dispatch(&self, activity: &Activity, checked: &Checked) -> Result<Handled, BotError> {
+        let personal = checked
+            .conversation
+            .conversation_type
+            .as_deref()
+            .is_none_or(|t| t == "personal");
+        let names_bot = |list: &Option<Vec<ChannelAccount>>| {
+            list.iter().flatten().any(|m| m.id == checked.recipient.id)
+        };
+        match &checked.kind {
+            Kind::InstallationUpdate { installed } if personal => {
+                if *installed {
+                    self.install(activity, checked).await
+                } else {
+                    self.uninstall(activity, checked).await
+                }
+            }
+            Kind::ConversationUpdate if personal && names_bot(&activity.members_added) => {
+                self.install(activity, checked).await
+            }
+            Kind::ConversationUpdate if personal && names_bot(&activity.members_removed) => {
+                self.uninstall(activity, checked).await
+            }
+            Kind::Message if personal => self.message(activity, checked).await,
+            _ => Ok(Handled::Ignored),
+        }
+    }
+
+    async fn message(&self, activity: &Activity, checked: &Checked) -> Result<Handled, BotError> {
+        let lang = Lang::from_locale(activity.user_locale());
+        let text = activity.text.as_deref().unwrap_or("").trim();
+        if text.is_empty() && activity.value.is_some() {
+            // A card submission; no card herald sends yet submits anything.
+            return Ok(Handled::Ignored);
+        }
+        let answer = match text.to_lowercase().as_str() {
+            "help" | "aide" | "?" | "help!" | "aide !" | "aide!" => texts::help(lang),
+            _ => texts::hint(lang),
+        };
+        self.reply(activity, checked, answer).await;
+        Ok(Handled::Processed)
+    }
+
+    /// Sends `text` to the activity's conversation. A failure is logged, not returned: the
+    /// activity itself was handled, and redelivering it would repeat its effects.
+    async fn reply(&self, activity: &Activity, checked: &Checked, text: String) -> bool {
+        let reply = Activity {
+            kind: Some("message".into()),
+            from: Some(checked.recipient.clone()),
+            recipient: Some(ChannelAccount {
+                id: checked.from.id.clone(),
+                name: checked.from.name.clone(),
+                aad_object_id: None,
+                role: None,
+            }),
+            conversation: Some(checked.conversation.clone()),
+            reply_to_id: activity.id.clone(),
+            text: Some(text),
+            text_format: Some("markdown".into()),
+            locale: activity.user_locale().map(str::to_string),
+            ..Activity::default()
+        };
+        match self
+            .connector
+            .send_to_conversation(&checked.service_url, &checked.conversation.id, &reply)
+            .await
+        {
+            Ok(_) => true,
+            Err(e) => {
+                log_connector_error("reply", &e);
+                false
+            }
+        }
+    }
+}
+
+fn log_connector_error(what: &str, e: &ConnectorError) {
+    tracing::warn!(error = %e, "{what} could not be sent");
+}

@@ -1,0 +1,12 @@
+//! The Bot Framework connector protocol: activities, inbound authentication, the outbound
+//! token and the connector client. Knows nothing of campaigns.
+
+pub mod activity;
+pub mod auth;
+pub mod connector;
+pub mod service_url;
+pub mod token;
+
+pub use activity::{Activity, ChannelAccount, ConversationAccount};
+pub use connector::{ConnectorClient, ConnectorError, Member};
+pub use service_url::ServiceUrl;

@@ -1,0 +1,124 @@
+//! The bot's outbound access token (client credentials), cached until five minutes before it
+//! expires. With no app id configured there is no token: calls go out unauthenticated, which
+//! only local tools accept.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// Scope of tokens for the Bot Connector service.
+pub const BOT_FRAMEWORK_SCOPE: &str = "https://api.botframework.com/.default";
+/// A cached token is renewed this long before it expires.
+pub const RENEW_BEFORE_EXPIRY: Duration = Duration::from_secs(300);
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("token endpoint unreachable: {0}")]
+    Unreachable(String),
+    #[error("token endpoint refused the credentials (HTTP {status}): {error}")]
+    Refused { status: u16, error: String },
+    #[error("token endpoint answered something that is not a token")]
+    BadResponse,
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+struct TokenErrorBody {
+    #[serde(default)]
+    error: String,
+}
+
+struct Cached {
+    value: Arc<str>,
+    renew_at: Instant,
+}
+
+pub struct TokenProvider {
+    endpoint: String,
+    client_id: String,
+    secret: SecretString,
+    scope: String,
+    http: reqwest::Client,
+    cached: RwLock<Option<Cached>>,
+    renewing: tokio::sync::Mutex<()>,
+}
+
+impl TokenProvider {
+    pub fn new(
+        endpoint: String,
+        client_id: String,
+        secret: SecretString,
+        scope: &str,
+        http: reqwest::Client,
+    ) -> TokenProvider {
+        TokenProvider {
+            endpoint,
+            client_id,
+            secret,
+            scope: scope.to_string(),
+            http,
+            cached: RwLock::new(None),
+            renewing: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn current(&self) -> Option<Arc<str>> {
+        // A poisoned lock only means a panic elsewhere; the cached value is still whole.
+        let cached = self.cached.read().unwrap_or_else(|e| e.into_inner());
+        cached
+            .as_ref()
+            .filter(|c| Instant::now() < c.renew_at)
+            .map(|c| c.value.clone())
+    }
+
+    /// A valid token, or `None` when authentication is off.
+    pub async fn token(&self) -> Result<Option<Arc<str>>, TokenError> {
+        if self.client_id.is_empty() {
+            return Ok(None);
+        }
+        if let Some(t) = self.current() {
+            return Ok(Some(t));
+        }
+        let _guard = self.renewing.lock().await;
+        if let Some(t) = self.current() {
+            return Ok(Some(t));
+        }
+        let response = self
+            .http
+            .post(&self.endpoint)
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", self.client_id.as_str()),
+                ("client_secret", self.secret.expose_secret()),
+                ("scope", self.scope.as_str()),
+            ])
+            .send()
+            .await
+            .map_err(|e| TokenError::Unreachable(e.without_url().to_string()))?;
+        let status = response.status();
+        if !status.is_success() {
+            let body: TokenErrorBody = response.json().await.unwrap_or_default();
+            return Err(TokenError::Refused {
+                status: status.as_u16(),
+                error: body.error,
+            });
+        }
+        let body: TokenResponse = response.json().await.map_err(|_| TokenError::BadResponse)?;
+        let lifetime = Duration::from_secs(body.expires_in.unwrap_or(3600));
+        let value: Arc<str> = Arc::from(body.access_token);
+        let renew_at = Instant::now() + lifetime.saturating_sub(RENEW_BEFORE_EXPIRY);
+        *self.cached.write().unwrap_or_else(|e| e.into_inner()) = Some(Cached {
+            value: value.clone(),
+            renew_at,
+        });
+        Ok(Some(value))
+    }
+}

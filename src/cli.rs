@@ -1,0 +1,180 @@
+//! The command line: `herald [serve]`, `herald migrate`, `herald users [--json]`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+
+use crate::config::Settings;
+use crate::startup::{Application, open_database};
+use crate::store::users::{self, User};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "herald",
+    version,
+    about = "Microsoft Teams bot for push campaigns and broadcasts",
+    long_about = "herald is a Microsoft Teams (and Skype) bot service. Admins chat with it to run \
+                  push campaigns and broadcasts; it speaks the Bot Framework connector protocol \
+                  itself.\n\nSettings come from appsettings.toml (or --config), then \
+                  HERALD__SECTION__KEY variables, then MicrosoftAppId, MicrosoftAppPassword, \
+                  MicrosoftAppType and MicrosoftAppTenantId. See appsettings.example.toml."
+)]
+pub struct Cli {
+    /// Settings file [default: ./appsettings.toml when present, else built-in defaults]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the bot endpoint (POST /api/messages) until SIGINT or SIGTERM (the default command)
+    Serve,
+    /// Apply pending database migrations and exit (serve also applies them at start)
+    Migrate,
+    /// List the users who installed the bot: name, email or UPN, tenant, channel, state, since
+    Users {
+        /// Print one JSON array instead of a table, for scripts
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(settings).await?;
+            app.run_until_stopped()
+                .await
+                .context("running the server")?;
+        }
+        Command::Migrate => {
+            let db = open_database(&settings).await?;
+            // `open_database` applied them; say what the database is at now.
+            let pending = db.migrate()?;
+            tracing::info!(newly_applied = pending.len(), "database is up to date");
+            println!("database is up to date");
+        }
+        Command::Users { json } => {
+            let db = open_database(&settings).await?;
+            let list = db.run(|conn| users::list(conn)).await?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                print_json(&mut out, &list)?;
+            } else {
+                print_table(&mut out, &list)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One user as `herald users --json` prints it.
+#[derive(Serialize)]
+struct UserLine<'a> {
+    id: &'a str,
+    display_name: Option<&'a str>,
+    email: Option<&'a str>,
+    user_principal_name: Option<&'a str>,
+    aad_object_id: Option<&'a str>,
+    tenant_id: &'a str,
+    channel_id: &'a str,
+    installed: bool,
+    since: String,
+    not_installed_reason: Option<&'a str>,
+    locale: Option<&'a str>,
+    time_zone: Option<&'a str>,
+}
+
+fn since(u: &User) -> String {
+    u.installed_changed_at
+        .and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn print_json(out: &mut impl Write, list: &[User]) -> anyhow::Result<()> {
+    let lines: Vec<UserLine<'_>> = list
+        .iter()
+        .map(|u| UserLine {
+            id: &u.id,
+            display_name: u.display_name.as_deref(),
+            email: u.email.as_deref(),
+            user_principal_name: u.user_principal_name.as_deref(),
+            aad_object_id: u.aad_object_id.as_deref(),
+            tenant_id: &u.tenant_id,
+            channel_id: &u.channel_id,
+            installed: u.installed,
+            since: since(u),
+            not_installed_reason: u.not_installed_reason.as_deref(),
+            locale: u.locale.as_deref(),
+            time_zone: u.time_zone.as_deref(),
+        })
+        .collect();
+    serde_json::to_writer_pretty(&mut *out, &lines)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn print_table(out: &mut impl Write, list: &[User]) -> anyhow::Result<()> {
+    if list.is_empty() {
+        writeln!(out, "no users yet: nobody has installed the bot")?;
+        return Ok(());
+    }
+    let rows: Vec<[String; 6]> = list
+        .iter()
+        .map(|u| {
+            [
+                u.display_name.clone().unwrap_or_else(|| "-".into()),
+                u.email
+                    .clone()
+                    .or_else(|| u.user_principal_name.clone())
+                    .unwrap_or_else(|| "-".into()),
+                if u.tenant_id.is_empty() {
+                    "-".into()
+                } else {
+                    u.tenant_id.clone()
+                },
+                u.channel_id.clone(),
+                if u.installed {
+                    "installed".into()
+                } else {
+                    format!(
+                        "not installed ({})",
+                        u.not_installed_reason.as_deref().unwrap_or("unknown")
+                    )
+                },
+                since(u),
+            ]
+        })
+        .collect();
+    let header = ["NAME", "EMAIL/UPN", "TENANT", "CHANNEL", "STATE", "SINCE"];
+    let mut widths = header.map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    writeln!(out, "{}", line(&header.map(String::from)))?;
+    for row in &rows {
+        writeln!(out, "{}", line(row))?;
+    }
+    let installed = list.iter().filter(|u| u.installed).count();
+    writeln!(out, "\n{installed}/{} installed", list.len())?;
+    Ok(())
+}

@@ -1,0 +1,393 @@
+//! Settings: `appsettings.toml`, then `HERALD__SECTION__KEY` variables, then the Bot Framework
+//! names (`MicrosoftAppId`, …). Unknown keys and bad values stop start-up with the key named.
+//!
+//! Every key is documented in `appsettings.example.toml`; keep the two in step.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use url::Url;
+
+/// Where the channel (Teams, Skype) publishes its signing keys.
+pub const CHANNEL_OPENID_METADATA: &str =
+    "https://login.botframework.com/v1/.well-known/openidconfiguration";
+/// Where the Bot Framework Emulator's (and Agents Playground's) signing keys are published.
+pub const EMULATOR_OPENID_METADATA: &str =
+    "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration";
+/// Multi-tenant bots get their outbound token from the botframework.com tenant.
+pub const MULTI_TENANT_TOKEN_ENDPOINT: &str =
+    "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token";
+/// Single-tenant bots get it from their own tenant; `{tenant}` is replaced by `bot.tenant_id`.
+pub const SINGLE_TENANT_TOKEN_ENDPOINT: &str =
+    "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token";
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub bot: BotSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// Address and port the HTTP server listens on.
+    pub bind: SocketAddr,
+    /// The public https address Teams reaches herald at (used for links and the app package).
+    pub public_url: Option<Url>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// `sqlite://PATH` (or a bare path) or `postgres://…`/`postgresql://…`.
+    pub url: SecretString,
+    /// Largest number of pooled connections; 0 picks a size for the backend.
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BotSettings {
+    /// The Entra application (client) id of the bot. Empty turns authentication off.
+    pub app_id: String,
+    pub app_password: SecretString,
+    pub app_type: AppType,
+    /// The bot's home tenant; required for `SingleTenant`.
+    pub tenant_id: String,
+    pub openid_metadata_url: Url,
+    pub emulator_openid_metadata_url: Url,
+    /// Outbound token endpoint; empty picks the one for `app_type`. `{tenant}` is replaced.
+    pub token_endpoint: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum AppType {
+    #[serde(alias = "multitenant", alias = "multi_tenant")]
+    MultiTenant,
+    #[serde(alias = "singletenant", alias = "single_tenant")]
+    SingleTenant,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 3978)),
+            public_url: None,
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: SecretString::from("sqlite://data/herald.db"),
+            max_connections: 0,
+        }
+    }
+}
+
+impl Default for BotSettings {
+    fn default() -> Self {
+        Self {
+            app_id: String::new(),
+            app_password: SecretString::from(""),
+            app_type: AppType::MultiTenant,
+            tenant_id: String::new(),
+            openid_metadata_url: parse_const_url(CHANNEL_OPENID_METADATA),
+            emulator_openid_metadata_url: parse_const_url(EMULATOR_OPENID_METADATA),
+            token_endpoint: String::new(),
+        }
+    }
+}
+
+fn parse_const_url(s: &str) -> Url {
+    // The constants above are valid absolute URLs; a test checks each one.
+    Url::parse(s).expect("constant URL parses")
+}
+
+/// A setting that cannot be used, with the key that holds it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(Box<figment::Error>),
+    #[error("configuration key `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+    #[error("configuration file {path}: {message}")]
+    File { path: PathBuf, message: String },
+}
+
+impl From<figment::Error> for ConfigError {
+    fn from(e: figment::Error) -> Self {
+        ConfigError::Load(Box::new(e))
+    }
+}
+
+fn invalid(key: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        message: message.into(),
+    }
+}
+
+/// The Bot Framework variable names Azure App Service and the samples use.
+const BOT_FRAMEWORK_VARIABLES: [(&str, &str); 4] = [
+    ("microsoftappid", "bot.app_id"),
+    ("microsoftapppassword", "bot.app_password"),
+    ("microsoftapptype", "bot.app_type"),
+    ("microsoftapptenantid", "bot.tenant_id"),
+];
+
+impl Settings {
+    /// Loads settings from `path` (or `./appsettings.toml` when present), then the environment.
+    pub fn load(path: Option<&Path>) -> Result<Settings, ConfigError> {
+        let file = match path {
+            Some(p) if !p.is_file() => {
+                return Err(ConfigError::File {
+                    path: p.to_path_buf(),
+                    message: "no such file".into(),
+                });
+            }
+            Some(p) => Some(p.to_path_buf()),
+            None => Some(PathBuf::from("appsettings.toml")).filter(|p| p.is_file()),
+        };
+        let mut figment = Figment::new();
+        if let Some(file) = &file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        Self::from_figment(figment.merge(Self::environment()))
+    }
+
+    /// Settings from a TOML string with defaults and no environment: for tests and tools.
+    pub fn from_toml(text: &str) -> Result<Settings, ConfigError> {
+        Self::from_figment(Figment::from(Toml::string(text)))
+    }
+
+    fn environment() -> Figment {
+        Figment::new()
+            .merge(Env::prefixed("HERALD__").split("__"))
+            .merge(Env::raw().filter_map(|key| {
+                BOT_FRAMEWORK_VARIABLES
+                    .iter()
+                    .find(|(name, _)| key == *name)
+                    .map(|(_, path)| (*path).into())
+            }))
+    }
+
+    fn from_figment(figment: Figment) -> Result<Settings, ConfigError> {
+        let settings: Settings = figment.extract()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks that hold whatever the command.
+    fn validate(&self) -> Result<(), ConfigError> {
+        crate::store::DatabaseUrl::parse(self.database.url.expose_secret())
+            .map_err(|e| invalid("database.url", e.to_string()))?;
+        if self.bot.app_type == AppType::SingleTenant && self.bot.tenant_id.trim().is_empty() {
+            return Err(invalid(
+                "bot.tenant_id",
+                "required when bot.app_type is SingleTenant (or set MicrosoftAppTenantId)",
+            ));
+        }
+        if let Some(url) = &self.server.public_url {
+            if url.scheme() != "https" && url.scheme() != "http" {
+                return Err(invalid(
+                    "server.public_url",
+                    "expected an http(s) URL such as https://herald.example.com",
+                ));
+            }
+        }
+        if !self.bot.token_endpoint.is_empty() {
+            let filled = self.bot.token_endpoint.replace("{tenant}", "t");
+            Url::parse(&filled).map_err(|e| {
+                invalid(
+                    "bot.token_endpoint",
+                    format!("{e}; expected a URL such as {MULTI_TENANT_TOKEN_ENDPOINT}"),
+                )
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Checks that only `serve` needs: a bot that can authenticate, or a loopback-only dev mode.
+    pub fn validate_for_serve(&self) -> Result<(), ConfigError> {
+        if self.auth_disabled() && !self.server.bind.ip().is_loopback() {
+            return Err(invalid(
+                "bot.app_id",
+                format!(
+                    "empty, which turns authentication off, but server.bind is {} which is not a \
+                     loopback address. Set bot.app_id and bot.app_password (or MicrosoftAppId and \
+                     MicrosoftAppPassword), or bind to 127.0.0.1 for local development",
+                    self.server.bind
+                ),
+            ));
+        }
+        if !self.auth_disabled() && self.bot.app_password.expose_secret().is_empty() {
+            return Err(invalid(
+                "bot.app_password",
+                "empty while bot.app_id is set; set it (or MicrosoftAppPassword) to the client \
+                 secret of the bot's Entra application",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Authentication is off when no app id is configured (local development only).
+    pub fn auth_disabled(&self) -> bool {
+        self.bot.app_id.trim().is_empty()
+    }
+
+    /// The outbound token endpoint with `{tenant}` filled in.
+    pub fn token_endpoint(&self) -> String {
+        let template = if !self.bot.token_endpoint.is_empty() {
+            self.bot.token_endpoint.as_str()
+        } else if self.bot.app_type == AppType::SingleTenant {
+            SINGLE_TENANT_TOKEN_ENDPOINT
+        } else {
+            MULTI_TENANT_TOKEN_ENDPOINT
+        };
+        let tenant = if self.bot.tenant_id.is_empty() {
+            "botframework.com"
+        } else {
+            self.bot.tenant_id.as_str()
+        };
+        template.replace("{tenant}", tenant)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_urls_parse() {
+        for u in [
+            CHANNEL_OPENID_METADATA,
+            EMULATOR_OPENID_METADATA,
+            MULTI_TENANT_TOKEN_ENDPOINT,
+        ] {
+            Url::parse(u).unwrap();
+        }
+        let _ = BotSettings::default();
+    }
+
+    #[test]
+    fn defaults_are_local_sqlite_without_auth() {
+        let s = Settings::from_toml("").unwrap();
+        assert_eq!(s.server.bind.to_string(), "127.0.0.1:3978");
+        assert_eq!(s.database.url.expose_secret(), "sqlite://data/herald.db");
+        assert!(s.auth_disabled());
+        s.validate_for_serve().unwrap();
+        assert_eq!(s.token_endpoint(), MULTI_TENANT_TOKEN_ENDPOINT);
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = Settings::from_toml("[server]\nbindd = \"127.0.0.1:1\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("bindd"), "{err}");
+        let err = Settings::from_toml("[srv]\nbind = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("srv"), "{err}");
+    }
+
+    #[test]
+    fn bad_value_is_named() {
+        let err = Settings::from_toml("[server]\nbind = \"nowhere\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("server.bind"), "{err}");
+        let err = Settings::from_toml("[database]\nurl = \"mysql://x/y\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("database.url"), "{err}");
+        let err = Settings::from_toml("[bot]\napp_type = \"UserAssignedMSI\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("app_type"), "{err}");
+    }
+
+    #[test]
+    fn single_tenant_needs_tenant_and_uses_its_endpoint() {
+        let err = Settings::from_toml("[bot]\napp_type = \"SingleTenant\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("bot.tenant_id"), "{err}");
+        let s =
+            Settings::from_toml("[bot]\napp_type = \"SingleTenant\"\ntenant_id = \"contoso-id\"\n")
+                .unwrap();
+        assert_eq!(
+            s.token_endpoint(),
+            "https://login.microsoftonline.com/contoso-id/oauth2/v2.0/token"
+        );
+    }
+
+    #[test]
+    fn environment_overrides_file_and_knows_bot_framework_names() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "appsettings.toml",
+                "[server]\nbind = \"127.0.0.1:1000\"\n[bot]\napp_id = \"from-file\"\n",
+            )?;
+            jail.set_env("HERALD__SERVER__BIND", "127.0.0.1:2000");
+            jail.set_env("MicrosoftAppId", "from-env");
+            jail.set_env("MicrosoftAppPassword", "pw");
+            jail.set_env("MicrosoftAppType", "SingleTenant");
+            jail.set_env("MicrosoftAppTenantId", "tenant-1");
+            let s = Settings::load(None).map_err(|e| e.to_string())?;
+            assert_eq!(s.server.bind.port(), 2000);
+            assert_eq!(s.bot.app_id, "from-env");
+            assert_eq!(s.bot.app_password.expose_secret(), "pw");
+            assert_eq!(s.bot.app_type, AppType::SingleTenant);
+            assert_eq!(s.bot.tenant_id, "tenant-1");
+            jail.set_env("HERALD__SERVER__NOPE", "1");
+            let err = Settings::load(None).unwrap_err().to_string();
+            assert!(err.contains("nope"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn missing_config_file_is_an_error() {
+        let err = Settings::load(Some(Path::new("/nonexistent/herald.toml")))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/nonexistent/herald.toml"), "{err}");
+    }
+
+    #[test]
+    fn auth_off_refused_on_public_address() {
+        let s = Settings::from_toml("[server]\nbind = \"0.0.0.0:3978\"\n").unwrap();
+        let err = s.validate_for_serve().unwrap_err().to_string();
+        assert!(
+            err.contains("bot.app_id") && err.contains("0.0.0.0"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn app_id_without_password_refused() {
+        let s = Settings::from_toml("[bot]\napp_id = \"abc\"\n").unwrap();
+        let err = s.validate_for_serve().unwrap_err().to_string();
+        assert!(err.contains("bot.app_password"), "{err}");
+    }
+
+    #[test]
+    fn secrets_are_not_in_debug_output() {
+        let s = Settings::from_toml(
+            "[bot]\napp_id = \"abc\"\napp_password = \"hunter2\"\n[database]\nurl = \"postgres://u:pw-secret@h/db\"\n",
+        )
+        .unwrap();
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(!debug.contains("pw-secret"), "{debug}");
+    }
+}

@@ -1,0 +1,15 @@
+//! herald: a Microsoft Teams bot service for push campaigns and broadcasts.
+//!
+//! Layout (see DESIGN.md §4): `botframework` speaks the protocol, `domain` holds pure rules,
+//! `store` owns the database, `bot` handles turns, `routes` adapts HTTP, `startup` wires it up.
+
+pub mod bot;
+pub mod botframework;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod routes;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

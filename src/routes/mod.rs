@@ -1,0 +1,14 @@
+//! Thin HTTP adapters: parse the request, call the bot or the store, map the answer.
+
+mod health;
+mod messages;
+
+use actix_web::web;
+
+pub use messages::MAX_BODY_BYTES;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/api/messages").route(web::post().to(messages::post)))
+        .service(web::resource("/healthz").route(web::get().to(health::healthz)))
+        .service(web::resource("/readyz").route(web::get().to(health::readyz)));
+}

@@ -1,0 +1,153 @@
+//! Building and running the application: what `herald serve` and the tests start.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use secrecy::ExposeSecret;
+
+use crate::bot::Bot;
+use crate::botframework::ConnectorClient;
+use crate::botframework::auth::Authenticator;
+use crate::botframework::token::{BOT_FRAMEWORK_SCOPE, TokenProvider};
+use crate::config::Settings;
+use crate::domain::{Clock, SystemClock};
+use crate::routes;
+use crate::store::{DatabaseUrl, Db, inbound};
+
+/// Shared by every request handler.
+pub struct AppState {
+    pub bot: Bot,
+    /// `None` when authentication is off (local development).
+    pub auth: Option<Authenticator>,
+}
+
+/// How long remembered inbound activity ids are kept.
+const INBOUND_MEMORY: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    db: Db,
+    clock: Arc<dyn Clock>,
+}
+
+/// The HTTP client for every outbound call, with bounded timeouts.
+pub fn http_client() -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .user_agent(concat!("herald/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(30))
+        .pool_idle_timeout(Duration::from_secs(90))
+        .build()
+        .context("building the HTTP client")
+}
+
+/// Opens the database named in the settings and applies migrations.
+pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
+    let url = DatabaseUrl::parse(settings.database.url.expose_secret())
+        .context("configuration key `database.url`")?;
+    let max = settings.database.max_connections;
+    tracing::info!(database = %url, "opening the database");
+    tokio::task::spawn_blocking(move || Db::open(&url, max))
+        .await
+        .context("database task")?
+        .context("opening the database")
+}
+
+impl Application {
+    /// Builds the app on the wall clock.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// Builds the app: database migrated, listener bound (port 0 picks a free one).
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Application> {
+        settings.validate_for_serve()?;
+        let db = open_database(&settings).await?;
+        let http = http_client()?;
+
+        let tokens = Arc::new(TokenProvider::new(
+            settings.token_endpoint(),
+            settings.bot.app_id.trim().to_string(),
+            settings.bot.app_password.clone(),
+            BOT_FRAMEWORK_SCOPE,
+            http.clone(),
+        ));
+        let connector = ConnectorClient::new(http.clone(), tokens);
+        let auth = if settings.auth_disabled() {
+            tracing::warn!(
+                "bot.app_id is empty: inbound authentication is OFF (local development only)"
+            );
+            None
+        } else {
+            Some(Authenticator::new(
+                settings.bot.app_id.trim(),
+                settings.bot.openid_metadata_url.clone(),
+                settings.bot.emulator_openid_metadata_url.clone(),
+                http,
+            ))
+        };
+        let state = web::Data::new(AppState {
+            bot: Bot::new(db.clone(), connector, clock.clone()),
+            auth,
+        });
+
+        let listener = TcpListener::bind(settings.server.bind)
+            .with_context(|| format!("binding {} (server.bind)", settings.server.bind))?;
+        let port = listener.local_addr()?.port();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .configure(routes::configure)
+        })
+        .listen(listener)?
+        .shutdown_timeout(30)
+        .run();
+        tracing::info!(address = %settings.server.bind.ip(), port, "herald listening");
+        Ok(Application {
+            port,
+            server,
+            db,
+            clock,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stops the server gracefully from elsewhere (tests).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT/SIGTERM (or the handle's stop), finishing in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let housekeeping = tokio::spawn(housekeeping(self.db.clone(), self.clock.clone()));
+        let result = self.server.await;
+        housekeeping.abort();
+        tracing::info!("herald stopped");
+        result
+    }
+}
+
+/// Forgets old inbound activity ids, hourly.
+async fn housekeeping(db: Db, clock: Arc<dyn Clock>) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        let before = clock.now() - INBOUND_MEMORY;
+        match db.run(move |conn| inbound::prune(conn, before)).await {
+            Ok(n) if n > 0 => tracing::debug!(pruned = n, "old inbound activity ids forgotten"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "pruning inbound activity ids failed"),
+        }
+    }
+}

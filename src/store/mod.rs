@@ -1,0 +1,420 @@
+//! Storage: one code base over SQLite (default, bundled) and PostgreSQL.
+//!
+//! The backend is chosen from the URL's scheme, never by trying connections in turn. Queries are
+//! written once as named functions taking `&mut Conn`; the [`run_on!`] macro compiles each body
+//! for both backends, so every diesel feature of each (upserts, `RETURNING`, row locks) stays
+//! available. Pool checkouts and queries are blocking: async callers go through [`Db::run`].
+
+pub mod inbound;
+pub mod schema;
+pub mod users;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection as _, ConnectionError};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use secrecy::{ExposeSecret, SecretString};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A parsed `database.url`.
+#[derive(Clone)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(SecretString),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}; expected sqlite://PATH, a file path, or postgres://USER@HOST:PORT/DATABASE")]
+pub struct DatabaseUrlError(String);
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<DatabaseUrl, DatabaseUrlError> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err(DatabaseUrlError("empty".into()));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(SecretString::from(url)));
+        }
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() {
+                return Err(DatabaseUrlError("sqlite URL without a path".into()));
+            }
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+        }
+        // Anything else with a scheme is a typo or an unsupported database, not a file name.
+        if let Some((scheme, _)) = url.split_once("://") {
+            return Err(DatabaseUrlError(format!("unsupported scheme `{scheme}`")));
+        }
+        Ok(DatabaseUrl::Sqlite(PathBuf::from(url)))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseUrl::Sqlite(_) => Backend::Sqlite,
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// Shows where the database is without its password.
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Sqlite(p) => write!(f, "sqlite://{}", p.display()),
+            DatabaseUrl::Postgres(u) => {
+                let shown = match url::Url::parse(u.expose_secret()) {
+                    Ok(mut parsed) => {
+                        if parsed.password().is_some() {
+                            let _ = parsed.set_password(Some("***"));
+                        }
+                        parsed.to_string()
+                    }
+                    Err(_) => "postgres://(unparsable)".to_string(),
+                };
+                f.write_str(&shown)
+            }
+        }
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// An owned connection to either backend, as the pool hands them out.
+pub enum Connection {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+/// A borrowed connection: what named queries take, so they compose inside transactions.
+pub enum Conn<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
+}
+
+impl Connection {
+    pub fn as_conn(&mut self) -> Conn<'_> {
+        match self {
+            Connection::Sqlite(c) => Conn::Sqlite(c),
+            Connection::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+}
+
+/// Runs the same diesel code on whichever backend `conn` is: `run_on!(conn, |c| query.execute(c))`.
+#[macro_export]
+macro_rules! run_on {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::store::Conn::Sqlite(inner) => {
+                let $c: &mut ::diesel::sqlite::SqliteConnection = &mut **inner;
+                $body
+            }
+            $crate::store::Conn::Postgres(inner) => {
+                let $c: &mut ::diesel::pg::PgConnection = &mut **inner;
+                $body
+            }
+        }
+    };
+}
+
+impl Conn<'_> {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// A transaction that will write: on SQLite it takes the write lock at `BEGIN`
+    /// (`BEGIN IMMEDIATE`), so a read followed by a write never fails on a lock upgrade.
+    pub fn write_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Conn<'_>) -> Result<T, E>,
+        E: From<diesel::result::Error>,
+    {
+        match self {
+            Conn::Sqlite(c) => c.immediate_transaction(|c| f(&mut Conn::Sqlite(c))),
+            Conn::Postgres(c) => c.transaction(|c| f(&mut Conn::Postgres(c))),
+        }
+    }
+
+    /// A plain transaction (nested calls become savepoints).
+    pub fn transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut Conn<'_>) -> Result<T, E>,
+        E: From<diesel::result::Error>,
+    {
+        match self {
+            Conn::Sqlite(c) => c.transaction(|c| f(&mut Conn::Sqlite(c))),
+            Conn::Postgres(c) => c.transaction(|c| f(&mut Conn::Postgres(c))),
+        }
+    }
+}
+
+/// What storage can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No connection could be had: the database is down or the pool is exhausted.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database query failed")]
+    Query(#[from] diesel::result::Error),
+    #[error("database migration failed: {0}")]
+    Migration(String),
+}
+
+impl StoreError {
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(transparent)]
+    Connection(#[from] ConnectionError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    #[error("cannot create the database folder {path}: {source}")]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Opens connections for the pool, for the backend the URL names.
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+fn establish(url: &DatabaseUrl) -> Result<Connection, ConnectError> {
+    match url {
+        DatabaseUrl::Sqlite(path) => {
+            let mut c = SqliteConnection::establish(&path.to_string_lossy())?;
+            c.batch_execute(
+                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+            )?;
+            Ok(Connection::Sqlite(c))
+        }
+        DatabaseUrl::Postgres(u) => Ok(Connection::Postgres(PgConnection::establish(
+            u.expose_secret(),
+        )?)),
+    }
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Connection;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<Connection, ConnectError> {
+        establish(&self.url)
+    }
+
+    fn is_valid(&self, conn: &mut Connection) -> Result<(), ConnectError> {
+        match conn {
+            Connection::Sqlite(c) => c.batch_execute("SELECT 1")?,
+            Connection::Postgres(c) => c.batch_execute("SELECT 1")?,
+        }
+        Ok(())
+    }
+
+    fn has_broken(&self, _conn: &mut Connection) -> bool {
+        false
+    }
+}
+
+/// The connection pool, cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<Manager>,
+    backend: Backend,
+}
+
+impl fmt::Debug for Db {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+impl Db {
+    /// Opens the pool (creating the SQLite folder if needed) without running migrations.
+    pub fn connect(url: &DatabaseUrl, max_connections: u32) -> Result<Db, StoreError> {
+        if let DatabaseUrl::Sqlite(path) = url {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|source| {
+                    StoreError::Unavailable(
+                        ConnectError::Folder {
+                            path: dir.to_path_buf(),
+                            source,
+                        }
+                        .to_string(),
+                    )
+                })?;
+            }
+        }
+        let size = match (max_connections, url.backend()) {
+            (0, Backend::Sqlite) => 8,
+            (0, Backend::Postgres) => 16,
+            (n, _) => n,
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(size)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(5))
+            .error_handler(Box::new(r2d2::LoggingErrorHandler))
+            .build(Manager { url: url.clone() })
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(Db {
+            pool,
+            backend: url.backend(),
+        })
+    }
+
+    /// Opens the pool and applies pending migrations.
+    pub fn open(url: &DatabaseUrl, max_connections: u32) -> Result<Db, StoreError> {
+        let db = Db::connect(url, max_connections)?;
+        db.migrate()?;
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies every pending migration; returns the names applied.
+    pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.get()?;
+        let applied = match &mut *conn {
+            Connection::Sqlite(c) => c
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map(|v| v.iter().map(|m| m.to_string()).collect()),
+            Connection::Postgres(c) => c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.iter().map(|m| m.to_string()).collect()),
+        };
+        applied.map_err(|e| StoreError::Migration(e.to_string()))
+    }
+
+    /// A pooled connection, blocking up to the pool's timeout.
+    pub fn get(&self) -> Result<r2d2::PooledConnection<Manager>, StoreError> {
+        self.pool
+            .get()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+
+    /// Runs blocking database work on the blocking thread pool.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Conn<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.get()?;
+            f(&mut conn.as_conn())
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("database task failed: {e}")))?
+    }
+
+    /// True when a connection can be had and answers.
+    pub async fn ping(&self) -> bool {
+        self.run(|conn| {
+            run_on!(conn, |c| c.batch_execute("SELECT 1"))?;
+            Ok(())
+        })
+        .await
+        .is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_comes_from_the_scheme() {
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u@h/db").unwrap().backend(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgresql://u@h/db").unwrap().backend(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/herald.db")
+                .unwrap()
+                .backend(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            DatabaseUrl::parse("herald.db").unwrap().backend(),
+            Backend::Sqlite
+        );
+    }
+
+    #[test]
+    fn mistyped_postgres_url_is_not_a_file_name() {
+        let err = DatabaseUrl::parse("postgress://u@h/db")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("postgress"), "{err}");
+        assert!(DatabaseUrl::parse("").is_err());
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn password_is_hidden() {
+        let url = DatabaseUrl::parse("postgres://u:secret@h:5432/db").unwrap();
+        let shown = format!("{url:?} {url}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("h:5432/db"), "{shown}");
+    }
+
+    #[test]
+    fn migration_folders_match_between_backends() {
+        let names = |dir: &str| {
+            let mut v: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        let sqlite = names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"));
+        let postgres = names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"));
+        assert!(!sqlite.is_empty());
+        assert_eq!(sqlite, postgres);
+    }
+}
