@@ -1,0 +1,378 @@
+//! Test support: the real app on a random port, its own database (temporary SQLite file or a
+//! fresh PostgreSQL schema, dropped afterwards), and local fakes for every outside service.
+#![allow(dead_code)]
+
+pub mod tokens;
+
+use std::path::PathBuf;
+
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path, path_regex};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use herald::config::Settings;
+use herald::startup::Application;
+
+use tokens::*;
+
+/// Set to a PostgreSQL URL (e.g. `postgres://postgres@127.0.0.1:5432/postgres`) to run every
+/// storage test on PostgreSQL too. When set, an unreachable server fails those tests.
+pub const POSTGRES_URL_VAR: &str = "HERALD_TEST_POSTGRES_URL";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Declares each listed `async fn name(backend: Backend)` as a test on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if $crate::common::postgres_enabled() {
+                        super::$name($crate::common::Backend::Postgres).await
+                    }
+                }
+            )*
+        }
+    };
+}
+
+pub fn postgres_enabled() -> bool {
+    match std::env::var(POSTGRES_URL_VAR) {
+        Ok(v) if !v.trim().is_empty() => true,
+        _ => {
+            eprintln!("{POSTGRES_URL_VAR} is not set: PostgreSQL variant not run");
+            false
+        }
+    }
+}
+
+/// A database of its own for one test, removed when dropped.
+pub struct TestDb {
+    pub url: String,
+    cleanup: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub fn new(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("herald.db").display());
+                TestDb {
+                    url,
+                    cleanup: None,
+                    _dir: Some(dir),
+                }
+            }
+            Backend::Postgres => {
+                let base = std::env::var(POSTGRES_URL_VAR).expect("postgres URL variable");
+                let schema = format!("herald_test_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = diesel::PgConnection::establish(&base).unwrap_or_else(|e| {
+                    panic!("{POSTGRES_URL_VAR} is set but PostgreSQL is unreachable at {base}: {e}")
+                });
+                conn.batch_execute(&format!("CREATE SCHEMA {schema}"))
+                    .expect("create test schema");
+                let sep = if base.contains('?') { '&' } else { '?' };
+                let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+                TestDb {
+                    url,
+                    cleanup: Some((base, schema)),
+                    _dir: None,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((base, schema)) = self.cleanup.take() {
+            if let Ok(mut conn) = diesel::PgConnection::establish(&base) {
+                let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+            }
+        }
+    }
+}
+
+/// A running herald with its fakes.
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub backend: Backend,
+    pub db: TestDb,
+    pub config_path: PathBuf,
+    pub keys: MockServer,
+    pub login: MockServer,
+    pub connector: MockServer,
+    pub client: reqwest::Client,
+    pub handle: actix_web::dev::ServerHandle,
+    _config_dir: tempfile::TempDir,
+}
+
+pub const BEARER: &str = "connector-token-from-login";
+pub const TENANT: &str = "tenant-contoso";
+
+/// The profile the fake connector returns for a member.
+pub fn member_profile(user_id: &str) -> Value {
+    let n = user_id.trim_start_matches("29:");
+    json!({
+        "id": user_id,
+        "name": format!("Ada Lovelace {n}"),
+        "objectId": format!("aad-{n}"),
+        "givenName": "Ada",
+        "surname": format!("Lovelace{n}"),
+        "email": format!("Ada.{n}@Contoso.com"),
+        "userPrincipalName": format!("ada.{n}@contoso.com"),
+        "tenantId": TENANT,
+        "userRole": "user"
+    })
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, "").await
+}
+
+/// Starts herald; `extra_toml` is appended to the generated settings.
+pub async fn spawn_app_with(backend: Backend, extra_toml: &str) -> TestApp {
+    let keys = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/channel/.well-known/openidconfiguration"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"jwks_uri": format!("{}/channel/keys", keys.uri())})),
+        )
+        .mount(&keys)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/channel/keys"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(channel_jwks()))
+        .mount(&keys)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/emulator/.well-known/openid-configuration"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"jwks_uri": format!("{}/emulator/keys", keys.uri())})),
+        )
+        .mount(&keys)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/emulator/keys"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(emulator_jwks()))
+        .mount(&keys)
+        .await;
+
+    let login = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/botframework.com/oauth2/v2.0/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "token_type": "Bearer",
+            "expires_in": 3599,
+            "ext_expires_in": 3599,
+            "access_token": BEARER
+        })))
+        .mount(&login)
+        .await;
+
+    let connector = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/v3/conversations/[^/]+/members/[^/]+$"))
+        .respond_with(|req: &Request| {
+            let member = req.url.path().rsplit('/').next().unwrap_or_default();
+            let member = percent_decode(member);
+            ResponseTemplate::new(200).set_body_json(member_profile(&member))
+        })
+        .mount(&connector)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(r"^/v3/conversations/[^/]+/activities$"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "1:reply"})))
+        .mount(&connector)
+        .await;
+
+    let db = TestDb::new(backend);
+    let toml = format!(
+        r#"
+[server]
+bind = "127.0.0.1:0"
+
+[database]
+url = "{db_url}"
+max_connections = 4
+
+[bot]
+app_id = "{APP_ID}"
+app_password = "{APP_PASSWORD}"
+openid_metadata_url = "{keys}/channel/.well-known/openidconfiguration"
+emulator_openid_metadata_url = "{keys}/emulator/.well-known/openid-configuration"
+token_endpoint = "{login}/{{tenant}}/oauth2/v2.0/token"
+{extra_toml}
+"#,
+        db_url = db.url,
+        keys = keys.uri(),
+        login = login.uri(),
+    );
+    let config_dir = tempfile::tempdir().expect("temp dir");
+    let config_path = config_dir.path().join("appsettings.toml");
+    std::fs::write(&config_path, &toml).expect("write settings");
+    let settings = Settings::from_toml(&toml).expect("test settings are valid");
+    let app = Application::build(settings).await.expect("app builds");
+    let port = app.port();
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        backend,
+        db,
+        config_path,
+        keys,
+        login,
+        connector,
+        client: reqwest::Client::new(),
+        handle,
+        _config_dir: config_dir,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop the workers so they release their database connections.
+        let _ = self.handle.stop(false);
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+impl TestApp {
+    /// The serviceUrl activities carry: the fake connector.
+    pub fn service_url(&self) -> String {
+        format!("{}/", self.connector.uri())
+    }
+
+    pub async fn post_activity(&self, activity: &Value, token: Option<&str>) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(format!("{}/api/messages", self.address))
+            .header("content-type", "application/json")
+            .body(activity.to_string());
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// Posts with a valid channel token for the activity's serviceUrl.
+    pub async fn post_signed(&self, activity: &Value) -> reqwest::Response {
+        let url = activity["serviceUrl"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        self.post_activity(activity, Some(&channel_token(&url)))
+            .await
+    }
+
+    /// Requests the fake connector received, by method and path suffix.
+    pub async fn connector_requests(&self, verb: &str, suffix: &str) -> Vec<Request> {
+        self.connector
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.method.as_str() == verb && r.url.path().ends_with(suffix))
+            .collect()
+    }
+
+    /// Messages the bot sent (POSTs to `…/activities`).
+    pub async fn sent_messages(&self) -> Vec<Request> {
+        self.connector_requests("POST", "/activities").await
+    }
+
+    pub async fn jwks_fetches(&self) -> usize {
+        self.keys
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| r.url.path() == "/channel/keys")
+            .count()
+    }
+
+    /// `herald users --json` against this app's database.
+    pub fn users_json(&self) -> Vec<Value> {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+            .args(["--config"])
+            .arg(&self.config_path)
+            .args(["users", "--json"])
+            .output()
+            .expect("herald users runs");
+        assert!(
+            output.status.success(),
+            "herald users failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("herald users --json prints JSON")
+    }
+
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+
+    // Activities -------------------------------------------------------------------------
+
+    fn base(&self, kind: &str, id: &str, user: &str) -> Value {
+        json!({
+            "type": kind,
+            "id": id,
+            "timestamp": "2026-11-21T08:00:00.000Z",
+            "serviceUrl": self.service_url(),
+            "channelId": "msteams",
+            "from": {"id": user, "name": "Ada Lovelace", "aadObjectId": format!("aad-{}", user.trim_start_matches("29:"))},
+            "recipient": {"id": format!("28:{APP_ID}"), "name": "herald"},
+            "conversation": {"id": format!("a:conv-{}", user.trim_start_matches("29:")), "conversationType": "personal", "tenantId": TENANT},
+            "channelData": {"tenant": {"id": TENANT}},
+            "locale": "en-US",
+            "entities": [{"type": "clientInfo", "locale": "en-US", "timezone": "Europe/Paris"}],
+        })
+    }
+
+    pub fn install(&self, id: &str, user: &str) -> Value {
+        let mut a = self.base("installationUpdate", id, user);
+        a["action"] = json!("add");
+        a
+    }
+
+    pub fn uninstall(&self, id: &str, user: &str) -> Value {
+        let mut a = self.base("installationUpdate", id, user);
+        a["action"] = json!("remove");
+        a
+    }
+
+    pub fn message(&self, id: &str, user: &str, text: &str) -> Value {
+        let mut a = self.base("message", id, user);
+        a["text"] = json!(text);
+        a["textFormat"] = json!("plain");
+        a
+    }
+}
