@@ -63,7 +63,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Users { json } => {
             let db = open_database(&settings).await?;
-            let list = db.run(|conn| users::list(conn)).await?;
+            let list = db.run(users::list).await?;
             let mut out = std::io::stdout().lock();
             if json {
                 print_json(&mut out, &list)?;

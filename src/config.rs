@@ -195,13 +195,14 @@ impl Settings {
                 "required when bot.app_type is SingleTenant (or set MicrosoftAppTenantId)",
             ));
         }
-        if let Some(url) = &self.server.public_url {
-            if url.scheme() != "https" && url.scheme() != "http" {
-                return Err(invalid(
-                    "server.public_url",
-                    "expected an http(s) URL such as https://herald.example.com",
-                ));
-            }
+        if let Some(url) = &self.server.public_url
+            && url.scheme() != "https"
+            && url.scheme() != "http"
+        {
+            return Err(invalid(
+                "server.public_url",
+                "expected an http(s) URL such as https://herald.example.com",
+            ));
         }
         if !self.bot.token_endpoint.is_empty() {
             let filled = self.bot.token_endpoint.replace("{tenant}", "t");
@@ -278,6 +279,27 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_is_valid_and_says_the_defaults() {
+        let text = include_str!("../appsettings.example.toml");
+        let s = Settings::from_toml(text).unwrap();
+        let d = Settings::from_toml("").unwrap();
+        assert_eq!(s.server.bind, d.server.bind);
+        assert_eq!(
+            s.database.url.expose_secret(),
+            d.database.url.expose_secret()
+        );
+        assert_eq!(s.database.max_connections, d.database.max_connections);
+        assert_eq!(s.bot.app_id, d.bot.app_id);
+        assert_eq!(s.bot.app_type, d.bot.app_type);
+        assert_eq!(s.bot.openid_metadata_url, d.bot.openid_metadata_url);
+        assert_eq!(
+            s.bot.emulator_openid_metadata_url,
+            d.bot.emulator_openid_metadata_url
+        );
+        assert_eq!(s.token_endpoint(), d.token_endpoint());
+    }
+
+    #[test]
     fn defaults_are_local_sqlite_without_auth() {
         let s = Settings::from_toml("").unwrap();
         assert_eq!(s.server.bind.to_string(), "127.0.0.1:3978");
@@ -331,6 +353,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail fixes the closure's error type
     fn environment_overrides_file_and_knows_bot_framework_names() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(

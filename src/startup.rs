@@ -16,7 +16,8 @@ use crate::botframework::token::{BOT_FRAMEWORK_SCOPE, TokenProvider};
 use crate::config::Settings;
 use crate::domain::{Clock, SystemClock};
 use crate::routes;
-use crate::store::{DatabaseUrl, Db, inbound};
+use crate::store::inbound::{self, ClaimWriter};
+use crate::store::{DatabaseUrl, Db};
 
 /// Shared by every request handler.
 pub struct AppState {
@@ -95,7 +96,12 @@ impl Application {
             ))
         };
         let state = web::Data::new(AppState {
-            bot: Bot::new(db.clone(), connector, clock.clone()),
+            bot: Bot::new(
+                db.clone(),
+                ClaimWriter::start(db.clone()).context("starting the claim writer")?,
+                connector,
+                clock.clone(),
+            ),
             auth,
         });
 

@@ -13,6 +13,7 @@ on_both_backends!(
     uninstall_marks_the_user_not_installed_and_the_cli_shows_it,
     reinstall_revives_the_same_user,
     the_same_activity_posted_twice_produces_one_reply,
+    the_same_activity_posted_concurrently_produces_one_reply,
     conversation_update_adding_the_bot_installs,
     typing_and_group_activities_are_accepted_and_ignored,
     health_and_readiness_answer,
@@ -187,6 +188,16 @@ async fn the_same_activity_posted_twice_produces_one_reply(backend: Backend) {
     app.post_signed(&install).await;
     app.post_signed(&install).await;
     assert_eq!(app.sent_messages().await.len(), 3);
+}
+
+async fn the_same_activity_posted_concurrently_produces_one_reply(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let activity = app.message("1:storm", "29:u11", "help");
+    let posts = (0..16).map(|_| app.post_signed(&activity));
+    for response in futures_util::future::join_all(posts).await {
+        assert_eq!(response.status(), 200);
+    }
+    assert_eq!(app.sent_messages().await.len(), 1);
 }
 
 async fn conversation_update_adding_the_bot_installs(backend: Backend) {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::botframework::activity::{Checked, Kind};
 use crate::botframework::{Activity, ChannelAccount, ConnectorClient, ConnectorError};
 use crate::domain::{Clock, Lang};
-use crate::store::inbound::{self, ActivityKey};
+use crate::store::inbound::{self, ActivityKey, ClaimWriter};
 use crate::store::{Db, StoreError};
 
 /// Why a turn could not be handled.
@@ -34,14 +34,21 @@ pub enum Handled {
 #[derive(Clone)]
 pub struct Bot {
     db: Db,
+    claims: ClaimWriter,
     connector: ConnectorClient,
     clock: Arc<dyn Clock>,
 }
 
 impl Bot {
-    pub fn new(db: Db, connector: ConnectorClient, clock: Arc<dyn Clock>) -> Bot {
+    pub fn new(
+        db: Db,
+        claims: ClaimWriter,
+        connector: ConnectorClient,
+        clock: Arc<dyn Clock>,
+    ) -> Bot {
         Bot {
             db,
+            claims,
             connector,
             clock,
         }
@@ -73,22 +80,19 @@ impl Bot {
             });
         if let Some(key) = key.clone() {
             let now = self.clock.now();
-            let fresh = self
-                .db
-                .run(move |conn| inbound::claim(conn, &key, now))
-                .await?;
+            let fresh = self.claims.claim(key, now).await?;
             if !fresh {
                 tracing::debug!("duplicate activity ignored");
                 return Ok(Handled::Duplicate);
             }
         }
         let result = self.dispatch(activity, checked).await;
-        if result.is_err() {
-            if let Some(key) = key {
-                // Let the Bot Framework's redelivery try again.
-                if let Err(e) = self.db.run(move |conn| inbound::release(conn, &key)).await {
-                    tracing::warn!(error = %e, "could not release a failed activity claim");
-                }
+        if result.is_err()
+            && let Some(key) = key
+        {
+            // Let the Bot Framework's redelivery try again.
+            if let Err(e) = self.db.run(move |conn| inbound::release(conn, &key)).await {
+                tracing::warn!(error = %e, "could not release a failed activity claim");
             }
         }
         result

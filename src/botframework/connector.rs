@@ -212,10 +212,10 @@ fn error_code(body: &[u8]) -> Option<String> {
         return Some(code.to_string());
     }
     if let Some(message) = v.get("message").and_then(Value::as_str) {
-        if let Ok(inner) = serde_json::from_str::<Value>(message) {
-            if let Some(sub) = inner.get("subCode").and_then(Value::as_str) {
-                return Some(sub.to_string());
-            }
+        if let Ok(inner) = serde_json::from_str::<Value>(message)
+            && let Some(sub) = inner.get("subCode").and_then(Value::as_str)
+        {
+            return Some(sub.to_string());
         }
         if let Some(code) = RECIPIENT_GONE_CODES.iter().find(|c| message.contains(**c)) {
             return Some((*code).to_string());

@@ -220,7 +220,8 @@ fn establish(url: &DatabaseUrl) -> Result<Connection, ConnectError> {
             let mut c = SqliteConnection::establish(&path.to_string_lossy())?;
             c.batch_execute(
                 "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+                 PRAGMA wal_autocheckpoint = 8192; PRAGMA journal_size_limit = 67108864;",
             )?;
             Ok(Connection::Sqlite(c))
         }
@@ -269,18 +270,18 @@ impl fmt::Debug for Db {
 impl Db {
     /// Opens the pool (creating the SQLite folder if needed) without running migrations.
     pub fn connect(url: &DatabaseUrl, max_connections: u32) -> Result<Db, StoreError> {
-        if let DatabaseUrl::Sqlite(path) = url {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|source| {
-                    StoreError::Unavailable(
-                        ConnectError::Folder {
-                            path: dir.to_path_buf(),
-                            source,
-                        }
-                        .to_string(),
-                    )
-                })?;
-            }
+        if let DatabaseUrl::Sqlite(path) = url
+            && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|source| {
+                StoreError::Unavailable(
+                    ConnectError::Folder {
+                        path: dir.to_path_buf(),
+                        source,
+                    }
+                    .to_string(),
+                )
+            })?;
         }
         let size = match (max_connections, url.backend()) {
             (0, Backend::Sqlite) => 8,

@@ -69,15 +69,16 @@ pub enum InstallOutcome {
     Refreshed,
 }
 
-fn by_key<'a>(
-    r: &'a ConversationRef,
-) -> diesel::dsl::And<
+/// `tenant_id = … AND channel_id = … AND channel_user_id = …`: how a user is identified.
+type ByKey<'a> = diesel::dsl::And<
     diesel::dsl::And<
         diesel::dsl::Eq<t::tenant_id, &'a str>,
         diesel::dsl::Eq<t::channel_id, &'a str>,
     >,
     diesel::dsl::Eq<t::channel_user_id, &'a str>,
-> {
+>;
+
+fn by_key(r: &ConversationRef) -> ByKey<'_> {
     t::tenant_id
         .eq(r.tenant_id.as_str())
         .and(t::channel_id.eq(r.channel_id.as_str()))

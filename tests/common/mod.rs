@@ -103,10 +103,10 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Some((base, schema)) = self.cleanup.take() {
-            if let Ok(mut conn) = diesel::PgConnection::establish(&base) {
-                let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
-            }
+        if let Some((base, schema)) = self.cleanup.take()
+            && let Ok(mut conn) = diesel::PgConnection::establish(&base)
+        {
+            let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
         }
     }
 }
@@ -255,7 +255,8 @@ token_endpoint = "{login}/{{tenant}}/oauth2/v2.0/token"
 impl Drop for TestApp {
     fn drop(&mut self) {
         // Stop the workers so they release their database connections.
-        let _ = self.handle.stop(false);
+        // The stop command is sent when `stop` is called; its completion is not awaited.
+        drop(self.handle.stop(false));
     }
 }
 

@@ -32,5 +32,5 @@ CREATE TABLE inbound_activities (
     activity_id TEXT NOT NULL,
     received_at TIMESTAMP NOT NULL,
     PRIMARY KEY (channel_id, conversation_id, activity_id)
-);
+) WITHOUT ROWID;
 CREATE INDEX inbound_activities_received_at ON inbound_activities (received_at);

@@ -9,7 +9,8 @@
 
 pub mod keys;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use base64::Engine;
 use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
@@ -58,7 +59,7 @@ pub enum AuthError {
 
 /// A token whose signature and standard claims checked out. The activity-dependent checks
 /// (`serviceurl`, endorsements) follow once the body is parsed: [`VerifiedToken::check_activity`].
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum VerifiedToken {
     Channel {
         service_url: String,
@@ -80,10 +81,10 @@ impl VerifiedToken {
                 if !same {
                     return Err(AuthError::ServiceUrlMismatch);
                 }
-                if let Some(list) = endorsements {
-                    if !list.iter().any(|e| e.eq_ignore_ascii_case(channel_id)) {
-                        return Err(AuthError::NotEndorsed(channel_id.to_string()));
-                    }
+                if let Some(list) = endorsements
+                    && !list.iter().any(|e| e.eq_ignore_ascii_case(channel_id))
+                {
+                    return Err(AuthError::NotEndorsed(channel_id.to_string()));
                 }
                 Ok(())
             }
@@ -98,14 +99,26 @@ struct PeekClaims {
     iss: String,
 }
 
+/// `exp` is required by the validation, so it is always there once `decode` succeeds.
+#[derive(Deserialize)]
+struct Times {
+    exp: i64,
+    #[serde(default)]
+    nbf: Option<i64>,
+}
+
 #[derive(Deserialize)]
 struct ChannelClaims {
+    #[serde(flatten)]
+    times: Times,
     #[serde(default)]
     serviceurl: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct EmulatorClaims {
+    #[serde(flatten)]
+    times: Times,
     #[serde(default)]
     ver: Option<String>,
     #[serde(default)]
@@ -114,8 +127,23 @@ struct EmulatorClaims {
     azp: Option<String>,
 }
 
+/// How many verified tokens are remembered. The Bot Framework reuses one token for every
+/// request of the hour it lives, so a handful covers a busy bot; the set is simply emptied when
+/// it reaches this size.
+pub const VERIFIED_TOKEN_CACHE: usize = 256;
+
+/// A token already verified in full, and the window in which it stays valid.
+struct Remembered {
+    verified: VerifiedToken,
+    not_before: i64,
+    expires: i64,
+}
+
 pub struct Authenticator {
     app_id: String,
+    /// Verified tokens by their exact text: the signature of a byte-identical token need not be
+    /// checked again, but its lifetime is, on every request.
+    verified: RwLock<HashMap<String, Remembered>>,
     channel_keys: OpenIdKeys,
     emulator_keys: OpenIdKeys,
     channel_validation: Validation,
@@ -151,6 +179,7 @@ impl Authenticator {
 
         Authenticator {
             app_id: app_id.to_string(),
+            verified: RwLock::new(HashMap::new()),
             channel_keys: OpenIdKeys::new(channel_metadata, http.clone()),
             emulator_keys: OpenIdKeys::new(emulator_metadata, http),
             channel_validation,
@@ -171,6 +200,40 @@ impl Authenticator {
             .filter(|t| !t.is_empty())
             .ok_or(AuthError::MissingToken)?;
 
+        if let Some(verified) = self.remembered(token) {
+            return Ok(verified);
+        }
+        let (verified, not_before, expires) = self.verify(token).await?;
+        // A poisoned lock only means a panic elsewhere; the map is still whole.
+        let mut cache = self.verified.write().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= VERIFIED_TOKEN_CACHE {
+            cache.clear();
+        }
+        cache.insert(
+            token.to_string(),
+            Remembered {
+                verified: verified.clone(),
+                not_before,
+                expires,
+            },
+        );
+        Ok(verified)
+    }
+
+    /// A token verified before and still inside its lifetime (with the allowed skew).
+    fn remembered(&self, token: &str) -> Option<VerifiedToken> {
+        let cache = self.verified.read().unwrap_or_else(|e| e.into_inner());
+        let entry = cache.get(token)?;
+        alive(
+            chrono::Utc::now().timestamp(),
+            entry.not_before,
+            entry.expires,
+        )
+        .then(|| entry.verified.clone())
+    }
+
+    /// Full verification; returns the token's `nbf` and `exp` too.
+    async fn verify(&self, token: &str) -> Result<(VerifiedToken, i64, i64), AuthError> {
         let header = decode_header(token).map_err(|_| AuthError::Malformed)?;
         if !matches!(
             header.alg,
@@ -185,14 +248,22 @@ impl Authenticator {
             let key = self.key(&self.channel_keys, &kid).await?;
             let data = decode::<ChannelClaims>(token, &key.decoding, &self.channel_validation)
                 .map_err(invalid)?;
+            let times = (
+                data.claims.times.nbf.unwrap_or(i64::MIN / 2),
+                data.claims.times.exp,
+            );
             let service_url = data
                 .claims
                 .serviceurl
                 .ok_or(AuthError::ServiceUrlMismatch)?;
-            Ok(VerifiedToken::Channel {
-                service_url,
-                endorsements: key.endorsements.clone(),
-            })
+            Ok((
+                VerifiedToken::Channel {
+                    service_url,
+                    endorsements: key.endorsements.clone(),
+                },
+                times.0,
+                times.1,
+            ))
         } else if EMULATOR_ISSUERS.contains(&issuer.as_str()) {
             let key = self.key(&self.emulator_keys, &kid).await?;
             let data = decode::<EmulatorClaims>(token, &key.decoding, &self.emulator_validation)
@@ -204,7 +275,12 @@ impl Authenticator {
             if app.as_deref() != Some(self.app_id.as_str()) {
                 return Err(AuthError::WrongApp);
             }
-            Ok(VerifiedToken::Emulator)
+            let times = &data.claims.times;
+            Ok((
+                VerifiedToken::Emulator,
+                times.nbf.unwrap_or(i64::MIN / 2),
+                times.exp,
+            ))
         } else {
             Err(AuthError::UntrustedIssuer)
         }
@@ -216,6 +292,13 @@ impl Authenticator {
             KeyError::Unavailable(m) => AuthError::KeysUnavailable(m),
         })
     }
+}
+
+/// Whether a token with these `nbf` and `exp` is valid at `now`, with the allowed skew: the same
+/// rule the full validation applies.
+fn alive(now: i64, not_before: i64, expires: i64) -> bool {
+    let skew = CLOCK_SKEW_SECS as i64;
+    now >= not_before - skew && now <= expires + skew
 }
 
 fn invalid(e: jsonwebtoken::errors::Error) -> AuthError {
@@ -261,6 +344,16 @@ mod tests {
             endorsements: None,
         };
         t.check_activity("https://x.example/", "skype").unwrap();
+    }
+
+    #[test]
+    fn a_remembered_token_lives_exactly_its_lifetime_plus_skew() {
+        let (nbf, exp) = (1_000_000, 1_003_600);
+        assert!(alive(nbf, nbf, exp));
+        assert!(alive(nbf - 300, nbf, exp));
+        assert!(!alive(nbf - 301, nbf, exp));
+        assert!(alive(exp + 300, nbf, exp));
+        assert!(!alive(exp + 301, nbf, exp));
     }
 
     #[test]
