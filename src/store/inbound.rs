@@ -22,16 +22,47 @@ pub fn claim(
     key: &ActivityKey,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let inserted = run_on!(conn, |c| diesel::insert_into(t::table)
-        .values((
-            t::channel_id.eq(&key.channel_id),
-            t::conversation_id.eq(&key.conversation_id),
-            t::activity_id.eq(&key.activity_id),
-            t::received_at.eq(now.naive_utc()),
-        ))
+    Ok(claim_many(conn, &[(key, now)])?
+        .first()
+        .copied()
+        .unwrap_or(false))
+}
+
+/// Claims several activities in one statement; the answer for each is as [`claim`] gives it.
+/// A key repeated within `keys` is fresh only at its first place.
+pub fn claim_many(
+    conn: &mut Conn<'_>,
+    keys: &[(&ActivityKey, DateTime<Utc>)],
+) -> Result<Vec<bool>, StoreError> {
+    let rows: Vec<_> = keys
+        .iter()
+        .map(|(key, now)| {
+            (
+                t::channel_id.eq(key.channel_id.as_str()),
+                t::conversation_id.eq(key.conversation_id.as_str()),
+                t::activity_id.eq(key.activity_id.as_str()),
+                t::received_at.eq(now.naive_utc()),
+            )
+        })
+        .collect();
+    let inserted: Vec<(String, String, String)> = run_on!(conn, |c| diesel::insert_into(t::table)
+        .values(&rows)
         .on_conflict_do_nothing()
-        .execute(c))?;
-    Ok(inserted == 1)
+        .returning((t::channel_id, t::conversation_id, t::activity_id))
+        .get_results(c))?;
+    let mut inserted: std::collections::HashSet<(String, String, String)> =
+        inserted.into_iter().collect();
+    Ok(keys
+        .iter()
+        .map(|(key, _)| {
+            // `remove`, so that a second copy of the same key in this batch is a duplicate.
+            inserted.remove(&(
+                key.channel_id.clone(),
+                key.conversation_id.clone(),
+                key.activity_id.clone(),
+            ))
+        })
+        .collect())
 }
 
 /// Forgets a claim whose handling failed, so that the redelivery is handled.
@@ -118,12 +149,8 @@ fn commit(
 ) {
     let outcome = match held.take().map_or_else(|| db.get(), Ok) {
         Ok(mut conn) => {
-            let outcome = conn.as_conn().write_transaction(|conn| {
-                batch
-                    .iter()
-                    .map(|(key, now, _)| claim(conn, key, *now))
-                    .collect::<Result<Vec<bool>, StoreError>>()
-            });
+            let keys: Vec<_> = batch.iter().map(|(key, now, _)| (key, *now)).collect();
+            let outcome = claim_many(&mut conn.as_conn(), &keys);
             if outcome.is_ok() {
                 *held = Some(conn);
             }

@@ -1,0 +1,160 @@
+//! Named queries, straight against each backend.
+
+mod common;
+
+use chrono::{TimeDelta, Utc};
+use common::{Backend, TestDb};
+use herald::store::inbound::{self, ActivityKey};
+use herald::store::users::{self, ConversationRef, InstallOutcome, Profile};
+use herald::store::{DatabaseUrl, Db};
+
+on_both_backends!(
+    a_claim_is_fresh_once_even_within_one_batch,
+    old_claims_are_pruned,
+    install_uninstall_and_revive_keep_one_user,
+    a_failed_profile_fetch_keeps_what_was_known,
+);
+
+fn open(db: &TestDb) -> Db {
+    Db::open(&DatabaseUrl::parse(&db.url).unwrap(), 2).expect("database opens")
+}
+
+fn key(id: &str) -> ActivityKey {
+    ActivityKey {
+        channel_id: "msteams".into(),
+        conversation_id: "a:conv".into(),
+        activity_id: id.into(),
+    }
+}
+
+async fn a_claim_is_fresh_once_even_within_one_batch(backend: Backend) {
+    let test_db = TestDb::new(backend);
+    let db = open(&test_db);
+    let mut conn = db.get().unwrap();
+    let mut conn = conn.as_conn();
+    let now = Utc::now();
+    let (a, b) = (key("1"), key("2"));
+    let fresh = inbound::claim_many(&mut conn, &[(&a, now), (&b, now), (&a, now)]).unwrap();
+    assert_eq!(fresh, vec![true, true, false]);
+    assert!(!inbound::claim(&mut conn, &b, now).unwrap());
+    assert!(inbound::claim(&mut conn, &key("3"), now).unwrap());
+    // Released, a claim can be taken again.
+    inbound::release(&mut conn, &a).unwrap();
+    assert!(inbound::claim(&mut conn, &a, now).unwrap());
+}
+
+async fn old_claims_are_pruned(backend: Backend) {
+    let test_db = TestDb::new(backend);
+    let db = open(&test_db);
+    let mut conn = db.get().unwrap();
+    let mut conn = conn.as_conn();
+    let now = Utc::now();
+    inbound::claim(&mut conn, &key("old"), now - TimeDelta::hours(25)).unwrap();
+    inbound::claim(&mut conn, &key("new"), now).unwrap();
+    assert_eq!(
+        inbound::prune(&mut conn, now - TimeDelta::hours(24)).unwrap(),
+        1
+    );
+    assert!(inbound::claim(&mut conn, &key("old"), now).unwrap());
+    assert!(!inbound::claim(&mut conn, &key("new"), now).unwrap());
+}
+
+fn reference(user: &str) -> ConversationRef {
+    ConversationRef {
+        tenant_id: "t1".into(),
+        channel_id: "msteams".into(),
+        channel_user_id: user.into(),
+        aad_object_id: Some("aad".into()),
+        bot_id: "28:bot".into(),
+        service_url: "https://smba.trafficmanager.net/emea/".into(),
+        conversation_id: format!("a:{user}"),
+        display_name: Some("From Activity".into()),
+        locale: Some("fr-FR".into()),
+        time_zone: Some("Europe/Paris".into()),
+    }
+}
+
+fn profile() -> Profile {
+    Profile {
+        display_name: Some("Ada Lovelace".into()),
+        given_name: Some("Ada".into()),
+        surname: Some("Lovelace".into()),
+        email: Some("Ada@Example.COM".into()),
+        user_principal_name: Some("ada@example.com".into()),
+        aad_object_id: Some("aad-1".into()),
+    }
+}
+
+async fn install_uninstall_and_revive_keep_one_user(backend: Backend) {
+    let test_db = TestDb::new(backend);
+    let db = open(&test_db);
+    let mut conn = db.get().unwrap();
+    let mut conn = conn.as_conn();
+    let t0 = Utc::now();
+    let r = reference("29:ada");
+    let (u, outcome) = users::record_install(&mut conn, &r, &profile(), t0).unwrap();
+    assert_eq!(outcome, InstallOutcome::New);
+    assert!(u.installed);
+    assert_eq!(u.email.as_deref(), Some("ada@example.com"));
+    assert_eq!(u.given_name.as_deref(), Some("Ada"));
+
+    let (again, outcome) =
+        users::record_install(&mut conn, &r, &profile(), t0 + TimeDelta::minutes(1)).unwrap();
+    assert_eq!(outcome, InstallOutcome::Refreshed);
+    assert_eq!(again.id, u.id);
+    assert_eq!(
+        again.installed_changed_at, u.installed_changed_at,
+        "an upgrade does not reset 'since'"
+    );
+
+    let t1 = t0 + TimeDelta::hours(1);
+    assert!(users::record_uninstall(&mut conn, &r, "uninstalled", t1).unwrap());
+    assert!(
+        !users::record_uninstall(&mut conn, &r, "uninstalled", t1).unwrap(),
+        "a second uninstall changes nothing"
+    );
+    let gone = users::find(&mut conn, &r).unwrap().unwrap();
+    assert!(!gone.installed);
+    assert_eq!(gone.not_installed_reason.as_deref(), Some("uninstalled"));
+
+    let t2 = t0 + TimeDelta::hours(2);
+    let (back, outcome) = users::record_install(&mut conn, &r, &Profile::default(), t2).unwrap();
+    assert_eq!(outcome, InstallOutcome::Revived);
+    assert_eq!(back.id, u.id);
+    assert!(back.installed);
+    assert_eq!(back.not_installed_reason, None);
+    assert_eq!(
+        back.installed_changed_at.and_utc().timestamp(),
+        t2.timestamp()
+    );
+    assert_eq!(users::list(&mut conn).unwrap().len(), 1);
+
+    // Someone never seen who uninstalls is known, as not installed.
+    let stranger = reference("29:stranger");
+    assert!(users::record_uninstall(&mut conn, &stranger, "uninstalled", t2).unwrap());
+    let all = users::list(&mut conn).unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all.iter().filter(|u| u.installed).count(), 1);
+}
+
+async fn a_failed_profile_fetch_keeps_what_was_known(backend: Backend) {
+    let test_db = TestDb::new(backend);
+    let db = open(&test_db);
+    let mut conn = db.get().unwrap();
+    let mut conn = conn.as_conn();
+    let r = reference("29:grace");
+    users::record_install(&mut conn, &r, &profile(), Utc::now()).unwrap();
+    let mut moved = r.clone();
+    moved.service_url = "https://smba.trafficmanager.net/amer/".into();
+    moved.locale = None;
+    let (u, _) = users::record_install(&mut conn, &moved, &Profile::default(), Utc::now()).unwrap();
+    assert_eq!(u.email.as_deref(), Some("ada@example.com"));
+    assert_eq!(u.surname.as_deref(), Some("Lovelace"));
+    assert_eq!(u.locale.as_deref(), Some("fr-FR"));
+    assert_eq!(u.service_url, "https://smba.trafficmanager.net/amer/");
+    // Without a profile, the activity's name and object id are used.
+    let fresh = reference("29:hopper");
+    let (h, _) = users::record_install(&mut conn, &fresh, &Profile::default(), Utc::now()).unwrap();
+    assert_eq!(h.display_name.as_deref(), Some("From Activity"));
+    assert_eq!(h.aad_object_id.as_deref(), Some("aad"));
+}
