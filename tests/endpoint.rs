@@ -153,6 +153,15 @@ async fn uninstall_marks_the_user_not_installed_and_the_cli_shows_it(backend: Ba
     assert_eq!(users[0]["email"], "ada.u4@contoso.com");
     // Nothing is sent to someone who just removed the bot.
     assert_eq!(app.sent_messages().await.len(), 1, "only the welcome");
+    // The table says the same, for people.
+    let table = String::from_utf8(app.users_command(&[])).unwrap();
+    let row = table
+        .lines()
+        .find(|l| l.contains("ada.u4@contoso.com"))
+        .unwrap_or_else(|| panic!("no row for the user:\n{table}"));
+    assert!(row.contains("not installed (uninstalled)"), "{row}");
+    assert!(row.contains(TENANT) && row.contains("msteams"), "{row}");
+    assert!(table.contains("0/1 installed"), "{table}");
 }
 
 async fn reinstall_revives_the_same_user(backend: Backend) {

@@ -122,3 +122,81 @@ impl TokenProvider {
         Ok(Some(value))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wiremock::matchers::{body_string_contains, method};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    async fn provider_with_lifetime(expires_in: u64) -> (MockServer, TokenProvider) {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(body_string_contains("grant_type=client_credentials"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "token_type": "Bearer", "expires_in": expires_in, "access_token": "t"
+            })))
+            .mount(&server)
+            .await;
+        let provider = TokenProvider::new(
+            format!("{}/token", server.uri()),
+            "app".into(),
+            SecretString::from("secret"),
+            BOT_FRAMEWORK_SCOPE,
+            reqwest::Client::new(),
+        );
+        (server, provider)
+    }
+
+    #[tokio::test]
+    async fn a_token_is_reused_until_five_minutes_before_it_expires() {
+        let (server, provider) = provider_with_lifetime(301).await;
+        assert_eq!(provider.token().await.unwrap().as_deref(), Some("t"));
+        assert_eq!(provider.token().await.unwrap().as_deref(), Some("t"));
+        assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_token_within_five_minutes_of_expiry_is_renewed() {
+        let (server, provider) = provider_with_lifetime(299).await;
+        provider.token().await.unwrap();
+        provider.token().await.unwrap();
+        assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn refused_credentials_say_why_without_the_secret() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(401).set_body_json(serde_json::json!({
+                "error": "invalid_client", "error_description": "AADSTS7000215"
+            })))
+            .mount(&server)
+            .await;
+        let provider = TokenProvider::new(
+            format!("{}/token", server.uri()),
+            "app".into(),
+            SecretString::from("hunter2"),
+            BOT_FRAMEWORK_SCOPE,
+            reqwest::Client::new(),
+        );
+        let err = provider.token().await.unwrap_err().to_string();
+        assert!(
+            err.contains("401") && err.contains("invalid_client"),
+            "{err}"
+        );
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn no_app_id_means_no_token() {
+        let provider = TokenProvider::new(
+            "http://127.0.0.1:9/never-called".into(),
+            String::new(),
+            SecretString::from(""),
+            BOT_FRAMEWORK_SCOPE,
+            reqwest::Client::new(),
+        );
+        assert!(provider.token().await.unwrap().is_none());
+    }
+}

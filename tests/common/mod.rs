@@ -152,32 +152,31 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// Starts herald; `extra_toml` is appended to the generated settings.
 pub async fn spawn_app_with(backend: Backend, extra_toml: &str) -> TestApp {
     let keys = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/channel/.well-known/openidconfiguration"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"jwks_uri": format!("{}/channel/keys", keys.uri())})),
-        )
-        .mount(&keys)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/channel/keys"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(channel_jwks()))
-        .mount(&keys)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/emulator/.well-known/openid-configuration"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"jwks_uri": format!("{}/emulator/keys", keys.uri())})),
-        )
-        .mount(&keys)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/emulator/keys"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(emulator_jwks()))
-        .mount(&keys)
-        .await;
+    let key_sets = [
+        (
+            "channel",
+            "/.well-known/openidconfiguration",
+            channel_jwks(),
+        ),
+        (
+            "emulator",
+            "/.well-known/openid-configuration",
+            emulator_jwks(),
+        ),
+    ];
+    for (name, metadata, jwks) in key_sets {
+        let jwks_uri = format!("{}/{name}/keys", keys.uri());
+        Mock::given(method("GET"))
+            .and(path(format!("/{name}{metadata}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"jwks_uri": jwks_uri})))
+            .mount(&keys)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!("/{name}/keys")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(jwks))
+            .mount(&keys)
+            .await;
+    }
 
     let login = MockServer::start().await;
     Mock::given(method("POST"))
@@ -320,12 +319,13 @@ impl TestApp {
             .count()
     }
 
-    /// `herald users --json` against this app's database.
-    pub fn users_json(&self) -> Vec<Value> {
+    /// `herald users [ARGS]` against this app's database: its standard output.
+    pub fn users_command(&self, args: &[&str]) -> Vec<u8> {
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
             .args(["--config"])
             .arg(&self.config_path)
-            .args(["users", "--json"])
+            .arg("users")
+            .args(args)
             .output()
             .expect("herald users runs");
         assert!(
@@ -333,7 +333,13 @@ impl TestApp {
             "herald users failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
-        serde_json::from_slice(&output.stdout).expect("herald users --json prints JSON")
+        output.stdout
+    }
+
+    /// `herald users --json` against this app's database.
+    pub fn users_json(&self) -> Vec<Value> {
+        serde_json::from_slice(&self.users_command(&["--json"]))
+            .expect("herald users --json prints JSON")
     }
 
     pub async fn stop(&self) {

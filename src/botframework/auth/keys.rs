@@ -143,28 +143,22 @@ impl OpenIdKeys {
         state.fetched_at = Some(Instant::now());
     }
 
-    async fn refresh(&self) -> Result<(), KeyError> {
+    async fn fetch<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, KeyError> {
         let unavailable = |e: reqwest::Error| KeyError::Unavailable(e.without_url().to_string());
-        let metadata: Metadata = self
-            .http
-            .get(self.metadata_url.clone())
+        self.http
+            .get(url)
             .send()
             .await
             .and_then(|r| r.error_for_status())
             .map_err(unavailable)?
             .json()
             .await
-            .map_err(unavailable)?;
-        let set: JwkSet = self
-            .http
-            .get(&metadata.jwks_uri)
-            .send()
-            .await
-            .and_then(|r| r.error_for_status())
-            .map_err(unavailable)?
-            .json()
-            .await
-            .map_err(unavailable)?;
+            .map_err(unavailable)
+    }
+
+    async fn refresh(&self) -> Result<(), KeyError> {
+        let metadata: Metadata = self.fetch(self.metadata_url.as_str()).await?;
+        let set: JwkSet = self.fetch(&metadata.jwks_uri).await?;
         let mut keys = HashMap::new();
         for jwk in set.keys {
             // Bot Framework keys are RSA; anything else cannot verify an RS* token.
