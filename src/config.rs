@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
@@ -31,6 +32,59 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub bot: BotSettings,
+    pub campaigns: CampaignSettings,
+    pub delivery: DeliverySettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CampaignSettings {
+    /// How often the engine's safety-net tick runs (`30s`, `1m`): it plans campaigns that reach
+    /// their start and wakes the dispatcher. Deliveries themselves leave at their own moment.
+    #[serde(with = "humantime_serde")]
+    pub tick: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeliverySettings {
+    /// Most connector requests per second per tenant, across all instances (Teams allows 50).
+    pub global_rps: u32,
+    /// Most sends in flight at once in this instance.
+    pub concurrency: u32,
+    /// Retries after a throttled or transient failure (429, 412, 502, 503, 504, timeout)
+    /// before the delivery fails with the reason.
+    pub max_transport_retries: u32,
+    /// First retry delay; each further retry doubles it, with jitter, up to `retry_max`.
+    #[serde(with = "humantime_serde")]
+    pub retry_base: Duration,
+    #[serde(with = "humantime_serde")]
+    pub retry_max: Duration,
+    /// How long a leased delivery is reserved for this instance. Must exceed the longest
+    /// send (the HTTP timeout is 30 s); a crashed instance's leases are taken again after it.
+    #[serde(with = "humantime_serde")]
+    pub lease: Duration,
+}
+
+impl Default for CampaignSettings {
+    fn default() -> Self {
+        Self {
+            tick: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        Self {
+            global_rps: 50,
+            concurrency: 16,
+            max_transport_retries: 5,
+            retry_base: Duration::from_secs(1),
+            retry_max: Duration::from_secs(300),
+            lease: Duration::from_secs(60),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -204,6 +258,31 @@ impl Settings {
                 "expected an http(s) URL such as https://herald.example.com",
             ));
         }
+        let d = &self.delivery;
+        if d.global_rps == 0 {
+            return Err(invalid(
+                "delivery.global_rps",
+                "must be at least 1 (Teams allows 50)",
+            ));
+        }
+        if d.concurrency == 0 {
+            return Err(invalid(
+                "delivery.concurrency",
+                "must be at least 1, e.g. 16",
+            ));
+        }
+        if d.retry_base.is_zero() || d.retry_max < d.retry_base {
+            return Err(invalid(
+                "delivery.retry_max",
+                "retry_base must be above zero and retry_max at least retry_base, e.g. 1s and 5m",
+            ));
+        }
+        if d.lease < Duration::from_secs(1) {
+            return Err(invalid("delivery.lease", "must be at least 1s, e.g. 60s"));
+        }
+        if self.campaigns.tick < Duration::from_secs(1) {
+            return Err(invalid("campaigns.tick", "must be at least 1s, e.g. 30s"));
+        }
         if !self.bot.token_endpoint.is_empty() {
             let filled = self.bot.token_endpoint.replace("{tenant}", "t");
             Url::parse(&filled).map_err(|e| {
@@ -297,6 +376,32 @@ mod tests {
             d.bot.emulator_openid_metadata_url
         );
         assert_eq!(s.token_endpoint(), d.token_endpoint());
+        assert_eq!(s.campaigns.tick, d.campaigns.tick);
+        assert_eq!(s.delivery.global_rps, d.delivery.global_rps);
+        assert_eq!(s.delivery.concurrency, d.delivery.concurrency);
+        assert_eq!(
+            s.delivery.max_transport_retries,
+            d.delivery.max_transport_retries
+        );
+        assert_eq!(s.delivery.retry_base, d.delivery.retry_base);
+        assert_eq!(s.delivery.retry_max, d.delivery.retry_max);
+        assert_eq!(s.delivery.lease, d.delivery.lease);
+    }
+
+    #[test]
+    fn durations_are_read_with_units_and_checked() {
+        let s =
+            Settings::from_toml("[delivery]\nretry_base = \"250ms\"\nlease = \"2m\"\n").unwrap();
+        assert_eq!(s.delivery.retry_base, Duration::from_millis(250));
+        assert_eq!(s.delivery.lease, Duration::from_secs(120));
+        let err = Settings::from_toml("[campaigns]\ntick = \"soon\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("campaigns.tick"), "{err}");
+        let err = Settings::from_toml("[delivery]\nglobal_rps = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("delivery.global_rps"), "{err}");
     }
 
     #[test]

@@ -15,6 +15,8 @@ use crate::botframework::auth::Authenticator;
 use crate::botframework::token::{BOT_FRAMEWORK_SCOPE, TokenProvider};
 use crate::config::Settings;
 use crate::domain::{Clock, SystemClock};
+use crate::engine::{Engine, EngineConfig, EngineHandle};
+use crate::metrics::Metrics;
 use crate::routes;
 use crate::store::inbound::{self, ClaimWriter};
 use crate::store::{DatabaseUrl, Db};
@@ -24,7 +26,11 @@ pub struct AppState {
     pub bot: Bot,
     /// `None` when authentication is off (local development).
     pub auth: Option<Authenticator>,
+    pub metrics: Arc<Metrics>,
 }
+
+/// How long in-flight sends get to finish at shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// How long remembered inbound activity ids are kept.
 const INBOUND_MEMORY: chrono::TimeDelta = chrono::TimeDelta::hours(24);
@@ -34,6 +40,7 @@ pub struct Application {
     server: Server,
     db: Db,
     clock: Arc<dyn Clock>,
+    engine: EngineHandle,
 }
 
 /// The HTTP client for every outbound call, with bounded timeouts.
@@ -82,6 +89,15 @@ impl Application {
             http.clone(),
         ));
         let connector = ConnectorClient::new(http.clone(), tokens);
+        let metrics = Arc::new(Metrics::new());
+        let engine = Engine::start(
+            db.clone(),
+            connector.clone(),
+            clock.clone(),
+            metrics.clone(),
+            EngineConfig::from_settings(&settings),
+        )
+        .await?;
         let auth = if settings.auth_disabled() {
             tracing::warn!(
                 "bot.app_id is empty: inbound authentication is OFF (local development only)"
@@ -103,6 +119,7 @@ impl Application {
                 clock.clone(),
             ),
             auth,
+            metrics,
         });
 
         let listener = TcpListener::bind(settings.server.bind)
@@ -122,6 +139,7 @@ impl Application {
             server,
             db,
             clock,
+            engine,
         })
     }
 
@@ -134,11 +152,21 @@ impl Application {
         self.server.handle()
     }
 
+    /// The delivery engine, to enqueue work.
+    pub fn engine(&self) -> Engine {
+        self.engine.engine()
+    }
+
+    pub fn db(&self) -> Db {
+        self.db.clone()
+    }
+
     /// Serves until SIGINT/SIGTERM (or the handle's stop), finishing in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let housekeeping = tokio::spawn(housekeeping(self.db.clone(), self.clock.clone()));
         let result = self.server.await;
         housekeeping.abort();
+        self.engine.shutdown(SHUTDOWN_GRACE).await;
         tracing::info!("herald stopped");
         result
     }

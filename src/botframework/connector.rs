@@ -136,6 +136,82 @@ impl ConnectorClient {
         Ok(serde_json::from_slice(&bytes).unwrap_or_default())
     }
 
+    /// `PUT /v3/conversations/{id}/activities/{activityId}`: replaces a sent activity.
+    pub async fn update_activity(
+        &self,
+        service_url: &ServiceUrl,
+        conversation_id: &str,
+        activity_id: &str,
+        activity: &Activity,
+    ) -> Result<(), ConnectorError> {
+        let url = self.activity_url(service_url, conversation_id, activity_id);
+        let request = self.authorize(self.http.put(url).json(activity)).await?;
+        check(request.send().await).await.map(drop)
+    }
+
+    /// `DELETE /v3/conversations/{id}/activities/{activityId}`: removes a sent activity from
+    /// the recipient's chat.
+    pub async fn delete_activity(
+        &self,
+        service_url: &ServiceUrl,
+        conversation_id: &str,
+        activity_id: &str,
+    ) -> Result<(), ConnectorError> {
+        let url = self.activity_url(service_url, conversation_id, activity_id);
+        let request = self.authorize(self.http.delete(url)).await?;
+        check(request.send().await).await.map(drop)
+    }
+
+    fn activity_url(
+        &self,
+        service_url: &ServiceUrl,
+        conversation_id: &str,
+        activity_id: &str,
+    ) -> String {
+        service_url.join(&format!(
+            "v3/conversations/{}/activities/{}",
+            segment(conversation_id),
+            segment(activity_id)
+        ))
+    }
+
+    /// `POST /v3/conversations`: opens (or finds) the 1:1 chat between the bot and a Teams user.
+    pub async fn create_personal_conversation(
+        &self,
+        service_url: &ServiceUrl,
+        bot_id: &str,
+        user_id: &str,
+        tenant_id: &str,
+    ) -> Result<String, ConnectorError> {
+        let body = serde_json::json!({
+            "bot": {"id": bot_id},
+            "members": [{"id": user_id}],
+            "isGroup": false,
+            "tenantId": tenant_id,
+            "channelData": {"tenant": {"id": tenant_id}},
+        });
+        let request = self
+            .authorize(
+                self.http
+                    .post(service_url.join("v3/conversations"))
+                    .json(&body),
+            )
+            .await?;
+        let response = check(request.send().await).await?;
+        #[derive(Deserialize)]
+        struct Created {
+            id: String,
+        }
+        let created: Created = response
+            .json()
+            .await
+            .map_err(|e| ConnectorError::Permanent {
+                status: 200,
+                code: format!("unreadable conversation: {}", e.without_url()),
+            })?;
+        Ok(created.id)
+    }
+
     /// `GET /v3/conversations/{id}/members/{memberId}`: the member's profile.
     pub async fn get_member(
         &self,

@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod auth;
 pub mod connector;
+pub mod ratelimit;
 pub mod service_url;
 pub mod token;
 

@@ -1,6 +1,7 @@
 //! Pure rules: no I/O, nothing of ours imported.
 
 pub mod clock;
+pub mod delivery;
 pub mod lang;
 pub mod text;
 

@@ -2,6 +2,7 @@
 
 mod health;
 mod messages;
+mod metrics;
 
 use actix_web::web;
 
@@ -10,5 +11,6 @@ pub use messages::MAX_BODY_BYTES;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/messages").route(web::post().to(messages::post)))
         .service(web::resource("/healthz").route(web::get().to(health::healthz)))
-        .service(web::resource("/readyz").route(web::get().to(health::readyz)));
+        .service(web::resource("/readyz").route(web::get().to(health::readyz)))
+        .service(web::resource("/metrics").route(web::get().to(metrics::metrics)));
 }

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
+use super::batch::BatchWriter;
 use super::schema::inbound_activities as t;
 use super::{Conn, StoreError};
 use crate::run_on;
@@ -85,96 +86,28 @@ pub fn prune(conn: &mut Conn<'_>, before: DateTime<Utc>) -> Result<usize, StoreE
     .execute(c))?)
 }
 
-/// Claims many activities per transaction ("group commit").
-///
-/// Each request still waits until its own claim is committed before doing anything, so the
-/// once-only guarantee is unchanged; but the concurrent requests of a burst share one commit
-/// (and, on SQLite, one WAL append) instead of paying one each. A dedicated thread takes the
-/// first waiting claim, then every claim that arrived meanwhile, up to [`MAX_BATCH`].
+/// Claims activities through a [`BatchWriter`]: concurrent requests share one statement.
 #[derive(Clone)]
 pub struct ClaimWriter {
-    queue: tokio::sync::mpsc::UnboundedSender<Pending>,
+    writer: BatchWriter<(ActivityKey, DateTime<Utc>), bool>,
 }
-
-type Pending = (
-    ActivityKey,
-    DateTime<Utc>,
-    tokio::sync::oneshot::Sender<Result<bool, StoreError>>,
-);
-
-/// Most claims committed together.
-pub const MAX_BATCH: usize = 256;
 
 impl ClaimWriter {
     /// Starts the writer thread; it ends when the last `ClaimWriter` clone is dropped.
     pub fn start(db: super::Db) -> std::io::Result<ClaimWriter> {
-        let (queue, mut incoming) = tokio::sync::mpsc::unbounded_channel::<Pending>();
-        std::thread::Builder::new()
-            .name("herald-claims".into())
-            .spawn(move || {
-                let mut batch = Vec::with_capacity(MAX_BATCH);
-                // One connection kept across batches: its page cache stays warm. It is given
-                // back (and a new one taken) after any failure.
-                let mut conn = None;
-                while let Some(first) = incoming.blocking_recv() {
-                    batch.push(first);
-                    while batch.len() < MAX_BATCH {
-                        match incoming.try_recv() {
-                            Ok(p) => batch.push(p),
-                            Err(_) => break,
-                        }
-                    }
-                    commit(&db, &mut conn, &mut batch);
-                }
-            })?;
-        Ok(ClaimWriter { queue })
+        let writer = BatchWriter::start(
+            db,
+            "herald-claims",
+            |conn, batch: Vec<(ActivityKey, DateTime<Utc>)>| {
+                let keys: Vec<_> = batch.iter().map(|(key, now)| (key, *now)).collect();
+                claim_many(conn, &keys)
+            },
+        )?;
+        Ok(ClaimWriter { writer })
     }
 
     /// Same contract as [`claim`]: false when the activity was already claimed.
     pub async fn claim(&self, key: ActivityKey, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let (done, result) = tokio::sync::oneshot::channel();
-        self.queue
-            .send((key, now, done))
-            .map_err(|_| StoreError::Unavailable("the claim writer has stopped".into()))?;
-        result
-            .await
-            .map_err(|_| StoreError::Unavailable("the claim writer has stopped".into()))?
-    }
-}
-
-fn commit(
-    db: &super::Db,
-    held: &mut Option<r2d2::PooledConnection<super::Manager>>,
-    batch: &mut Vec<Pending>,
-) {
-    let outcome = match held.take().map_or_else(|| db.get(), Ok) {
-        Ok(mut conn) => {
-            let keys: Vec<_> = batch.iter().map(|(key, now, _)| (key, *now)).collect();
-            let outcome = claim_many(&mut conn.as_conn(), &keys);
-            if outcome.is_ok() {
-                *held = Some(conn);
-            }
-            outcome
-        }
-        Err(e) => Err(e),
-    };
-    match outcome {
-        Ok(fresh) => {
-            for ((_, _, done), fresh) in batch.drain(..).zip(fresh) {
-                let _ = done.send(Ok(fresh));
-            }
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, claims = batch.len(), "claiming inbound activities failed");
-            let unavailable = matches!(e, StoreError::Unavailable(_));
-            for (_, _, done) in batch.drain(..) {
-                // The error is not Clone; each waiter gets its own of the same kind.
-                let _ = done.send(Err(if unavailable {
-                    StoreError::Unavailable(e.to_string())
-                } else {
-                    StoreError::Query(diesel::result::Error::RollbackTransaction)
-                }));
-            }
-        }
+        self.writer.submit((key, now)).await
     }
 }

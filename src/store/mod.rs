@@ -5,6 +5,8 @@
 //! for both backends, so every diesel feature of each (upserts, `RETURNING`, row locks) stays
 //! available. Pool checkouts and queries are blocking: async callers go through [`Db::run`].
 
+pub mod batch;
+pub mod deliveries;
 pub mod inbound;
 pub mod schema;
 pub mod users;
@@ -148,13 +150,20 @@ impl Conn<'_> {
 
     /// A transaction that will write: on SQLite it takes the write lock at `BEGIN`
     /// (`BEGIN IMMEDIATE`), so a read followed by a write never fails on a lock upgrade.
+    /// Inside another transaction it is a savepoint, as `transaction` is.
     pub fn write_transaction<T, E, F>(&mut self, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut Conn<'_>) -> Result<T, E>,
         E: From<diesel::result::Error>,
     {
         match self {
-            Conn::Sqlite(c) => c.immediate_transaction(|c| f(&mut Conn::Sqlite(c))),
+            Conn::Sqlite(c) => {
+                if in_transaction(c) {
+                    c.transaction(|c| f(&mut Conn::Sqlite(c)))
+                } else {
+                    c.immediate_transaction(|c| f(&mut Conn::Sqlite(c)))
+                }
+            }
             Conn::Postgres(c) => c.transaction(|c| f(&mut Conn::Postgres(c))),
         }
     }
@@ -170,6 +179,15 @@ impl Conn<'_> {
             Conn::Postgres(c) => c.transaction(|c| f(&mut Conn::Postgres(c))),
         }
     }
+}
+
+fn in_transaction(c: &mut SqliteConnection) -> bool {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    AnsiTransactionManager::transaction_manager_status_mut(c)
+        .transaction_depth()
+        .ok()
+        .flatten()
+        .is_some()
 }
 
 /// What storage can fail with.

@@ -35,4 +35,44 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(users, inbound_activities);
+diesel::table! {
+    outbound_messages (id) {
+        id -> Text,
+        tenant_id -> Text,
+        kind -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> BigInt,
+        message_id -> Text,
+        tenant_id -> Text,
+        user_id -> Text,
+        operation -> Text,
+        target_activity_id -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        leased_by -> Nullable<Text>,
+        lease_expires_at -> Nullable<Timestamp>,
+        activity_id -> Nullable<Text>,
+        failure -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        completed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(deliveries -> users (user_id));
+diesel::joinable!(deliveries -> outbound_messages (message_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    inbound_activities,
+    outbound_messages,
+    deliveries
+);

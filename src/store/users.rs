@@ -243,3 +243,35 @@ pub fn list(conn: &mut Conn<'_>) -> Result<Vec<User>, StoreError> {
         .select(User::as_select())
         .load(c))?)
 }
+
+/// Marks a known user not installed (the connector said they removed or blocked the bot).
+pub fn mark_not_installed(
+    conn: &mut Conn<'_>,
+    user_id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let now = now.naive_utc();
+    let n = run_on!(conn, |c| diesel::update(
+        t::table
+            .filter(t::id.eq(user_id))
+            .filter(t::installed.eq(true))
+    )
+    .set((
+        t::installed.eq(false),
+        t::installed_changed_at.eq(now),
+        t::not_installed_reason.eq(reason),
+        t::updated_at.eq(now),
+    ))
+    .execute(c))?;
+    Ok(n > 0)
+}
+
+/// A user by id.
+pub fn get(conn: &mut Conn<'_>, user_id: &str) -> Result<Option<User>, StoreError> {
+    Ok(run_on!(conn, |c| t::table
+        .find(user_id)
+        .select(User::as_select())
+        .first(c)
+        .optional())?)
+}

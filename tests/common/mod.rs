@@ -5,6 +5,8 @@
 pub mod tokens;
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
@@ -123,6 +125,8 @@ pub struct TestApp {
     pub connector: MockServer,
     pub client: reqwest::Client,
     pub handle: actix_web::dev::ServerHandle,
+    pub engine: herald::engine::Engine,
+    pub app_db: herald::store::Db,
     _config_dir: tempfile::TempDir,
 }
 
@@ -235,6 +239,8 @@ token_endpoint = "{login}/{{tenant}}/oauth2/v2.0/token"
     let app = Application::build(settings).await.expect("app builds");
     let port = app.port();
     let handle = app.handle();
+    let engine = app.engine();
+    let app_db = app.db();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -247,8 +253,129 @@ token_endpoint = "{login}/{{tenant}}/oauth2/v2.0/token"
         connector,
         client: reqwest::Client::new(),
         handle,
+        engine,
+        app_db,
         _config_dir: config_dir,
     }
+}
+
+/// Receive times of the requests a mock answered, with their paths.
+#[derive(Clone, Default)]
+pub struct Received(pub Arc<Mutex<Vec<(Instant, String)>>>);
+
+impl Received {
+    pub fn times(&self) -> Vec<Instant> {
+        self.0.lock().unwrap().iter().map(|(t, _)| *t).collect()
+    }
+
+    pub fn paths(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, p)| p.clone())
+            .collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+}
+
+/// A responder that records each request's receive time, then answers as `respond` says.
+pub struct Recording<F> {
+    pub received: Received,
+    pub respond: F,
+}
+
+impl<F: Fn(&Request) -> ResponseTemplate + Send + Sync> wiremock::Respond for Recording<F> {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        self.received
+            .0
+            .lock()
+            .unwrap()
+            .push((Instant::now(), request.url.path().to_string()));
+        (self.respond)(request)
+    }
+}
+
+/// The most events any interval of `window` holds (half-open, as Teams counts).
+pub fn max_in_window(times: &[Instant], window: Duration) -> usize {
+    let mut times = times.to_vec();
+    times.sort();
+    let mut best = 0;
+    let mut start = 0;
+    for end in 0..times.len() {
+        while times[end] - times[start] >= window {
+            start += 1;
+        }
+        best = best.max(end - start + 1);
+    }
+    best
+}
+
+/// Polls `check` every 20 ms until it holds or `timeout` passes.
+pub async fn wait_for<F, Fut>(timeout: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !check().await {
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Installed users `29:{prefix}{i}` whose conversations are `a:{prefix}{i}` at `service_url`.
+pub async fn add_users(
+    db: &herald::store::Db,
+    service_url: &str,
+    prefix: &str,
+    n: usize,
+) -> Vec<String> {
+    let service_url = service_url.to_string();
+    let prefix = prefix.to_string();
+    db.run(move |conn| {
+        let mut ids = Vec::with_capacity(n);
+        for i in 0..n {
+            let r = herald::store::users::ConversationRef {
+                tenant_id: TENANT.into(),
+                channel_id: "msteams".into(),
+                channel_user_id: format!("29:{prefix}{i}"),
+                aad_object_id: None,
+                bot_id: format!("28:{APP_ID}"),
+                service_url: service_url.clone(),
+                conversation_id: format!("a:{prefix}{i}"),
+                display_name: Some(format!("User {prefix}{i}")),
+                locale: None,
+                time_zone: None,
+            };
+            let profile = herald::store::users::Profile::default();
+            let (user, _) =
+                herald::store::users::record_install(conn, &r, &profile, chrono::Utc::now())?;
+            ids.push(user.id);
+        }
+        Ok(ids)
+    })
+    .await
+    .expect("users added")
+}
+
+/// One delivery due now for each user.
+pub fn due_now(users: &[String]) -> Vec<herald::store::deliveries::NewDelivery> {
+    users
+        .iter()
+        .map(|u| herald::store::deliveries::NewDelivery {
+            user_id: u.clone(),
+            operation: herald::store::deliveries::Operation::Send,
+            target_activity_id: None,
+            due: chrono::Utc::now(),
+        })
+        .collect()
 }
 
 impl Drop for TestApp {

@@ -1,0 +1,363 @@
+//! Teams' send limits, kept exactly: per bot per conversation 7 per second, 8 per 2 seconds,
+//! 60 per 30 seconds and 1,800 per hour; per app per tenant a configured rate (Teams: 50 per
+//! second). A 429 pauses the whole tenant for its `Retry-After`.
+//!
+//! Each limit is a sliding log: an event may happen at `t` only if the `n`-th most recent one is
+//! at least the window earlier, so no interval of the window's length ever holds more than `n`,
+//! bursts included. A few milliseconds of margin on every window absorb the jitter between
+//! the moment a send is allowed and the moment the connector receives it.
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// Teams' per-conversation windows: (most events, window).
+pub const CONVERSATION_WINDOWS: [(usize, Duration); 4] = [
+    (7, Duration::from_secs(1)),
+    (8, Duration::from_secs(2)),
+    (60, Duration::from_secs(30)),
+    (1800, Duration::from_secs(3600)),
+];
+
+/// Added to every window, so that receive-time jitter cannot make a window look overfull.
+pub const SAFETY_MARGIN: Duration = Duration::from_millis(10);
+
+/// Times of recent events, oldest first.
+#[derive(Debug, Default, Clone)]
+pub struct SlidingLog {
+    times: VecDeque<Instant>,
+}
+
+impl SlidingLog {
+    /// The earliest moment at or after `not_before` (and not before the last recorded event)
+    /// when one more event keeps every window within its limit.
+    pub fn earliest(&self, windows: &[(usize, Duration)], not_before: Instant) -> Instant {
+        let mut t = not_before;
+        if let Some(last) = self.times.back() {
+            t = t.max(*last);
+        }
+        for &(n, window) in windows {
+            if n > 0 && self.times.len() >= n {
+                t = t.max(self.times[self.times.len() - n] + window + SAFETY_MARGIN);
+            }
+        }
+        t
+    }
+
+    /// Records an event at `at` (not before the last one) and forgets what no window needs.
+    pub fn record(&mut self, at: Instant, windows: &[(usize, Duration)]) {
+        self.times.push_back(at);
+        let keep = windows.iter().map(|w| w.0).max().unwrap_or(0);
+        let span = windows.iter().map(|w| w.1).max().unwrap_or_default() + SAFETY_MARGIN;
+        while self.times.len() > keep
+            || self
+                .times
+                .front()
+                .is_some_and(|first| at.saturating_duration_since(*first) > span)
+        {
+            self.times.pop_front();
+        }
+    }
+
+    pub fn last(&self) -> Option<Instant> {
+        self.times.back().copied()
+    }
+
+    /// Moves the event recorded at `reserved` to `actual` (a send that left late), keeping the
+    /// log in order, so later reservations count from when it really went.
+    pub fn shift(&mut self, reserved: Instant, actual: Instant) {
+        if actual <= reserved {
+            return;
+        }
+        let Some(pos) = self.times.iter().rposition(|t| *t == reserved) else {
+            return;
+        };
+        self.times.remove(pos);
+        let at = self.times.partition_point(|t| *t <= actual);
+        self.times.insert(at, actual);
+    }
+}
+
+struct Tenant {
+    log: SlidingLog,
+    paused_until: Option<Instant>,
+}
+
+/// Every limit herald must keep when sending, shared by all of one instance's senders.
+pub struct SendLimits {
+    tenant_windows: [(usize, Duration); 1],
+    /// Least time between two sends of one tenant: `1/rps`.
+    spacing: Duration,
+    tenants: Mutex<HashMap<String, Tenant>>,
+    conversations: Mutex<HashMap<u64, SlidingLog>>,
+    reservations: Mutex<u64>,
+}
+
+/// When a send may go, or (when that is too far off) the earliest moment it could.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    /// Reserved: send at this instant.
+    At(Instant),
+    /// Not reserved: nothing is possible before this instant.
+    NotBefore(Instant),
+}
+
+fn conversation_key(conversation_id: &str) -> u64 {
+    // Two conversations that collide share a limit: stricter, never looser.
+    let mut h = DefaultHasher::new();
+    conversation_id.hash(&mut h);
+    h.finish()
+}
+
+impl SendLimits {
+    /// `tenant_rps` sends per second per tenant, evenly paced (one every `1/rps` at most).
+    pub fn new(tenant_rps: u32) -> SendLimits {
+        let rps = tenant_rps.max(1);
+        SendLimits {
+            // Both the rate over any second and a minimum spacing, so a tenant's sends are spread
+            // over the second instead of leaving in one burst.
+            tenant_windows: [(rps as usize, Duration::from_secs(1))],
+            spacing: Duration::from_secs(1) / rps,
+            tenants: Mutex::new(HashMap::new()),
+            conversations: Mutex::new(HashMap::new()),
+            reservations: Mutex::new(0),
+        }
+    }
+
+    /// Reserves the earliest moment at or after `now` when a send to `conversation_id` in
+    /// `tenant` keeps every limit, unless that moment is after `deadline`.
+    pub fn reserve(
+        &self,
+        tenant: &str,
+        conversation_id: &str,
+        now: Instant,
+        deadline: Instant,
+    ) -> Slot {
+        // Poisoned locks only mean a panic elsewhere; the logs are still whole.
+        let mut tenants = self.tenants.lock().unwrap_or_else(|e| e.into_inner());
+        let mut conversations = self.conversations.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = tenants.entry(tenant.to_string()).or_insert_with(|| Tenant {
+            log: SlidingLog::default(),
+            paused_until: None,
+        });
+        let key = conversation_key(conversation_id);
+        let conversation = conversations.entry(key).or_default();
+
+        let mut t = now;
+        if let Some(p) = entry.paused_until {
+            t = t.max(p);
+        }
+        if let Some(last) = entry.log.last() {
+            t = t.max(last + self.spacing);
+        }
+        // Alternate until both logs agree (each step only moves `t` later; two rounds suffice
+        // in practice, the loop makes it certain).
+        loop {
+            let a = entry.log.earliest(&self.tenant_windows, t);
+            let b = conversation.earliest(&CONVERSATION_WINDOWS, a);
+            if b == t {
+                break;
+            }
+            t = b;
+        }
+        if t > deadline {
+            return Slot::NotBefore(t);
+        }
+        entry.log.record(t, &self.tenant_windows);
+        conversation.record(t, &CONVERSATION_WINDOWS);
+        drop(tenants);
+        self.sweep(conversations, now);
+        Slot::At(t)
+    }
+
+    /// Tells the limits that the send reserved at `reserved` actually left at `actual`.
+    pub fn sent(&self, tenant: &str, conversation_id: &str, reserved: Instant, actual: Instant) {
+        if actual <= reserved {
+            return;
+        }
+        let mut tenants = self.tenants.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = tenants.get_mut(tenant) {
+            t.log.shift(reserved, actual);
+        }
+        drop(tenants);
+        let mut conversations = self.conversations.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(log) = conversations.get_mut(&conversation_key(conversation_id)) {
+            log.shift(reserved, actual);
+        }
+    }
+
+    /// After a 429: nothing more goes to this tenant before `until`.
+    pub fn pause_tenant(&self, tenant: &str, until: Instant) {
+        let mut tenants = self.tenants.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = tenants.entry(tenant.to_string()).or_insert_with(|| Tenant {
+            log: SlidingLog::default(),
+            paused_until: None,
+        });
+        entry.paused_until = Some(entry.paused_until.map_or(until, |p| p.max(until)));
+    }
+
+    /// Whether the tenant is paused at `now`, and until when.
+    pub fn paused_until(&self, tenant: &str, now: Instant) -> Option<Instant> {
+        let tenants = self.tenants.lock().unwrap_or_else(|e| e.into_inner());
+        tenants
+            .get(tenant)
+            .and_then(|t| t.paused_until)
+            .filter(|p| *p > now)
+    }
+
+    /// Every 4,096 reservations, forgets conversations quiet for more than an hour.
+    fn sweep(
+        &self,
+        mut conversations: std::sync::MutexGuard<'_, HashMap<u64, SlidingLog>>,
+        now: Instant,
+    ) {
+        let mut count = self.reservations.lock().unwrap_or_else(|e| e.into_inner());
+        *count += 1;
+        if !(*count).is_multiple_of(4096) {
+            return;
+        }
+        let horizon = CONVERSATION_WINDOWS[3].1 + SAFETY_MARGIN;
+        conversations.retain(|_, log| {
+            log.last()
+                .is_some_and(|t| now.saturating_duration_since(t) <= horizon)
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The most events any half-open interval of `window` holds.
+    fn max_in_window(times: &[Instant], window: Duration) -> usize {
+        let mut best = 0;
+        let mut start = 0;
+        for end in 0..times.len() {
+            while times[end] - times[start] >= window {
+                start += 1;
+            }
+            best = best.max(end - start + 1);
+        }
+        best
+    }
+
+    #[test]
+    fn a_burst_to_one_conversation_keeps_all_four_windows() {
+        let limits = SendLimits::new(1_000);
+        let t0 = Instant::now();
+        let far = t0 + Duration::from_secs(100_000);
+        let times: Vec<Instant> = (0..2_000)
+            .map(|_| match limits.reserve("t", "c", t0, far) {
+                Slot::At(t) => t,
+                Slot::NotBefore(_) => unreachable!("deadline is far"),
+            })
+            .collect();
+        for (n, w) in CONVERSATION_WINDOWS {
+            assert!(max_in_window(&times, w) <= n, "{n} per {w:?}");
+        }
+        // And not needlessly slow: the first 7 go at once (1 ms apart at 1,000/s), the first
+        // 60 within 30 s.
+        assert!(times[6] - t0 < Duration::from_millis(10));
+        assert!(times[59] - t0 < Duration::from_secs(30));
+        assert!(times[60] - t0 >= Duration::from_secs(30));
+    }
+
+    #[test]
+    fn a_tenant_never_exceeds_its_rate_and_is_paced() {
+        let limits = SendLimits::new(50);
+        let t0 = Instant::now();
+        let far = t0 + Duration::from_secs(100_000);
+        let times: Vec<Instant> = (0..500)
+            .map(|i| match limits.reserve("t", &format!("c{i}"), t0, far) {
+                Slot::At(t) => t,
+                Slot::NotBefore(_) => unreachable!(),
+            })
+            .collect();
+        assert!(max_in_window(&times, Duration::from_secs(1)) <= 50);
+        let span = (times[499] - times[0]).as_secs_f64();
+        let rate = 499.0 / span;
+        assert!((49.5..=50.0).contains(&rate), "{rate}");
+        // Another tenant is not held back by this one.
+        assert_eq!(limits.reserve("other", "x", t0, far), Slot::At(t0));
+    }
+
+    #[test]
+    fn a_late_send_pushes_later_ones_back() {
+        let limits = SendLimits::new(2);
+        let t0 = Instant::now();
+        let far = t0 + Duration::from_secs(100);
+        let Slot::At(a) = limits.reserve("t", "x", t0, far) else {
+            unreachable!()
+        };
+        let Slot::At(b) = limits.reserve("t", "y", t0, far) else {
+            unreachable!()
+        };
+        assert_eq!(b - a, Duration::from_millis(500));
+        // The first send left 300 ms late: the third must wait a second from then.
+        limits.sent("t", "x", a, a + Duration::from_millis(300));
+        let Slot::At(c) = limits.reserve("t", "z", t0, far) else {
+            unreachable!()
+        };
+        assert!(
+            c >= a + Duration::from_millis(1300) + SAFETY_MARGIN,
+            "{:?}",
+            c - a
+        );
+    }
+
+    #[test]
+    fn a_pause_holds_the_whole_tenant_and_deadlines_are_respected() {
+        let limits = SendLimits::new(50);
+        let t0 = Instant::now();
+        let until = t0 + Duration::from_secs(2);
+        limits.pause_tenant("t", until);
+        assert_eq!(limits.paused_until("t", t0), Some(until));
+        assert_eq!(
+            limits.reserve("t", "a", t0, t0 + Duration::from_secs(1)),
+            Slot::NotBefore(until)
+        );
+        assert_eq!(
+            limits.reserve("t", "b", t0, t0 + Duration::from_secs(5)),
+            Slot::At(until)
+        );
+        assert_eq!(limits.paused_until("t", until), None);
+    }
+
+    proptest! {
+        /// Whatever the arrival pattern, reserved moments keep every limit.
+        #[test]
+        fn any_arrivals_keep_every_limit(
+            gaps_ms in proptest::collection::vec(0u64..400, 1..400),
+            conversations in proptest::collection::vec(0usize..3, 400),
+            rps in 1u32..60,
+        ) {
+            let limits = SendLimits::new(rps);
+            let t0 = Instant::now();
+            let mut now = t0;
+            let mut per_conversation: HashMap<usize, Vec<Instant>> = HashMap::new();
+            let mut all = Vec::new();
+            for (i, gap) in gaps_ms.iter().enumerate() {
+                now += Duration::from_millis(*gap);
+                let c = conversations[i % conversations.len()];
+                let far = now + Duration::from_secs(1_000_000);
+                let Slot::At(t) = limits.reserve("t", &c.to_string(), now, far) else {
+                    panic!("deadline is far");
+                };
+                prop_assert!(t >= now);
+                all.push(t);
+                per_conversation.entry(c).or_default().push(t);
+            }
+            prop_assert!(max_in_window(&all, Duration::from_secs(1)) <= rps as usize);
+            for times in per_conversation.values() {
+                for (n, w) in CONVERSATION_WINDOWS {
+                    prop_assert!(max_in_window(times, w) <= n);
+                }
+            }
+        }
+    }
+}

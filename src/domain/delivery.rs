@@ -1,0 +1,257 @@
+//! A delivery's life: its states, the allowed moves between them, and what to do after a failed
+//! send. Pure: the dispatcher asks, these functions decide.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeliveryStatus {
+    /// Waiting for its moment (`next_attempt_at`), first try or retry; may be leased.
+    Pending,
+    /// The connector accepted it; the sent activity's id is kept.
+    Delivered,
+    /// Given up, with a reason: the recipient is gone, the request was refused, or retries ran out.
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub const ALL: [DeliveryStatus; 3] = [
+        DeliveryStatus::Pending,
+        DeliveryStatus::Delivered,
+        DeliveryStatus::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DeliveryStatus> {
+        DeliveryStatus::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+
+    /// The only moves a delivery can make. Delivered and failed are final.
+    pub fn can_become(self, next: DeliveryStatus) -> bool {
+        matches!(
+            (self, next),
+            (DeliveryStatus::Pending, DeliveryStatus::Pending)
+                | (DeliveryStatus::Pending, DeliveryStatus::Delivered)
+                | (DeliveryStatus::Pending, DeliveryStatus::Failed)
+        )
+    }
+
+    pub fn is_final(self) -> bool {
+        !matches!(self, DeliveryStatus::Pending)
+    }
+}
+
+impl fmt::Display for DeliveryStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a send did not go through, as far as deciding what next is concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendFailure {
+    /// 429: wait `retry_after` when the connector gave it.
+    Throttled { retry_after: Option<Duration> },
+    /// 412, 502, 503, 504, a timeout or a broken connection.
+    Transient { detail: String },
+    /// The user removed or blocked the bot (403 with one of Teams' codes).
+    RecipientGone { code: String },
+    /// Any other refusal: retrying would not help.
+    Permanent { status: u16, code: String },
+}
+
+/// Stable failure reasons, as stored and reported.
+pub mod reason {
+    pub const NOT_INSTALLED_OR_BLOCKED: &str = "not_installed_or_blocked";
+    pub const NOT_INSTALLED: &str = "not_installed";
+    pub const REFUSED: &str = "refused";
+    pub const RETRIES_EXHAUSTED: &str = "retries_exhausted";
+    pub const BAD_MESSAGE: &str = "bad_message";
+}
+
+/// What to do after a failed send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Try again after `after`.
+    Retry { after: Duration, detail: String },
+    /// Stop: the delivery fails with `reason` (one of [`reason`]) and `detail`.
+    Fail {
+        reason: &'static str,
+        detail: String,
+        recipient_gone: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub max_retries: u32,
+    pub base: Duration,
+    pub max: Duration,
+}
+
+impl RetryPolicy {
+    /// The wait before retry number `retry` (1 for the first retry): `base · 2^(retry-1)`, at
+    /// most `max`, then scaled into `[½, 1]` of itself by `jitter` (a number in `[0, 1)`), so
+    /// that senders throttled together do not come back together.
+    pub fn backoff(&self, retry: u32, jitter: f64) -> Duration {
+        let exponent = retry.saturating_sub(1).min(30);
+        let full = self.base.saturating_mul(1u32 << exponent).min(self.max);
+        full.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
+    }
+
+    /// Decides after the `attempts`-th send (counting this one) failed with `failure`.
+    pub fn decide(&self, failure: &SendFailure, attempts: u32, jitter: f64) -> Decision {
+        let retry = |after: Duration, detail: String| {
+            if attempts > self.max_retries {
+                Decision::Fail {
+                    reason: reason::RETRIES_EXHAUSTED,
+                    detail: format!("{detail} (after {attempts} attempts)"),
+                    recipient_gone: false,
+                }
+            } else {
+                Decision::Retry { after, detail }
+            }
+        };
+        match failure {
+            SendFailure::Throttled {
+                retry_after: Some(wait),
+            } => retry(
+                *wait,
+                format!("throttled (429), Retry-After {}s", wait.as_secs_f64()),
+            ),
+            SendFailure::Throttled { retry_after: None } => retry(
+                self.backoff(attempts, jitter),
+                "throttled (429)".to_string(),
+            ),
+            SendFailure::Transient { detail } => {
+                retry(self.backoff(attempts, jitter), detail.clone())
+            }
+            SendFailure::RecipientGone { code } => Decision::Fail {
+                reason: reason::NOT_INSTALLED_OR_BLOCKED,
+                detail: code.clone(),
+                recipient_gone: true,
+            },
+            SendFailure::Permanent { status, code } => Decision::Fail {
+                reason: reason::REFUSED,
+                detail: format!("HTTP {status} {code}"),
+                recipient_gone: false,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: RetryPolicy = RetryPolicy {
+        max_retries: 3,
+        base: Duration::from_secs(1),
+        max: Duration::from_secs(10),
+    };
+
+    #[test]
+    fn transitions_are_exactly_the_allowed_ones() {
+        use DeliveryStatus::*;
+        for from in DeliveryStatus::ALL {
+            for to in DeliveryStatus::ALL {
+                let allowed = from == Pending;
+                assert_eq!(from.can_become(to), allowed, "{from} -> {to}");
+            }
+        }
+        assert!(Delivered.is_final() && Failed.is_final() && !Pending.is_final());
+    }
+
+    #[test]
+    fn status_names_round_trip() {
+        for s in DeliveryStatus::ALL {
+            assert_eq!(DeliveryStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(DeliveryStatus::parse("lost"), None);
+    }
+
+    #[test]
+    fn retry_after_is_waited_exactly() {
+        let d = POLICY.decide(
+            &SendFailure::Throttled {
+                retry_after: Some(Duration::from_secs(2)),
+            },
+            1,
+            0.99,
+        );
+        assert!(matches!(d, Decision::Retry { after, .. } if after == Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn backoff_doubles_is_capped_and_jittered_within_half() {
+        assert_eq!(POLICY.backoff(1, 1.0), Duration::from_secs(1));
+        assert_eq!(POLICY.backoff(2, 1.0), Duration::from_secs(2));
+        assert_eq!(POLICY.backoff(3, 1.0), Duration::from_secs(4));
+        assert_eq!(POLICY.backoff(5, 1.0), Duration::from_secs(10));
+        assert_eq!(POLICY.backoff(60, 1.0), Duration::from_secs(10));
+        assert_eq!(POLICY.backoff(3, 0.0), Duration::from_secs(2));
+        for j in [0.0, 0.3, 0.99] {
+            let d = POLICY.backoff(2, j);
+            assert!(d >= Duration::from_secs(1) && d <= Duration::from_secs(2));
+        }
+    }
+
+    #[test]
+    fn transient_failures_retry_until_the_limit_then_fail() {
+        let failure = SendFailure::Transient {
+            detail: "HTTP 503".into(),
+        };
+        for attempts in 1..=3 {
+            assert!(matches!(
+                POLICY.decide(&failure, attempts, 0.5),
+                Decision::Retry { .. }
+            ));
+        }
+        assert!(matches!(
+            POLICY.decide(&failure, 4, 0.5),
+            Decision::Fail {
+                reason: reason::RETRIES_EXHAUSTED,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn gone_and_refused_never_retry() {
+        let gone = POLICY.decide(
+            &SendFailure::RecipientGone {
+                code: "ConversationBlockedByUser".into(),
+            },
+            1,
+            0.5,
+        );
+        assert!(matches!(
+            gone,
+            Decision::Fail {
+                reason: reason::NOT_INSTALLED_OR_BLOCKED,
+                recipient_gone: true,
+                ..
+            }
+        ));
+        let refused = POLICY.decide(
+            &SendFailure::Permanent {
+                status: 404,
+                code: "ConversationNotFound".into(),
+            },
+            1,
+            0.5,
+        );
+        assert!(matches!(
+            refused,
+            Decision::Fail { reason: reason::REFUSED, recipient_gone: false, ref detail } if detail.contains("404")
+        ));
+    }
+}

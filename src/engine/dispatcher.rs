@@ -1,0 +1,380 @@
+//! The dispatcher: lease what is due, send each within the limits, record the outcome.
+//! Pure functions in `domain::delivery` decide when to retry; this only does what they say.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use super::Inner;
+use crate::botframework::ratelimit::Slot;
+use crate::botframework::{
+    Activity, ChannelAccount, ConnectorError, ConversationAccount, ServiceUrl,
+};
+use crate::domain::delivery::{Decision, SendFailure, reason};
+use crate::store::deliveries::{self, Leased, Operation, Outcome};
+
+/// Most deliveries leased in one transaction.
+const MAX_LEASE: usize = 256;
+/// Pause before trying again when the database fails.
+const DATABASE_BACKOFF: Duration = Duration::from_secs(1);
+/// Pause when work is due but none could be leased (another instance holds it this instant).
+const CONTENDED: Duration = Duration::from_millis(50);
+
+pub(super) async fn run(inner: Arc<Inner>) {
+    let permits = Arc::new(Semaphore::new(inner.config.concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    loop {
+        while tasks.try_join_next().is_some() {}
+        let first = tokio::select! {
+            p = permits.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = inner.stop.cancelled() => break,
+        };
+        let mut held = vec![first];
+        while held.len() < MAX_LEASE {
+            match permits.clone().try_acquire_owned() {
+                Ok(p) => held.push(p),
+                Err(_) => break,
+            }
+        }
+        let now = inner.clock.now();
+        let until = now
+            + chrono::TimeDelta::from_std(inner.config.lease)
+                .unwrap_or(chrono::TimeDelta::seconds(60));
+        let (owner, wanted) = (inner.config.instance.clone(), held.len());
+        let leased = inner
+            .db
+            .run(move |conn| deliveries::lease(conn, &owner, now, until, wanted))
+            .await;
+        let leased = match leased {
+            Ok(rows) => rows,
+            Err(e) => {
+                drop(held);
+                tracing::warn!(error = %e, "leasing deliveries failed; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(DATABASE_BACKOFF) => continue,
+                    _ = inner.stop.cancelled() => break,
+                }
+            }
+        };
+        if leased.is_empty() {
+            drop(held);
+            idle(&inner).await;
+            continue;
+        }
+        // Extra permits (fewer rows than slots) are dropped with `held`.
+        for (row, permit) in leased.into_iter().zip(held.drain(..)) {
+            let inner = inner.clone();
+            tasks.spawn(async move {
+                deliver(&inner, row).await;
+                drop(permit);
+            });
+        }
+    }
+    // Stopping: no more leasing; let what is in flight finish.
+    while tasks.join_next().await.is_some() {}
+}
+
+/// Sleeps until the earliest due delivery, a wake-up, the tick, or the stop.
+async fn idle(inner: &Inner) {
+    let next = inner.db.run(deliveries::next_due).await;
+    let now = inner.clock.now();
+    let tick =
+        chrono::TimeDelta::from_std(inner.config.tick).unwrap_or(chrono::TimeDelta::seconds(30));
+    let sleep = match next {
+        Ok(Some(t)) if t > now => inner.clock.sleep_until(t.min(now + tick)),
+        Ok(Some(_)) => Box::pin(tokio::time::sleep(CONTENDED)),
+        Ok(None) => inner.clock.sleep_until(now + tick),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the next due time");
+            Box::pin(tokio::time::sleep(DATABASE_BACKOFF))
+        }
+    };
+    tokio::select! {
+        _ = sleep => {}
+        _ = inner.wake.notified() => {}
+        _ = inner.stop.cancelled() => {}
+    }
+}
+
+/// Attempts one delivery and records what happened.
+async fn deliver(inner: &Inner, leased: Leased) {
+    let outcome = attempt(inner, &leased).await;
+    let label = match &outcome {
+        Outcome::Delivered { .. } => "delivered",
+        Outcome::Retry { .. } => "retry",
+        Outcome::Failed { .. } => "failed",
+        Outcome::Released { .. } => "released",
+    };
+    inner.metrics.deliveries.with_label_values(&[label]).inc();
+    let requeued = matches!(outcome, Outcome::Retry { .. } | Outcome::Released { .. });
+    if let Err(e) = inner.recorder.submit(outcome).await {
+        tracing::warn!(delivery_id = leased.delivery.id, error = %e,
+            "outcome not recorded; the lease will run out and the delivery be tried again");
+    }
+    if requeued {
+        // The dispatcher may be asleep until a moment computed before this row came back.
+        inner.wake.notify_one();
+    }
+}
+
+fn failed(id: i64, reason: &str, error: impl Into<String>) -> Outcome {
+    Outcome::Failed {
+        id,
+        reason: reason.to_string(),
+        error: error.into(),
+        user_gone: None,
+    }
+}
+
+#[tracing::instrument(skip_all, fields(delivery_id = leased.delivery.id, tenant = %leased.delivery.tenant_id))]
+async fn attempt(inner: &Inner, leased: &Leased) -> Outcome {
+    let (d, user) = (&leased.delivery, &leased.user);
+    let Some(operation) = Operation::parse(&d.operation) else {
+        return failed(
+            d.id,
+            reason::BAD_MESSAGE,
+            format!("unknown operation `{}`", d.operation),
+        );
+    };
+    if !user.installed {
+        let why = user
+            .not_installed_reason
+            .as_deref()
+            .unwrap_or("not installed");
+        return failed(d.id, reason::NOT_INSTALLED, why);
+    }
+    let Ok(service_url) = ServiceUrl::parse(&user.service_url) else {
+        return failed(
+            d.id,
+            reason::BAD_MESSAGE,
+            "the user's service URL is not valid",
+        );
+    };
+    let target = d.target_activity_id.as_deref();
+    if operation != Operation::Send && target.is_none() {
+        return failed(d.id, reason::BAD_MESSAGE, "no activity to update or delete");
+    }
+    let activity = match operation {
+        Operation::Delete => None,
+        Operation::Send | Operation::Update => match inner.payload(&d.message_id).await {
+            Ok(Some(template)) => Some(addressed(&template, user)),
+            Ok(None) => {
+                return failed(
+                    d.id,
+                    reason::BAD_MESSAGE,
+                    "the message no longer exists or is not an activity",
+                );
+            }
+            // The database failed, not the message: put it back for later.
+            Err(()) => return Outcome::Released { id: d.id, at: None },
+        },
+    };
+
+    // Wait for a moment that keeps every limit; hand the row back if that is far off.
+    let deadline = Instant::now() + inner.config.lease / 2;
+    let reserved = loop {
+        match inner.limits.reserve(
+            &d.tenant_id,
+            &user.conversation_id,
+            Instant::now(),
+            deadline,
+        ) {
+            Slot::NotBefore(t) => {
+                let wait = t.saturating_duration_since(Instant::now());
+                return Outcome::Released {
+                    id: d.id,
+                    at: Some(
+                        inner.clock.now() + chrono::TimeDelta::from_std(wait).unwrap_or_default(),
+                    ),
+                };
+            }
+            Slot::At(t) => {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(t) => {}
+                    _ = inner.stop.cancelled() => return Outcome::Released { id: d.id, at: None },
+                }
+                // A 429 may have paused the tenant while this send waited.
+                if inner
+                    .limits
+                    .paused_until(&d.tenant_id, Instant::now())
+                    .is_none()
+                {
+                    break t;
+                }
+            }
+        }
+    };
+
+    let started = Instant::now();
+    inner
+        .limits
+        .sent(&d.tenant_id, &user.conversation_id, reserved, started);
+    let conversation = user.conversation_id.as_str();
+    let result = match (operation, &activity, target) {
+        (Operation::Send, Some(a), _) => inner
+            .connector
+            .send_to_conversation(&service_url, conversation, a)
+            .await
+            .map(|r| r.id),
+        (Operation::Update, Some(a), Some(target)) => inner
+            .connector
+            .update_activity(&service_url, conversation, target, a)
+            .await
+            .map(|()| Some(target.to_string())),
+        (Operation::Delete, _, Some(target)) => inner
+            .connector
+            .delete_activity(&service_url, conversation, target)
+            .await
+            .map(|()| None),
+        // Ruled out above: sends and updates have an activity, updates and deletes a target.
+        _ => return failed(d.id, reason::BAD_MESSAGE, "incomplete delivery"),
+    };
+    inner
+        .metrics
+        .connector_seconds
+        .observe(started.elapsed().as_secs_f64());
+
+    let error = match result {
+        Ok(activity_id) => {
+            return Outcome::Delivered {
+                id: d.id,
+                activity_id,
+            };
+        }
+        Err(e) => e,
+    };
+    let attempts = d.attempts.max(0) as u32 + 1;
+    let jitter: f64 = rand::random();
+    let failure = match error {
+        ConnectorError::Throttled { retry_after } => {
+            inner.metrics.throttled.inc();
+            let wait = retry_after.unwrap_or_else(|| inner.config.retry.backoff(attempts, jitter));
+            // The whole tenant slows down, not only this message.
+            inner
+                .limits
+                .pause_tenant(&d.tenant_id, Instant::now() + wait);
+            SendFailure::Throttled { retry_after }
+        }
+        ConnectorError::Transient { status, detail } => SendFailure::Transient {
+            detail: match status {
+                Some(s) => format!("HTTP {s} {detail}"),
+                None => detail,
+            },
+        },
+        ConnectorError::RecipientGone { code } => SendFailure::RecipientGone { code },
+        ConnectorError::Permanent { status, code } => SendFailure::Permanent { status, code },
+        ConnectorError::Token(e) => SendFailure::Transient {
+            detail: format!("bot token: {e}"),
+        },
+    };
+    match inner.config.retry.decide(&failure, attempts, jitter) {
+        Decision::Retry { after, detail } => {
+            inner.metrics.retries.inc();
+            tracing::debug!(attempts, ?after, %detail, "send failed; will retry");
+            Outcome::Retry {
+                id: d.id,
+                at: inner.clock.now() + chrono::TimeDelta::from_std(after).unwrap_or_default(),
+                error: detail,
+            }
+        }
+        Decision::Fail {
+            reason,
+            detail,
+            recipient_gone,
+        } => {
+            tracing::info!(attempts, reason, %detail, "delivery failed");
+            Outcome::Failed {
+                id: d.id,
+                reason: reason.to_string(),
+                error: detail,
+                user_gone: recipient_gone.then(|| user.id.clone()),
+            }
+        }
+    }
+}
+
+/// The message's activity, addressed to one user's 1:1 chat with the bot.
+fn addressed(template: &Activity, user: &crate::store::users::User) -> Activity {
+    let mut a = template.clone();
+    if a.kind.is_none() {
+        a.kind = Some("message".into());
+    }
+    a.from = Some(ChannelAccount {
+        id: user.bot_id.clone(),
+        ..ChannelAccount::default()
+    });
+    a.recipient = Some(ChannelAccount {
+        id: user.channel_user_id.clone(),
+        name: user.display_name.clone(),
+        ..ChannelAccount::default()
+    });
+    a.conversation = Some(ConversationAccount {
+        id: user.conversation_id.clone(),
+        ..ConversationAccount::default()
+    });
+    a
+}
+
+/// Message payloads, parsed once: a broadcast's thousands of deliveries share one.
+#[derive(Default)]
+pub(super) struct Payloads {
+    cache: Mutex<HashMap<String, Arc<Activity>>>,
+}
+
+/// Payloads kept at most; the cache is emptied when it grows past this.
+const PAYLOAD_CACHE: usize = 1024;
+
+impl Inner {
+    /// The message's activity; `Ok(None)` when it is gone or unreadable, `Err` when the
+    /// database could not be asked.
+    async fn payload(&self, message_id: &str) -> Result<Option<Arc<Activity>>, ()> {
+        // A poisoned lock only means a panic elsewhere; the map is still whole.
+        if let Some(a) = self
+            .payloads
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(message_id)
+        {
+            return Ok(Some(a.clone()));
+        }
+        let id = message_id.to_string();
+        let text = match self
+            .db
+            .run(move |conn| deliveries::message_payload(conn, &id))
+            .await
+        {
+            Ok(Some(text)) => text,
+            Ok(None) => return Ok(None),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not load a message");
+                return Err(());
+            }
+        };
+        let activity: Activity = match serde_json::from_str(&text) {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::error!(error = %e, message_id, "a stored message is not an activity");
+                return Ok(None);
+            }
+        };
+        let activity = Arc::new(activity);
+        let mut cache = self
+            .payloads
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= PAYLOAD_CACHE {
+            cache.clear();
+        }
+        cache.insert(message_id.to_string(), activity.clone());
+        Ok(Some(activity))
+    }
+}

@@ -1,0 +1,240 @@
+//! The delivery engine: leases due deliveries, sends them within Teams' limits, records what
+//! happened. A delivery row is the durable unit of work; nothing is held locked across a send.
+//!
+//! The dispatcher sleeps until the earliest due delivery or a wake-up (new work enqueued), so a
+//! delivery leaves at its moment; the cron tick is a safety net that wakes it regularly.
+
+mod dispatcher;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::Notify;
+use tokio_cron_scheduler::{Job, JobScheduler};
+use tokio_util::sync::CancellationToken;
+
+use crate::botframework::ConnectorClient;
+use crate::botframework::ratelimit::SendLimits;
+use crate::config::Settings;
+use crate::domain::Clock;
+use crate::domain::delivery::RetryPolicy;
+use crate::metrics::Metrics;
+use crate::store::Db;
+use crate::store::batch::BatchWriter;
+use crate::store::deliveries::{self, Outcome};
+
+/// How the engine runs; from `[delivery]` and `[campaigns]` settings.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// This instance's name in lease rows.
+    pub instance: String,
+    pub concurrency: usize,
+    pub lease: Duration,
+    pub retry: RetryPolicy,
+    pub tick: Duration,
+    pub tenant_rps: u32,
+}
+
+impl EngineConfig {
+    pub fn from_settings(settings: &Settings) -> EngineConfig {
+        let d = &settings.delivery;
+        EngineConfig {
+            instance: instance_name(),
+            concurrency: d.concurrency as usize,
+            lease: d.lease,
+            retry: RetryPolicy {
+                max_retries: d.max_transport_retries,
+                base: d.retry_base,
+                max: d.retry_max,
+            },
+            tick: settings.campaigns.tick,
+            tenant_rps: d.global_rps,
+        }
+    }
+}
+
+/// `host-pid-random`: unique per process, readable in the database.
+pub fn instance_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "herald".into());
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    format!("{host}-{}-{}", std::process::id(), &tag[..8])
+}
+
+pub(crate) struct Inner {
+    db: Db,
+    connector: ConnectorClient,
+    clock: Arc<dyn Clock>,
+    limits: SendLimits,
+    metrics: Arc<Metrics>,
+    config: EngineConfig,
+    recorder: BatchWriter<Outcome, bool>,
+    payloads: dispatcher::Payloads,
+    wake: Notify,
+    stop: CancellationToken,
+}
+
+/// A running engine. Cheap to clone; `wake` after enqueueing work that is due now.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+/// Owns the engine's tasks; `shutdown` stops them cleanly.
+pub struct EngineHandle {
+    engine: Engine,
+    dispatcher: tokio::task::JoinHandle<()>,
+    scheduler: Option<JobScheduler>,
+}
+
+impl Engine {
+    /// Starts the dispatcher and the tick on the current runtime.
+    pub async fn start(
+        db: Db,
+        connector: ConnectorClient,
+        clock: Arc<dyn Clock>,
+        metrics: Arc<Metrics>,
+        config: EngineConfig,
+    ) -> anyhow::Result<EngineHandle> {
+        let owner = config.instance.clone();
+        let recorder_clock = clock.clone();
+        let recorder = BatchWriter::start(
+            db.clone(),
+            "herald-outcomes",
+            move |conn, batch: Vec<Outcome>| {
+                deliveries::record(conn, &owner, &batch, recorder_clock.now())
+            },
+        )
+        .context("starting the outcome writer")?;
+        let engine = Engine {
+            inner: Arc::new(Inner {
+                db,
+                connector,
+                clock,
+                limits: SendLimits::new(config.tenant_rps),
+                metrics,
+                config,
+                recorder,
+                payloads: dispatcher::Payloads::default(),
+                wake: Notify::new(),
+                stop: CancellationToken::new(),
+            }),
+        };
+        let dispatcher = tokio::spawn(dispatcher::run(engine.inner.clone()));
+        let scheduler = engine.start_tick().await;
+        tracing::info!(instance = %engine.inner.config.instance, "delivery engine started");
+        Ok(EngineHandle {
+            engine,
+            dispatcher,
+            scheduler,
+        })
+    }
+
+    async fn start_tick(&self) -> Option<JobScheduler> {
+        let weak = Arc::downgrade(&self.inner);
+        let started = async {
+            let scheduler = JobScheduler::new().await?;
+            let job = Job::new_repeated_async(self.inner.config.tick, move |_, _| {
+                let weak = weak.clone();
+                Box::pin(async move {
+                    if let Some(inner) = weak.upgrade() {
+                        inner.wake.notify_one();
+                    }
+                })
+            })?;
+            scheduler.add(job).await?;
+            scheduler.start().await?;
+            Ok::<_, tokio_cron_scheduler::JobSchedulerError>(scheduler)
+        };
+        match started.await {
+            Ok(s) => Some(s),
+            Err(e) => {
+                // The dispatcher still sleeps until due work and wakes on new work; only the
+                // safety net is missing.
+                tracing::error!(error = %e, "the engine tick could not start");
+                None
+            }
+        }
+    }
+
+    /// Tells the dispatcher to look for due work now.
+    pub fn wake(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    pub fn instance(&self) -> &str {
+        &self.inner.config.instance
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    /// Stores a message (`payload` is the activity every recipient gets) with one delivery per
+    /// recipient, due when each says, and wakes the dispatcher. Returns the message id.
+    pub async fn enqueue(
+        &self,
+        tenant_id: &str,
+        kind: &str,
+        payload: serde_json::Value,
+        recipients: Vec<deliveries::NewDelivery>,
+    ) -> Result<String, crate::store::StoreError> {
+        let id = uuid::Uuid::now_v7().to_string();
+        let now = self.inner.clock.now();
+        let (message_id, tenant, kind) = (id.clone(), tenant_id.to_string(), kind.to_string());
+        self.inner
+            .db
+            .run(move |conn| {
+                conn.write_transaction(|conn| {
+                    deliveries::create_message(conn, &message_id, &tenant, &kind, &payload, now)?;
+                    deliveries::enqueue(conn, &message_id, &tenant, &recipients, now)
+                })
+            })
+            .await?;
+        self.wake();
+        Ok(id)
+    }
+}
+
+impl EngineHandle {
+    pub fn engine(&self) -> Engine {
+        self.engine.clone()
+    }
+
+    /// Stops leasing, lets in-flight sends finish (at most `grace`), then gives back every
+    /// lease still held so another instance (or the next start) takes those deliveries at once.
+    pub async fn shutdown(mut self, grace: Duration) {
+        let inner = self.engine.inner.clone();
+        inner.stop.cancel();
+        if let Some(mut s) = self.scheduler.take() {
+            let _ = s.shutdown().await;
+        }
+        if tokio::time::timeout(grace, &mut self.dispatcher)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                ?grace,
+                "in-flight sends did not finish in time; their leases will run out"
+            );
+            self.dispatcher.abort();
+        }
+        let owner = inner.config.instance.clone();
+        let now = inner.clock.now();
+        match inner
+            .db
+            .run(move |conn| deliveries::release_all(conn, &owner, now))
+            .await
+        {
+            Ok(n) if n > 0 => tracing::info!(released = n, "leases given back"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not give back leases; they will run out"),
+        }
+        tracing::info!("delivery engine stopped");
+    }
+}

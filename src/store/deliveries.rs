@@ -1,0 +1,381 @@
+//! Outbound messages and their deliveries: the engine's durable work.
+//!
+//! A delivery is leased in a short transaction (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so two
+//! dispatchers never take the same row; SQLite serialises writers), sent with nothing locked,
+//! and its outcome recorded only if the lease is still ours. A lease that runs out (its owner
+//! died) makes the row available again.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::schema::{deliveries as d, outbound_messages as m, users as u};
+use super::users::User;
+use super::{Conn, StoreError};
+use crate::domain::delivery::DeliveryStatus;
+use crate::run_on;
+
+/// What a delivery does to the recipient's chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Send,
+    Update,
+    Delete,
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Send => "send",
+            Operation::Update => "update",
+            Operation::Delete => "delete",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Operation> {
+        [Operation::Send, Operation::Update, Operation::Delete]
+            .into_iter()
+            .find(|o| o.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = d)]
+pub struct Delivery {
+    pub id: i64,
+    pub message_id: String,
+    pub tenant_id: String,
+    pub user_id: String,
+    pub operation: String,
+    pub target_activity_id: Option<String>,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub leased_by: Option<String>,
+    pub lease_expires_at: Option<NaiveDateTime>,
+    pub activity_id: Option<String>,
+    pub failure: Option<String>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub completed_at: Option<NaiveDateTime>,
+}
+
+impl Delivery {
+    pub fn status(&self) -> Option<DeliveryStatus> {
+        DeliveryStatus::parse(&self.status)
+    }
+}
+
+/// A leased delivery with what sending it needs: the recipient as known now.
+#[derive(Debug, Clone)]
+pub struct Leased {
+    pub delivery: Delivery,
+    pub user: User,
+}
+
+/// Creates an outbound message; `payload` is the activity (JSON) each recipient gets.
+pub fn create_message(
+    conn: &mut Conn<'_>,
+    id: &str,
+    tenant_id: &str,
+    kind: &str,
+    payload: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let payload = payload.to_string();
+    run_on!(conn, |c| diesel::insert_into(m::table)
+        .values((
+            m::id.eq(id),
+            m::tenant_id.eq(tenant_id),
+            m::kind.eq(kind),
+            m::payload.eq(&payload),
+            m::created_at.eq(now.naive_utc()),
+        ))
+        .execute(c))?;
+    Ok(())
+}
+
+/// The payload of a message.
+pub fn message_payload(conn: &mut Conn<'_>, id: &str) -> Result<Option<String>, StoreError> {
+    Ok(run_on!(conn, |c| m::table
+        .find(id)
+        .select(m::payload)
+        .first::<String>(c)
+        .optional())?)
+}
+
+/// One recipient of an operation.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub user_id: String,
+    pub operation: Operation,
+    pub target_activity_id: Option<String>,
+    pub due: DateTime<Utc>,
+}
+
+/// Adds deliveries of `message_id`; a (message, user, operation) already there is left as it
+/// is, so enqueueing twice changes nothing. Returns how many were added.
+pub fn enqueue(
+    conn: &mut Conn<'_>,
+    message_id: &str,
+    tenant_id: &str,
+    items: &[NewDelivery],
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let now = now.naive_utc();
+    let pending = DeliveryStatus::Pending.as_str();
+    conn.write_transaction(|conn| {
+        let mut added = 0;
+        // Bounded statements: 8 binds a row stays far below every backend's limit.
+        for chunk in items.chunks(500) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|n| {
+                    (
+                        d::message_id.eq(message_id),
+                        d::tenant_id.eq(tenant_id),
+                        d::user_id.eq(n.user_id.as_str()),
+                        d::operation.eq(n.operation.as_str()),
+                        d::target_activity_id.eq(n.target_activity_id.as_deref()),
+                        d::status.eq(pending),
+                        d::next_attempt_at.eq(n.due.naive_utc()),
+                        d::created_at.eq(now),
+                        d::updated_at.eq(now),
+                    )
+                })
+                .collect();
+            added += run_on!(conn, |c| diesel::insert_into(d::table)
+                .values(&rows)
+                .on_conflict_do_nothing()
+                .execute(c))?;
+        }
+        Ok(added)
+    })
+}
+
+/// Leases up to `limit` due deliveries for `owner` until `until`, earliest first.
+pub fn lease(
+    conn: &mut Conn<'_>,
+    owner: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+    limit: usize,
+) -> Result<Vec<Leased>, StoreError> {
+    let now_n = now.naive_utc();
+    let until = until.naive_utc();
+    let limit = limit as i64;
+    let ids: Vec<i64> = conn.write_transaction(|conn| {
+        let due = d::table
+            .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
+            .filter(d::next_attempt_at.le(now_n))
+            .filter(d::leased_by.is_null().or(d::lease_expires_at.lt(now_n)))
+            .order(d::next_attempt_at)
+            .select(d::id)
+            .limit(limit);
+        let ids: Vec<i64> = match conn {
+            // Rows another dispatcher is leasing right now are skipped, not waited for.
+            Conn::Postgres(c) => due.for_update().skip_locked().load(*c)?,
+            Conn::Sqlite(c) => due.load(*c)?,
+        };
+        if !ids.is_empty() {
+            run_on!(conn, |c| diesel::update(
+                d::table.filter(d::id.eq_any(&ids))
+            )
+            .set((
+                d::leased_by.eq(owner),
+                d::lease_expires_at.eq(until),
+                d::updated_at.eq(now_n),
+            ))
+            .execute(c))?;
+        }
+        Ok::<_, StoreError>(ids)
+    })?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(Delivery, User)> = run_on!(conn, |c| d::table
+        .inner_join(u::table)
+        .filter(d::id.eq_any(&ids))
+        .order(d::next_attempt_at)
+        .select((Delivery::as_select(), User::as_select()))
+        .load(c))?;
+    Ok(rows
+        .into_iter()
+        .map(|(delivery, user)| Leased { delivery, user })
+        .collect())
+}
+
+/// What became of a leased delivery.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Delivered {
+        id: i64,
+        activity_id: Option<String>,
+    },
+    /// Failed for now: try again at `at`.
+    Retry {
+        id: i64,
+        at: DateTime<Utc>,
+        error: String,
+    },
+    /// Given up. `user_gone` marks the recipient not installed too.
+    Failed {
+        id: i64,
+        reason: String,
+        error: String,
+        user_gone: Option<String>,
+    },
+    /// Not attempted (shutting down, or the tenant is paused): back to the queue, due at `at`.
+    Released { id: i64, at: Option<DateTime<Utc>> },
+}
+
+impl Outcome {
+    pub fn id(&self) -> i64 {
+        match self {
+            Outcome::Delivered { id, .. }
+            | Outcome::Retry { id, .. }
+            | Outcome::Failed { id, .. }
+            | Outcome::Released { id, .. } => *id,
+        }
+    }
+}
+
+/// Records outcomes of deliveries leased by `owner`, in one transaction. An outcome for a
+/// delivery whose lease `owner` no longer holds is ignored (returns false for it).
+pub fn record(
+    conn: &mut Conn<'_>,
+    owner: &str,
+    outcomes: &[Outcome],
+    now: DateTime<Utc>,
+) -> Result<Vec<bool>, StoreError> {
+    let now = now.naive_utc();
+    conn.write_transaction(|conn| {
+        let mut applied = Vec::with_capacity(outcomes.len());
+        for outcome in outcomes {
+            let mine = d::table
+                .filter(d::id.eq(outcome.id()))
+                .filter(d::leased_by.eq(owner))
+                .filter(d::status.eq(DeliveryStatus::Pending.as_str()));
+            let no_lease = (
+                d::leased_by.eq(None::<String>),
+                d::lease_expires_at.eq(None::<NaiveDateTime>),
+                d::updated_at.eq(now),
+            );
+            let n = match outcome {
+                Outcome::Delivered { activity_id, .. } => run_on!(conn, |c| diesel::update(mine)
+                    .set((
+                        no_lease,
+                        d::status.eq(DeliveryStatus::Delivered.as_str()),
+                        d::attempts.eq(d::attempts + 1),
+                        d::activity_id.eq(activity_id),
+                        d::completed_at.eq(now),
+                    ))
+                    .execute(c))?,
+                Outcome::Retry { at, error, .. } => run_on!(conn, |c| diesel::update(mine)
+                    .set((
+                        no_lease,
+                        d::attempts.eq(d::attempts + 1),
+                        d::next_attempt_at.eq(at.naive_utc()),
+                        d::last_error.eq(error),
+                    ))
+                    .execute(c))?,
+                Outcome::Failed {
+                    reason,
+                    error,
+                    user_gone,
+                    ..
+                } => {
+                    let n = run_on!(conn, |c| diesel::update(mine)
+                        .set((
+                            no_lease,
+                            d::status.eq(DeliveryStatus::Failed.as_str()),
+                            d::attempts.eq(d::attempts + 1),
+                            d::failure.eq(reason),
+                            d::last_error.eq(error),
+                            d::completed_at.eq(now),
+                        ))
+                        .execute(c))?;
+                    if let (1, Some(user_id)) = (n, user_gone) {
+                        super::users::mark_not_installed(conn, user_id, error, now.and_utc())?;
+                    }
+                    n
+                }
+                Outcome::Released { at, .. } => match at {
+                    Some(at) => run_on!(conn, |c| diesel::update(mine)
+                        .set((no_lease, d::next_attempt_at.eq(at.naive_utc())))
+                        .execute(c))?,
+                    None => run_on!(conn, |c| diesel::update(mine).set(no_lease).execute(c))?,
+                },
+            };
+            applied.push(n == 1);
+        }
+        Ok(applied)
+    })
+}
+
+/// Gives back every lease `owner` still holds (a clean shutdown).
+pub fn release_all(
+    conn: &mut Conn<'_>,
+    owner: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    Ok(run_on!(conn, |c| diesel::update(
+        d::table
+            .filter(d::leased_by.eq(owner))
+            .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
+    )
+    .set((
+        d::leased_by.eq(None::<String>),
+        d::lease_expires_at.eq(None::<NaiveDateTime>),
+        d::updated_at.eq(now.naive_utc()),
+    ))
+    .execute(c))?)
+}
+
+/// When the dispatcher next has something to do: the earliest pending moment, counting a
+/// leased row's lease expiry (its owner may have died) rather than its due time.
+pub fn next_due(conn: &mut Conn<'_>) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let pending = DeliveryStatus::Pending.as_str();
+    let unleased: Option<NaiveDateTime> = run_on!(conn, |c| d::table
+        .filter(d::status.eq(pending))
+        .filter(d::leased_by.is_null())
+        .select(diesel::dsl::min(d::next_attempt_at))
+        .first(c))?;
+    let leased: Option<NaiveDateTime> = run_on!(conn, |c| d::table
+        .filter(d::status.eq(pending))
+        .filter(d::leased_by.is_not_null())
+        .select(diesel::dsl::min(d::lease_expires_at))
+        .first::<Option<NaiveDateTime>>(c))?;
+    Ok(match (unleased, leased) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+    .map(|t| t.and_utc()))
+}
+
+/// Queue depth: (due and not leased, leased).
+pub fn queue_depth(conn: &mut Conn<'_>, now: DateTime<Utc>) -> Result<(i64, i64), StoreError> {
+    let now = now.naive_utc();
+    let pending = DeliveryStatus::Pending.as_str();
+    let due: i64 = run_on!(conn, |c| d::table
+        .filter(d::status.eq(pending))
+        .filter(d::next_attempt_at.le(now))
+        .filter(d::leased_by.is_null().or(d::lease_expires_at.lt(now)))
+        .count()
+        .get_result(c))?;
+    let leased: i64 = run_on!(conn, |c| d::table
+        .filter(d::status.eq(pending))
+        .filter(d::lease_expires_at.ge(now))
+        .count()
+        .get_result(c))?;
+    Ok((due, leased))
+}
+
+/// Every delivery of a message, by id.
+pub fn of_message(conn: &mut Conn<'_>, message_id: &str) -> Result<Vec<Delivery>, StoreError> {
+    Ok(run_on!(conn, |c| d::table
+        .filter(d::message_id.eq(message_id))
+        .order(d::id)
+        .select(Delivery::as_select())
+        .load(c))?)
+}

@@ -1,0 +1,598 @@
+//! The delivery engine against a fake connector: retries, refusals, Teams' rate limits, crashes
+//! and concurrent dispatchers.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::*;
+use herald::domain::SystemClock;
+use herald::engine::{Engine, EngineConfig};
+use herald::store::deliveries::{self, Delivery};
+use herald::store::users;
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path, path_regex};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+on_both_backends!(
+    a_429_is_waited_out_exactly_and_the_message_arrives_once,
+    transient_failures_are_retried_until_delivered,
+    blocked_recipients_fail_at_once_and_are_marked_not_installed,
+    conversation_not_found_fails_with_its_code,
+    a_delivery_leaves_at_its_moment_not_at_the_tick,
+    a_hundred_messages_to_one_conversation_keep_every_teams_window,
+    a_thousand_recipients_never_exceed_the_tenant_rate,
+    a_crashed_dispatcher_loses_nothing_and_duplicates_only_what_was_in_flight,
+    two_dispatchers_on_one_database_never_send_the_same_delivery,
+    metrics_count_outcomes_and_queue_depth,
+    shutdown_finishes_in_flight_sends_and_gives_back_every_lease,
+);
+
+const FAST_RETRIES: &str = "[delivery]\nretry_base = \"50ms\"\nretry_max = \"200ms\"\n";
+
+fn message() -> Value {
+    json!({"type": "message", "text": "Bonjour", "summary": "Annonce"})
+}
+
+async fn message_deliveries(app: &TestApp, message_id: &str) -> Vec<Delivery> {
+    let id = message_id.to_string();
+    app.app_db
+        .run(move |conn| deliveries::of_message(conn, &id))
+        .await
+        .unwrap()
+}
+
+async fn wait_all_final(app: &TestApp, message_id: &str, timeout: Duration) -> Vec<Delivery> {
+    wait_for(timeout, "every delivery to end", || async move {
+        message_deliveries(app, message_id)
+            .await
+            .iter()
+            .all(|d| d.status != "pending")
+    })
+    .await;
+    message_deliveries(app, message_id).await
+}
+
+/// Mounts a recording responder in front of the fake connector's sends to `conversation`.
+async fn record_sends<F>(app: &TestApp, conversation: &str, respond: F) -> Received
+where
+    F: Fn(&Request) -> ResponseTemplate + Send + Sync + 'static,
+{
+    let received = Received::default();
+    let encoded = conversation.replace(':', "%3A");
+    Mock::given(method("POST"))
+        .and(path(format!("/v3/conversations/{encoded}/activities")))
+        .respond_with(Recording {
+            received: received.clone(),
+            respond,
+        })
+        .with_priority(1)
+        .mount(&app.connector)
+        .await;
+    received
+}
+
+fn ok(_: &Request) -> ResponseTemplate {
+    ResponseTemplate::new(201).set_body_json(json!({"id": "1:sent"}))
+}
+
+async fn a_429_is_waited_out_exactly_and_the_message_arrives_once(backend: Backend) {
+    let app = spawn_app_with(backend, FAST_RETRIES).await;
+    let users = add_users(&app.app_db, &app.service_url(), "t429-", 1).await;
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let received = record_sends(&app, "a:t429-0", move |_| {
+        if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+            ResponseTemplate::new(429).insert_header("Retry-After", "2")
+        } else {
+            ok_response()
+        }
+    })
+    .await;
+    let id = app
+        .engine
+        .enqueue(TENANT, "test", message(), due_now(&users))
+        .await
+        .unwrap();
+    let done = wait_all_final(&app, &id, Duration::from_secs(15)).await;
+    assert_eq!(done[0].status, "delivered");
+    assert_eq!(done[0].attempts, 2);
+    assert_eq!(done[0].activity_id.as_deref(), Some("1:sent"));
+    let times = received.times();
+    assert_eq!(times.len(), 2, "one throttled send, one accepted");
+    let waited = times[1] - times[0];
+    assert!(waited >= Duration::from_secs(2), "retried after {waited:?}");
+    assert!(waited < Duration::from_secs(4), "retried after {waited:?}");
+}
+
+async fn transient_failures_are_retried_until_delivered(backend: Backend) {
+    let app = spawn_app_with(backend, FAST_RETRIES).await;
+    let users = add_users(&app.app_db, &app.service_url(), "t503-", 1).await;
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let received = record_sends(&app, "a:t503-0", move |r| {
+        if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 3 {
+            ResponseTemplate::new(503)
+        } else {
+            ok(r)
+        }
+    })
+    .await;
+    let id = app
+        .engine
+        .enqueue(TENANT, "test", message(), due_now(&users))
+        .await
+        .unwrap();
+    let done = wait_all_final(&app, &id, Duration::from_secs(10)).await;
+    assert_eq!(done[0].status, "delivered");
+    assert_eq!(done[0].attempts, 4);
+    assert_eq!(
+        received.len(),
+        4,
+        "three 503s and one success: delivered once"
+    );
+    assert!(done[0].last_error.as_deref().unwrap_or("").contains("503"));
+}
+
+async fn blocked_recipients_fail_at_once_and_are_marked_not_installed(backend: Backend) {
+    let app = spawn_app_with(backend, FAST_RETRIES).await;
+    let users = add_users(&app.app_db, &app.service_url(), "blk-", 2).await;
+    let blocked = record_sends(&app, "a:blk-0", |_| {
+        ResponseTemplate::new(403).set_body_json(json!({"error": {
+            "code": "ConversationBlockedByUser", "message": "User blocked the conversation with the bot."}}))
+    })
+    .await;
+    let writes = record_sends(&app, "a:blk-1", |_| {
+        ResponseTemplate::new(403).set_body_json(json!({
+            "errorCode": 209,
+            "message": "{\r\n  \"subCode\": \"MessageWritesBlocked\",\r\n  \"details\": \"Thread is blocked from message writes.\"\r\n}"
+        }))
+    })
+    .await;
+    let id = app
+        .engine
+        .enqueue(TENANT, "test", message(), due_now(&users))
+        .await
+        .unwrap();
+    let done = wait_all_final(&app, &id, Duration::from_secs(10)).await;
+    for d in &done {
+        assert_eq!(d.status, "failed");
+        assert_eq!(d.failure.as_deref(), Some("not_installed_or_blocked"));
+        assert_eq!(d.attempts, 1);
+    }
+    // No retry, even later.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(blocked.len(), 1);
+    assert_eq!(writes.len(), 1);
+    for (user, code) in users
+        .iter()
+        .zip(["ConversationBlockedByUser", "MessageWritesBlocked"])
+    {
+        let id = user.clone();
+        let u = app
+            .app_db
+            .run(move |conn| users::get(conn, &id))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!u.installed, "{code}");
+        assert_eq!(u.not_installed_reason.as_deref(), Some(code));
+    }
+}
+
+async fn conversation_not_found_fails_with_its_code(backend: Backend) {
+    let app = spawn_app_with(backend, FAST_RETRIES).await;
+    let users = add_users(&app.app_db, &app.service_url(), "nf-", 1).await;
+    let received = record_sends(&app, "a:nf-0", |_| {
+        ResponseTemplate::new(404).set_body_json(json!({"error": {
+            "code": "ConversationNotFound", "message": "Conversation not found."}}))
+    })
+    .await;
+    let id = app
+        .engine
+        .enqueue(TENANT, "test", message(), due_now(&users))
+        .await
+        .unwrap();
+    let done = wait_all_final(&app, &id, Duration::from_secs(10)).await;
+    assert_eq!(done[0].status, "failed");
+    assert_eq!(done[0].failure.as_deref(), Some("refused"));
+    assert!(
+        done[0]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("ConversationNotFound")
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(received.len(), 1);
+}
+
+async fn a_delivery_leaves_at_its_moment_not_at_the_tick(backend: Backend) {
+    // The tick is 30 s: anything that arrives within a second of its moment was not waiting
+    // for it.
+    let app = spawn_app(backend).await;
+    let users = add_users(&app.app_db, &app.service_url(), "when-", 2).await;
+    let now_sent = record_sends(&app, "a:when-0", ok).await;
+    let later_sent = record_sends(&app, "a:when-1", ok).await;
+    let start = Instant::now();
+    let mut items = due_now(&users);
+    items[1].due = chrono::Utc::now() + chrono::TimeDelta::seconds(2);
+    app.engine
+        .enqueue(TENANT, "test", message(), items)
+        .await
+        .unwrap();
+    wait_for(Duration::from_secs(5), "both sends", || {
+        let (a, b) = (now_sent.clone(), later_sent.clone());
+        async move { a.len() == 1 && b.len() == 1 }
+    })
+    .await;
+    let first = now_sent.times()[0] - start;
+    let second = later_sent.times()[0] - start;
+    assert!(
+        first < Duration::from_secs(1),
+        "due now, sent after {first:?}"
+    );
+    assert!(
+        second >= Duration::from_millis(1900) && second < Duration::from_secs(3),
+        "due in 2 s, sent after {second:?}"
+    );
+}
+
+async fn a_hundred_messages_to_one_conversation_keep_every_teams_window(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let users = add_users(&app.app_db, &app.service_url(), "one-", 1).await;
+    let received = record_sends(&app, "a:one-0", ok).await;
+    // A hundred messages to the same person, all due now.
+    let mut ids = Vec::new();
+    for _ in 0..100 {
+        ids.push(
+            app.engine
+                .enqueue(TENANT, "test", message(), due_now(&users))
+                .await
+                .unwrap(),
+        );
+    }
+    wait_for(Duration::from_secs(90), "100 sends", || {
+        let r = received.clone();
+        async move { r.len() >= 100 }
+    })
+    .await;
+    let times = received.times();
+    assert_eq!(times.len(), 100);
+    for (n, window) in herald::botframework::ratelimit::CONVERSATION_WINDOWS {
+        let seen = max_in_window(&times, window);
+        assert!(seen <= n, "{seen} sends within {window:?} (limit {n})");
+    }
+    for id in ids {
+        assert_eq!(message_deliveries(&app, &id).await[0].status, "delivered");
+    }
+}
+
+async fn a_thousand_recipients_never_exceed_the_tenant_rate(backend: Backend) {
+    let app = spawn_app_with(backend, "[delivery]\nglobal_rps = 100\nconcurrency = 32\n").await;
+    let users = add_users(&app.app_db, &app.service_url(), "many-", 1000).await;
+    let received = Received::default();
+    Mock::given(method("POST"))
+        .and(path_regex(r"^/v3/conversations/a%3Amany-\d+/activities$"))
+        .respond_with(Recording {
+            received: received.clone(),
+            respond: ok,
+        })
+        .with_priority(1)
+        .mount(&app.connector)
+        .await;
+    let id = app
+        .engine
+        .enqueue(TENANT, "test", message(), due_now(&users))
+        .await
+        .unwrap();
+    let done = wait_all_final(&app, &id, Duration::from_secs(60)).await;
+    assert!(done.iter().all(|d| d.status == "delivered"));
+    let times = received.times();
+    assert_eq!(times.len(), 1000);
+    let peak = max_in_window(&times, Duration::from_secs(1));
+    assert!(peak <= 100, "{peak} sends in one second (limit 100)");
+    let mut paths = received.paths();
+    paths.sort();
+    paths.dedup();
+    assert_eq!(paths.len(), 1000, "each recipient exactly once");
+}
+
+/// An engine of its own (no HTTP server), for crash and concurrency tests.
+async fn bare_engine(
+    db: &herald::store::Db,
+    concurrency: usize,
+    lease: Duration,
+    tenant_rps: u32,
+) -> herald::engine::EngineHandle {
+    let http = herald::startup::http_client().unwrap();
+    let tokens = Arc::new(herald::botframework::token::TokenProvider::new(
+        String::new(),
+        String::new(),
+        secrecy::SecretString::from(""),
+        herald::botframework::token::BOT_FRAMEWORK_SCOPE,
+        http.clone(),
+    ));
+    let connector = herald::botframework::ConnectorClient::new(http, tokens);
+    let config = EngineConfig {
+        instance: herald::engine::instance_name(),
+        concurrency,
+        lease,
+        retry: herald::domain::delivery::RetryPolicy {
+            max_retries: 5,
+            base: Duration::from_millis(50),
+            max: Duration::from_millis(200),
+        },
+        tick: Duration::from_secs(30),
+        tenant_rps,
+    };
+    Engine::start(
+        db.clone(),
+        connector,
+        Arc::new(SystemClock),
+        Arc::new(herald::metrics::Metrics::new()),
+        config,
+    )
+    .await
+    .unwrap()
+}
+
+async fn slow_connector(received: &Received) -> MockServer {
+    let connector = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path_regex(r"^/v3/conversations/[^/]+/activities$"))
+        .respond_with(Recording {
+            received: received.clone(),
+            respond: |_: &Request| ok_response().set_delay(Duration::from_millis(40)),
+        })
+        .mount(&connector)
+        .await;
+    connector
+}
+
+fn ok_response() -> ResponseTemplate {
+    ResponseTemplate::new(201).set_body_json(json!({"id": "1:sent"}))
+}
+
+async fn a_crashed_dispatcher_loses_nothing_and_duplicates_only_what_was_in_flight(
+    backend: Backend,
+) {
+    let test_db = TestDb::new(backend);
+    let db = herald::store::Db::open(&herald::store::DatabaseUrl::parse(&test_db.url).unwrap(), 4)
+        .unwrap();
+    let received = Received::default();
+    let connector = slow_connector(&received).await;
+    let users = add_users(&db, &format!("{}/", connector.uri()), "crash-", 300).await;
+    const CONCURRENCY: usize = 8;
+
+    // The first dispatcher runs on a runtime of its own, killed mid-run with no cleanup.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (first_db, first_users) = (db.clone(), users.clone());
+    let message_id = runtime
+        .spawn(async move {
+            let handle = bare_engine(&first_db, CONCURRENCY, Duration::from_secs(1), 1_000).await;
+            let id = handle
+                .engine()
+                .enqueue(TENANT, "test", message(), due_now(&first_users))
+                .await
+                .unwrap();
+            std::mem::forget(handle); // never shut down: it dies with its runtime
+            id
+        })
+        .await
+        .unwrap();
+    wait_for(
+        Duration::from_secs(30),
+        "100 sends before the crash",
+        || {
+            let r = received.clone();
+            async move { r.len() >= 100 }
+        },
+    )
+    .await;
+    runtime.shutdown_background();
+    let crashed_at = Instant::now();
+    let before_crash = received.len();
+
+    // A new dispatcher takes over once the dead one's leases run out.
+    let second = bare_engine(&db, CONCURRENCY, Duration::from_secs(1), 1_000).await;
+    let id = message_id.clone();
+    wait_for(Duration::from_secs(60), "every delivery delivered", || {
+        let (db, id) = (db.clone(), id.clone());
+        async move {
+            db.run(move |conn| deliveries::of_message(conn, &id))
+                .await
+                .unwrap()
+                .iter()
+                .all(|d| d.status == "delivered")
+        }
+    })
+    .await;
+    second.shutdown(Duration::from_secs(5)).await;
+
+    let log = received.0.lock().unwrap().clone();
+    let mut counts = std::collections::HashMap::<String, Vec<Instant>>::new();
+    for (t, p) in &log {
+        counts.entry(p.clone()).or_default().push(*t);
+    }
+    assert_eq!(counts.len(), 300, "every recipient received the message");
+    let duplicates: Vec<_> = counts.iter().filter(|(_, ts)| ts.len() > 1).collect();
+    eprintln!(
+        "crash test: {before_crash} sends before the crash, {} in all, {} duplicates",
+        log.len(),
+        duplicates.len()
+    );
+    assert!(
+        duplicates.len() <= CONCURRENCY,
+        "{} duplicates, more than the {CONCURRENCY} sends that can be in flight",
+        duplicates.len()
+    );
+    for (path, times) in duplicates {
+        assert_eq!(times.len(), 2, "{path} sent {} times", times.len());
+        assert!(
+            times[0] < crashed_at,
+            "{path}: its first send was in flight at the crash"
+        );
+    }
+}
+
+async fn two_dispatchers_on_one_database_never_send_the_same_delivery(backend: Backend) {
+    let test_db = TestDb::new(backend);
+    let url = herald::store::DatabaseUrl::parse(&test_db.url).unwrap();
+    let db = herald::store::Db::open(&url, 4).unwrap();
+    let users = add_users(&db, "https://example.invalid/", "race-", 400).await;
+    let now = chrono::Utc::now();
+    db.run(move |conn| {
+        deliveries::create_message(conn, "m-race", TENANT, "test", &message(), now)?;
+        deliveries::enqueue(conn, "m-race", TENANT, &due_now(&users), now)
+    })
+    .await
+    .unwrap();
+
+    // Two dispatchers lease in lock-step, released by a barrier each round.
+    let barrier = Arc::new(std::sync::Barrier::new(2));
+    let threads: Vec<_> = ["left", "right"]
+        .into_iter()
+        .map(|owner| {
+            let (db, barrier) = (db.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let mut mine = Vec::new();
+                let mut conn = db.get().unwrap();
+                loop {
+                    barrier.wait();
+                    let now = chrono::Utc::now();
+                    let until = now + chrono::TimeDelta::minutes(5);
+                    let got = deliveries::lease(&mut conn.as_conn(), owner, now, until, 7).unwrap();
+                    let done = got.is_empty();
+                    mine.extend(got.into_iter().map(|l| l.delivery.id));
+                    barrier.wait();
+                    if done {
+                        // Both saw an empty queue in the same round or will in the next one.
+                        let again =
+                            deliveries::lease(&mut conn.as_conn(), owner, now, until, 7).unwrap();
+                        assert!(again.is_empty());
+                        barrier.wait();
+                        break mine;
+                    }
+                }
+            })
+        })
+        .collect();
+    let results: Vec<Vec<i64>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let (left, right) = (&results[0], &results[1]);
+    let overlap = left.iter().filter(|id| right.contains(id)).count();
+    assert_eq!(overlap, 0, "the same delivery was leased twice");
+    assert_eq!(left.len() + right.len(), 400);
+    assert!(
+        !left.is_empty() && !right.is_empty(),
+        "both dispatchers got work"
+    );
+
+    // End to end: two engines on the same database deliver each recipient once.
+    let received = Received::default();
+    let connector = slow_connector(&received).await;
+    let users = add_users(&db, &format!("{}/", connector.uri()), "duo-", 200).await;
+    let a = bare_engine(&db, 8, Duration::from_secs(30), 1_000).await;
+    let b = bare_engine(&db, 8, Duration::from_secs(30), 1_000).await;
+    let id = a
+        .engine()
+        .enqueue(TENANT, "test", message(), due_now(&users))
+        .await
+        .unwrap();
+    b.engine().wake();
+    wait_for(Duration::from_secs(30), "200 sends", || {
+        let r = received.clone();
+        async move { r.len() >= 200 }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut paths = received.paths();
+    assert_eq!(paths.len(), 200, "no duplicates");
+    paths.sort();
+    paths.dedup();
+    assert_eq!(paths.len(), 200);
+    let delivered = db
+        .run(move |conn| deliveries::of_message(conn, &id))
+        .await
+        .unwrap();
+    let by_a = delivered.iter().filter(|d| d.status == "delivered").count();
+    assert_eq!(by_a, 200);
+    a.shutdown(Duration::from_secs(5)).await;
+    b.shutdown(Duration::from_secs(5)).await;
+}
+
+async fn metrics_count_outcomes_and_queue_depth(backend: Backend) {
+    let app = spawn_app_with(backend, FAST_RETRIES).await;
+    let users = add_users(&app.app_db, &app.service_url(), "met-", 3).await;
+    record_sends(&app, "a:met-2", |_| ResponseTemplate::new(404)).await;
+    let id = app
+        .engine
+        .enqueue(TENANT, "test", message(), due_now(&users))
+        .await
+        .unwrap();
+    wait_all_final(&app, &id, Duration::from_secs(10)).await;
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("herald_deliveries_total{outcome=\"delivered\"} 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("herald_deliveries_total{outcome=\"failed\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("herald_queue_due 0"), "{text}");
+    assert!(
+        text.contains("herald_connector_request_seconds_count 3"),
+        "{text}"
+    );
+}
+
+async fn shutdown_finishes_in_flight_sends_and_gives_back_every_lease(backend: Backend) {
+    let test_db = TestDb::new(backend);
+    let db = herald::store::Db::open(&herald::store::DatabaseUrl::parse(&test_db.url).unwrap(), 4)
+        .unwrap();
+    let received = Received::default();
+    let connector = slow_connector(&received).await;
+    let users = add_users(&db, &format!("{}/", connector.uri()), "stop-", 20).await;
+    // One send per second: most leased rows are waiting for their moment when the stop comes.
+    let handle = bare_engine(&db, 6, Duration::from_secs(60), 1).await;
+    let id = handle
+        .engine()
+        .enqueue(TENANT, "test", message(), due_now(&users))
+        .await
+        .unwrap();
+    wait_for(Duration::from_secs(10), "the first send", || {
+        let r = received.clone();
+        async move { r.len() >= 1 }
+    })
+    .await;
+    handle.shutdown(Duration::from_secs(5)).await;
+    let rows = db
+        .run(move |conn| deliveries::of_message(conn, &id))
+        .await
+        .unwrap();
+    let delivered = rows.iter().filter(|d| d.status == "delivered").count();
+    assert!(
+        delivered >= 1 && delivered <= received.len(),
+        "{delivered} delivered"
+    );
+    assert!(
+        rows.iter().all(|d| d.leased_by.is_none()),
+        "a lease was kept after shutdown"
+    );
+    assert_eq!(
+        rows.iter().filter(|d| d.status == "pending").count(),
+        20 - delivered
+    );
+}
