@@ -9,6 +9,11 @@ pub struct Metrics {
     registry: Registry,
     /// Deliveries by outcome: delivered, retry, failed, released.
     pub deliveries: IntCounterVec,
+    /// The four children of `deliveries`, looked up once.
+    pub delivered: IntCounter,
+    pub retried: IntCounter,
+    pub failed: IntCounter,
+    pub released: IntCounter,
     /// Sends retried after a throttled or transient failure.
     pub retries: IntCounter,
     /// 429 answers from the connector.
@@ -60,8 +65,13 @@ impl Metrics {
             // Names are distinct constants: registration cannot collide.
             registry.register(c).expect("distinct metric names");
         }
+        let outcome = |name: &str| deliveries.with_label_values(&[name]);
         Metrics {
             registry,
+            delivered: outcome("delivered"),
+            retried: outcome("retry"),
+            failed: outcome("failed"),
+            released: outcome("released"),
             deliveries,
             retries,
             throttled,

@@ -125,11 +125,31 @@ impl ConnectorClient {
         conversation_id: &str,
         activity: &Activity,
     ) -> Result<ResourceResponse, ConnectorError> {
+        // Serialising an activity (strings, numbers and JSON values) cannot fail.
+        let body = serde_json::to_vec(activity).unwrap_or_default();
+        self.send_json(service_url, conversation_id, body).await
+    }
+
+    /// `POST /v3/conversations/{id}/activities` with an activity already serialised: senders
+    /// of one message to many people build each body from a prepared template.
+    pub async fn send_json(
+        &self,
+        service_url: &ServiceUrl,
+        conversation_id: &str,
+        body: Vec<u8>,
+    ) -> Result<ResourceResponse, ConnectorError> {
         let url = service_url.join(&format!(
             "v3/conversations/{}/activities",
             segment(conversation_id)
         ));
-        let request = self.authorize(self.http.post(url).json(activity)).await?;
+        let request = self
+            .authorize(
+                self.http
+                    .post(url)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body),
+            )
+            .await?;
         let response = check(request.send().await).await?;
         // Some channels answer 201 with an empty body; the id is then unknown.
         let bytes = response.bytes().await.map_err(transport)?;

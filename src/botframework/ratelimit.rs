@@ -140,10 +140,19 @@ impl SendLimits {
         // Poisoned locks only mean a panic elsewhere; the logs are still whole.
         let mut tenants = self.tenants.lock().unwrap_or_else(|e| e.into_inner());
         let mut conversations = self.conversations.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = tenants.entry(tenant.to_string()).or_insert_with(|| Tenant {
-            log: SlidingLog::default(),
-            paused_until: None,
-        });
+        if !tenants.contains_key(tenant) {
+            tenants.insert(
+                tenant.to_string(),
+                Tenant {
+                    log: SlidingLog::default(),
+                    paused_until: None,
+                },
+            );
+        }
+        let Some(entry) = tenants.get_mut(tenant) else {
+            // Inserted just above, under the same lock.
+            return Slot::NotBefore(deadline);
+        };
         let key = conversation_key(conversation_id);
         let conversation = conversations.entry(key).or_default();
 

@@ -1,7 +1,7 @@
 //! The dispatcher: lease what is due, send each within the limits, record the outcome.
 //! Pure functions in `domain::delivery` decide when to retry; this only does what they say.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use crate::botframework::{
     Activity, ChannelAccount, ConnectorError, ConversationAccount, ServiceUrl,
 };
 use crate::domain::delivery::{Decision, SendFailure, reason};
-use crate::store::deliveries::{self, Leased, Operation, Outcome};
+use crate::store::deliveries::{self, Leased, Operation, Outcome, Recipient};
 
 /// Most deliveries leased in one transaction.
 const MAX_LEASE: usize = 256;
@@ -25,59 +25,60 @@ const DATABASE_BACKOFF: Duration = Duration::from_secs(1);
 const CONTENDED: Duration = Duration::from_millis(50);
 
 pub(super) async fn run(inner: Arc<Inner>) {
-    let permits = Arc::new(Semaphore::new(inner.config.concurrency.max(1)));
+    let concurrency = inner.config.concurrency.max(1);
+    let permits = Arc::new(Semaphore::new(concurrency));
     let mut tasks = JoinSet::new();
+    // Leased rows waiting for a free slot. Leasing ahead (up to two rounds of slots) makes one
+    // lease transaction serve many sends instead of one each time a slot frees up.
+    let mut ready: VecDeque<Leased> = VecDeque::new();
+    let refill_below = concurrency.div_ceil(2);
+    let lease_up_to = (2 * concurrency).min(MAX_LEASE);
     loop {
         while tasks.try_join_next().is_some() {}
-        let first = tokio::select! {
+        if inner.stop.is_cancelled() {
+            break;
+        }
+        if ready.len() < refill_below {
+            let now = inner.clock.now();
+            let until = now
+                + chrono::TimeDelta::from_std(inner.config.lease)
+                    .unwrap_or(chrono::TimeDelta::seconds(60));
+            let (owner, wanted) = (inner.config.instance.clone(), lease_up_to - ready.len());
+            match inner
+                .db
+                .run(move |conn| deliveries::lease(conn, &owner, now, until, wanted))
+                .await
+            {
+                Ok(rows) => ready.extend(rows),
+                Err(e) => {
+                    tracing::warn!(error = %e, "leasing deliveries failed; retrying");
+                    if ready.is_empty() {
+                        tokio::select! {
+                            _ = tokio::time::sleep(DATABASE_BACKOFF) => continue,
+                            _ = inner.stop.cancelled() => break,
+                        }
+                    }
+                }
+            }
+        }
+        if ready.is_empty() {
+            idle(&inner).await;
+            continue;
+        }
+        let permit = tokio::select! {
             p = permits.clone().acquire_owned() => match p {
                 Ok(p) => p,
                 Err(_) => break,
             },
             _ = inner.stop.cancelled() => break,
         };
-        let mut held = vec![first];
-        while held.len() < MAX_LEASE {
-            match permits.clone().try_acquire_owned() {
-                Ok(p) => held.push(p),
-                Err(_) => break,
-            }
-        }
-        let now = inner.clock.now();
-        let until = now
-            + chrono::TimeDelta::from_std(inner.config.lease)
-                .unwrap_or(chrono::TimeDelta::seconds(60));
-        let (owner, wanted) = (inner.config.instance.clone(), held.len());
-        let leased = inner
-            .db
-            .run(move |conn| deliveries::lease(conn, &owner, now, until, wanted))
-            .await;
-        let leased = match leased {
-            Ok(rows) => rows,
-            Err(e) => {
-                drop(held);
-                tracing::warn!(error = %e, "leasing deliveries failed; retrying");
-                tokio::select! {
-                    _ = tokio::time::sleep(DATABASE_BACKOFF) => continue,
-                    _ = inner.stop.cancelled() => break,
-                }
-            }
-        };
-        if leased.is_empty() {
-            drop(held);
-            idle(&inner).await;
-            continue;
-        }
-        // Extra permits (fewer rows than slots) are dropped with `held`.
-        for (row, permit) in leased.into_iter().zip(held.drain(..)) {
+        if let Some(row) = ready.pop_front() {
             let inner = inner.clone();
-            tasks.spawn(async move {
-                deliver(&inner, row).await;
-                drop(permit);
-            });
+            tasks.spawn(async move { deliver(&inner, row, permit).await });
         }
     }
-    // Stopping: no more leasing; let what is in flight finish.
+    // Stopping: no more leasing; what was leased ahead is given back by the shutdown; let what
+    // is in flight finish.
     while tasks.join_next().await.is_some() {}
 }
 
@@ -103,16 +104,18 @@ async fn idle(inner: &Inner) {
     }
 }
 
-/// Attempts one delivery and records what happened.
-async fn deliver(inner: &Inner, leased: Leased) {
+/// Attempts one delivery, frees its sending slot, then records what happened (the row stays
+/// leased until then, so nobody else takes it meanwhile).
+async fn deliver(inner: &Inner, leased: Leased, slot: tokio::sync::OwnedSemaphorePermit) {
     let outcome = attempt(inner, &leased).await;
-    let label = match &outcome {
-        Outcome::Delivered { .. } => "delivered",
-        Outcome::Retry { .. } => "retry",
-        Outcome::Failed { .. } => "failed",
-        Outcome::Released { .. } => "released",
-    };
-    inner.metrics.deliveries.with_label_values(&[label]).inc();
+    drop(slot);
+    let m = &inner.metrics;
+    match &outcome {
+        Outcome::Delivered { .. } => m.delivered.inc(),
+        Outcome::Retry { .. } => m.retried.inc(),
+        Outcome::Failed { .. } => m.failed.inc(),
+        Outcome::Released { .. } => m.released.inc(),
+    }
     let requeued = matches!(outcome, Outcome::Retry { .. } | Outcome::Released { .. });
     if let Err(e) = inner.recorder.submit(outcome).await {
         tracing::warn!(delivery_id = leased.delivery.id, error = %e,
@@ -150,7 +153,7 @@ async fn attempt(inner: &Inner, leased: &Leased) -> Outcome {
             .unwrap_or("not installed");
         return failed(d.id, reason::NOT_INSTALLED, why);
     }
-    let Ok(service_url) = ServiceUrl::parse(&user.service_url) else {
+    let Some(service_url) = inner.service_url(&user.service_url) else {
         return failed(
             d.id,
             reason::BAD_MESSAGE,
@@ -161,10 +164,11 @@ async fn attempt(inner: &Inner, leased: &Leased) -> Outcome {
     if operation != Operation::Send && target.is_none() {
         return failed(d.id, reason::BAD_MESSAGE, "no activity to update or delete");
     }
-    let activity = match operation {
-        Operation::Delete => None,
+    let prepared = match operation {
+        Operation::Delete => Prepared::Delete,
         Operation::Send | Operation::Update => match inner.payload(&d.message_id).await {
-            Ok(Some(template)) => Some(addressed(&template, user)),
+            Ok(Some(p)) if operation == Operation::Send => Prepared::Send(p.body_for(user)),
+            Ok(Some(p)) => Prepared::Update(Box::new(addressed(&p.activity, user))),
             Ok(None) => {
                 return failed(
                     d.id,
@@ -217,18 +221,18 @@ async fn attempt(inner: &Inner, leased: &Leased) -> Outcome {
         .limits
         .sent(&d.tenant_id, &user.conversation_id, reserved, started);
     let conversation = user.conversation_id.as_str();
-    let result = match (operation, &activity, target) {
-        (Operation::Send, Some(a), _) => inner
+    let result = match (prepared, target) {
+        (Prepared::Send(body), _) => inner
             .connector
-            .send_to_conversation(&service_url, conversation, a)
+            .send_json(&service_url, conversation, body)
             .await
             .map(|r| r.id),
-        (Operation::Update, Some(a), Some(target)) => inner
+        (Prepared::Update(a), Some(target)) => inner
             .connector
-            .update_activity(&service_url, conversation, target, a)
+            .update_activity(&service_url, conversation, target, &a)
             .await
             .map(|()| Some(target.to_string())),
-        (Operation::Delete, _, Some(target)) => inner
+        (Prepared::Delete, Some(target)) => inner
             .connector
             .delete_activity(&service_url, conversation, target)
             .await
@@ -300,32 +304,112 @@ async fn attempt(inner: &Inner, leased: &Leased) -> Outcome {
     }
 }
 
+/// `from` (the bot), `recipient` (the user) and `conversation` (their 1:1 chat).
+fn addressing(user: &Recipient) -> (ChannelAccount, ChannelAccount, ConversationAccount) {
+    (
+        ChannelAccount {
+            id: user.bot_id.clone(),
+            ..ChannelAccount::default()
+        },
+        ChannelAccount {
+            id: user.channel_user_id.clone(),
+            name: user.display_name.clone(),
+            ..ChannelAccount::default()
+        },
+        ConversationAccount {
+            id: user.conversation_id.clone(),
+            ..ConversationAccount::default()
+        },
+    )
+}
+
 /// The message's activity, addressed to one user's 1:1 chat with the bot.
-fn addressed(template: &Activity, user: &crate::store::users::User) -> Activity {
+fn addressed(template: &Activity, user: &Recipient) -> Activity {
     let mut a = template.clone();
-    if a.kind.is_none() {
-        a.kind = Some("message".into());
-    }
-    a.from = Some(ChannelAccount {
-        id: user.bot_id.clone(),
-        ..ChannelAccount::default()
-    });
-    a.recipient = Some(ChannelAccount {
-        id: user.channel_user_id.clone(),
-        name: user.display_name.clone(),
-        ..ChannelAccount::default()
-    });
-    a.conversation = Some(ConversationAccount {
-        id: user.conversation_id.clone(),
-        ..ConversationAccount::default()
-    });
+    a.kind.get_or_insert_with(|| "message".to_string());
+    let (from, recipient, conversation) = addressing(user);
+    a.from = Some(from);
+    a.recipient = Some(recipient);
+    a.conversation = Some(conversation);
     a
+}
+
+/// What a delivery sends, ready to go.
+enum Prepared {
+    Send(Vec<u8>),
+    Update(Box<Activity>),
+    Delete,
+}
+
+/// A message's activity, and its JSON without the addressing fields: each recipient's body is
+/// that JSON with their own `from`, `recipient` and `conversation` put in front.
+pub(super) struct Payload {
+    activity: Activity,
+    tail: String,
+}
+
+impl Payload {
+    fn new(activity: Activity) -> Payload {
+        let mut bare = activity.clone();
+        bare.from = None;
+        bare.recipient = None;
+        bare.conversation = None;
+        bare.kind.get_or_insert_with(|| "message".to_string());
+        // Serialising an activity (strings, numbers and JSON values) cannot fail.
+        let tail = serde_json::to_string(&bare).unwrap_or_else(|_| "{}".to_string());
+        Payload { activity, tail }
+    }
+
+    /// The activity for `user`, serialised.
+    fn body_for(&self, user: &Recipient) -> Vec<u8> {
+        let a = addressing(user);
+        let mut out = Vec::with_capacity(self.tail.len() + 256);
+        out.extend_from_slice(b"{\"from\":");
+        // Plain strings into memory: these writes cannot fail.
+        let _ = serde_json::to_writer(&mut out, &a.0);
+        out.extend_from_slice(b",\"recipient\":");
+        let _ = serde_json::to_writer(&mut out, &a.1);
+        out.extend_from_slice(b",\"conversation\":");
+        let _ = serde_json::to_writer(&mut out, &a.2);
+        let rest = self.tail.strip_prefix('{').unwrap_or("}");
+        if rest != "}" {
+            out.push(b',');
+        }
+        out.extend_from_slice(rest.as_bytes());
+        out
+    }
 }
 
 /// Message payloads, parsed once: a broadcast's thousands of deliveries share one.
 #[derive(Default)]
 pub(super) struct Payloads {
-    cache: Mutex<HashMap<String, Arc<Activity>>>,
+    cache: Mutex<HashMap<String, Arc<Payload>>>,
+}
+
+/// Parsed service URLs, by their text: a tenant's users share a handful.
+#[derive(Default)]
+pub(super) struct ServiceUrls {
+    cache: Mutex<HashMap<String, ServiceUrl>>,
+}
+
+impl Inner {
+    fn service_url(&self, text: &str) -> Option<ServiceUrl> {
+        // A poisoned lock only means a panic elsewhere; the map is still whole.
+        let mut cache = self
+            .service_urls
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(url) = cache.get(text) {
+            return Some(url.clone());
+        }
+        let url = ServiceUrl::parse(text).ok()?;
+        if cache.len() >= PAYLOAD_CACHE {
+            cache.clear();
+        }
+        cache.insert(text.to_string(), url.clone());
+        Some(url)
+    }
 }
 
 /// Payloads kept at most; the cache is emptied when it grows past this.
@@ -334,7 +418,7 @@ const PAYLOAD_CACHE: usize = 1024;
 impl Inner {
     /// The message's activity; `Ok(None)` when it is gone or unreadable, `Err` when the
     /// database could not be asked.
-    async fn payload(&self, message_id: &str) -> Result<Option<Arc<Activity>>, ()> {
+    async fn payload(&self, message_id: &str) -> Result<Option<Arc<Payload>>, ()> {
         // A poisoned lock only means a panic elsewhere; the map is still whole.
         if let Some(a) = self
             .payloads
@@ -365,7 +449,7 @@ impl Inner {
                 return Ok(None);
             }
         };
-        let activity = Arc::new(activity);
+        let activity = Arc::new(Payload::new(activity));
         let mut cache = self
             .payloads
             .cache

@@ -24,6 +24,9 @@ use crate::store::Db;
 use crate::store::batch::BatchWriter;
 use crate::store::deliveries::{self, Outcome};
 
+/// Longest an outcome waits for others to share its transaction.
+const OUTCOME_LINGER: Duration = Duration::from_millis(2);
+
 /// How the engine runs; from `[delivery]` and `[campaigns]` settings.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -75,6 +78,7 @@ pub(crate) struct Inner {
     config: EngineConfig,
     recorder: BatchWriter<Outcome, bool>,
     payloads: dispatcher::Payloads,
+    service_urls: dispatcher::ServiceUrls,
     wake: Notify,
     stop: CancellationToken,
 }
@@ -103,9 +107,11 @@ impl Engine {
     ) -> anyhow::Result<EngineHandle> {
         let owner = config.instance.clone();
         let recorder_clock = clock.clone();
-        let recorder = BatchWriter::start(
+        // Outcomes linger up to 2 ms to share a transaction: nothing user-facing waits on them.
+        let recorder = BatchWriter::start_lingering(
             db.clone(),
             "herald-outcomes",
+            OUTCOME_LINGER,
             move |conn, batch: Vec<Outcome>| {
                 deliveries::record(conn, &owner, &batch, recorder_clock.now())
             },
@@ -121,6 +127,7 @@ impl Engine {
                 config,
                 recorder,
                 payloads: dispatcher::Payloads::default(),
+                service_urls: dispatcher::ServiceUrls::default(),
                 wake: Notify::new(),
                 stop: CancellationToken::new(),
             }),

@@ -5,10 +5,14 @@
 //! still waits for its own result, so nothing is acknowledged before it is committed; the
 //! concurrent writes of a burst simply share one commit instead of paying one each.
 
+use std::time::Duration;
+
 use super::{Conn, Db, Manager, StoreError};
 
 /// Most items written together.
 pub const MAX_BATCH: usize = 256;
+/// Batches smaller than this wait for more items, when the writer lingers.
+pub const LINGER_BELOW: usize = 32;
 
 type Waiting<T, R> = (T, tokio::sync::oneshot::Sender<Result<R, StoreError>>);
 
@@ -31,6 +35,21 @@ impl<T: Send + 'static, R: Send + 'static> BatchWriter<T, R> {
     where
         F: Fn(&mut Conn<'_>, Vec<T>) -> Result<Vec<R>, StoreError> + Send + 'static,
     {
+        Self::start_lingering(db, name, Duration::ZERO, write)
+    }
+
+    /// Like `start`, but a batch smaller than [`LINGER_BELOW`] waits up to `linger` for more
+    /// items before it is written: fewer, larger transactions for writes nobody is waiting on
+    /// urgently.
+    pub fn start_lingering<F>(
+        db: Db,
+        name: &str,
+        linger: Duration,
+        write: F,
+    ) -> std::io::Result<BatchWriter<T, R>>
+    where
+        F: Fn(&mut Conn<'_>, Vec<T>) -> Result<Vec<R>, StoreError> + Send + 'static,
+    {
         let (queue, mut incoming) = tokio::sync::mpsc::unbounded_channel::<Waiting<T, R>>();
         std::thread::Builder::new()
             .name(name.to_string())
@@ -43,11 +62,18 @@ impl<T: Send + 'static, R: Send + 'static> BatchWriter<T, R> {
                 while let Some((item, done)) = incoming.blocking_recv() {
                     items.push(item);
                     waiters.push(done);
+                    let mut lingered = linger.is_zero();
                     while items.len() < MAX_BATCH {
                         match incoming.try_recv() {
                             Ok((item, done)) => {
                                 items.push(item);
                                 waiters.push(done);
+                            }
+                            Err(_) if !lingered && items.len() < LINGER_BELOW => {
+                                // One sleep, not a wait on the queue: items arriving meanwhile
+                                // cost their senders no wake-up of this thread.
+                                std::thread::sleep(linger);
+                                lingered = true;
                             }
                             Err(_) => break,
                         }

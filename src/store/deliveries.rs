@@ -9,7 +9,6 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::schema::{deliveries as d, outbound_messages as m, users as u};
-use super::users::User;
 use super::{Conn, StoreError};
 use crate::domain::delivery::DeliveryStatus;
 use crate::run_on;
@@ -66,11 +65,38 @@ impl Delivery {
     }
 }
 
-/// A leased delivery with what sending it needs: the recipient as known now.
+/// What sending a leased delivery needs to know of it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = d)]
+pub struct Work {
+    pub id: i64,
+    pub message_id: String,
+    pub tenant_id: String,
+    pub operation: String,
+    pub target_activity_id: Option<String>,
+    pub attempts: i32,
+}
+
+/// The recipient as known now: where to reach them, and whether they still can be.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = u)]
+pub struct Recipient {
+    pub id: String,
+    pub installed: bool,
+    pub not_installed_reason: Option<String>,
+    pub service_url: String,
+    pub conversation_id: String,
+    pub channel_user_id: String,
+    pub bot_id: String,
+    pub display_name: Option<String>,
+}
+
+/// A leased delivery with what sending it needs (only the columns the send uses: a lease
+/// loads many rows, and each column costs).
 #[derive(Debug, Clone)]
 pub struct Leased {
-    pub delivery: Delivery,
-    pub user: User,
+    pub delivery: Work,
+    pub user: Recipient,
 }
 
 /// Creates an outbound message; `payload` is the activity (JSON) each recipient gets.
@@ -193,11 +219,11 @@ pub fn lease(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<(Delivery, User)> = run_on!(conn, |c| d::table
+    let rows: Vec<(Work, Recipient)> = run_on!(conn, |c| d::table
         .inner_join(u::table)
         .filter(d::id.eq_any(&ids))
         .order(d::next_attempt_at)
-        .select((Delivery::as_select(), User::as_select()))
+        .select((Work::as_select(), Recipient::as_select()))
         .load(c))?;
     Ok(rows
         .into_iter()
@@ -248,10 +274,27 @@ pub fn record(
     outcomes: &[Outcome],
     now: DateTime<Utc>,
 ) -> Result<Vec<bool>, StoreError> {
+    let now_utc = now;
     let now = now.naive_utc();
     conn.write_transaction(|conn| {
+        // The common case, deliveries that went through, in one statement.
+        let delivered: Vec<(i64, Option<&str>)> = outcomes
+            .iter()
+            .filter_map(|o| match o {
+                Outcome::Delivered { id, activity_id } => Some((*id, activity_id.as_deref())),
+                _ => None,
+            })
+            .collect();
+        let mut delivered_applied = std::collections::HashSet::new();
+        for chunk in delivered.chunks(DELIVERED_PER_STATEMENT) {
+            delivered_applied.extend(record_delivered(conn, owner, chunk, now_utc)?);
+        }
         let mut applied = Vec::with_capacity(outcomes.len());
         for outcome in outcomes {
+            if let Outcome::Delivered { id, .. } = outcome {
+                applied.push(delivered_applied.contains(id));
+                continue;
+            }
             let mine = d::table
                 .filter(d::id.eq(outcome.id()))
                 .filter(d::leased_by.eq(owner))
@@ -262,15 +305,8 @@ pub fn record(
                 d::updated_at.eq(now),
             );
             let n = match outcome {
-                Outcome::Delivered { activity_id, .. } => run_on!(conn, |c| diesel::update(mine)
-                    .set((
-                        no_lease,
-                        d::status.eq(DeliveryStatus::Delivered.as_str()),
-                        d::attempts.eq(d::attempts + 1),
-                        d::activity_id.eq(activity_id),
-                        d::completed_at.eq(now),
-                    ))
-                    .execute(c))?,
+                // Recorded above.
+                Outcome::Delivered { .. } => 0,
                 Outcome::Retry { at, error, .. } => run_on!(conn, |c| diesel::update(mine)
                     .set((
                         no_lease,
@@ -311,6 +347,78 @@ pub fn record(
         }
         Ok(applied)
     })
+}
+
+/// Rows in one bulk "delivered" statement: 2 binds each, far below every backend's limit.
+const DELIVERED_PER_STATEMENT: usize = 256;
+
+#[derive(QueryableByName)]
+struct UpdatedId {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+/// Marks deliveries leased by `owner` as delivered, each with its activity id, in one UPDATE
+/// (diesel prepares every UPDATE afresh, so one statement for the batch instead of one per row
+/// matters). Returns the ids it changed.
+fn record_delivered(
+    conn: &mut Conn<'_>,
+    owner: &str,
+    rows: &[(i64, Option<&str>)],
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, StoreError> {
+    use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let postgres = conn.backend() == super::Backend::Postgres;
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        // Numbered on both backends, so binding order need not follow the text.
+        if postgres {
+            format!("${n}")
+        } else {
+            format!("?{n}")
+        }
+    };
+    let (completed, updated, status) = (next(), next(), next());
+    // `CASE id WHEN … THEN …` picks each row's activity id; `id IN (…)` finds the rows by key.
+    let mut cases = String::new();
+    let mut ids = Vec::with_capacity(rows.len());
+    for _ in rows {
+        let (id, activity) = (next(), next());
+        cases.push_str(&format!(" WHEN {id} THEN {activity}"));
+        ids.push(id);
+    }
+    let lease_owner = next();
+    // Only pending rows carry a lease, so `leased_by` alone says the row is still ours and
+    // pending. (A `status` condition here would also tempt SQLite into scanning the status
+    // index instead of looking the ids up.)
+    let sql = format!(
+        "UPDATE deliveries SET status = {status}, attempts = attempts + 1, \
+         activity_id = CASE id{cases} END, completed_at = {completed}, updated_at = {updated}, \
+         leased_by = NULL, lease_expires_at = NULL \
+         WHERE id IN ({}) AND leased_by = {lease_owner} \
+         RETURNING id",
+        ids.join(", ")
+    );
+    let now = now.naive_utc();
+    let delivered = DeliveryStatus::Delivered.as_str();
+    let ids: Vec<UpdatedId> = run_on!(conn, |c| {
+        let mut q = diesel::sql_query(sql.as_str())
+            .into_boxed()
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(now)
+            .bind::<Text, _>(delivered);
+        for (id, activity_id) in rows {
+            q = q
+                .bind::<BigInt, _>(*id)
+                .bind::<Nullable<Text>, _>(*activity_id);
+        }
+        q.bind::<Text, _>(owner).load(c)
+    })?;
+    Ok(ids.into_iter().map(|r| r.id).collect())
 }
 
 /// Gives back every lease `owner` still holds (a clean shutdown).

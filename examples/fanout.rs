@@ -1,0 +1,470 @@
+//! Fan-out benchmark: one message to N recipients through the real delivery engine, with
+//! durable bookkeeping (SQLite by default, `--database-url` for PostgreSQL), against a local
+//! fake connector that answers 201 at once. The fake runs as a second process (this same
+//! binary with `--fake-connector`), so the CPU and memory measured are the engine's alone.
+//!
+//!     cargo run --release --example fanout -- --recipients 100000
+//!     cargo run --release --example fanout -- --rps 50 --seconds 60
+//!
+//! Options: `--recipients N`, `--rps R` (the tenant's rate; paced mode), `--seconds S` (paced
+//! run length), `--concurrency C` (sends in flight, default 64), `--database-url URL`.
+//! The last line is exactly one of
+//! `fanout recipients=N delivered=D distinct=C msgs_per_s=X cpu_s_per_1000=Y peak_rss_mib=Z`
+//! `paced rps=R seconds=S delivered=D avg_rps=X max_1s=M`
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use diesel::prelude::*;
+use herald::domain::SystemClock;
+use herald::engine::{Engine, EngineConfig};
+use herald::store::deliveries::{self, NewDelivery, Operation};
+use herald::store::schema::users as u;
+use herald::store::{DatabaseUrl, Db};
+use serde_json::json;
+
+const TENANT: &str = "bench-tenant";
+
+struct Args {
+    fake_connector: bool,
+    keep_times: bool,
+    recipients: Option<usize>,
+    rps: Option<u32>,
+    seconds: u64,
+    concurrency: usize,
+    database_url: Option<String>,
+}
+
+fn parse_args() -> Args {
+    let mut a = Args {
+        fake_connector: false,
+        keep_times: false,
+        recipients: None,
+        rps: None,
+        seconds: 60,
+        concurrency: 64,
+        database_url: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--recipients" => a.recipients = Some(value().parse().expect("--recipients N")),
+            "--rps" => a.rps = Some(value().parse().expect("--rps R")),
+            "--seconds" => a.seconds = value().parse().expect("--seconds S"),
+            "--concurrency" => a.concurrency = value().parse().expect("--concurrency C"),
+            "--database-url" => a.database_url = Some(value()),
+            "--fake-connector" => a.fake_connector = true,
+            "--keep-times" => a.keep_times = true,
+            other => panic!("unknown flag {other}; see the header of examples/fanout.rs"),
+        }
+    }
+    a
+}
+/// What the fake connector saw: how often each recipient was reached, and when.
+struct Seen {
+    counts: Vec<AtomicU64>,
+    total: AtomicU64,
+    times: Mutex<Vec<Instant>>,
+    keep_times: bool,
+    started: Instant,
+}
+
+/// The fake connector process: answers every send with 201, counts it, and reports at
+/// `GET /stats` (`?times=1` adds the distinct count and each receive time, in ms).
+fn run_fake(n: usize, keep_times: bool) {
+    let seen = Arc::new(Seen {
+        counts: (0..n).map(|_| AtomicU64::new(0)).collect(),
+        total: AtomicU64::new(0),
+        times: Mutex::new(Vec::with_capacity(if keep_times { n } else { 0 })),
+        keep_times,
+        started: Instant::now(),
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    println!("{}", listener.local_addr().unwrap().port());
+    actix_web::rt::System::new().block_on(async move {
+        HttpServer::new(move || {
+            let (seen, stats) = (seen.clone(), seen.clone());
+            App::new()
+                .route(
+                    "/v3/conversations/{id}/activities",
+                    web::post().to(move |req: HttpRequest, _body: web::Bytes| {
+                        let seen = seen.clone();
+                        async move {
+                            let at = Instant::now();
+                            // Conversation ids are `a:f-{index}` (percent-encoded in the path).
+                            let index = req
+                                .match_info()
+                                .get("id")
+                                .and_then(|id| id.rsplit('-').next())
+                                .and_then(|n| n.parse::<usize>().ok());
+                            if let Some(c) = index.and_then(|i| seen.counts.get(i)) {
+                                c.fetch_add(1, Ordering::Relaxed);
+                            }
+                            seen.total.fetch_add(1, Ordering::Relaxed);
+                            if seen.keep_times {
+                                seen.times.lock().unwrap().push(at);
+                            }
+                            HttpResponse::Created().json(json!({"id": "1:sent"}))
+                        }
+                    }),
+                )
+                .route(
+                    "/stats",
+                    web::get().to(move |req: HttpRequest| {
+                        let seen = stats.clone();
+                        async move {
+                            let mut body = json!({"total": seen.total.load(Ordering::Relaxed)});
+                            if req.query_string().contains("times=1") {
+                                let distinct = seen
+                                    .counts
+                                    .iter()
+                                    .filter(|c| c.load(Ordering::Relaxed) > 0)
+                                    .count();
+                                let times: Vec<f64> = seen
+                                    .times
+                                    .lock()
+                                    .unwrap()
+                                    .iter()
+                                    .map(|t| (*t - seen.started).as_secs_f64() * 1000.0)
+                                    .collect();
+                                body["distinct"] = json!(distinct);
+                                body["times_ms"] = json!(times);
+                            }
+                            HttpResponse::Ok().json(body)
+                        }
+                    }),
+                )
+        })
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run()
+        .await
+        .unwrap();
+    });
+}
+
+/// The fake connector child process; killed when dropped.
+struct Fake {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Fake {
+    fn start(n: usize, keep_times: bool) -> Fake {
+        use std::io::BufRead;
+        let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+        cmd.args(["--fake-connector", "--recipients", &n.to_string()]);
+        if keep_times {
+            cmd.arg("--keep-times");
+        }
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the fake connector");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .parse()
+            .expect("the fake connector prints its port");
+        Fake { child, port }
+    }
+
+    async fn stats(&self, client: &reqwest::Client, times: bool) -> serde_json::Value {
+        let q = if times { "?times=1" } else { "" };
+        client
+            .get(format!("http://127.0.0.1:{}/stats{q}", self.port))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for Fake {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Process CPU time (user + system), seconds.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("read /proc/self/stat");
+    let after = &stat[stat.rfind(')').expect("stat format") + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // utime and stime, in USER_HZ ticks (100 per second on Linux).
+    (fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap()) / 100.0
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<f64>().ok())
+        .expect("VmHWM")
+        / 1024.0
+}
+
+/// A database of its own: a temporary SQLite file, or a fresh PostgreSQL schema.
+struct BenchDb {
+    url: String,
+    cleanup: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl BenchDb {
+    fn new(url: Option<&str>) -> BenchDb {
+        let dir = tempfile::tempdir().unwrap();
+        match url.filter(|u| u.starts_with("postgres")) {
+            None => BenchDb {
+                url: format!("sqlite://{}", dir.path().join("fanout.db").display()),
+                cleanup: None,
+                _dir: dir,
+            },
+            Some(base) => {
+                use diesel::connection::SimpleConnection;
+                let schema = format!("herald_fanout_{}", std::process::id());
+                let mut c = diesel::PgConnection::establish(base).expect("PostgreSQL reachable");
+                c.batch_execute(&format!(
+                    "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+                ))
+                .unwrap();
+                let sep = if base.contains('?') { '&' } else { '?' };
+                BenchDb {
+                    url: format!("{base}{sep}options=-c%20search_path%3D{schema}"),
+                    cleanup: Some((base.to_string(), schema)),
+                    _dir: dir,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for BenchDb {
+    fn drop(&mut self) {
+        use diesel::connection::SimpleConnection;
+        if let Some((base, schema)) = &self.cleanup
+            && let Ok(mut c) = diesel::PgConnection::establish(base)
+        {
+            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+        }
+    }
+}
+
+/// N installed users whose conversations are `a:f-{i}` on the fake connector; returns their ids.
+fn add_users(db: &Db, service_url: &str, n: usize) -> Vec<String> {
+    let mut conn = db.get().unwrap();
+    let mut conn = conn.as_conn();
+    let now = chrono::Utc::now().naive_utc();
+    let ids: Vec<String> = (0..n).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+    conn.write_transaction(|conn| {
+        for (start, chunk) in ids.chunks(1000).enumerate() {
+            let rows: Vec<_> = chunk
+                .iter()
+                .enumerate()
+                .map(|(k, id)| {
+                    let i = start * 1000 + k;
+                    (
+                        u::id.eq(id.clone()),
+                        u::tenant_id.eq(TENANT),
+                        u::channel_id.eq("msteams"),
+                        u::channel_user_id.eq(format!("29:f-{i}")),
+                        u::bot_id.eq("28:bench-bot"),
+                        u::service_url.eq(service_url),
+                        u::conversation_id.eq(format!("a:f-{i}")),
+                        u::installed.eq(true),
+                        u::installed_changed_at.eq(now),
+                        u::created_at.eq(now),
+                        u::updated_at.eq(now),
+                    )
+                })
+                .collect();
+            herald::run_on!(conn, |c| diesel::insert_into(u::table)
+                .values(&rows)
+                .execute(c))?;
+        }
+        Ok::<_, herald::store::StoreError>(())
+    })
+    .expect("users inserted");
+    ids
+}
+
+fn main() {
+    let args = parse_args();
+    let paced = args.rps.is_some();
+    let n = args.recipients.unwrap_or(match args.rps {
+        // Enough to keep the engine busy for the whole paced run.
+        Some(r) => (r as u64 * args.seconds * 12 / 10 + 100) as usize,
+        None => 100_000,
+    });
+    if args.fake_connector {
+        return run_fake(n, args.keep_times);
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+        .block_on(bench(args, n, paced));
+}
+
+async fn bench(args: Args, n: usize, paced: bool) {
+    let fake = Fake::start(n, paced);
+    let stats_client = reqwest::Client::new();
+    let service_url = format!("http://127.0.0.1:{}/", fake.port);
+
+    let bench_db = BenchDb::new(args.database_url.as_deref());
+    let db = Db::open(&DatabaseUrl::parse(&bench_db.url).unwrap(), 8).expect("database opens");
+    let setup = Instant::now();
+    let users = add_users(&db, &service_url, n);
+    let message_id = "fanout-message";
+    let now = chrono::Utc::now();
+    db.run(move |conn| {
+        deliveries::create_message(
+            conn,
+            message_id,
+            TENANT,
+            "bench",
+            &json!({"type": "message", "text": "Bonjour à toutes et à tous", "summary": "Annonce"}),
+            now,
+        )?;
+        let items: Vec<NewDelivery> = users
+            .into_iter()
+            .map(|user_id| NewDelivery {
+                user_id,
+                operation: Operation::Send,
+                target_activity_id: None,
+                due: now,
+            })
+            .collect();
+        deliveries::enqueue(conn, message_id, TENANT, &items, now)
+    })
+    .await
+    .unwrap();
+    eprintln!(
+        "setup: {n} users and deliveries stored in {:.1}s",
+        setup.elapsed().as_secs_f64()
+    );
+
+    // No token endpoint: the fake connector does not check one.
+    let http = herald::startup::http_client().unwrap();
+    let tokens = Arc::new(herald::botframework::token::TokenProvider::new(
+        String::new(),
+        String::new(),
+        secrecy::SecretString::from(""),
+        herald::botframework::token::BOT_FRAMEWORK_SCOPE,
+        http.clone(),
+    ));
+    let config = EngineConfig {
+        instance: herald::engine::instance_name(),
+        concurrency: args.concurrency,
+        lease: Duration::from_secs(60),
+        retry: herald::domain::delivery::RetryPolicy {
+            max_retries: 5,
+            base: Duration::from_secs(1),
+            max: Duration::from_secs(300),
+        },
+        tick: Duration::from_secs(30),
+        // Unpaced: the engine's own capacity, not Teams' ceiling, is what is measured.
+        tenant_rps: args.rps.unwrap_or(1_000_000),
+    };
+
+    let cpu0 = cpu_seconds();
+    let t0 = Instant::now();
+    let handle = Engine::start(
+        db.clone(),
+        herald::botframework::ConnectorClient::new(http, tokens),
+        Arc::new(SystemClock),
+        Arc::new(herald::metrics::Metrics::new()),
+        config,
+    )
+    .await
+    .unwrap();
+
+    if paced {
+        let rps = args.rps.unwrap_or(50);
+        tokio::time::sleep(Duration::from_secs(args.seconds)).await;
+        handle.shutdown(Duration::from_secs(10)).await;
+        let stats = fake.stats(&stats_client, true).await;
+        let mut times: Vec<f64> = serde_json::from_value(stats["times_ms"].clone()).unwrap();
+        times.sort_by(f64::total_cmp);
+        let first = times.first().copied().unwrap_or(0.0);
+        let in_run: Vec<f64> = times
+            .into_iter()
+            .filter(|t| *t < first + args.seconds as f64 * 1000.0)
+            .collect();
+        let mut max_1s = 0;
+        let mut start = 0;
+        for end in 0..in_run.len() {
+            while in_run[end] - in_run[start] >= 1000.0 {
+                start += 1;
+            }
+            max_1s = max_1s.max(end - start + 1);
+        }
+        let delivered = in_run.len();
+        println!(
+            "paced rps={rps} seconds={} delivered={delivered} avg_rps={:.2} max_1s={max_1s}",
+            args.seconds,
+            delivered as f64 / args.seconds as f64
+        );
+        return;
+    }
+
+    while fake.stats(&stats_client, false).await["total"]
+        .as_u64()
+        .unwrap_or(0)
+        < n as u64
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(600),
+            "fan-out did not finish"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let elapsed = t0.elapsed();
+    // Every outcome is recorded before its send's slot is freed; wait for the last ones.
+    let delivered = loop {
+        let count = db
+            .run(move |conn| {
+                herald::run_on!(conn, |c| herald::store::schema::deliveries::table
+                    .filter(herald::store::schema::deliveries::status.eq("delivered"))
+                    .count()
+                    .get_result::<i64>(c))
+                .map_err(herald::store::StoreError::from)
+            })
+            .await
+            .unwrap();
+        if count as usize >= n || t0.elapsed() > elapsed + Duration::from_secs(30) {
+            break count;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let cpu = cpu_seconds() - cpu0;
+    handle.shutdown(Duration::from_secs(10)).await;
+    let stats = fake.stats(&stats_client, true).await;
+    let total = stats["total"].as_u64().unwrap_or(0);
+    let distinct = stats["distinct"].as_u64().unwrap_or(0);
+    eprintln!(
+        "sends received {total} (duplicates {}), dispatch {:.2}s, CPU {:.2}s",
+        total - distinct,
+        elapsed.as_secs_f64(),
+        cpu
+    );
+    println!(
+        "fanout recipients={n} delivered={delivered} distinct={distinct} msgs_per_s={:.0} cpu_s_per_1000={:.4} peak_rss_mib={:.1}",
+        n as f64 / elapsed.as_secs_f64(),
+        cpu / (n as f64 / 1000.0),
+        peak_rss_mib()
+    );
+}
