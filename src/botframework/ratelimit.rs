@@ -24,7 +24,7 @@ pub const CONVERSATION_WINDOWS: [(usize, Duration); 4] = [
 ];
 
 /// Added to every window, so that receive-time jitter cannot make a window look overfull.
-pub const SAFETY_MARGIN: Duration = Duration::from_millis(10);
+pub const SAFETY_MARGIN: Duration = Duration::from_millis(7);
 
 /// Times of recent events, oldest first.
 #[derive(Debug, Default, Clone)]
