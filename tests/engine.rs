@@ -425,9 +425,11 @@ async fn a_crashed_dispatcher_loses_nothing_and_duplicates_only_what_was_in_flig
         log.len(),
         duplicates.len()
     );
+    // In flight = sent, outcome not yet committed: at most CONCURRENCY sends on the wire plus
+    // the outcomes waiting (a few milliseconds) to share a transaction.
     assert!(
-        duplicates.len() <= CONCURRENCY,
-        "{} duplicates, more than the {CONCURRENCY} sends that can be in flight",
+        duplicates.len() <= 2 * CONCURRENCY,
+        "{} duplicates, more than the sends that can be in flight",
         duplicates.len()
     );
     for (path, times) in duplicates {
