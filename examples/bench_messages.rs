@@ -8,6 +8,8 @@
 //! The last line is machine-readable:
 //! `messages requests=N concurrency=C rps=X p50_ms=A p99_ms=B cpu_ms_per_req=Y peak_rss_mib=Z`
 
+#[path = "support/proc_stats.rs"]
+mod proc_stats;
 #[path = "../tests/common/tokens.rs"]
 mod tokens;
 
@@ -112,28 +114,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// utime + stime of a process, in milliseconds.
-fn cpu_ms(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("read /proc stat");
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    let after = &stat[stat.rfind(')').expect("stat format") + 2..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-    // /proc reports clock ticks of USER_HZ, which the Linux ABI fixes at 100 per second.
-    ticks * 10.0
-}
-
-fn peak_rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let kib: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .expect("VmHWM in /proc status");
-    kib / 1024.0
 }
 
 fn herald_binary() -> PathBuf {
@@ -310,15 +290,15 @@ async fn main() {
 
     run(0, args.warmup).await;
     let replies_before = replies.load(Ordering::Relaxed);
-    let cpu_before = cpu_ms(pid);
+    let cpu_before = proc_stats::cpu_seconds(&pid.to_string()) * 1000.0;
     let t0 = Instant::now();
     let mut latencies = run(args.warmup, args.requests).await;
     let wall = t0.elapsed();
-    let cpu = cpu_ms(pid) - cpu_before;
+    let cpu = proc_stats::cpu_seconds(&pid.to_string()) * 1000.0 - cpu_before;
     // Replies are sent before each answer, so all have arrived by now.
     let replied = replies.load(Ordering::Relaxed) - replies_before;
     latencies.sort();
-    let rss = peak_rss_mib(pid);
+    let rss = proc_stats::peak_rss_mib(&pid.to_string());
 
     println!(
         "backend={} requests={} concurrency={} wall_s={:.2} replies={}",

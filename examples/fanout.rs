@@ -12,6 +12,9 @@
 //! `fanout recipients=N delivered=D distinct=C msgs_per_s=X cpu_s_per_1000=Y peak_rss_mib=Z`
 //! `paced rps=R seconds=S delivered=D avg_rps=X max_1s=M`
 
+#[path = "support/proc_stats.rs"]
+mod proc_stats;
+
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -197,26 +200,6 @@ impl Drop for Fake {
     }
 }
 
-/// Process CPU time (user + system), seconds.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("read /proc/self/stat");
-    let after = &stat[stat.rfind(')').expect("stat format") + 2..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    // utime and stime, in USER_HZ ticks (100 per second on Linux).
-    (fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap()) / 100.0
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse::<f64>().ok())
-        .expect("VmHWM")
-        / 1024.0
-}
-
 /// A database of its own: a temporary SQLite file, or a fresh PostgreSQL schema.
 struct BenchDb {
     url: String,
@@ -357,34 +340,20 @@ async fn bench(args: Args, n: usize, paced: bool) {
         setup.elapsed().as_secs_f64()
     );
 
-    // No token endpoint: the fake connector does not check one.
-    let http = herald::startup::http_client().unwrap();
-    let tokens = Arc::new(herald::botframework::token::TokenProvider::new(
-        String::new(),
-        String::new(),
-        secrecy::SecretString::from(""),
-        herald::botframework::token::BOT_FRAMEWORK_SCOPE,
-        http.clone(),
-    ));
     let config = EngineConfig {
-        instance: herald::engine::instance_name(),
         concurrency: args.concurrency,
-        lease: Duration::from_secs(60),
-        retry: herald::domain::delivery::RetryPolicy {
-            max_retries: 5,
-            base: Duration::from_secs(1),
-            max: Duration::from_secs(300),
-        },
-        tick: Duration::from_secs(30),
         // Unpaced: the engine's own capacity, not Teams' ceiling, is what is measured.
         tenant_rps: args.rps.unwrap_or(1_000_000),
+        ..EngineConfig::from_settings(&herald::config::Settings::default())
     };
-
-    let cpu0 = cpu_seconds();
+    let cpu0 = proc_stats::cpu_seconds("self");
     let t0 = Instant::now();
     let handle = Engine::start(
         db.clone(),
-        herald::botframework::ConnectorClient::new(http, tokens),
+        // The fake connector checks no token.
+        herald::botframework::ConnectorClient::without_credentials(
+            herald::startup::http_client().unwrap(),
+        ),
         Arc::new(SystemClock),
         Arc::new(herald::metrics::Metrics::new()),
         config,
@@ -450,7 +419,7 @@ async fn bench(args: Args, n: usize, paced: bool) {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    let cpu = cpu_seconds() - cpu0;
+    let cpu = proc_stats::cpu_seconds("self") - cpu0;
     handle.shutdown(Duration::from_secs(10)).await;
     let stats = fake.stats(&stats_client, true).await;
     let total = stats["total"].as_u64().unwrap_or(0);
@@ -465,6 +434,6 @@ async fn bench(args: Args, n: usize, paced: bool) {
         "fanout recipients={n} delivered={delivered} distinct={distinct} msgs_per_s={:.0} cpu_s_per_1000={:.4} peak_rss_mib={:.1}",
         n as f64 / elapsed.as_secs_f64(),
         cpu / (n as f64 / 1000.0),
-        peak_rss_mib()
+        proc_stats::peak_rss_mib("self")
     );
 }

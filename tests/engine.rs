@@ -304,17 +304,10 @@ async fn bare_engine(
     lease: Duration,
     tenant_rps: u32,
 ) -> herald::engine::EngineHandle {
-    let http = herald::startup::http_client().unwrap();
-    let tokens = Arc::new(herald::botframework::token::TokenProvider::new(
-        String::new(),
-        String::new(),
-        secrecy::SecretString::from(""),
-        herald::botframework::token::BOT_FRAMEWORK_SCOPE,
-        http.clone(),
-    ));
-    let connector = herald::botframework::ConnectorClient::new(http, tokens);
+    let connector = herald::botframework::ConnectorClient::without_credentials(
+        herald::startup::http_client().unwrap(),
+    );
     let config = EngineConfig {
-        instance: herald::engine::instance_name(),
         concurrency,
         lease,
         retry: herald::domain::delivery::RetryPolicy {
@@ -322,8 +315,8 @@ async fn bare_engine(
             base: Duration::from_millis(50),
             max: Duration::from_millis(200),
         },
-        tick: Duration::from_secs(30),
         tenant_rps,
+        ..EngineConfig::from_settings(&herald::config::Settings::default())
     };
     Engine::start(
         db.clone(),

@@ -108,6 +108,18 @@ impl ConnectorClient {
         ConnectorClient { http, tokens }
     }
 
+    /// A client that sends no token: for local tools (Agents Playground) and fakes.
+    pub fn without_credentials(http: reqwest::Client) -> ConnectorClient {
+        let tokens = TokenProvider::new(
+            String::new(),
+            String::new(),
+            secrecy::SecretString::from(""),
+            super::token::BOT_FRAMEWORK_SCOPE,
+            http.clone(),
+        );
+        ConnectorClient::new(http, Arc::new(tokens))
+    }
+
     async fn authorize(
         &self,
         request: reqwest::RequestBuilder,
