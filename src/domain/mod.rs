@@ -2,7 +2,11 @@
 
 pub mod clock;
 pub mod delivery;
+pub mod duration;
+pub mod hours;
+pub mod ladder;
 pub mod lang;
+pub mod spread;
 pub mod text;
 
 pub use clock::{Clock, SystemClock};
