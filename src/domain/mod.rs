@@ -6,7 +6,9 @@ pub mod duration;
 pub mod hours;
 pub mod ladder;
 pub mod lang;
+pub mod presence;
 pub mod spread;
+pub mod template;
 pub mod text;
 
 pub use clock::{Clock, SystemClock};
