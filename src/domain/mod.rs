@@ -1,6 +1,7 @@
 //! Pure rules: no I/O, nothing of ours imported.
 
 pub mod clock;
+pub mod commands;
 pub mod delivery;
 pub mod duration;
 pub mod hours;
