@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod error;
+pub mod graph;
 pub mod metrics;
 pub mod routes;
 pub mod startup;
