@@ -118,6 +118,11 @@ pub struct BotSettings {
     pub emulator_openid_metadata_url: Url,
     /// Outbound token endpoint; empty picks the one for `app_type`. `{tenant}` is replaced.
     pub token_endpoint: String,
+    /// Tenants whose activities are handled; empty allows every tenant.
+    pub allowed_tenants: Vec<String>,
+    /// Who may use admin commands: an Entra object id or a UPN (any tenant), or
+    /// `TENANT_ID/ID_OR_UPN` for one tenant only.
+    pub admins: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -156,6 +161,8 @@ impl Default for BotSettings {
             openid_metadata_url: parse_const_url(CHANNEL_OPENID_METADATA),
             emulator_openid_metadata_url: parse_const_url(EMULATOR_OPENID_METADATA),
             token_endpoint: String::new(),
+            allowed_tenants: Vec::new(),
+            admins: Vec::new(),
         }
     }
 }
@@ -377,6 +384,8 @@ mod tests {
         );
         assert_eq!(s.token_endpoint(), d.token_endpoint());
         assert_eq!(s.campaigns.tick, d.campaigns.tick);
+        assert_eq!(s.bot.allowed_tenants, d.bot.allowed_tenants);
+        assert_eq!(s.bot.admins, d.bot.admins);
         assert_eq!(s.delivery.global_rps, d.delivery.global_rps);
         assert_eq!(s.delivery.concurrency, d.delivery.concurrency);
         assert_eq!(

@@ -10,6 +10,7 @@ use anyhow::Context;
 use secrecy::ExposeSecret;
 
 use crate::bot::Bot;
+use crate::bot::access::Access;
 use crate::botframework::ConnectorClient;
 use crate::botframework::auth::Authenticator;
 use crate::botframework::token::{BOT_FRAMEWORK_SCOPE, TokenProvider};
@@ -114,6 +115,7 @@ impl Application {
         let state = web::Data::new(AppState {
             bot: Bot::new(
                 db.clone(),
+                Access::from_settings(&settings.bot),
                 ClaimWriter::start(db.clone()).context("starting the claim writer")?,
                 connector,
                 clock.clone(),

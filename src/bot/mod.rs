@@ -1,5 +1,7 @@
 //! The turn handler: what herald does with each authenticated activity.
 
+pub mod access;
+mod admin;
 mod installs;
 pub mod texts;
 
@@ -7,6 +9,7 @@ use std::sync::Arc;
 
 use crate::botframework::activity::{Checked, Kind};
 use crate::botframework::{Activity, ChannelAccount, ConnectorClient, ConnectorError};
+use crate::domain::commands::{Command, CommandError};
 use crate::domain::{Clock, Lang};
 use crate::store::inbound::{self, ActivityKey, ClaimWriter};
 use crate::store::{Db, StoreError};
@@ -34,6 +37,7 @@ pub enum Handled {
 #[derive(Clone)]
 pub struct Bot {
     db: Db,
+    access: access::Access,
     claims: ClaimWriter,
     connector: ConnectorClient,
     clock: Arc<dyn Clock>,
@@ -42,12 +46,14 @@ pub struct Bot {
 impl Bot {
     pub fn new(
         db: Db,
+        access: access::Access,
         claims: ClaimWriter,
         connector: ConnectorClient,
         clock: Arc<dyn Clock>,
     ) -> Bot {
         Bot {
             db,
+            access,
             claims,
             connector,
             clock,
@@ -99,6 +105,13 @@ impl Bot {
     }
 
     async fn dispatch(&self, activity: &Activity, checked: &Checked) -> Result<Handled, BotError> {
+        if !self
+            .access
+            .tenant_allowed(activity.tenant_id().unwrap_or_default())
+        {
+            tracing::info!("activity from a tenant outside bot.allowed_tenants ignored");
+            return Ok(Handled::Ignored);
+        }
         let personal = checked
             .conversation
             .conversation_type
@@ -133,9 +146,39 @@ impl Bot {
             // A card submission; no card herald sends yet submits anything.
             return Ok(Handled::Ignored);
         }
-        let answer = match text.to_lowercase().as_str() {
-            "help" | "aide" | "?" | "help!" | "aide !" | "aide!" => texts::help(lang),
-            _ => texts::hint(lang),
+        let answer = match Command::parse(text) {
+            Err(CommandError::Unknown(_)) => texts::hint(lang),
+            Ok(Command::Help) => {
+                let caller = self.caller(activity, checked).await?;
+                if self.is_admin(&caller) {
+                    format!("{}\n\n{}", texts::help(lang), texts::admin_help(lang))
+                } else {
+                    texts::help(lang)
+                }
+            }
+            parsed => {
+                // An admin verb (list, campaign, broadcast…), well formed or not.
+                let caller = self.caller(activity, checked).await?;
+                let action = text
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(200)
+                    .collect::<String>();
+                if !self.is_admin(&caller) {
+                    self.audit(&caller, &action, "refused: not an admin")
+                        .await?;
+                    texts::refusal(lang)
+                } else {
+                    let (reply, outcome) = match parsed {
+                        Ok(command) => self.admin_command(&caller, command, lang).await?,
+                        Err(e) => (e.to_string(), format!("refused: {e}")),
+                    };
+                    self.audit(&caller, &action, &outcome).await?;
+                    reply
+                }
+            }
         };
         self.reply(activity, checked, answer).await;
         Ok(Handled::Processed)

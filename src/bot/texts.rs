@@ -46,3 +46,47 @@ pub fn hint(lang: Lang) -> String {
         Lang::En => "I didn't understand that. Type **help** to see what I can do.".to_string(),
     }
 }
+
+/// Help for admins: what they can type today.
+pub fn admin_help(lang: Lang) -> String {
+    match lang {
+        Lang::Fr => "**herald** — commandes d'administration :\n\n\
+                     - **listes** : vos listes de diffusion\n\
+                     - **liste créer** *nom* *emails…* : crée une liste\n\
+                     - **liste ajouter** / **retirer** *nom* *emails…*\n\
+                     - **liste afficher** *nom* : les membres, installés ou non\n\
+                     - **liste supprimer** *nom*\n\n\
+                     Les emails peuvent être séparés par des espaces, des virgules ou des retours à la ligne."
+            .to_string(),
+        Lang::En => "**herald** — admin commands:\n\n\
+                     - **lists**: your distribution lists\n\
+                     - **list create** *name* *emails…*: creates a list\n\
+                     - **list add** / **remove** *name* *emails…*\n\
+                     - **list show** *name*: members, installed or not\n\
+                     - **list delete** *name*\n\n\
+                     Emails can be separated by spaces, commas or new lines."
+            .to_string(),
+    }
+}
+
+pub fn refusal(lang: Lang) -> String {
+    match lang {
+        Lang::Fr => "Désolé, seuls les administrateurs de herald peuvent utiliser cette commande. \
+                     Demandez à votre équipe informatique si vous avez besoin d'un accès."
+            .to_string(),
+        Lang::En => "Sorry, only herald's administrators can use this command. Ask your IT team \
+                     if you need access."
+            .to_string(),
+    }
+}
+
+pub fn not_yet(lang: Lang) -> String {
+    match lang {
+        Lang::Fr => "Les campagnes et les diffusions ne sont pas encore disponibles dans cette \
+                     version de herald."
+            .to_string(),
+        Lang::En => {
+            "Campaigns and broadcasts are not available in this version of herald yet.".to_string()
+        }
+    }
+}

@@ -249,6 +249,11 @@ impl Command {
         };
         let mut words = first.split_whitespace();
         let verb = words.next().unwrap_or("").to_lowercase();
+        let verb = if verb == "?" {
+            verb
+        } else {
+            verb.trim_end_matches(['!', '.', '?']).to_string()
+        };
         let action = words.next().map(str::to_lowercase);
         let name = words.next().map(str::to_string);
         let rest_of_line: Vec<&str> = words.collect();

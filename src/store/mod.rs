@@ -5,9 +5,11 @@
 //! for both backends, so every diesel feature of each (upserts, `RETURNING`, row locks) stays
 //! available. Pool checkouts and queries are blocking: async callers go through [`Db::run`].
 
+pub mod audit;
 pub mod batch;
 pub mod deliveries;
 pub mod inbound;
+pub mod lists;
 pub mod schema;
 pub mod users;
 

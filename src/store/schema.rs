@@ -76,3 +76,37 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbound_messages,
     deliveries
 );
+
+diesel::table! {
+    distribution_lists (id) {
+        id -> Text,
+        tenant_id -> Text,
+        name -> Text,
+        name_key -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    list_members (list_id, email) {
+        list_id -> Text,
+        email -> Text,
+        added_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        tenant_id -> Text,
+        actor -> Text,
+        action -> Text,
+        outcome -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::joinable!(list_members -> distribution_lists (list_id));
+diesel::allow_tables_to_appear_in_same_query!(distribution_lists, list_members, users);

@@ -1,0 +1,3 @@
+DROP TABLE audit_log;
+DROP TABLE list_members;
+DROP TABLE distribution_lists;

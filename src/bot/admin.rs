@@ -1,0 +1,274 @@
+//! Admin commands: checked against `bot.admins`, audited, answered in the admin's language.
+
+use crate::botframework::Activity;
+use crate::botframework::activity::Checked;
+use crate::domain::Lang;
+use crate::domain::commands::{Command, parse_emails};
+use crate::domain::text::escape_markdown;
+use crate::store::lists::{self, Member};
+use crate::store::users::{self, ConversationRef};
+use crate::store::{StoreError, audit};
+
+use super::{Bot, BotError, texts};
+
+/// Who is asking, as far as admin checks and the audit log go.
+pub(super) struct Caller {
+    pub tenant: String,
+    pub actor: String,
+    pub identities: Vec<String>,
+}
+
+impl Bot {
+    pub(super) async fn caller(
+        &self,
+        activity: &Activity,
+        checked: &Checked,
+    ) -> Result<Caller, BotError> {
+        let tenant = activity.tenant_id().unwrap_or_default().to_string();
+        let mut identities: Vec<String> = checked.from.aad_object_id.iter().cloned().collect();
+        let reference = ConversationRef {
+            tenant_id: tenant.clone(),
+            channel_id: checked.channel_id.clone(),
+            channel_user_id: checked.from.id.clone(),
+            ..ConversationRef::default()
+        };
+        if let Some(user) = self
+            .db
+            .run(move |conn| users::find(conn, &reference))
+            .await?
+        {
+            identities.extend(user.aad_object_id);
+            identities.extend(user.user_principal_name);
+            identities.extend(user.email);
+        }
+        let actor = identities
+            .first()
+            .cloned()
+            .unwrap_or_else(|| checked.from.id.clone());
+        Ok(Caller {
+            tenant,
+            actor,
+            identities,
+        })
+    }
+
+    pub(super) fn is_admin(&self, caller: &Caller) -> bool {
+        let ids: Vec<&str> = caller.identities.iter().map(String::as_str).collect();
+        self.access.is_admin(&caller.tenant, &ids)
+    }
+
+    pub(super) async fn audit(
+        &self,
+        caller: &Caller,
+        action: &str,
+        outcome: &str,
+    ) -> Result<(), StoreError> {
+        let (tenant, actor, action, outcome) = (
+            caller.tenant.clone(),
+            caller.actor.clone(),
+            action.to_string(),
+            outcome.to_string(),
+        );
+        let now = self.clock.now();
+        self.db
+            .run(move |conn| audit::record(conn, &tenant, &actor, &action, &outcome, now))
+            .await
+    }
+
+    /// Runs an admin command for an admin; returns the reply and the audit outcome.
+    pub(super) async fn admin_command(
+        &self,
+        caller: &Caller,
+        command: Command,
+        lang: Lang,
+    ) -> Result<(String, String), BotError> {
+        let fr = lang == Lang::Fr;
+        let tenant = caller.tenant.clone();
+        let now = self.clock.now();
+        let quote = |s: &str| format!("**{}**", escape_markdown(s));
+        let ok = |text: String| Ok((text, "ok".to_string()));
+        let command_kind = match &command {
+            Command::ListAdd { .. } => Kind::Add,
+            _ => Kind::Other,
+        };
+        match command {
+            Command::Lists => {
+                let all = self.db.run(move |conn| lists::all(conn, &tenant)).await?;
+                if all.is_empty() {
+                    return ok(if fr {
+                        "Aucune liste pour l'instant.".into()
+                    } else {
+                        "No lists yet.".into()
+                    });
+                }
+                let lines: Vec<String> = all
+                    .iter()
+                    .map(|(l, n)| {
+                        if fr {
+                            format!("- {} ({n} membres)", quote(&l.name))
+                        } else {
+                            format!("- {} ({n} members)", quote(&l.name))
+                        }
+                    })
+                    .collect();
+                ok(lines.join("\n"))
+            }
+            Command::ListCreate { name, members } => {
+                let (good, bad) = parse_emails(&members);
+                let emails: Vec<String> = good.iter().map(|e| e.as_str().to_string()).collect();
+                let count = emails.len();
+                let (n, actor) = (name.clone(), caller.actor.clone());
+                let created = self
+                    .db
+                    .run(move |conn| lists::create(conn, &tenant, &n, &actor, &emails, now))
+                    .await?;
+                if created.is_none() {
+                    let text = if fr {
+                        format!("Une liste nommée {} existe déjà.", quote(&name))
+                    } else {
+                        format!("A list named {} already exists.", quote(&name))
+                    };
+                    return Ok((text, "refused: duplicate name".into()));
+                }
+                let mut text = if fr {
+                    format!("Liste {} créée avec {count} membres.", quote(&name))
+                } else {
+                    format!("List {} created with {count} members.", quote(&name))
+                };
+                text.push_str(&ignored(&bad, fr));
+                ok(text)
+            }
+            Command::ListAdd { name, members } | Command::ListRemove { name, members } => {
+                let adding = matches!(command_kind, Kind::Add);
+                let (good, bad) = parse_emails(&members);
+                let emails: Vec<String> = good.iter().map(|e| e.as_str().to_string()).collect();
+                let n = name.clone();
+                let found = self
+                    .db
+                    .run(move |conn| lists::find(conn, &tenant, &n))
+                    .await?;
+                let Some(list) = found else {
+                    return Ok((no_such_list(&name, fr), "refused: unknown list".into()));
+                };
+                let id = list.id.clone();
+                let (changed, total) = self
+                    .db
+                    .run(move |conn| {
+                        let changed = if adding {
+                            lists::add_members(conn, &id, &emails, now)?
+                        } else {
+                            lists::remove_members(conn, &id, &emails)?
+                        };
+                        let total = lists::member_count(conn, &id)?;
+                        Ok((changed, total))
+                    })
+                    .await?;
+                let mut text = match (adding, fr) {
+                    (true, true) => format!(
+                        "{changed} ajoutés à {} (maintenant {total}).",
+                        quote(&list.name)
+                    ),
+                    (true, false) => {
+                        format!("{changed} added to {} (now {total}).", quote(&list.name))
+                    }
+                    (false, true) => format!(
+                        "{changed} retirés de {} (maintenant {total}).",
+                        quote(&list.name)
+                    ),
+                    (false, false) => format!(
+                        "{changed} removed from {} (now {total}).",
+                        quote(&list.name)
+                    ),
+                };
+                text.push_str(&ignored(&bad, fr));
+                ok(text)
+            }
+            Command::ListShow { name } => {
+                let n = name.clone();
+                let found = self
+                    .db
+                    .run(move |conn| lists::find(conn, &tenant, &n))
+                    .await?;
+                let Some(list) = found else {
+                    return Ok((no_such_list(&name, fr), "refused: unknown list".into()));
+                };
+                let (t, id) = (caller.tenant.clone(), list.id.clone());
+                let members = self
+                    .db
+                    .run(move |conn| lists::members(conn, &t, &id, None))
+                    .await?;
+                ok(show_members(&list.name, &members, fr))
+            }
+            Command::ListDelete { name } => {
+                let n = name.clone();
+                let found = self
+                    .db
+                    .run(move |conn| lists::find(conn, &tenant, &n))
+                    .await?;
+                let Some(list) = found else {
+                    return Ok((no_such_list(&name, fr), "refused: unknown list".into()));
+                };
+                self.db
+                    .run(move |conn| lists::delete(conn, &list.id))
+                    .await?;
+                ok(if fr {
+                    format!("Liste {} supprimée.", quote(&list.name))
+                } else {
+                    format!("List {} deleted.", quote(&list.name))
+                })
+            }
+            _ => Ok((texts::not_yet(lang), "refused: not available yet".into())),
+        }
+    }
+}
+
+enum Kind {
+    Add,
+    Other,
+}
+
+fn ignored(bad: &[String], fr: bool) -> String {
+    if bad.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = bad.iter().map(|b| escape_markdown(b)).collect();
+    if fr {
+        format!("\n\nIgnorés (pas des emails) : {}", list.join(", "))
+    } else {
+        format!("\n\nIgnored (not emails): {}", list.join(", "))
+    }
+}
+
+fn no_such_list(name: &str, fr: bool) -> String {
+    if fr {
+        format!(
+            "Il n'y a pas de liste nommée **{}**. Tapez **listes** pour les voir.",
+            escape_markdown(name)
+        )
+    } else {
+        format!(
+            "There is no list named **{}**. Type **lists** to see them.",
+            escape_markdown(name)
+        )
+    }
+}
+
+fn show_members(name: &str, members: &[Member], fr: bool) -> String {
+    let installed = members.iter().filter(|m| m.installed).count();
+    let mut text = format!(
+        "**{}**: {installed}/{} {}",
+        escape_markdown(name),
+        members.len(),
+        if fr { "installés" } else { "installed" }
+    );
+    for m in members {
+        let state = match (m.installed, fr) {
+            (true, true) => "installé",
+            (false, true) => "non installé",
+            (true, false) => "installed",
+            (false, false) => "not installed",
+        };
+        text.push_str(&format!("\n- {} ({state})", escape_markdown(&m.email)));
+    }
+    text
+}

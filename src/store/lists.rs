@@ -1,0 +1,196 @@
+//! Distribution lists: per tenant, named case-insensitively, members by email or UPN.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::schema::{distribution_lists as l, list_members as m, users as u};
+use super::{Conn, StoreError};
+use crate::run_on;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = l)]
+pub struct List {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub name_key: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+fn key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+pub fn find(conn: &mut Conn<'_>, tenant: &str, name: &str) -> Result<Option<List>, StoreError> {
+    let k = key(name);
+    Ok(run_on!(conn, |c| l::table
+        .filter(l::tenant_id.eq(tenant))
+        .filter(l::name_key.eq(&k))
+        .select(List::as_select())
+        .first(c)
+        .optional())?)
+}
+
+/// Creates a list with its first members; `None` when the name is taken in this tenant.
+pub fn create(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    name: &str,
+    created_by: &str,
+    emails: &[String],
+    now: DateTime<Utc>,
+) -> Result<Option<List>, StoreError> {
+    let now_n = now.naive_utc();
+    conn.write_transaction(|conn| {
+        let id = uuid::Uuid::now_v7().to_string();
+        let k = key(name);
+        let inserted = run_on!(conn, |c| diesel::insert_into(l::table)
+            .values((
+                l::id.eq(&id),
+                l::tenant_id.eq(tenant),
+                l::name.eq(name.trim()),
+                l::name_key.eq(&k),
+                l::created_by.eq(created_by),
+                l::created_at.eq(now_n),
+                l::updated_at.eq(now_n),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c))?;
+        if inserted == 0 {
+            return Ok(None);
+        }
+        add_members(conn, &id, emails, now)?;
+        find(conn, tenant, name)
+    })
+}
+
+/// Adds members (already-present ones are left as they are); returns how many were new.
+pub fn add_members(
+    conn: &mut Conn<'_>,
+    list_id: &str,
+    emails: &[String],
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let now = now.naive_utc();
+    let mut added = 0;
+    for chunk in emails.chunks(500) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|e| {
+                (
+                    m::list_id.eq(list_id),
+                    m::email.eq(e.as_str()),
+                    m::added_at.eq(now),
+                )
+            })
+            .collect();
+        added += run_on!(conn, |c| diesel::insert_into(m::table)
+            .values(&rows)
+            .on_conflict_do_nothing()
+            .execute(c))?;
+    }
+    run_on!(conn, |c| diesel::update(l::table.find(list_id))
+        .set(l::updated_at.eq(now))
+        .execute(c))?;
+    Ok(added)
+}
+
+/// Removes members; returns how many were there.
+pub fn remove_members(
+    conn: &mut Conn<'_>,
+    list_id: &str,
+    emails: &[String],
+) -> Result<usize, StoreError> {
+    Ok(run_on!(conn, |c| diesel::delete(
+        m::table
+            .filter(m::list_id.eq(list_id))
+            .filter(m::email.eq_any(emails))
+    )
+    .execute(c))?)
+}
+
+pub fn delete(conn: &mut Conn<'_>, list_id: &str) -> Result<bool, StoreError> {
+    conn.write_transaction(|conn| {
+        run_on!(conn, |c| diesel::delete(
+            m::table.filter(m::list_id.eq(list_id))
+        )
+        .execute(c))?;
+        let n = run_on!(conn, |c| diesel::delete(l::table.find(list_id)).execute(c))?;
+        Ok(n > 0)
+    })
+}
+
+pub fn member_count(conn: &mut Conn<'_>, list_id: &str) -> Result<i64, StoreError> {
+    Ok(run_on!(conn, |c| m::table
+        .filter(m::list_id.eq(list_id))
+        .count()
+        .get_result(c))?)
+}
+
+/// Every list of a tenant with its member count, by name.
+pub fn all(conn: &mut Conn<'_>, tenant: &str) -> Result<Vec<(List, i64)>, StoreError> {
+    let lists: Vec<List> = run_on!(conn, |c| l::table
+        .filter(l::tenant_id.eq(tenant))
+        .order(l::name_key)
+        .select(List::as_select())
+        .load(c))?;
+    let mut out = Vec::with_capacity(lists.len());
+    for list in lists {
+        let n = member_count(conn, &list.id)?;
+        out.push((list, n));
+    }
+    Ok(out)
+}
+
+/// A member and whether they resolve to a user who installed the bot (on `channel`, if given).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub email: String,
+    pub installed: bool,
+}
+
+/// Members, by email, each marked installed or not. A member matches a user of the tenant by
+/// email or UPN (both kept in lower case).
+pub fn members(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    list_id: &str,
+    channel: Option<&str>,
+) -> Result<Vec<Member>, StoreError> {
+    let emails: Vec<String> = run_on!(conn, |c| m::table
+        .filter(m::list_id.eq(list_id))
+        .order(m::email)
+        .select(m::email)
+        .load(c))?;
+    let mut installed = std::collections::HashSet::new();
+    for chunk in emails.chunks(500) {
+        let rows: Vec<(Option<String>, Option<String>, String)> = run_on!(conn, |c| {
+            let q = u::table
+                .filter(u::tenant_id.eq(tenant))
+                .filter(u::installed.eq(true))
+                .filter(
+                    u::email
+                        .eq_any(chunk)
+                        .or(u::user_principal_name.eq_any(chunk)),
+                )
+                .select((u::email, u::user_principal_name, u::channel_id));
+            q.load(c)
+        })?;
+        for (email, upn, ch) in rows {
+            if channel.is_some_and(|want| want != ch) {
+                continue;
+            }
+            installed.extend(email);
+            installed.extend(upn);
+        }
+    }
+    Ok(emails
+        .into_iter()
+        .map(|email| Member {
+            installed: installed.contains(&email),
+            email,
+        })
+        .collect())
+}
