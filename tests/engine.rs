@@ -27,6 +27,7 @@ on_both_backends!(
     two_dispatchers_on_one_database_never_send_the_same_delivery,
     metrics_count_outcomes_and_queue_depth,
     shutdown_finishes_in_flight_sends_and_gives_back_every_lease,
+    a_test_clock_runs_hours_of_schedule_at_once,
 );
 
 const FAST_RETRIES: &str = "[delivery]\nretry_base = \"50ms\"\nretry_max = \"200ms\"\n";
@@ -304,6 +305,16 @@ async fn bare_engine(
     lease: Duration,
     tenant_rps: u32,
 ) -> herald::engine::EngineHandle {
+    bare_engine_on(db, concurrency, lease, tenant_rps, Arc::new(SystemClock)).await
+}
+
+async fn bare_engine_on(
+    db: &herald::store::Db,
+    concurrency: usize,
+    lease: Duration,
+    tenant_rps: u32,
+    clock: Arc<dyn herald::domain::Clock>,
+) -> herald::engine::EngineHandle {
     let connector = herald::botframework::ConnectorClient::without_credentials(
         herald::startup::http_client().unwrap(),
     );
@@ -321,7 +332,7 @@ async fn bare_engine(
     Engine::start(
         db.clone(),
         connector,
-        Arc::new(SystemClock),
+        clock,
         Arc::new(herald::metrics::Metrics::new()),
         config,
     )
@@ -590,4 +601,61 @@ async fn shutdown_finishes_in_flight_sends_and_gives_back_every_lease(backend: B
         rows.iter().filter(|d| d.status == "pending").count(),
         20 - delivered
     );
+}
+
+async fn a_test_clock_runs_hours_of_schedule_at_once(backend: Backend) {
+    let test_db = TestDb::new(backend);
+    let db = herald::store::Db::open(&herald::store::DatabaseUrl::parse(&test_db.url).unwrap(), 4)
+        .unwrap();
+    let received = Received::default();
+    let connector = slow_connector(&received).await;
+    let users = add_users(&db, &format!("{}/", connector.uri()), "clock-", 3).await;
+    let start = chrono::Utc::now();
+    let clock = herald::domain::ManualClock::new(start);
+    let handle = bare_engine_on(
+        &db,
+        4,
+        Duration::from_secs(60),
+        1_000,
+        Arc::new(clock.clone()),
+    )
+    .await;
+    // Due in 3 hours, 26 hours and a week.
+    let mut items = due_now(&users);
+    for (item, hours) in items.iter_mut().zip([3, 26, 24 * 7]) {
+        item.due = start + chrono::TimeDelta::hours(hours);
+    }
+    let message_id = handle
+        .engine()
+        .enqueue(TENANT, "test", message(), items)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(received.len(), 0, "nothing is due yet");
+    for (hours, expected) in [(3, 1), (23, 2), (24 * 6, 3)] {
+        clock.advance(chrono::TimeDelta::hours(hours));
+        wait_for(Duration::from_secs(5), "the next moment's send", || {
+            let r = received.clone();
+            async move { r.len() >= expected }
+        })
+        .await;
+        // Leases are measured on this clock too: let the send's outcome land before the next
+        // jump, or the jump would make it look abandoned.
+        let id = message_id.clone();
+        wait_for(Duration::from_secs(5), "the outcome", || {
+            let (db, id) = (db.clone(), id.clone());
+            async move {
+                db.run(move |conn| deliveries::of_message(conn, &id))
+                    .await
+                    .unwrap()
+                    .iter()
+                    .filter(|d| d.status == "delivered")
+                    .count()
+                    == expected
+            }
+        })
+        .await;
+        assert_eq!(received.len(), expected);
+    }
+    handle.shutdown(Duration::from_secs(5)).await;
 }

@@ -12,5 +12,5 @@ pub mod spread;
 pub mod template;
 pub mod text;
 
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use lang::Lang;
