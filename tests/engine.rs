@@ -74,31 +74,60 @@ where
     received
 }
 
+/// One message to one new user (`{prefix}0`) whose sends the fake answers with `respond`;
+/// returns once the delivery has ended.
+async fn deliver_one<F>(
+    app: &TestApp,
+    prefix: &str,
+    respond: F,
+    timeout: Duration,
+) -> (Received, Delivery)
+where
+    F: Fn(&Request) -> ResponseTemplate + Send + Sync + 'static,
+{
+    let users = add_users(&app.app_db, &app.service_url(), prefix, 1).await;
+    let received = record_sends(app, &format!("a:{prefix}0"), respond).await;
+    let id = app
+        .engine
+        .enqueue(TENANT, "test", message(), due_now(&users))
+        .await
+        .unwrap();
+    let done = wait_all_final(app, &id, timeout).await;
+    (received, done.into_iter().next().unwrap())
+}
+
+/// Answers with `first` for the first `n` requests, then accepts.
+fn first_n_then_ok(
+    n: usize,
+    first: ResponseTemplate,
+) -> impl Fn(&Request) -> ResponseTemplate + Send + Sync + 'static {
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    move |_| {
+        if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < n {
+            first.clone()
+        } else {
+            ok_response()
+        }
+    }
+}
+
 fn ok(_: &Request) -> ResponseTemplate {
     ResponseTemplate::new(201).set_body_json(json!({"id": "1:sent"}))
 }
 
 async fn a_429_is_waited_out_exactly_and_the_message_arrives_once(backend: Backend) {
     let app = spawn_app_with(backend, FAST_RETRIES).await;
-    let users = add_users(&app.app_db, &app.service_url(), "t429-", 1).await;
-    let calls = std::sync::atomic::AtomicUsize::new(0);
-    let received = record_sends(&app, "a:t429-0", move |_| {
-        if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
-            ResponseTemplate::new(429).insert_header("Retry-After", "2")
-        } else {
-            ok_response()
-        }
-    })
+    let throttled = ResponseTemplate::new(429).insert_header("Retry-After", "2");
+    let (received, done) = deliver_one(
+        &app,
+        "t429-",
+        first_n_then_ok(1, throttled),
+        Duration::from_secs(15),
+    )
     .await;
-    let id = app
-        .engine
-        .enqueue(TENANT, "test", message(), due_now(&users))
-        .await
-        .unwrap();
-    let done = wait_all_final(&app, &id, Duration::from_secs(15)).await;
-    assert_eq!(done[0].status, "delivered");
-    assert_eq!(done[0].attempts, 2);
-    assert_eq!(done[0].activity_id.as_deref(), Some("1:sent"));
+    assert_eq!(done.status, "delivered");
+    assert_eq!(done.attempts, 2);
+    assert_eq!(done.activity_id.as_deref(), Some("1:sent"));
     let times = received.times();
     assert_eq!(times.len(), 2, "one throttled send, one accepted");
     let waited = times[1] - times[0];
@@ -108,30 +137,22 @@ async fn a_429_is_waited_out_exactly_and_the_message_arrives_once(backend: Backe
 
 async fn transient_failures_are_retried_until_delivered(backend: Backend) {
     let app = spawn_app_with(backend, FAST_RETRIES).await;
-    let users = add_users(&app.app_db, &app.service_url(), "t503-", 1).await;
-    let calls = std::sync::atomic::AtomicUsize::new(0);
-    let received = record_sends(&app, "a:t503-0", move |r| {
-        if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 3 {
-            ResponseTemplate::new(503)
-        } else {
-            ok(r)
-        }
-    })
+    let unavailable = ResponseTemplate::new(503);
+    let (received, done) = deliver_one(
+        &app,
+        "t503-",
+        first_n_then_ok(3, unavailable),
+        Duration::from_secs(10),
+    )
     .await;
-    let id = app
-        .engine
-        .enqueue(TENANT, "test", message(), due_now(&users))
-        .await
-        .unwrap();
-    let done = wait_all_final(&app, &id, Duration::from_secs(10)).await;
-    assert_eq!(done[0].status, "delivered");
-    assert_eq!(done[0].attempts, 4);
+    assert_eq!(done.status, "delivered");
+    assert_eq!(done.attempts, 4);
     assert_eq!(
         received.len(),
         4,
         "three 503s and one success: delivered once"
     );
-    assert!(done[0].last_error.as_deref().unwrap_or("").contains("503"));
+    assert!(done.last_error.as_deref().unwrap_or("").contains("503"));
 }
 
 async fn blocked_recipients_fail_at_once_and_are_marked_not_installed(backend: Backend) {
@@ -182,23 +203,15 @@ async fn blocked_recipients_fail_at_once_and_are_marked_not_installed(backend: B
 
 async fn conversation_not_found_fails_with_its_code(backend: Backend) {
     let app = spawn_app_with(backend, FAST_RETRIES).await;
-    let users = add_users(&app.app_db, &app.service_url(), "nf-", 1).await;
-    let received = record_sends(&app, "a:nf-0", |_| {
+    let not_found = |_: &Request| {
         ResponseTemplate::new(404).set_body_json(json!({"error": {
             "code": "ConversationNotFound", "message": "Conversation not found."}}))
-    })
-    .await;
-    let id = app
-        .engine
-        .enqueue(TENANT, "test", message(), due_now(&users))
-        .await
-        .unwrap();
-    let done = wait_all_final(&app, &id, Duration::from_secs(10)).await;
-    assert_eq!(done[0].status, "failed");
-    assert_eq!(done[0].failure.as_deref(), Some("refused"));
+    };
+    let (received, done) = deliver_one(&app, "nf-", not_found, Duration::from_secs(10)).await;
+    assert_eq!(done.status, "failed");
+    assert_eq!(done.failure.as_deref(), Some("refused"));
     assert!(
-        done[0]
-            .last_error
+        done.last_error
             .as_deref()
             .unwrap()
             .contains("ConversationNotFound")

@@ -57,6 +57,17 @@ impl Bot {
         self.access.is_admin(&caller.tenant, &ids)
     }
 
+    async fn list_named(
+        &self,
+        tenant: &str,
+        name: &str,
+    ) -> Result<Option<lists::List>, StoreError> {
+        let (tenant, name) = (tenant.to_string(), name.to_string());
+        self.db
+            .run(move |conn| lists::find(conn, &tenant, &name))
+            .await
+    }
+
     pub(super) async fn audit(
         &self,
         caller: &Caller,
@@ -142,12 +153,7 @@ impl Bot {
                 let adding = matches!(command_kind, Kind::Add);
                 let (good, bad) = parse_emails(&members);
                 let emails: Vec<String> = good.iter().map(|e| e.as_str().to_string()).collect();
-                let n = name.clone();
-                let found = self
-                    .db
-                    .run(move |conn| lists::find(conn, &tenant, &n))
-                    .await?;
-                let Some(list) = found else {
+                let Some(list) = self.list_named(&tenant, &name).await? else {
                     return Ok((no_such_list(&name, fr), "refused: unknown list".into()));
                 };
                 let id = list.id.clone();
@@ -184,12 +190,7 @@ impl Bot {
                 ok(text)
             }
             Command::ListShow { name } => {
-                let n = name.clone();
-                let found = self
-                    .db
-                    .run(move |conn| lists::find(conn, &tenant, &n))
-                    .await?;
-                let Some(list) = found else {
+                let Some(list) = self.list_named(&tenant, &name).await? else {
                     return Ok((no_such_list(&name, fr), "refused: unknown list".into()));
                 };
                 let (t, id) = (caller.tenant.clone(), list.id.clone());
@@ -200,12 +201,7 @@ impl Bot {
                 ok(show_members(&list.name, &members, fr))
             }
             Command::ListDelete { name } => {
-                let n = name.clone();
-                let found = self
-                    .db
-                    .run(move |conn| lists::find(conn, &tenant, &n))
-                    .await?;
-                let Some(list) = found else {
+                let Some(list) = self.list_named(&tenant, &name).await? else {
                     return Ok((no_such_list(&name, fr), "refused: unknown list".into()));
                 };
                 self.db
