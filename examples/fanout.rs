@@ -329,6 +329,7 @@ async fn bench(args: Args, n: usize, paced: bool) {
                 operation: Operation::Send,
                 target_activity_id: None,
                 due: now,
+                planned: None,
             })
             .collect();
         deliveries::enqueue(conn, message_id, TENANT, &items, now)
@@ -357,6 +358,7 @@ async fn bench(args: Args, n: usize, paced: bool) {
         Arc::new(SystemClock),
         Arc::new(herald::metrics::Metrics::new()),
         config,
+        None,
     )
     .await
     .unwrap();

@@ -34,6 +34,7 @@ pub struct Settings {
     pub bot: BotSettings,
     pub campaigns: CampaignSettings,
     pub delivery: DeliverySettings,
+    pub graph: GraphSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -43,6 +44,43 @@ pub struct CampaignSettings {
     /// their start and wakes the dispatcher. Deliveries themselves leave at their own moment.
     #[serde(with = "humantime_serde")]
     pub tick: Duration,
+    /// Time zone of campaigns that do not name one (IANA name).
+    pub time_zone: String,
+    /// Business hours of campaigns that do not give theirs.
+    pub business_hours: String,
+    /// Cycles of the absence ladder (four attempts each) before a recipient expires.
+    pub absence_cycles: u32,
+    /// What to do when presence cannot be looked up: `send` or `wait` (treat as absent).
+    pub unknown_presence: UnknownPresence,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownPresence {
+    Send,
+    Wait,
+}
+
+/// Microsoft Graph, for presence.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GraphSettings {
+    /// Look presence up (needs the `Presence.Read.All` application permission). When off,
+    /// presence is unknown and `campaigns.unknown_presence` decides.
+    pub enabled: bool,
+    pub base_url: Url,
+    /// `{tenant}` is replaced by each tenant's id: app-only Graph tokens belong to one tenant.
+    pub token_endpoint: String,
+}
+
+impl Default for GraphSettings {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            base_url: parse_const_url(crate::graph::BASE_URL),
+            token_endpoint: crate::graph::TOKEN_ENDPOINT.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -70,6 +108,10 @@ impl Default for CampaignSettings {
     fn default() -> Self {
         Self {
             tick: Duration::from_secs(30),
+            time_zone: "UTC".to_string(),
+            business_hours: "Mon-Fri 09:00-18:00".to_string(),
+            absence_cycles: 3,
+            unknown_presence: UnknownPresence::Send,
         }
     }
 }
@@ -290,6 +332,23 @@ impl Settings {
         if self.campaigns.tick < Duration::from_secs(1) {
             return Err(invalid("campaigns.tick", "must be at least 1s, e.g. 30s"));
         }
+        self.campaign_time_zone()?;
+        self.campaign_hours()?;
+        if !(1..=10).contains(&self.campaigns.absence_cycles) {
+            return Err(invalid(
+                "campaigns.absence_cycles",
+                "must be between 1 and 10, e.g. 3",
+            ));
+        }
+        Url::parse(&self.graph.token_endpoint.replace("{tenant}", "t")).map_err(|e| {
+            invalid(
+                "graph.token_endpoint",
+                format!(
+                    "{e}; expected a URL such as {}",
+                    crate::graph::TOKEN_ENDPOINT
+                ),
+            )
+        })?;
         if !self.bot.token_endpoint.is_empty() {
             let filled = self.bot.token_endpoint.replace("{tenant}", "t");
             Url::parse(&filled).map_err(|e| {
@@ -323,6 +382,25 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// The default campaign time zone.
+    pub fn campaign_time_zone(&self) -> Result<chrono_tz::Tz, ConfigError> {
+        self.campaigns.time_zone.trim().parse().map_err(|_| {
+            invalid(
+                "campaigns.time_zone",
+                format!(
+                    "`{}` is not an IANA time zone, e.g. Europe/Paris",
+                    self.campaigns.time_zone
+                ),
+            )
+        })
+    }
+
+    /// The default campaign business hours.
+    pub fn campaign_hours(&self) -> Result<crate::domain::hours::BusinessHours, ConfigError> {
+        crate::domain::hours::BusinessHours::parse(&self.campaigns.business_hours)
+            .map_err(|e| invalid("campaigns.business_hours", e.to_string()))
     }
 
     /// Authentication is off when no app id is configured (local development only).
@@ -395,6 +473,33 @@ mod tests {
         assert_eq!(s.delivery.retry_base, d.delivery.retry_base);
         assert_eq!(s.delivery.retry_max, d.delivery.retry_max);
         assert_eq!(s.delivery.lease, d.delivery.lease);
+        assert_eq!(s.campaigns.time_zone, d.campaigns.time_zone);
+        assert_eq!(s.campaigns.business_hours, d.campaigns.business_hours);
+        assert_eq!(s.campaigns.absence_cycles, d.campaigns.absence_cycles);
+        assert_eq!(s.campaigns.unknown_presence, d.campaigns.unknown_presence);
+        assert_eq!(s.graph.enabled, d.graph.enabled);
+        assert_eq!(s.graph.base_url, d.graph.base_url);
+        assert_eq!(s.graph.token_endpoint, d.graph.token_endpoint);
+    }
+
+    #[test]
+    fn campaign_defaults_are_checked() {
+        let err = Settings::from_toml("[campaigns]\ntime_zone = \"Mars/Olympus\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("campaigns.time_zone"), "{err}");
+        let err = Settings::from_toml("[campaigns]\nbusiness_hours = \"whenever\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("campaigns.business_hours"), "{err}");
+        let err = Settings::from_toml("[campaigns]\nabsence_cycles = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("campaigns.absence_cycles"), "{err}");
+        let err = Settings::from_toml("[campaigns]\nunknown_presence = \"maybe\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown_presence"), "{err}");
     }
 
     #[test]

@@ -7,13 +7,15 @@ use prometheus::{
 
 pub struct Metrics {
     registry: Registry,
-    /// Deliveries by outcome: delivered, retry, failed, released.
+    /// Deliveries by outcome: delivered, retry, failed, released, absent, expired.
     pub deliveries: IntCounterVec,
     /// The four children of `deliveries`, looked up once.
     pub delivered: IntCounter,
     pub retried: IntCounter,
     pub failed: IntCounter,
     pub released: IntCounter,
+    pub absent: IntCounter,
+    pub expired: IntCounter,
     /// Sends retried after a throttled or transient failure.
     pub retries: IntCounter,
     /// 429 answers from the connector.
@@ -72,6 +74,8 @@ impl Metrics {
             retried: outcome("retry"),
             failed: outcome("failed"),
             released: outcome("released"),
+            absent: outcome("absent"),
+            expired: outcome("expired"),
             deliveries,
             retries,
             throttled,

@@ -17,6 +17,7 @@ use crate::botframework::token::{BOT_FRAMEWORK_SCOPE, TokenProvider};
 use crate::config::Settings;
 use crate::domain::{Clock, SystemClock};
 use crate::engine::{Engine, EngineConfig, EngineHandle};
+use crate::graph::GraphClient;
 use crate::metrics::Metrics;
 use crate::routes;
 use crate::store::inbound::{self, ClaimWriter};
@@ -91,12 +92,22 @@ impl Application {
         ));
         let connector = ConnectorClient::new(http.clone(), tokens);
         let metrics = Arc::new(Metrics::new());
+        let graph = settings.graph.enabled.then(|| {
+            Arc::new(GraphClient::new(
+                http.clone(),
+                settings.graph.base_url.as_str(),
+                &settings.graph.token_endpoint,
+                settings.bot.app_id.trim(),
+                settings.bot.app_password.clone(),
+            ))
+        });
         let engine = Engine::start(
             db.clone(),
             connector.clone(),
             clock.clone(),
             metrics.clone(),
             EngineConfig::from_settings(&settings),
+            graph,
         )
         .await?;
         let auth = if settings.auth_disabled() {

@@ -348,6 +348,7 @@ async fn bare_engine_on(
         clock,
         Arc::new(herald::metrics::Metrics::new()),
         config,
+        None,
     )
     .await
     .unwrap()

@@ -13,13 +13,16 @@ pub enum DeliveryStatus {
     Delivered,
     /// Given up, with a reason: the recipient is gone, the request was refused, or retries ran out.
     Failed,
+    /// A campaign recipient absent at every rung of the absence ladder.
+    Expired,
 }
 
 impl DeliveryStatus {
-    pub const ALL: [DeliveryStatus; 3] = [
+    pub const ALL: [DeliveryStatus; 4] = [
         DeliveryStatus::Pending,
         DeliveryStatus::Delivered,
         DeliveryStatus::Failed,
+        DeliveryStatus::Expired,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -27,6 +30,7 @@ impl DeliveryStatus {
             DeliveryStatus::Pending => "pending",
             DeliveryStatus::Delivered => "delivered",
             DeliveryStatus::Failed => "failed",
+            DeliveryStatus::Expired => "expired",
         }
     }
 
@@ -41,6 +45,7 @@ impl DeliveryStatus {
             (DeliveryStatus::Pending, DeliveryStatus::Pending)
                 | (DeliveryStatus::Pending, DeliveryStatus::Delivered)
                 | (DeliveryStatus::Pending, DeliveryStatus::Failed)
+                | (DeliveryStatus::Pending, DeliveryStatus::Expired)
         )
     }
 
@@ -167,7 +172,8 @@ mod tests {
                 assert_eq!(from.can_become(to), allowed, "{from} -> {to}");
             }
         }
-        assert!(Delivered.is_final() && Failed.is_final() && !Pending.is_final());
+        assert!(Delivered.is_final() && Failed.is_final() && Expired.is_final());
+        assert!(!Pending.is_final());
     }
 
     #[test]

@@ -9,7 +9,9 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::Inner;
+use std::sync::atomic::Ordering;
+
+use super::{Inner, campaign, planner};
 use crate::botframework::ratelimit::Slot;
 use crate::botframework::{
     Activity, ChannelAccount, ConnectorError, ConversationAccount, ServiceUrl,
@@ -30,13 +32,18 @@ pub(super) async fn run(inner: Arc<Inner>) {
     let mut tasks = JoinSet::new();
     // Leased rows waiting for a free slot. Leasing ahead (up to two rounds of slots) makes one
     // lease transaction serve many sends instead of one each time a slot frees up.
-    let mut ready: VecDeque<Leased> = VecDeque::new();
+    let mut ready: VecDeque<(Leased, Option<Option<String>>)> = VecDeque::new();
     let refill_below = concurrency.div_ceil(2);
     let lease_up_to = (2 * concurrency).min(MAX_LEASE);
+    let mut next_plan = inner.clock.now();
     loop {
         while tasks.try_join_next().is_some() {}
         if inner.stop.is_cancelled() {
             break;
+        }
+        if inner.clock.now() >= next_plan || inner.replan.swap(false, Ordering::SeqCst) {
+            planner::plan_due(&inner).await;
+            next_plan = planner::next_check(&inner).await;
         }
         if ready.len() < refill_below {
             let now = inner.clock.now();
@@ -49,7 +56,7 @@ pub(super) async fn run(inner: Arc<Inner>) {
                 .run(move |conn| deliveries::lease(conn, &owner, now, until, wanted))
                 .await
             {
-                Ok(rows) => ready.extend(rows),
+                Ok(rows) => ready.extend(with_presence(&inner, rows).await),
                 Err(e) => {
                     tracing::warn!(error = %e, "leasing deliveries failed; retrying");
                     if ready.is_empty() {
@@ -62,7 +69,7 @@ pub(super) async fn run(inner: Arc<Inner>) {
             }
         }
         if ready.is_empty() {
-            idle(&inner).await;
+            idle(&inner, next_plan).await;
             continue;
         }
         let permit = tokio::select! {
@@ -72,9 +79,9 @@ pub(super) async fn run(inner: Arc<Inner>) {
             },
             _ = inner.stop.cancelled() => break,
         };
-        if let Some(row) = ready.pop_front() {
+        if let Some((row, presence)) = ready.pop_front() {
             let inner = inner.clone();
-            tasks.spawn(async move { deliver(&inner, row, permit).await });
+            tasks.spawn(async move { deliver(&inner, row, presence, permit).await });
         }
     }
     // Stopping: no more leasing; what was leased ahead is given back by the shutdown; let what
@@ -82,16 +89,44 @@ pub(super) async fn run(inner: Arc<Inner>) {
     while tasks.join_next().await.is_some() {}
 }
 
-/// Sleeps until the earliest due delivery, a wake-up, the tick, or the stop.
-async fn idle(inner: &Inner) {
+/// Leased rows with the presence their campaign needs (looked up in batches), if any.
+async fn with_presence(inner: &Inner, rows: Vec<Leased>) -> Vec<(Leased, Option<Option<String>>)> {
+    let mut flagged = Vec::with_capacity(rows.len());
+    for row in rows {
+        let needs = match inner.payload(&row.delivery.message_id).await {
+            Ok(Some(p)) => p
+                .campaign
+                .as_ref()
+                .is_some_and(|c| c.policy.needs_presence()),
+            _ => false,
+        };
+        flagged.push((row, needs));
+    }
+    if !flagged.iter().any(|(_, needs)| *needs) {
+        return flagged.into_iter().map(|(row, _)| (row, None)).collect();
+    }
+    let mut found = campaign::presence_for(inner, &flagged).await;
+    flagged
+        .into_iter()
+        .map(|(row, needs)| {
+            let presence = needs.then(|| found.remove(&row.delivery.id).flatten());
+            (row, presence)
+        })
+        .collect()
+}
+
+/// Sleeps until the earliest due delivery, the planner's next look, a wake-up, the tick, or
+/// the stop.
+async fn idle(inner: &Inner, next_plan: chrono::DateTime<chrono::Utc>) {
     let next = inner.db.run(deliveries::next_due).await;
     let now = inner.clock.now();
     let tick =
         chrono::TimeDelta::from_std(inner.config.tick).unwrap_or(chrono::TimeDelta::seconds(30));
+    let wake_at = next_plan.min(now + tick);
     let sleep = match next {
-        Ok(Some(t)) if t > now => inner.clock.sleep_until(t.min(now + tick)),
+        Ok(Some(t)) if t > now => inner.clock.sleep_until(t.min(wake_at)),
         Ok(Some(_)) => Box::pin(tokio::time::sleep(CONTENDED)),
-        Ok(None) => inner.clock.sleep_until(now + tick),
+        Ok(None) => inner.clock.sleep_until(wake_at),
         Err(e) => {
             tracing::warn!(error = %e, "could not read the next due time");
             Box::pin(tokio::time::sleep(DATABASE_BACKOFF))
@@ -106,8 +141,13 @@ async fn idle(inner: &Inner) {
 
 /// Attempts one delivery, frees its sending slot, then records what happened (the row stays
 /// leased until then, so nobody else takes it meanwhile).
-async fn deliver(inner: &Inner, leased: Leased, slot: tokio::sync::OwnedSemaphorePermit) {
-    let outcome = attempt(inner, &leased).await;
+async fn deliver(
+    inner: &Inner,
+    leased: Leased,
+    presence: Option<Option<String>>,
+    slot: tokio::sync::OwnedSemaphorePermit,
+) {
+    let outcome = attempt(inner, &leased, presence).await;
     drop(slot);
     let m = &inner.metrics;
     match &outcome {
@@ -115,8 +155,13 @@ async fn deliver(inner: &Inner, leased: Leased, slot: tokio::sync::OwnedSemaphor
         Outcome::Retry { .. } => m.retried.inc(),
         Outcome::Failed { .. } => m.failed.inc(),
         Outcome::Released { .. } => m.released.inc(),
+        Outcome::Absent { .. } => m.absent.inc(),
+        Outcome::Expired { .. } => m.expired.inc(),
     }
-    let requeued = matches!(outcome, Outcome::Retry { .. } | Outcome::Released { .. });
+    let requeued = matches!(
+        outcome,
+        Outcome::Retry { .. } | Outcome::Released { .. } | Outcome::Absent { .. }
+    );
     if let Err(e) = inner.recorder.submit(outcome).await {
         tracing::warn!(delivery_id = leased.delivery.id, error = %e,
             "outcome not recorded; the lease will run out and the delivery be tried again");
@@ -137,7 +182,7 @@ fn failed(id: i64, reason: &str, error: impl Into<String>) -> Outcome {
 }
 
 #[tracing::instrument(skip_all, fields(delivery_id = leased.delivery.id, tenant = %leased.delivery.tenant_id))]
-async fn attempt(inner: &Inner, leased: &Leased) -> Outcome {
+async fn attempt(inner: &Inner, leased: &Leased, presence: Option<Option<String>>) -> Outcome {
     let (d, user) = (&leased.delivery, &leased.user);
     let Some(operation) = Operation::parse(&d.operation) else {
         return failed(
@@ -167,7 +212,24 @@ async fn attempt(inner: &Inner, leased: &Leased) -> Outcome {
     let prepared = match operation {
         Operation::Delete => Prepared::Delete,
         Operation::Send | Operation::Update => match inner.payload(&d.message_id).await {
-            Ok(Some(p)) if operation == Operation::Send => Prepared::Send(p.body_for(user)),
+            Ok(Some(p)) if operation == Operation::Send => match &p.campaign {
+                None => Prepared::Send(p.body_for(user)),
+                Some(c) => {
+                    let now = inner.clock.now();
+                    if let Some(held) = c.hold_back(inner, d, presence.flatten().as_deref(), now) {
+                        return held;
+                    }
+                    match c.text_for(user) {
+                        Ok(text) => {
+                            let mut a = addressed(&p.activity, user);
+                            a.text = Some(text);
+                            // Serialising an activity (strings, numbers, JSON values) cannot fail.
+                            Prepared::Send(serde_json::to_vec(&a).unwrap_or_default())
+                        }
+                        Err(e) => return failed(d.id, reason::BAD_MESSAGE, e),
+                    }
+                }
+            },
             Ok(Some(p)) => Prepared::Update(Box::new(addressed(&p.activity, user))),
             Ok(None) => {
                 return failed(
@@ -346,6 +408,8 @@ enum Prepared {
 pub(super) struct Payload {
     activity: Activity,
     tail: String,
+    /// Set when the message is a campaign's: each recipient's text is personalised.
+    pub(super) campaign: Option<campaign::CampaignRender>,
 }
 
 impl Payload {
@@ -357,7 +421,11 @@ impl Payload {
         bare.kind.get_or_insert_with(|| "message".to_string());
         // Serialising an activity (strings, numbers and JSON values) cannot fail.
         let tail = serde_json::to_string(&bare).unwrap_or_else(|_| "{}".to_string());
-        Payload { activity, tail }
+        Payload {
+            activity,
+            tail,
+            campaign: None,
+        }
     }
 
     /// The activity for `user`, serialised.
@@ -430,12 +498,22 @@ impl Inner {
             return Ok(Some(a.clone()));
         }
         let id = message_id.to_string();
-        let text = match self
+        let loaded = self
             .db
-            .run(move |conn| deliveries::message_payload(conn, &id))
-            .await
-        {
-            Ok(Some(text)) => text,
+            .run(move |conn| {
+                let Some((kind, text)) = deliveries::message(conn, &id)? else {
+                    return Ok(None);
+                };
+                let campaign = if kind == "campaign" {
+                    crate::store::campaigns::get(conn, &id)?
+                } else {
+                    None
+                };
+                Ok(Some((text, campaign)))
+            })
+            .await;
+        let (text, campaign_row) = match loaded {
+            Ok(Some(found)) => found,
             Ok(None) => return Ok(None),
             Err(e) => {
                 tracing::warn!(error = %e, "could not load a message");
@@ -449,7 +527,17 @@ impl Inner {
                 return Ok(None);
             }
         };
-        let activity = Arc::new(Payload::new(activity));
+        let mut payload = Payload::new(activity);
+        if let Some(row) = &campaign_row {
+            match campaign::CampaignRender::new(row) {
+                Some(render) => payload.campaign = Some(render),
+                None => {
+                    tracing::error!(message_id, "a stored campaign cannot be read back");
+                    return Ok(None);
+                }
+            }
+        }
+        let activity = Arc::new(payload);
         let mut cache = self
             .payloads
             .cache

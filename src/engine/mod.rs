@@ -4,7 +4,9 @@
 //! The dispatcher sleeps until the earliest due delivery or a wake-up (new work enqueued), so a
 //! delivery leaves at its moment; the cron tick is a safety net that wakes it regularly.
 
+mod campaign;
 mod dispatcher;
+pub mod planner;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +39,10 @@ pub struct EngineConfig {
     pub retry: RetryPolicy,
     pub tick: Duration,
     pub tenant_rps: u32,
+    /// Cycles of the absence ladder before an absent recipient expires.
+    pub absence_cycles: u32,
+    /// Send when presence is unknown (else treat the recipient as absent).
+    pub unknown_presence_sends: bool,
 }
 
 impl EngineConfig {
@@ -53,6 +59,9 @@ impl EngineConfig {
             },
             tick: settings.campaigns.tick,
             tenant_rps: d.global_rps,
+            absence_cycles: settings.campaigns.absence_cycles,
+            unknown_presence_sends: settings.campaigns.unknown_presence
+                == crate::config::UnknownPresence::Send,
         }
     }
 }
@@ -79,6 +88,10 @@ pub(crate) struct Inner {
     recorder: BatchWriter<Outcome, bool>,
     payloads: dispatcher::Payloads,
     service_urls: dispatcher::ServiceUrls,
+    /// Presence lookups; `None` when Graph is off.
+    graph: Option<Arc<crate::graph::GraphClient>>,
+    /// Set by `wake`: campaigns may have been scheduled, look again.
+    replan: std::sync::atomic::AtomicBool,
     wake: Notify,
     stop: CancellationToken,
 }
@@ -104,6 +117,7 @@ impl Engine {
         clock: Arc<dyn Clock>,
         metrics: Arc<Metrics>,
         config: EngineConfig,
+        graph: Option<Arc<crate::graph::GraphClient>>,
     ) -> anyhow::Result<EngineHandle> {
         let owner = config.instance.clone();
         let recorder_clock = clock.clone();
@@ -128,6 +142,8 @@ impl Engine {
                 recorder,
                 payloads: dispatcher::Payloads::default(),
                 service_urls: dispatcher::ServiceUrls::default(),
+                graph,
+                replan: std::sync::atomic::AtomicBool::new(true),
                 wake: Notify::new(),
                 stop: CancellationToken::new(),
             }),
@@ -150,6 +166,9 @@ impl Engine {
                 let weak = weak.clone();
                 Box::pin(async move {
                     if let Some(inner) = weak.upgrade() {
+                        inner
+                            .replan
+                            .store(true, std::sync::atomic::Ordering::SeqCst);
                         inner.wake.notify_one();
                     }
                 })
@@ -169,8 +188,11 @@ impl Engine {
         }
     }
 
-    /// Tells the dispatcher to look for due work now.
+    /// Tells the dispatcher to look for due work (and newly scheduled campaigns) now.
     pub fn wake(&self) {
+        self.inner
+            .replan
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         self.inner.wake.notify_one();
     }
 

@@ -57,6 +57,9 @@ pub struct Delivery {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub completed_at: Option<NaiveDateTime>,
+    pub planned_at: Option<NaiveDateTime>,
+    pub ladder_step: i32,
+    pub presence: Option<String>,
 }
 
 impl Delivery {
@@ -75,6 +78,8 @@ pub struct Work {
     pub operation: String,
     pub target_activity_id: Option<String>,
     pub attempts: i32,
+    pub planned_at: Option<NaiveDateTime>,
+    pub ladder_step: i32,
 }
 
 /// The recipient as known now: where to reach them, and whether they still can be.
@@ -82,6 +87,9 @@ pub struct Work {
 #[diesel(table_name = u)]
 pub struct Recipient {
     pub id: String,
+    pub aad_object_id: Option<String>,
+    pub given_name: Option<String>,
+    pub surname: Option<String>,
     pub installed: bool,
     pub not_installed_reason: Option<String>,
     pub service_url: String,
@@ -121,12 +129,12 @@ pub fn create_message(
     Ok(())
 }
 
-/// The payload of a message.
-pub fn message_payload(conn: &mut Conn<'_>, id: &str) -> Result<Option<String>, StoreError> {
+/// The kind and payload of a message.
+pub fn message(conn: &mut Conn<'_>, id: &str) -> Result<Option<(String, String)>, StoreError> {
     Ok(run_on!(conn, |c| m::table
         .find(id)
-        .select(m::payload)
-        .first::<String>(c)
+        .select((m::kind, m::payload))
+        .first::<(String, String)>(c)
         .optional())?)
 }
 
@@ -137,6 +145,8 @@ pub struct NewDelivery {
     pub operation: Operation,
     pub target_activity_id: Option<String>,
     pub due: DateTime<Utc>,
+    /// A campaign recipient's planned moment (the absence ladder starts from it).
+    pub planned: Option<DateTime<Utc>>,
 }
 
 /// Adds deliveries of `message_id`; a (message, user, operation) already there is left as it
@@ -165,6 +175,7 @@ pub fn enqueue(
                         d::target_activity_id.eq(n.target_activity_id.as_deref()),
                         d::status.eq(pending),
                         d::next_attempt_at.eq(n.due.naive_utc()),
+                        d::planned_at.eq(n.planned.map(|p| p.naive_utc())),
                         d::created_at.eq(now),
                         d::updated_at.eq(now),
                     )
@@ -253,6 +264,15 @@ pub enum Outcome {
     },
     /// Not attempted (shutting down, or the tenant is paused): back to the queue, due at `at`.
     Released { id: i64, at: Option<DateTime<Utc>> },
+    /// A campaign recipient was absent: next rung of the ladder at `at`.
+    Absent {
+        id: i64,
+        at: DateTime<Utc>,
+        step: i32,
+        presence: Option<String>,
+    },
+    /// Absent at the last rung: the recipient is unscheduled.
+    Expired { id: i64, presence: Option<String> },
 }
 
 impl Outcome {
@@ -261,7 +281,9 @@ impl Outcome {
             Outcome::Delivered { id, .. }
             | Outcome::Retry { id, .. }
             | Outcome::Failed { id, .. }
-            | Outcome::Released { id, .. } => *id,
+            | Outcome::Released { id, .. }
+            | Outcome::Absent { id, .. }
+            | Outcome::Expired { id, .. } => *id,
         }
     }
 }
@@ -336,6 +358,24 @@ pub fn record(
                     }
                     n
                 }
+                Outcome::Absent {
+                    at, step, presence, ..
+                } => run_on!(conn, |c| diesel::update(mine)
+                    .set((
+                        no_lease,
+                        d::next_attempt_at.eq(at.naive_utc()),
+                        d::ladder_step.eq(step),
+                        d::presence.eq(presence),
+                    ))
+                    .execute(c))?,
+                Outcome::Expired { presence, .. } => run_on!(conn, |c| diesel::update(mine)
+                    .set((
+                        no_lease,
+                        d::status.eq(DeliveryStatus::Expired.as_str()),
+                        d::presence.eq(presence),
+                        d::completed_at.eq(now),
+                    ))
+                    .execute(c))?,
                 Outcome::Released { at, .. } => match at {
                     Some(at) => run_on!(conn, |c| diesel::update(mine)
                         .set((no_lease, d::next_attempt_at.eq(at.naive_utc())))

@@ -194,3 +194,51 @@ pub fn members(
         })
         .collect())
 }
+
+/// The list's audience on `channel`: ids of users of the tenant who installed the bot there and
+/// match a member by email or UPN (each once), and the members who match nobody installed.
+pub fn resolve(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    list_id: &str,
+    channel: &str,
+) -> Result<(Vec<String>, Vec<String>), StoreError> {
+    let emails: Vec<String> = run_on!(conn, |c| m::table
+        .filter(m::list_id.eq(list_id))
+        .order(m::email)
+        .select(m::email)
+        .load(c))?;
+    let mut by_identity: std::collections::HashMap<String, String> = Default::default();
+    for chunk in emails.chunks(500) {
+        let rows: Vec<(String, Option<String>, Option<String>)> = run_on!(conn, |c| u::table
+            .filter(u::tenant_id.eq(tenant))
+            .filter(u::channel_id.eq(channel))
+            .filter(u::installed.eq(true))
+            .filter(
+                u::email
+                    .eq_any(chunk)
+                    .or(u::user_principal_name.eq_any(chunk))
+            )
+            .select((u::id, u::email, u::user_principal_name))
+            .load(c))?;
+        for (id, email, upn) in rows {
+            for identity in [email, upn].into_iter().flatten() {
+                by_identity.insert(identity, id.clone());
+            }
+        }
+    }
+    let mut users = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut missing = Vec::new();
+    for email in emails {
+        match by_identity.get(&email) {
+            Some(id) => {
+                if seen.insert(id.clone()) {
+                    users.push(id.clone());
+                }
+            }
+            None => missing.push(email),
+        }
+    }
+    Ok((users, missing))
+}

@@ -64,6 +64,9 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         completed_at -> Nullable<Timestamp>,
+        planned_at -> Nullable<Timestamp>,
+        ladder_step -> Integer,
+        presence -> Nullable<Text>,
     }
 }
 
@@ -110,3 +113,36 @@ diesel::table! {
 
 diesel::joinable!(list_members -> distribution_lists (list_id));
 diesel::allow_tables_to_appear_in_same_query!(distribution_lists, list_members, users);
+
+diesel::table! {
+    campaigns (id) {
+        id -> Text,
+        tenant_id -> Text,
+        name -> Text,
+        name_key -> Text,
+        list_id -> Text,
+        channel -> Text,
+        start_at -> Timestamp,
+        time_zone -> Text,
+        duration_minutes -> BigInt,
+        hours -> Text,
+        presence -> Text,
+        message -> Text,
+        status -> Text,
+        seed -> BigInt,
+        targeted -> Integer,
+        not_installed -> Integer,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        started_at -> Nullable<Timestamp>,
+        completed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    campaign_not_installed (campaign_id, email) {
+        campaign_id -> Text,
+        email -> Text,
+    }
+}

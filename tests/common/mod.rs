@@ -374,6 +374,7 @@ pub fn due_now(users: &[String]) -> Vec<herald::store::deliveries::NewDelivery> 
             operation: herald::store::deliveries::Operation::Send,
             target_activity_id: None,
             due: chrono::Utc::now(),
+            planned: None,
         })
         .collect()
 }

@@ -1,0 +1,126 @@
+//! What makes a campaign delivery different from a plain one: each recipient's text is
+//! personalised, presence may hold it back, and an absent recipient climbs the absence ladder
+//! until delivered or expired. The rules live in `domain`; this applies them.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::Inner;
+use crate::domain::hours::BusinessHours;
+use crate::domain::ladder;
+use crate::domain::presence::{PresenceDecision, PresencePolicy};
+use crate::domain::template::MessageTemplate;
+use crate::store::campaigns::Campaign;
+use crate::store::deliveries::{Leased, Outcome, Recipient, Work};
+
+/// A campaign, ready for its deliveries.
+pub(super) struct CampaignRender {
+    template: MessageTemplate,
+    tz: Tz,
+    hours: BusinessHours,
+    pub(super) policy: PresencePolicy,
+}
+
+impl CampaignRender {
+    /// `None` when the stored campaign cannot be read back (it was checked when created).
+    pub(super) fn new(c: &Campaign) -> Option<CampaignRender> {
+        Some(CampaignRender {
+            template: MessageTemplate::parse(&c.message).ok()?,
+            tz: c.time_zone.parse().ok()?,
+            hours: BusinessHours::parse(&c.hours).ok()?,
+            policy: PresencePolicy::parse(&c.presence).ok()?,
+        })
+    }
+
+    /// The recipient's text, or why it could not be made.
+    pub(super) fn text_for(&self, user: &Recipient) -> Result<String, String> {
+        self.template
+            .render(
+                user.given_name.as_deref(),
+                user.surname.as_deref(),
+                user.display_name.as_deref(),
+            )
+            .map_err(|e| e.to_string())
+    }
+
+    /// Whether to send now given the looked-up `availability`; otherwise the ladder's outcome.
+    pub(super) fn hold_back(
+        &self,
+        inner: &Inner,
+        work: &Work,
+        availability: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Option<Outcome> {
+        let absent = match self.policy.decide(availability) {
+            PresenceDecision::Send => false,
+            PresenceDecision::Absent => true,
+            PresenceDecision::Unknown => !inner.config.unknown_presence_sends,
+        };
+        if !absent {
+            return None;
+        }
+        let planned = work.planned_at.map(|p| p.and_utc()).unwrap_or(now);
+        let rungs = ladder::attempts(planned, self.tz, &self.hours, inner.config.absence_cycles);
+        let next = work.ladder_step.max(0) as usize + 1;
+        let presence = availability.map(str::to_string);
+        Some(match rungs.get(next) {
+            Some(at) => Outcome::Absent {
+                id: work.id,
+                at: (*at).max(now),
+                step: next as i32,
+                presence,
+            },
+            None => Outcome::Expired {
+                id: work.id,
+                presence,
+            },
+        })
+    }
+}
+
+/// Presence of the recipients in `rows` whose campaign asks for it, looked up per tenant in
+/// as few Graph calls as allowed. Deliveries absent from the map need no presence; a `None`
+/// value means it could not be had.
+pub(super) async fn presence_for(
+    inner: &Inner,
+    rows: &[(Leased, bool)],
+) -> HashMap<i64, Option<String>> {
+    let mut wanted: HashMap<&str, Vec<(&Leased, &str)>> = HashMap::new();
+    let mut out = HashMap::new();
+    for (row, needs) in rows {
+        if !needs {
+            continue;
+        }
+        match row.user.aad_object_id.as_deref() {
+            Some(aad) if inner.graph.is_some() => wanted
+                .entry(row.delivery.tenant_id.as_str())
+                .or_default()
+                .push((row, aad)),
+            _ => {
+                out.insert(row.delivery.id, None);
+            }
+        }
+    }
+    let Some(graph) = &inner.graph else {
+        return out;
+    };
+    for (tenant, rows) in wanted {
+        let ids: Vec<String> = rows.iter().map(|(_, aad)| aad.to_string()).collect();
+        let found: HashMap<String, String> = match graph.presences(tenant, &ids).await {
+            Ok(list) => list
+                .into_iter()
+                .map(|p| (p.id.to_lowercase(), p.availability))
+                .collect(),
+            Err(e) => {
+                tracing::warn!(tenant, error = %e, "presence lookup failed; presence unknown");
+                HashMap::new()
+            }
+        };
+        for (row, aad) in rows {
+            out.insert(row.delivery.id, found.get(&aad.to_lowercase()).cloned());
+        }
+    }
+    out
+}

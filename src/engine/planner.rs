@@ -1,0 +1,103 @@
+//! The planner: when a scheduled campaign's start comes, its audience is resolved (list members
+//! → users who installed the bot on the campaign's channel; the others recorded as not
+//! installed), each recipient gets a moment drawn over the open part of the window, and the
+//! deliveries are stored. Safe on every instance at once: only the one that moves the campaign
+//! from scheduled to running plans it, in the same transaction.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use chrono_tz::Tz;
+
+use super::Inner;
+use crate::domain::hours::BusinessHours;
+use crate::domain::spread;
+use crate::store::campaigns::{self, Campaign};
+use crate::store::deliveries::{self, NewDelivery, Operation};
+use crate::store::{StoreError, lists};
+
+/// Plans every campaign whose start has come and completes those with nothing left to do.
+pub(super) async fn plan_due(inner: &Inner) {
+    let now = inner.clock.now();
+    let due = match inner.db.run(move |c| campaigns::due_to_start(c, now)).await {
+        Ok(due) => due,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not look for campaigns to start");
+            return;
+        }
+    };
+    for campaign in due {
+        let (id, name) = (campaign.id.clone(), campaign.name.clone());
+        match inner.db.run(move |conn| plan(conn, &campaign, now)).await {
+            Ok(Some(n)) => {
+                tracing::info!(campaign_id = %id, %name, recipients = n, "campaign started")
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(campaign_id = %id, error = %e, "campaign could not be planned")
+            }
+        }
+    }
+    match inner
+        .db
+        .run(move |c| campaigns::complete_finished(c, now))
+        .await
+    {
+        Ok(n) if n > 0 => tracing::info!(completed = n, "campaigns completed"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "could not complete finished campaigns"),
+    }
+}
+
+/// When the planner should look again: the next scheduled start, or one tick from now.
+pub(super) async fn next_check(inner: &Inner) -> DateTime<Utc> {
+    let now = inner.clock.now();
+    let tick = TimeDelta::from_std(inner.config.tick).unwrap_or(TimeDelta::seconds(30));
+    match inner.db.run(campaigns::next_start).await {
+        Ok(Some(t)) => t.max(now).min(now + tick),
+        _ => now + tick,
+    }
+}
+
+/// Plans one campaign; `None` when another instance already started it.
+pub fn plan(
+    conn: &mut crate::store::Conn<'_>,
+    c: &Campaign,
+    now: DateTime<Utc>,
+) -> Result<Option<usize>, StoreError> {
+    conn.write_transaction(|conn| {
+        if !campaigns::begin(conn, &c.id, now)? {
+            return Ok(None);
+        }
+        let (users, not_installed) = lists::resolve(conn, &c.tenant_id, &c.list_id, &c.channel)?;
+        let tz: Tz = c.time_zone.parse().unwrap_or(chrono_tz::UTC);
+        let hours = BusinessHours::parse(&c.hours).unwrap_or(BusinessHours::Always);
+        let start = c.start_at.and_utc();
+        let end = start + TimeDelta::minutes(c.duration_minutes);
+        let intervals = hours.open_intervals(tz, start, end);
+        // Creation refuses a window with no business time; should one slip through, everyone
+        // is due at the start rather than never.
+        let moments = spread::plan(&intervals, users.len(), c.seed as u64)
+            .unwrap_or_else(|_| vec![start; users.len()]);
+        deliveries::create_message(
+            conn,
+            &c.id,
+            &c.tenant_id,
+            "campaign",
+            &serde_json::json!({"type": "message", "textFormat": "markdown"}),
+            now,
+        )?;
+        let items: Vec<NewDelivery> = users
+            .iter()
+            .zip(moments)
+            .map(|(user_id, moment)| NewDelivery {
+                user_id: user_id.clone(),
+                operation: Operation::Send,
+                target_activity_id: None,
+                due: moment,
+                planned: Some(moment),
+            })
+            .collect();
+        deliveries::enqueue(conn, &c.id, &c.tenant_id, &items, now)?;
+        campaigns::record_audience(conn, &c.id, users.len(), &not_installed)?;
+        Ok(Some(users.len()))
+    })
+}

@@ -1,0 +1,319 @@
+//! Campaigns: their settings, their lifecycle (scheduled → running → completed) and the counts
+//! a report shows.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::schema::{campaign_not_installed as ni, campaigns as c, deliveries as d};
+use super::{Conn, StoreError};
+use crate::run_on;
+
+pub mod status {
+    pub const SCHEDULED: &str = "scheduled";
+    pub const RUNNING: &str = "running";
+    pub const COMPLETED: &str = "completed";
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = c)]
+pub struct Campaign {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub name_key: String,
+    pub list_id: String,
+    pub channel: String,
+    pub start_at: NaiveDateTime,
+    pub time_zone: String,
+    pub duration_minutes: i64,
+    pub hours: String,
+    pub presence: String,
+    pub message: String,
+    pub status: String,
+    pub seed: i64,
+    pub targeted: i32,
+    pub not_installed: i32,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub started_at: Option<NaiveDateTime>,
+    pub completed_at: Option<NaiveDateTime>,
+}
+
+/// A campaign's settings, checked by the caller.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub list_id: String,
+    pub channel: String,
+    pub start_at: DateTime<Utc>,
+    pub time_zone: String,
+    pub duration_minutes: i64,
+    pub hours: String,
+    pub presence: String,
+    pub message: String,
+}
+
+fn key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+pub fn find(conn: &mut Conn<'_>, tenant: &str, name: &str) -> Result<Option<Campaign>, StoreError> {
+    let k = key(name);
+    Ok(run_on!(conn, |x| c::table
+        .filter(c::tenant_id.eq(tenant))
+        .filter(c::name_key.eq(&k))
+        .select(Campaign::as_select())
+        .first(x)
+        .optional())?)
+}
+
+pub fn get(conn: &mut Conn<'_>, id: &str) -> Result<Option<Campaign>, StoreError> {
+    Ok(run_on!(conn, |x| c::table
+        .find(id)
+        .select(Campaign::as_select())
+        .first(x)
+        .optional())?)
+}
+
+/// Creates a scheduled campaign; `None` when the name is taken in this tenant.
+pub fn create(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    name: &str,
+    created_by: &str,
+    s: &Settings,
+    seed: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<Campaign>, StoreError> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let now = now.naive_utc();
+    let inserted = run_on!(conn, |x| diesel::insert_into(c::table)
+        .values((
+            c::id.eq(&id),
+            c::tenant_id.eq(tenant),
+            c::name.eq(name.trim()),
+            c::name_key.eq(key(name)),
+            c::list_id.eq(&s.list_id),
+            c::channel.eq(&s.channel),
+            c::start_at.eq(s.start_at.naive_utc()),
+            c::time_zone.eq(&s.time_zone),
+            c::duration_minutes.eq(s.duration_minutes),
+            c::hours.eq(&s.hours),
+            c::presence.eq(&s.presence),
+            c::message.eq(&s.message),
+            c::status.eq(status::SCHEDULED),
+            c::seed.eq(seed),
+            c::created_by.eq(created_by),
+            c::created_at.eq(now),
+            c::updated_at.eq(now),
+        ))
+        .on_conflict_do_nothing()
+        .execute(x))?;
+    if inserted == 0 {
+        return Ok(None);
+    }
+    get(conn, &id)
+}
+
+/// Replaces the settings of a campaign that has not started; false when it has.
+pub fn update(
+    conn: &mut Conn<'_>,
+    id: &str,
+    s: &Settings,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let n = run_on!(conn, |x| diesel::update(
+        c::table
+            .filter(c::id.eq(id))
+            .filter(c::status.eq(status::SCHEDULED))
+    )
+    .set((
+        c::list_id.eq(&s.list_id),
+        c::channel.eq(&s.channel),
+        c::start_at.eq(s.start_at.naive_utc()),
+        c::time_zone.eq(&s.time_zone),
+        c::duration_minutes.eq(s.duration_minutes),
+        c::hours.eq(&s.hours),
+        c::presence.eq(&s.presence),
+        c::message.eq(&s.message),
+        c::updated_at.eq(now.naive_utc()),
+    ))
+    .execute(x))?;
+    Ok(n == 1)
+}
+
+/// Deletes a campaign that is not running, with its deliveries; false when it is running.
+pub fn delete(conn: &mut Conn<'_>, id: &str) -> Result<bool, StoreError> {
+    conn.write_transaction(|conn| {
+        let n = run_on!(conn, |x| diesel::delete(
+            c::table
+                .filter(c::id.eq(id))
+                .filter(c::status.ne(status::RUNNING))
+        )
+        .execute(x))?;
+        if n == 0 {
+            return Ok(false);
+        }
+        run_on!(conn, |x| diesel::delete(
+            ni::table.filter(ni::campaign_id.eq(id))
+        )
+        .execute(x))?;
+        run_on!(conn, |x| diesel::delete(
+            d::table.filter(d::message_id.eq(id))
+        )
+        .execute(x))?;
+        run_on!(conn, |x| diesel::delete(
+            super::schema::outbound_messages::table
+                .filter(super::schema::outbound_messages::id.eq(id))
+        )
+        .execute(x))?;
+        Ok(true)
+    })
+}
+
+pub fn all(conn: &mut Conn<'_>, tenant: &str) -> Result<Vec<Campaign>, StoreError> {
+    Ok(run_on!(conn, |x| c::table
+        .filter(c::tenant_id.eq(tenant))
+        .order((c::start_at, c::name_key))
+        .select(Campaign::as_select())
+        .load(x))?)
+}
+
+/// Scheduled campaigns whose start has come.
+pub fn due_to_start(conn: &mut Conn<'_>, now: DateTime<Utc>) -> Result<Vec<Campaign>, StoreError> {
+    Ok(run_on!(conn, |x| c::table
+        .filter(c::status.eq(status::SCHEDULED))
+        .filter(c::start_at.le(now.naive_utc()))
+        .order(c::start_at)
+        .select(Campaign::as_select())
+        .load(x))?)
+}
+
+/// The next start of a scheduled campaign.
+pub fn next_start(conn: &mut Conn<'_>) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let t: Option<NaiveDateTime> = run_on!(conn, |x| c::table
+        .filter(c::status.eq(status::SCHEDULED))
+        .select(diesel::dsl::min(c::start_at))
+        .first(x))?;
+    Ok(t.map(|t| t.and_utc()))
+}
+
+/// Takes a scheduled campaign to running; false when another instance already did.
+pub fn begin(conn: &mut Conn<'_>, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let now = now.naive_utc();
+    let n = run_on!(conn, |x| diesel::update(
+        c::table
+            .filter(c::id.eq(id))
+            .filter(c::status.eq(status::SCHEDULED))
+    )
+    .set((
+        c::status.eq(status::RUNNING),
+        c::started_at.eq(now),
+        c::updated_at.eq(now)
+    ))
+    .execute(x))?;
+    Ok(n == 1)
+}
+
+/// Records who was targeted and who could not be (not installed).
+pub fn record_audience(
+    conn: &mut Conn<'_>,
+    id: &str,
+    targeted: usize,
+    not_installed: &[String],
+) -> Result<(), StoreError> {
+    for chunk in not_installed.chunks(500) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|e| (ni::campaign_id.eq(id), ni::email.eq(e.as_str())))
+            .collect();
+        run_on!(conn, |x| diesel::insert_into(ni::table)
+            .values(&rows)
+            .on_conflict_do_nothing()
+            .execute(x))?;
+    }
+    run_on!(conn, |x| diesel::update(c::table.find(id))
+        .set((
+            c::targeted.eq(targeted as i32),
+            c::not_installed.eq(not_installed.len() as i32),
+        ))
+        .execute(x))?;
+    Ok(())
+}
+
+/// Running campaigns with nothing left pending become completed. Returns how many.
+pub fn complete_finished(conn: &mut Conn<'_>, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let running: Vec<String> = run_on!(conn, |x| c::table
+        .filter(c::status.eq(status::RUNNING))
+        .select(c::id)
+        .load(x))?;
+    let mut done = 0;
+    for id in running {
+        let pending: i64 = run_on!(conn, |x| d::table
+            .filter(d::message_id.eq(&id))
+            .filter(d::status.eq("pending"))
+            .count()
+            .get_result(x))?;
+        if pending == 0 {
+            done += run_on!(conn, |x| diesel::update(
+                c::table
+                    .filter(c::id.eq(&id))
+                    .filter(c::status.eq(status::RUNNING))
+            )
+            .set((
+                c::status.eq(status::COMPLETED),
+                c::completed_at.eq(now.naive_utc()),
+                c::updated_at.eq(now.naive_utc()),
+            ))
+            .execute(x))?;
+        }
+    }
+    Ok(done)
+}
+
+/// What a report counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub targeted: i64,
+    pub not_installed: i64,
+    /// Pending at their first planned moment.
+    pub planned: i64,
+    pub delivered: i64,
+    /// Absent so far, with a next attempt planned.
+    pub waiting_for_presence: i64,
+    pub next_attempt: Option<NaiveDateTime>,
+    pub expired: i64,
+    /// Failures by reason.
+    pub failed: Vec<(String, i64)>,
+}
+
+pub fn counts(conn: &mut Conn<'_>, campaign: &Campaign) -> Result<Counts, StoreError> {
+    let rows: Vec<(String, i32, Option<String>, NaiveDateTime)> = run_on!(conn, |x| d::table
+        .filter(d::message_id.eq(&campaign.id))
+        .select((d::status, d::ladder_step, d::failure, d::next_attempt_at))
+        .load(x))?;
+    let mut out = Counts {
+        targeted: campaign.targeted as i64 + campaign.not_installed as i64,
+        not_installed: campaign.not_installed as i64,
+        ..Counts::default()
+    };
+    let mut failed: std::collections::BTreeMap<String, i64> = Default::default();
+    for (status, step, failure, next) in rows {
+        match status.as_str() {
+            "delivered" => out.delivered += 1,
+            "expired" => out.expired += 1,
+            "failed" => {
+                *failed
+                    .entry(failure.unwrap_or_else(|| "unknown".into()))
+                    .or_default() += 1
+            }
+            _ if step > 0 => {
+                out.waiting_for_presence += 1;
+                out.next_attempt = Some(out.next_attempt.map_or(next, |n| n.min(next)));
+            }
+            _ => out.planned += 1,
+        }
+    }
+    out.failed = failed.into_iter().collect();
+    Ok(out)
+}
