@@ -120,6 +120,14 @@ impl From<BotError> for ApiError {
         match e {
             BotError::BadActivity(m) => ApiError::bad_request("invalid_activity", m),
             BotError::Store(s) => s.into(),
+            BotError::Fields(errors) => ApiError::bad_request(
+                "invalid_fields",
+                errors
+                    .iter()
+                    .map(|e| e.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
         }
     }
 }

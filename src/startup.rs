@@ -11,6 +11,7 @@ use secrecy::ExposeSecret;
 
 use crate::bot::Bot;
 use crate::bot::access::Access;
+use crate::bot::campaigns::CampaignDefaults;
 use crate::botframework::ConnectorClient;
 use crate::botframework::auth::Authenticator;
 use crate::botframework::token::{BOT_FRAMEWORK_SCOPE, TokenProvider};
@@ -127,6 +128,11 @@ impl Application {
             bot: Bot::new(
                 db.clone(),
                 Access::from_settings(&settings.bot),
+                CampaignDefaults {
+                    time_zone: settings.campaign_time_zone()?,
+                    hours: settings.campaign_hours()?,
+                },
+                Some(engine.engine()),
                 ClaimWriter::start(db.clone()).context("starting the claim writer")?,
                 connector,
                 clock.clone(),

@@ -146,7 +146,7 @@ async fn a_french_admin_gets_french_replies(backend: Backend) {
     assert_eq!(reply, "Liste **équipe** créée avec 1 membres.");
     let reply = say(&app, "29:chef", "liste afficher équipe", "fr-FR").await;
     assert!(reply.starts_with("**équipe**: 0/1 installés"), "{reply}");
-    let reply = say(&app, "29:chef", "campagne créer x", "fr-FR").await;
+    let reply = say(&app, "29:chef", "diffusion all", "fr-FR").await;
     assert!(reply.contains("pas encore disponibles"), "{reply}");
     let reply = say(&app, "29:someone", "liste créer y a@b.com", "fr-FR").await;
     assert!(reply.starts_with("Désolé"), "{reply}");

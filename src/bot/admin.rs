@@ -213,6 +213,15 @@ impl Bot {
                     format!("List {} deleted.", quote(&list.name))
                 })
             }
+            campaign @ (Command::Campaigns
+            | Command::CampaignCreate { .. }
+            | Command::CampaignEdit { .. }
+            | Command::CampaignInfo { .. }
+            | Command::CampaignTest { .. }
+            | Command::CampaignDelete { .. }
+            | Command::CampaignReport { .. }) => {
+                self.campaign_command(caller, campaign, lang).await
+            }
             _ => Ok((texts::not_yet(lang), "refused: not available yet".into())),
         }
     }

@@ -2,6 +2,7 @@
 
 pub mod access;
 mod admin;
+pub mod campaigns;
 mod installs;
 pub mod texts;
 
@@ -22,6 +23,9 @@ pub enum BotError {
     BadActivity(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Campaign fields that do not hold up (answered in the chat, never an HTTP error).
+    #[error("invalid campaign fields")]
+    Fields(Vec<crate::domain::commands::FieldError>),
 }
 
 /// What became of a turn.
@@ -38,15 +42,21 @@ pub enum Handled {
 pub struct Bot {
     db: Db,
     access: access::Access,
+    campaign_defaults: campaigns::CampaignDefaults,
+    /// Woken when campaigns are scheduled; `None` in tools that run no engine.
+    engine: Option<crate::engine::Engine>,
     claims: ClaimWriter,
     connector: ConnectorClient,
     clock: Arc<dyn Clock>,
 }
 
 impl Bot {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         db: Db,
         access: access::Access,
+        campaign_defaults: campaigns::CampaignDefaults,
+        engine: Option<crate::engine::Engine>,
         claims: ClaimWriter,
         connector: ConnectorClient,
         clock: Arc<dyn Clock>,
@@ -54,6 +64,8 @@ impl Bot {
         Bot {
             db,
             access,
+            campaign_defaults,
+            engine,
             claims,
             connector,
             clock,

@@ -55,7 +55,13 @@ pub fn admin_help(lang: Lang) -> String {
                      - **liste créer** *nom* *emails…* : crée une liste\n\
                      - **liste ajouter** / **retirer** *nom* *emails…*\n\
                      - **liste afficher** *nom* : les membres, installés ou non\n\
-                     - **liste supprimer** *nom*\n\n\
+                     - **liste supprimer** *nom*\n\
+                     - **campagnes** : vos campagnes et leur avancement\n\
+                     - **campagne créer** *nom*, puis une ligne par champ (liste:, canal:, début:, \
+                     durée:, horaires:, fuseau:, présence:) et **message:** suivi du texte\n\
+                     - **campagne modifier** *nom* + les champs à changer (avant le début)\n\
+                     - **campagne info** / **rapport** / **supprimer** *nom*\n\
+                     - **campagne essayer** *nom* *email* : envoie le message maintenant à une personne\n\n\
                      Les emails peuvent être séparés par des espaces, des virgules ou des retours à la ligne."
             .to_string(),
         Lang::En => "**herald** — admin commands:\n\n\
@@ -63,7 +69,13 @@ pub fn admin_help(lang: Lang) -> String {
                      - **list create** *name* *emails…*: creates a list\n\
                      - **list add** / **remove** *name* *emails…*\n\
                      - **list show** *name*: members, installed or not\n\
-                     - **list delete** *name*\n\n\
+                     - **list delete** *name*\n\
+                     - **campaigns**: your campaigns and their progress\n\
+                     - **campaign create** *name*, then one line per field (list:, channel:, start:, \
+                     duration:, hours:, timezone:, presence:) and **message:** followed by the text\n\
+                     - **campaign edit** *name* + the fields to change (before the start)\n\
+                     - **campaign info** / **report** / **delete** *name*\n\
+                     - **campaign test** *name* *email*: sends the message now to one person\n\n\
                      Emails can be separated by spaces, commas or new lines."
             .to_string(),
     }

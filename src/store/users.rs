@@ -275,3 +275,21 @@ pub fn get(conn: &mut Conn<'_>, user_id: &str) -> Result<Option<User>, StoreErro
         .first(c)
         .optional())?)
 }
+
+/// A user of `tenant` who installed the bot on `channel` and has this email or UPN.
+pub fn find_installed_by_email(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    channel: &str,
+    email: &str,
+) -> Result<Option<User>, StoreError> {
+    let email = email.trim().to_lowercase();
+    Ok(run_on!(conn, |c| t::table
+        .filter(t::tenant_id.eq(tenant))
+        .filter(t::channel_id.eq(channel))
+        .filter(t::installed.eq(true))
+        .filter(t::email.eq(&email).or(t::user_principal_name.eq(&email)))
+        .select(User::as_select())
+        .first(c)
+        .optional())?)
+}

@@ -1,0 +1,654 @@
+//! Campaign commands: create, edit, info, test, delete, report, and the list of campaigns.
+//! Every field is checked with a specific message; the lifecycle is enforced (no edit or delete
+//! once started, no cancel; delete again once completed).
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::admin::Caller;
+use super::{Bot, BotError};
+use crate::domain::Lang;
+use crate::domain::commands::{CampaignFields, Channel, Email, FieldError, parse_fields};
+use crate::domain::duration::WindowLength;
+use crate::domain::hours::{BusinessHours, Side, resolve};
+use crate::domain::presence::PresencePolicy;
+use crate::domain::template::MessageTemplate;
+use crate::domain::text::escape_markdown;
+use crate::store::campaigns::{self, Campaign, Settings, status};
+use crate::store::lists;
+
+/// Campaign settings that fields left out take.
+#[derive(Debug, Clone)]
+pub struct CampaignDefaults {
+    pub time_zone: Tz,
+    pub hours: BusinessHours,
+}
+
+type Reply = Result<(String, String), BotError>;
+
+fn q(s: &str) -> String {
+    format!("**{}**", escape_markdown(s))
+}
+
+fn refused(text: String, why: &str) -> Reply {
+    Ok((text, format!("refused: {why}")))
+}
+
+fn errors_text(errors: &[FieldError], fr: bool) -> String {
+    let head = if fr {
+        "La campagne n'a pas été enregistrée :"
+    } else {
+        "The campaign was not saved:"
+    };
+    let lines: Vec<String> = errors.iter().map(|e| format!("- {e}")).collect();
+    format!("{head}\n{}", lines.join("\n"))
+}
+
+fn missing(field: &'static str, example: &'static str) -> FieldError {
+    FieldError {
+        field,
+        problem: "missing".into(),
+        example,
+    }
+}
+
+impl Bot {
+    /// Checks merged fields and turns them into stored settings, or every problem found.
+    async fn settle_fields(
+        &self,
+        tenant: &str,
+        f: CampaignFields,
+        now: DateTime<Utc>,
+    ) -> Result<(Settings, Vec<String>), BotError> {
+        let mut errors = Vec::new();
+        let tz = f.time_zone.unwrap_or(self.campaign_defaults.time_zone);
+        let hours = f
+            .hours
+            .unwrap_or_else(|| self.campaign_defaults.hours.clone());
+        let channel = f.channel.unwrap_or(Channel::Teams);
+        let presence = f.presence.unwrap_or(PresencePolicy::Any);
+        if f.list.is_none() {
+            errors.push(missing("list", "list: all-staff"));
+        }
+        if f.start.is_none() {
+            errors.push(missing("start", "start: 2026-12-01 10:00"));
+        }
+        if f.duration.is_none() {
+            errors.push(missing("duration", "duration: 2h"));
+        }
+        let mut warnings = Vec::new();
+        match f.message.as_deref().map(MessageTemplate::parse) {
+            None => errors.push(missing(
+                "message",
+                "message: Bonjour [FIRSTNAME] [LASTNAME], …",
+            )),
+            Some(Err(e)) => errors.push(FieldError {
+                field: "message",
+                problem: e.to_string(),
+                example: "message: Bonjour [FIRSTNAME] [LASTNAME], …",
+            }),
+            Some(Ok(t)) => warnings.extend(t.unknown_placeholders),
+        }
+        let list_id = match &f.list {
+            Some(name) => {
+                let (t, n) = (tenant.to_string(), name.clone());
+                match self.db.run(move |conn| lists::find(conn, &t, &n)).await? {
+                    Some(l) => Some(l.id),
+                    None => {
+                        errors.push(FieldError {
+                            field: "list",
+                            problem: format!(
+                                "there is no list named `{name}` (type lists to see them)"
+                            ),
+                            example: "list: all-staff",
+                        });
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        let start = f.start.map(|s| resolve(tz, s, Side::Earliest));
+        if let Some(s) = start
+            && s < now
+        {
+            errors.push(FieldError {
+                field: "start",
+                problem: format!(
+                    "{} is in the past",
+                    s.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z")
+                ),
+                example: "start: 2026-12-01 10:00",
+            });
+        }
+        if let (Some(s), Some(d)) = (start, f.duration)
+            && hours.open_intervals(tz, s, s + d.as_delta()).is_empty()
+        {
+            errors.push(FieldError {
+                field: "hours",
+                problem: format!(
+                    "the window from the start for {d} has no business time in it ({hours})"
+                ),
+                example: "hours: Mon-Fri 09:00-18:00",
+            });
+        }
+        match (errors.is_empty(), list_id, start, f.duration, f.message) {
+            (true, Some(list_id), Some(start_at), Some(d), Some(message)) => Ok((
+                Settings {
+                    list_id,
+                    channel: channel.channel_id().to_string(),
+                    start_at,
+                    time_zone: tz.name().to_string(),
+                    duration_minutes: d.minutes(),
+                    hours: hours.to_string(),
+                    presence: presence.to_string(),
+                    message,
+                },
+                warnings,
+            )),
+            _ => Err(BotError::Fields(errors)),
+        }
+    }
+
+    pub(super) async fn campaign_command(
+        &self,
+        caller: &Caller,
+        command: crate::domain::commands::Command,
+        lang: Lang,
+    ) -> Reply {
+        use crate::domain::commands::Command as C;
+        let fr = lang == Lang::Fr;
+        let now = self.clock.now();
+        let tenant = caller.tenant.clone();
+        match command {
+            C::Campaigns => {
+                let all = self
+                    .db
+                    .run(move |conn| campaigns::all(conn, &tenant))
+                    .await?;
+                if all.is_empty() {
+                    return Ok((
+                        if fr {
+                            "Aucune campagne.".into()
+                        } else {
+                            "No campaigns yet.".into()
+                        },
+                        "ok".into(),
+                    ));
+                }
+                let mut lines = Vec::new();
+                for c in all {
+                    let counts = {
+                        let c2 = c.clone();
+                        self.db
+                            .run(move |conn| campaigns::counts(conn, &c2))
+                            .await?
+                    };
+                    lines.push(format!(
+                        "- {} — {} — {} — {}/{} {}",
+                        q(&c.name),
+                        c.status,
+                        local_start(&c),
+                        counts.delivered,
+                        c.targeted,
+                        if fr { "remis" } else { "delivered" }
+                    ));
+                }
+                Ok((lines.join("\n"), "ok".into()))
+            }
+            C::CampaignCreate { name, fields } => {
+                let (f, errors) = parse_fields(&fields);
+                if !errors.is_empty() {
+                    return refused(errors_text(&errors, fr), "invalid fields");
+                }
+                let (settings, warnings) = match self.settle_fields(&caller.tenant, f, now).await {
+                    Ok(ok) => ok,
+                    Err(BotError::Fields(errors)) => {
+                        return refused(errors_text(&errors, fr), "invalid fields");
+                    }
+                    Err(e) => return Err(e),
+                };
+                let (n, actor, seed) = (name.clone(), caller.actor.clone(), rand::random::<i64>());
+                let created = self
+                    .db
+                    .run(move |conn| {
+                        campaigns::create(conn, &tenant, &n, &actor, &settings, seed, now)
+                    })
+                    .await?;
+                let Some(c) = created else {
+                    let text = if fr {
+                        format!("Une campagne nommée {} existe déjà.", q(&name))
+                    } else {
+                        format!("A campaign named {} already exists.", q(&name))
+                    };
+                    return refused(text, "duplicate name");
+                };
+                if let Some(engine) = &self.engine {
+                    engine.wake();
+                }
+                let mut text = if fr {
+                    format!(
+                        "Campagne {} programmée.\n\n{}",
+                        q(&c.name),
+                        self.info_text(&c, fr).await?
+                    )
+                } else {
+                    format!(
+                        "Campaign {} scheduled.\n\n{}",
+                        q(&c.name),
+                        self.info_text(&c, fr).await?
+                    )
+                };
+                text.push_str(&placeholder_warning(&warnings, fr));
+                Ok((text, "ok".into()))
+            }
+            C::CampaignEdit { name, fields } => {
+                let Some(c) = self.campaign_named(&caller.tenant, &name).await? else {
+                    return refused(no_such_campaign(&name, fr), "unknown campaign");
+                };
+                if c.status != status::SCHEDULED {
+                    return refused(started(&c, fr, "edited"), "already started");
+                }
+                let (given, errors) = parse_fields(&fields);
+                if !errors.is_empty() {
+                    return refused(errors_text(&errors, fr), "invalid fields");
+                }
+                let merged = self.merge(&c, given).await?;
+                let (settings, warnings) =
+                    match self.settle_fields(&caller.tenant, merged, now).await {
+                        Ok(ok) => ok,
+                        Err(BotError::Fields(errors)) => {
+                            return refused(errors_text(&errors, fr), "invalid fields");
+                        }
+                        Err(e) => return Err(e),
+                    };
+                let id = c.id.clone();
+                if !self
+                    .db
+                    .run(move |conn| campaigns::update(conn, &id, &settings, now))
+                    .await?
+                {
+                    return refused(started(&c, fr, "edited"), "already started");
+                }
+                if let Some(engine) = &self.engine {
+                    engine.wake();
+                }
+                let id = c.id.clone();
+                let updated = self
+                    .db
+                    .run(move |conn| campaigns::get(conn, &id))
+                    .await?
+                    .unwrap_or(c);
+                let mut text = if fr {
+                    format!(
+                        "Campagne {} modifiée.\n\n{}",
+                        q(&updated.name),
+                        self.info_text(&updated, fr).await?
+                    )
+                } else {
+                    format!(
+                        "Campaign {} updated.\n\n{}",
+                        q(&updated.name),
+                        self.info_text(&updated, fr).await?
+                    )
+                };
+                text.push_str(&placeholder_warning(&warnings, fr));
+                Ok((text, "ok".into()))
+            }
+            C::CampaignInfo { name } => match self.campaign_named(&caller.tenant, &name).await? {
+                Some(c) => Ok((self.info_text(&c, fr).await?, "ok".into())),
+                None => refused(no_such_campaign(&name, fr), "unknown campaign"),
+            },
+            C::CampaignDelete { name } => {
+                let Some(c) = self.campaign_named(&caller.tenant, &name).await? else {
+                    return refused(no_such_campaign(&name, fr), "unknown campaign");
+                };
+                let id = c.id.clone();
+                if !self
+                    .db
+                    .run(move |conn| campaigns::delete(conn, &id))
+                    .await?
+                {
+                    return refused(started(&c, fr, "deleted"), "running");
+                }
+                Ok((
+                    if fr {
+                        format!("Campagne {} supprimée.", q(&c.name))
+                    } else {
+                        format!("Campaign {} deleted.", q(&c.name))
+                    },
+                    "ok".into(),
+                ))
+            }
+            C::CampaignReport { name } => {
+                let Some(c) = self.campaign_named(&caller.tenant, &name).await? else {
+                    return refused(no_such_campaign(&name, fr), "unknown campaign");
+                };
+                let c2 = c.clone();
+                let n = self
+                    .db
+                    .run(move |conn| campaigns::counts(conn, &c2))
+                    .await?;
+                let tz: Tz = c.time_zone.parse().unwrap_or(chrono_tz::UTC);
+                let next = n
+                    .next_attempt
+                    .map(|t| {
+                        format!(
+                            " ({} {})",
+                            if fr { "prochain essai" } else { "next attempt" },
+                            t.and_utc().with_timezone(&tz).format("%Y-%m-%d %H:%M")
+                        )
+                    })
+                    .unwrap_or_default();
+                let failed = if n.failed.is_empty() {
+                    "0".to_string()
+                } else {
+                    n.failed
+                        .iter()
+                        .map(|(r, k)| format!("{k} {r}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let text = if fr {
+                    format!(
+                        "Rapport de {} ({}) :\n- ciblés : {}\n- non installés : {}\n- planifiés : {}\n- remis : {}\n- en attente de présence : {}{next}\n- expirés : {}\n- échecs : {failed}",
+                        q(&c.name),
+                        c.status,
+                        n.targeted,
+                        n.not_installed,
+                        n.planned,
+                        n.delivered,
+                        n.waiting_for_presence,
+                        n.expired
+                    )
+                } else {
+                    format!(
+                        "Report for {} ({}):\n- targeted: {}\n- not installed: {}\n- planned: {}\n- delivered: {}\n- waiting for presence: {}{next}\n- expired: {}\n- failed: {failed}",
+                        q(&c.name),
+                        c.status,
+                        n.targeted,
+                        n.not_installed,
+                        n.planned,
+                        n.delivered,
+                        n.waiting_for_presence,
+                        n.expired
+                    )
+                };
+                Ok((text, "ok".into()))
+            }
+            C::CampaignTest { name, email } => {
+                let Some(c) = self.campaign_named(&caller.tenant, &name).await? else {
+                    return refused(no_such_campaign(&name, fr), "unknown campaign");
+                };
+                let Some(email) = Email::parse(&email) else {
+                    return refused(
+                        if fr {
+                            format!("`{}` n'est pas un email.", escape_markdown(&email))
+                        } else {
+                            format!("`{}` is not an email.", escape_markdown(&email))
+                        },
+                        "bad email",
+                    );
+                };
+                let (t, e, ch) = (
+                    caller.tenant.clone(),
+                    email.as_str().to_string(),
+                    c.channel.clone(),
+                );
+                let user = self
+                    .db
+                    .run(move |conn| {
+                        crate::store::users::find_installed_by_email(conn, &t, &ch, &e)
+                    })
+                    .await?;
+                let Some(user) = user else {
+                    let text = if fr {
+                        format!(
+                            "{} n'a pas installé herald.",
+                            escape_markdown(email.as_str())
+                        )
+                    } else {
+                        format!(
+                            "{} has not installed herald.",
+                            escape_markdown(email.as_str())
+                        )
+                    };
+                    return refused(text, "test recipient not installed");
+                };
+                self.send_test(&c, &user, fr).await
+            }
+            _ => Ok((
+                super::texts::not_yet(lang),
+                "refused: not available yet".into(),
+            )),
+        }
+    }
+
+    async fn campaign_named(&self, tenant: &str, name: &str) -> Result<Option<Campaign>, BotError> {
+        let (t, n) = (tenant.to_string(), name.to_string());
+        Ok(self
+            .db
+            .run(move |conn| campaigns::find(conn, &t, &n))
+            .await?)
+    }
+
+    /// The stored campaign's fields, overridden by those given.
+    async fn merge(&self, c: &Campaign, given: CampaignFields) -> Result<CampaignFields, BotError> {
+        let id = c.list_id.clone();
+        let list_name = self
+            .db
+            .run(move |conn| {
+                use crate::store::schema::distribution_lists as l;
+                use diesel::prelude::*;
+                Ok(crate::run_on!(conn, |x| l::table
+                    .find(&id)
+                    .select(l::name)
+                    .first::<String>(x)
+                    .optional())?)
+            })
+            .await?;
+        let tz: Tz = c.time_zone.parse().unwrap_or(chrono_tz::UTC);
+        Ok(CampaignFields {
+            list: given.list.or(list_name),
+            channel: given.channel.or(Channel::parse(if c.channel == "skype" {
+                "skype"
+            } else {
+                "teams"
+            })),
+            start: given
+                .start
+                .or(Some(c.start_at.and_utc().with_timezone(&tz).naive_local())),
+            duration: given
+                .duration
+                .or(WindowLength::from_minutes(c.duration_minutes)),
+            hours: given.hours.or(BusinessHours::parse(&c.hours).ok()),
+            time_zone: given.time_zone.or(Some(tz)),
+            presence: given.presence.or(PresencePolicy::parse(&c.presence).ok()),
+            message: given.message.or(Some(c.message.clone())),
+        })
+    }
+
+    async fn info_text(&self, c: &Campaign, fr: bool) -> Result<String, BotError> {
+        let id = c.list_id.clone();
+        let list_name = self
+            .db
+            .run(move |conn| {
+                use crate::store::schema::distribution_lists as l;
+                use diesel::prelude::*;
+                Ok(crate::run_on!(conn, |x| l::table
+                    .find(&id)
+                    .select(l::name)
+                    .first::<String>(x)
+                    .optional())?)
+            })
+            .await?
+            .unwrap_or_else(|| "?".into());
+        let duration = WindowLength::from_minutes(c.duration_minutes)
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        let channel = if c.channel == "skype" {
+            "skype"
+        } else {
+            "teams"
+        };
+        Ok(if fr {
+            format!(
+                "{} ({})\n- canal : {channel}\n- liste : {}\n- début : {}\n- durée : {duration}\n- horaires : {}\n- fuseau : {}\n- présence : {}\n- message :\n{}",
+                q(&c.name),
+                c.status,
+                escape_markdown(&list_name),
+                local_start(c),
+                c.hours,
+                c.time_zone,
+                c.presence,
+                c.message
+            )
+        } else {
+            format!(
+                "{} ({})\n- channel: {channel}\n- list: {}\n- start: {}\n- duration: {duration}\n- hours: {}\n- timezone: {}\n- presence: {}\n- message:\n{}",
+                q(&c.name),
+                c.status,
+                escape_markdown(&list_name),
+                local_start(c),
+                c.hours,
+                c.time_zone,
+                c.presence,
+                c.message
+            )
+        })
+    }
+
+    /// `campaign test`: the personalised message to one installed user, now. Nothing of the
+    /// campaign changes.
+    async fn send_test(&self, c: &Campaign, user: &crate::store::users::User, fr: bool) -> Reply {
+        let template = match MessageTemplate::parse(&c.message) {
+            Ok(t) => t,
+            Err(e) => return refused(e.to_string(), "bad message"),
+        };
+        let text = match template.render(
+            user.given_name.as_deref(),
+            user.surname.as_deref(),
+            user.display_name.as_deref(),
+        ) {
+            Ok(t) => t,
+            Err(e) => return refused(e.to_string(), "bad message"),
+        };
+        let Ok(service_url) = crate::botframework::ServiceUrl::parse(&user.service_url) else {
+            return refused(
+                "the user's service URL is not valid".into(),
+                "bad service url",
+            );
+        };
+        let activity = crate::botframework::Activity {
+            kind: Some("message".into()),
+            from: Some(crate::botframework::ChannelAccount {
+                id: user.bot_id.clone(),
+                ..Default::default()
+            }),
+            recipient: Some(crate::botframework::ChannelAccount {
+                id: user.channel_user_id.clone(),
+                name: user.display_name.clone(),
+                ..Default::default()
+            }),
+            conversation: Some(crate::botframework::ConversationAccount {
+                id: user.conversation_id.clone(),
+                ..Default::default()
+            }),
+            text: Some(text),
+            text_format: Some("markdown".into()),
+            ..Default::default()
+        };
+        let who = user
+            .email
+            .clone()
+            .or(user.user_principal_name.clone())
+            .unwrap_or_default();
+        match self
+            .connector
+            .send_to_conversation(&service_url, &user.conversation_id, &activity)
+            .await
+        {
+            Ok(_) => Ok((
+                if fr {
+                    format!("Test de {} envoyé à {}.", q(&c.name), escape_markdown(&who))
+                } else {
+                    format!("Test of {} sent to {}.", q(&c.name), escape_markdown(&who))
+                },
+                "ok".into(),
+            )),
+            Err(e) => Ok((
+                if fr {
+                    format!("Le test n'a pas pu être envoyé : {e}")
+                } else {
+                    format!("The test could not be sent: {e}")
+                },
+                format!("error: {e}"),
+            )),
+        }
+    }
+}
+
+fn local_start(c: &Campaign) -> String {
+    let tz: Tz = c.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    c.start_at
+        .and_utc()
+        .with_timezone(&tz)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+fn no_such_campaign(name: &str, fr: bool) -> String {
+    if fr {
+        format!(
+            "Il n'y a pas de campagne nommée {}. Tapez **campagnes** pour les voir.",
+            q(name)
+        )
+    } else {
+        format!(
+            "There is no campaign named {}. Type **campaigns** to see them.",
+            q(name)
+        )
+    }
+}
+
+fn started(c: &Campaign, fr: bool, what: &str) -> String {
+    match (fr, what) {
+        (true, "edited") => format!(
+            "La campagne {} a commencé : elle ne peut plus être modifiée.",
+            q(&c.name)
+        ),
+        (true, _) => format!(
+            "La campagne {} est en cours : elle ne peut être ni annulée ni supprimée avant la fin.",
+            q(&c.name)
+        ),
+        (false, "edited") => format!(
+            "Campaign {} has started; it can no longer be edited.",
+            q(&c.name)
+        ),
+        (false, _) => format!(
+            "Campaign {} is running; it can be neither cancelled nor deleted before it completes.",
+            q(&c.name)
+        ),
+    }
+}
+
+fn placeholder_warning(unknown: &[String], fr: bool) -> String {
+    if unknown.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = unknown
+        .iter()
+        .map(|u| format!("[{}]", escape_markdown(u)))
+        .collect();
+    if fr {
+        format!(
+            "\n\nAttention : {} n'est pas un champ connu ([FIRSTNAME] et [LASTNAME] le sont) ; le texte partira tel quel.",
+            list.join(", ")
+        )
+    } else {
+        format!(
+            "\n\nWarning: {} is not a known placeholder ([FIRSTNAME] and [LASTNAME] are); it will be sent as written.",
+            list.join(", ")
+        )
+    }
+}
