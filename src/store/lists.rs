@@ -164,32 +164,11 @@ pub fn members(
         .order(m::email)
         .select(m::email)
         .load(c))?;
-    let mut installed = std::collections::HashSet::new();
-    for chunk in emails.chunks(500) {
-        let rows: Vec<(Option<String>, Option<String>, String)> = run_on!(conn, |c| {
-            let q = u::table
-                .filter(u::tenant_id.eq(tenant))
-                .filter(u::installed.eq(true))
-                .filter(
-                    u::email
-                        .eq_any(chunk)
-                        .or(u::user_principal_name.eq_any(chunk)),
-                )
-                .select((u::email, u::user_principal_name, u::channel_id));
-            q.load(c)
-        })?;
-        for (email, upn, ch) in rows {
-            if channel.is_some_and(|want| want != ch) {
-                continue;
-            }
-            installed.extend(email);
-            installed.extend(upn);
-        }
-    }
+    let installed = installed_by_identity(conn, tenant, &emails, channel)?;
     Ok(emails
         .into_iter()
         .map(|email| Member {
-            installed: installed.contains(&email),
+            installed: installed.contains_key(&email),
             email,
         })
         .collect())
@@ -208,25 +187,7 @@ pub fn resolve(
         .order(m::email)
         .select(m::email)
         .load(c))?;
-    let mut by_identity: std::collections::HashMap<String, String> = Default::default();
-    for chunk in emails.chunks(500) {
-        let rows: Vec<(String, Option<String>, Option<String>)> = run_on!(conn, |c| u::table
-            .filter(u::tenant_id.eq(tenant))
-            .filter(u::channel_id.eq(channel))
-            .filter(u::installed.eq(true))
-            .filter(
-                u::email
-                    .eq_any(chunk)
-                    .or(u::user_principal_name.eq_any(chunk))
-            )
-            .select((u::id, u::email, u::user_principal_name))
-            .load(c))?;
-        for (id, email, upn) in rows {
-            for identity in [email, upn].into_iter().flatten() {
-                by_identity.insert(identity, id.clone());
-            }
-        }
-    }
+    let by_identity = installed_by_identity(conn, tenant, &emails, Some(channel))?;
     let mut users = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut missing = Vec::new();
@@ -241,4 +202,40 @@ pub fn resolve(
         }
     }
     Ok((users, missing))
+}
+
+/// Users of `tenant` who installed the bot (on `channel`, if given) and whose email or UPN is
+/// one of `emails`: identity → user id.
+fn installed_by_identity(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    emails: &[String],
+    channel: Option<&str>,
+) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    let mut by_identity = std::collections::HashMap::new();
+    for chunk in emails.chunks(500) {
+        // Email and UPN looked up separately: each then walks its own (tenant, column) index,
+        // where an OR of the two makes SQLite scan every user of the tenant.
+        let by_email: Vec<(String, Option<String>, String)> = run_on!(conn, |c| u::table
+            .filter(u::tenant_id.eq(tenant))
+            .filter(u::email.eq_any(chunk))
+            .filter(u::installed.eq(true))
+            .select((u::id, u::email, u::channel_id))
+            .load(c))?;
+        let by_upn: Vec<(String, Option<String>, String)> = run_on!(conn, |c| u::table
+            .filter(u::tenant_id.eq(tenant))
+            .filter(u::user_principal_name.eq_any(chunk))
+            .filter(u::installed.eq(true))
+            .select((u::id, u::user_principal_name, u::channel_id))
+            .load(c))?;
+        for (id, identity, ch) in by_email.into_iter().chain(by_upn) {
+            if channel.is_some_and(|want| want != ch) {
+                continue;
+            }
+            if let Some(identity) = identity {
+                by_identity.insert(identity, id);
+            }
+        }
+    }
+    Ok(by_identity)
 }
