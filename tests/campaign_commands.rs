@@ -13,6 +13,7 @@ on_both_backends!(
     edit_and_delete_follow_the_lifecycle,
     campaign_test_sends_one_personalised_message_now_and_changes_nothing,
     a_french_admin_creates_a_campaign_in_french,
+    the_form_creates_a_campaign_and_shows_each_fields_error,
 );
 
 const ADMIN: &str = "admins = [\"aad-boss\"]";
@@ -293,6 +294,119 @@ async fn a_french_admin_creates_a_campaign_in_french(backend: Backend) {
     let reply = say(&app, "29:boss", "campagne créer x\ndurée: 2x", "fr-FR").await;
     assert!(
         reply.starts_with("La campagne n'a pas été enregistrée"),
+        "{reply}"
+    );
+}
+
+/// Posts a card submission (no text, `value` = the inputs) and returns the reply's JSON.
+async fn submit(app: &TestApp, user: &str, value: Value) -> Value {
+    let before = app.sent_messages().await.len();
+    let mut activity = app.message(&format!("1:{}", uuid::Uuid::new_v4()), user, "");
+    activity.as_object_mut().unwrap().remove("text");
+    activity["value"] = value;
+    assert_eq!(app.post_signed(&activity).await.status(), 200);
+    let sent = app.sent_messages().await;
+    assert_eq!(sent.len(), before + 1, "one reply to the submission");
+    sent.last().unwrap().body_json().unwrap()
+}
+
+async fn last_reply(app: &TestApp) -> Value {
+    app.sent_messages()
+        .await
+        .last()
+        .unwrap()
+        .body_json()
+        .unwrap()
+}
+
+async fn the_form_creates_a_campaign_and_shows_each_fields_error(backend: Backend) {
+    let app = spawn_app_with(backend, ADMIN).await;
+    say(
+        &app,
+        "29:boss",
+        "list create staff ada@contoso.com",
+        "en-US",
+    )
+    .await;
+
+    // `campaign create <name>` alone opens the form.
+    let mut open = app.message("1:open", "29:boss", "campaign create welcome");
+    open["locale"] = json!("en-US");
+    app.post_signed(&open).await;
+    let reply = last_reply(&app).await;
+    let card = &reply["attachments"][0];
+    assert_eq!(
+        card["contentType"],
+        "application/vnd.microsoft.card.adaptive"
+    );
+    assert_eq!(card["content"]["actions"][0]["type"], "Action.Submit");
+    let data = card["content"]["actions"][0]["data"].clone();
+    assert_eq!(data["herald"], "campaign-form");
+
+    // A bad duration: the card comes back, the value kept and the error under the field.
+    let mut value = data.clone();
+    for (k, v) in [
+        ("list", "staff"),
+        ("start", START),
+        ("duration", "2x"),
+        ("message", "Bonjour [FIRSTNAME]"),
+    ] {
+        value[k] = json!(v);
+    }
+    let reply = submit(&app, "29:boss", value.clone()).await;
+    let body = reply["attachments"][0]["content"]["body"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let at = body.iter().position(|b| b["id"] == "duration").unwrap();
+    assert_eq!(body[at]["value"], "2x");
+    assert_eq!(body[at + 1]["color"], "Attention");
+    assert!(
+        body[at + 1]["text"]
+            .as_str()
+            .unwrap()
+            .contains("`2x` is not a duration"),
+        "{body:?}"
+    );
+    assert!(campaign(&app, "welcome").await.is_none(), "nothing saved");
+
+    // Corrected: scheduled, same checks as the text command.
+    value["duration"] = json!("2h");
+    let reply = submit(&app, "29:boss", value.clone()).await;
+    assert!(
+        reply["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Campaign **welcome** scheduled."),
+        "{reply}"
+    );
+    assert_eq!(
+        campaign(&app, "welcome").await.unwrap().duration_minutes,
+        120
+    );
+
+    // `campaign edit <name>` alone opens the form with the current values.
+    let mut edit = app.message("1:edit", "29:boss", "campaign edit welcome");
+    edit["locale"] = json!("en-US");
+    app.post_signed(&edit).await;
+    let reply = last_reply(&app).await;
+    let body = reply["attachments"][0]["content"]["body"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let field = |id: &str| body.iter().find(|b| b["id"] == id).unwrap()["value"].clone();
+    assert_eq!(field("duration"), "2h");
+    assert_eq!(field("list"), "staff");
+    assert_eq!(field("start"), START);
+    assert_eq!(
+        reply["attachments"][0]["content"]["actions"][0]["data"]["mode"],
+        "edit"
+    );
+
+    // Someone else's submission is refused.
+    let reply = submit(&app, "29:mallory", value).await;
+    assert!(
+        reply["text"].as_str().unwrap().starts_with("Sorry"),
         "{reply}"
     );
 }

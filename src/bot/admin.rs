@@ -9,7 +9,7 @@ use crate::store::lists::{self, Member};
 use crate::store::users::{self, ConversationRef};
 use crate::store::{StoreError, audit};
 
-use super::{Bot, BotError, texts};
+use super::{Answer, Bot, BotError, forms, texts};
 
 /// Who is asking, as far as admin checks and the audit log go.
 pub(super) struct Caller {
@@ -87,7 +87,84 @@ impl Bot {
     }
 
     /// Runs an admin command for an admin; returns the reply and the audit outcome.
+    /// Runs an admin command for an admin: the answer (text or a card) and the audit outcome.
     pub(super) async fn admin_command(
+        &self,
+        caller: &Caller,
+        command: Command,
+        lang: Lang,
+    ) -> Result<(Answer, String), BotError> {
+        match command {
+            Command::CampaignCreate { name, fields } if fields.trim().is_empty() => Ok((
+                Answer::Card(forms::campaign_form(
+                    lang,
+                    false,
+                    &name,
+                    &serde_json::json!({}),
+                    &[],
+                )),
+                "form".into(),
+            )),
+            Command::CampaignEdit { name, fields } if fields.trim().is_empty() => {
+                match self.campaign_form_values(&caller.tenant, &name).await? {
+                    Some(values) => Ok((
+                        Answer::Card(forms::campaign_form(lang, true, &name, &values, &[])),
+                        "form".into(),
+                    )),
+                    None => {
+                        let (text, outcome) = self
+                            .text_command(caller, Command::CampaignInfo { name }, lang)
+                            .await?;
+                        Ok((Answer::Text(text), outcome))
+                    }
+                }
+            }
+            other => {
+                let (text, outcome) = self.text_command(caller, other, lang).await?;
+                Ok((Answer::Text(text), outcome))
+            }
+        }
+    }
+
+    /// A submitted campaign form: saved, or shown again with its errors.
+    pub(super) async fn form_submit(
+        &self,
+        caller: &Caller,
+        value: &serde_json::Value,
+        lang: Lang,
+    ) -> Result<(Answer, String), BotError> {
+        let edit = value.get("mode").and_then(|m| m.as_str()) == Some("edit");
+        let name = value
+            .get("campaign")
+            .and_then(|n| n.as_str())
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        let mode = if edit {
+            super::campaigns::Mode::Edit
+        } else {
+            super::campaigns::Mode::Create
+        };
+        let fields = forms::submitted_fields(value);
+        Ok(
+            match self
+                .save_campaign(caller, mode, &name, &fields, lang)
+                .await?
+            {
+                super::campaigns::Saved::Done(text) => (Answer::Text(text), "ok".into()),
+                super::campaigns::Saved::Refused(text, why) => {
+                    (Answer::Text(text), format!("refused: {why}"))
+                }
+                super::campaigns::Saved::Invalid(errors) => (
+                    Answer::Card(forms::campaign_form(lang, edit, &name, value, &errors)),
+                    "refused: invalid fields".into(),
+                ),
+            },
+        )
+    }
+
+    /// Runs a text admin command; returns the reply and the audit outcome.
+    async fn text_command(
         &self,
         caller: &Caller,
         command: Command,

@@ -26,6 +26,20 @@ pub struct CampaignDefaults {
 
 type Reply = Result<(String, String), BotError>;
 
+/// Creating a campaign, or editing one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    Create,
+    Edit,
+}
+
+/// What saving a campaign came to.
+pub(super) enum Saved {
+    Done(String),
+    Refused(String, &'static str),
+    Invalid(Vec<FieldError>),
+}
+
 fn q(s: &str) -> String {
     format!("**{}**", escape_markdown(s))
 }
@@ -150,6 +164,119 @@ impl Bot {
         }
     }
 
+    /// `campaign create|edit` typed as text: errors come back as a list.
+    async fn save_answer(
+        &self,
+        caller: &Caller,
+        mode: Mode,
+        name: &str,
+        fields: &str,
+        lang: Lang,
+    ) -> Reply {
+        match self.save_campaign(caller, mode, name, fields, lang).await? {
+            Saved::Done(text) => Ok((text, "ok".into())),
+            Saved::Refused(text, why) => refused(text, why),
+            Saved::Invalid(errors) => {
+                refused(errors_text(&errors, lang == Lang::Fr), "invalid fields")
+            }
+        }
+    }
+
+    /// Creates or edits a campaign from field lines; the same path for text and the form.
+    pub(super) async fn save_campaign(
+        &self,
+        caller: &Caller,
+        mode: Mode,
+        name: &str,
+        fields: &str,
+        lang: Lang,
+    ) -> Result<Saved, BotError> {
+        let fr = lang == Lang::Fr;
+        let now = self.clock.now();
+        let tenant = caller.tenant.clone();
+        let (given, errors) = parse_fields(fields);
+        if !errors.is_empty() {
+            return Ok(Saved::Invalid(errors));
+        }
+        let existing = match mode {
+            Mode::Create => None,
+            Mode::Edit => match self.campaign_named(&tenant, name).await? {
+                Some(c) if c.status != status::SCHEDULED => {
+                    return Ok(Saved::Refused(started(&c, fr, "edited"), "already started"));
+                }
+                Some(c) => Some(c),
+                None => {
+                    return Ok(Saved::Refused(
+                        no_such_campaign(name, fr),
+                        "unknown campaign",
+                    ));
+                }
+            },
+        };
+        let fields = match &existing {
+            Some(c) => self.merge(c, given).await?,
+            None => given,
+        };
+        let (settings, warnings) = match self.settle_fields(&tenant, fields, now).await {
+            Ok(ok) => ok,
+            Err(BotError::Fields(errors)) => return Ok(Saved::Invalid(errors)),
+            Err(e) => return Err(e),
+        };
+        let saved = match existing {
+            None => {
+                let (n, actor, seed) = (
+                    name.to_string(),
+                    caller.actor.clone(),
+                    rand::random::<i64>(),
+                );
+                let created = self
+                    .db
+                    .run(move |conn| {
+                        campaigns::create(conn, &tenant, &n, &actor, &settings, seed, now)
+                    })
+                    .await?;
+                let Some(c) = created else {
+                    let text = if fr {
+                        format!("Une campagne nommée {} existe déjà.", q(name))
+                    } else {
+                        format!("A campaign named {} already exists.", q(name))
+                    };
+                    return Ok(Saved::Refused(text, "duplicate name"));
+                };
+                c
+            }
+            Some(c) => {
+                let id = c.id.clone();
+                if !self
+                    .db
+                    .run(move |conn| campaigns::update(conn, &id, &settings, now))
+                    .await?
+                {
+                    return Ok(Saved::Refused(started(&c, fr, "edited"), "already started"));
+                }
+                let id = c.id.clone();
+                self.db
+                    .run(move |conn| campaigns::get(conn, &id))
+                    .await?
+                    .unwrap_or(c)
+            }
+        };
+        if let Some(engine) = &self.engine {
+            engine.wake();
+        }
+        let info = self.info_text(&saved, fr).await?;
+        let head = match (mode, fr) {
+            (Mode::Create, true) => format!("Campagne {} programmée.", q(&saved.name)),
+            (Mode::Create, false) => format!("Campaign {} scheduled.", q(&saved.name)),
+            (Mode::Edit, true) => format!("Campagne {} modifiée.", q(&saved.name)),
+            (Mode::Edit, false) => format!("Campaign {} updated.", q(&saved.name)),
+        };
+        Ok(Saved::Done(format!(
+            "{head}\n\n{info}{}",
+            placeholder_warning(&warnings, fr)
+        )))
+    }
+
     pub(super) async fn campaign_command(
         &self,
         caller: &Caller,
@@ -158,7 +285,6 @@ impl Bot {
     ) -> Reply {
         use crate::domain::commands::Command as C;
         let fr = lang == Lang::Fr;
-        let now = self.clock.now();
         let tenant = caller.tenant.clone();
         match command {
             C::Campaigns => {
@@ -197,103 +323,12 @@ impl Bot {
                 Ok((lines.join("\n"), "ok".into()))
             }
             C::CampaignCreate { name, fields } => {
-                let (f, errors) = parse_fields(&fields);
-                if !errors.is_empty() {
-                    return refused(errors_text(&errors, fr), "invalid fields");
-                }
-                let (settings, warnings) = match self.settle_fields(&caller.tenant, f, now).await {
-                    Ok(ok) => ok,
-                    Err(BotError::Fields(errors)) => {
-                        return refused(errors_text(&errors, fr), "invalid fields");
-                    }
-                    Err(e) => return Err(e),
-                };
-                let (n, actor, seed) = (name.clone(), caller.actor.clone(), rand::random::<i64>());
-                let created = self
-                    .db
-                    .run(move |conn| {
-                        campaigns::create(conn, &tenant, &n, &actor, &settings, seed, now)
-                    })
-                    .await?;
-                let Some(c) = created else {
-                    let text = if fr {
-                        format!("Une campagne nommée {} existe déjà.", q(&name))
-                    } else {
-                        format!("A campaign named {} already exists.", q(&name))
-                    };
-                    return refused(text, "duplicate name");
-                };
-                if let Some(engine) = &self.engine {
-                    engine.wake();
-                }
-                let mut text = if fr {
-                    format!(
-                        "Campagne {} programmée.\n\n{}",
-                        q(&c.name),
-                        self.info_text(&c, fr).await?
-                    )
-                } else {
-                    format!(
-                        "Campaign {} scheduled.\n\n{}",
-                        q(&c.name),
-                        self.info_text(&c, fr).await?
-                    )
-                };
-                text.push_str(&placeholder_warning(&warnings, fr));
-                Ok((text, "ok".into()))
+                self.save_answer(caller, Mode::Create, &name, &fields, lang)
+                    .await
             }
             C::CampaignEdit { name, fields } => {
-                let Some(c) = self.campaign_named(&caller.tenant, &name).await? else {
-                    return refused(no_such_campaign(&name, fr), "unknown campaign");
-                };
-                if c.status != status::SCHEDULED {
-                    return refused(started(&c, fr, "edited"), "already started");
-                }
-                let (given, errors) = parse_fields(&fields);
-                if !errors.is_empty() {
-                    return refused(errors_text(&errors, fr), "invalid fields");
-                }
-                let merged = self.merge(&c, given).await?;
-                let (settings, warnings) =
-                    match self.settle_fields(&caller.tenant, merged, now).await {
-                        Ok(ok) => ok,
-                        Err(BotError::Fields(errors)) => {
-                            return refused(errors_text(&errors, fr), "invalid fields");
-                        }
-                        Err(e) => return Err(e),
-                    };
-                let id = c.id.clone();
-                if !self
-                    .db
-                    .run(move |conn| campaigns::update(conn, &id, &settings, now))
-                    .await?
-                {
-                    return refused(started(&c, fr, "edited"), "already started");
-                }
-                if let Some(engine) = &self.engine {
-                    engine.wake();
-                }
-                let id = c.id.clone();
-                let updated = self
-                    .db
-                    .run(move |conn| campaigns::get(conn, &id))
-                    .await?
-                    .unwrap_or(c);
-                let mut text = if fr {
-                    format!(
-                        "Campagne {} modifiée.\n\n{}",
-                        q(&updated.name),
-                        self.info_text(&updated, fr).await?
-                    )
-                } else {
-                    format!(
-                        "Campaign {} updated.\n\n{}",
-                        q(&updated.name),
-                        self.info_text(&updated, fr).await?
-                    )
-                };
-                text.push_str(&placeholder_warning(&warnings, fr));
-                Ok((text, "ok".into()))
+                self.save_answer(caller, Mode::Edit, &name, &fields, lang)
+                    .await
             }
             C::CampaignInfo { name } => match self.campaign_named(&caller.tenant, &name).await? {
                 Some(c) => Ok((self.info_text(&c, fr).await?, "ok".into())),
@@ -422,6 +457,28 @@ impl Bot {
                 "refused: not available yet".into(),
             )),
         }
+    }
+
+    /// A scheduled campaign's current values, to prefill the edit form.
+    pub(super) async fn campaign_form_values(
+        &self,
+        tenant: &str,
+        name: &str,
+    ) -> Result<Option<serde_json::Value>, BotError> {
+        let Some(c) = self.campaign_named(tenant, name).await? else {
+            return Ok(None);
+        };
+        let f = self.merge(&c, CampaignFields::default()).await?;
+        Ok(Some(serde_json::json!({
+            "list": f.list.unwrap_or_default(),
+            "start": f.start.map(|s| s.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default(),
+            "duration": f.duration.map(|d| d.to_string()).unwrap_or_default(),
+            "hours": c.hours,
+            "timezone": c.time_zone,
+            "presence": c.presence,
+            "channel": if c.channel == "skype" { "skype" } else { "teams" },
+            "message": c.message,
+        })))
     }
 
     async fn campaign_named(&self, tenant: &str, name: &str) -> Result<Option<Campaign>, BotError> {

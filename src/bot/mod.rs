@@ -3,6 +3,7 @@
 pub mod access;
 mod admin;
 pub mod campaigns;
+pub mod forms;
 mod installs;
 pub mod texts;
 
@@ -26,6 +27,12 @@ pub enum BotError {
     /// Campaign fields that do not hold up (answered in the chat, never an HTTP error).
     #[error("invalid campaign fields")]
     Fields(Vec<crate::domain::commands::FieldError>),
+}
+
+/// What herald answers: text, or a card.
+pub enum Answer {
+    Text(String),
+    Card(serde_json::Value),
 }
 
 /// What became of a turn.
@@ -154,9 +161,31 @@ impl Bot {
     async fn message(&self, activity: &Activity, checked: &Checked) -> Result<Handled, BotError> {
         let lang = Lang::from_locale(activity.user_locale());
         let text = activity.text.as_deref().unwrap_or("").trim();
-        if text.is_empty() && activity.value.is_some() {
-            // A card submission; no card herald sends yet submits anything.
-            return Ok(Handled::Ignored);
+        if text.is_empty()
+            && let Some(value) = &activity.value
+        {
+            if value.get("herald").and_then(|h| h.as_str()) != Some(forms::FORM_ID) {
+                return Ok(Handled::Ignored);
+            }
+            let caller = self.caller(activity, checked).await?;
+            let action = format!(
+                "campaign form: {}",
+                value
+                    .get("campaign")
+                    .and_then(|c| c.as_str())
+                    .unwrap_or_default()
+            );
+            let answer = if self.is_admin(&caller) {
+                let (answer, outcome) = self.form_submit(&caller, value, lang).await?;
+                self.audit(&caller, &action, &outcome).await?;
+                answer
+            } else {
+                self.audit(&caller, &action, "refused: not an admin")
+                    .await?;
+                Answer::Text(texts::refusal(lang))
+            };
+            self.answer(activity, checked, answer).await;
+            return Ok(Handled::Processed);
         }
         let answer = match Command::parse(text) {
             Err(CommandError::Unknown(_)) => texts::hint(lang),
@@ -185,10 +214,13 @@ impl Bot {
                 } else {
                     let (reply, outcome) = match parsed {
                         Ok(command) => self.admin_command(&caller, command, lang).await?,
-                        Err(e) => (e.to_string(), format!("refused: {e}")),
+                        Err(e) => (Answer::Text(e.to_string()), format!("refused: {e}")),
                     };
                     self.audit(&caller, &action, &outcome).await?;
-                    reply
+                    return {
+                        self.answer(activity, checked, reply).await;
+                        Ok(Handled::Processed)
+                    };
                 }
             }
         };
@@ -196,9 +228,28 @@ impl Bot {
         Ok(Handled::Processed)
     }
 
+    /// Sends an answer, text or card, to the activity's conversation.
+    async fn answer(&self, activity: &Activity, checked: &Checked, answer: Answer) -> bool {
+        match answer {
+            Answer::Text(text) => self.reply(activity, checked, text).await,
+            Answer::Card(card) => self.reply_with(activity, checked, None, Some(card)).await,
+        }
+    }
+
     /// Sends `text` to the activity's conversation. A failure is logged, not returned: the
     /// activity itself was handled, and redelivering it would repeat its effects.
     async fn reply(&self, activity: &Activity, checked: &Checked, text: String) -> bool {
+        self.reply_with(activity, checked, Some(text), None).await
+    }
+
+    /// Sends text and/or an Adaptive Card to the activity's conversation.
+    async fn reply_with(
+        &self,
+        activity: &Activity,
+        checked: &Checked,
+        text: Option<String>,
+        card: Option<serde_json::Value>,
+    ) -> bool {
         let reply = Activity {
             kind: Some("message".into()),
             from: Some(checked.recipient.clone()),
@@ -210,8 +261,14 @@ impl Bot {
             }),
             conversation: Some(checked.conversation.clone()),
             reply_to_id: activity.id.clone(),
-            text: Some(text),
-            text_format: Some("markdown".into()),
+            text_format: text.as_ref().map(|_| "markdown".into()),
+            text,
+            attachments: card.map(|content| {
+                vec![serde_json::json!({
+                    "contentType": "application/vnd.microsoft.card.adaptive",
+                    "content": content,
+                })]
+            }),
             locale: activity.user_locale().map(str::to_string),
             ..Activity::default()
         };

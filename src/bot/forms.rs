@@ -1,0 +1,164 @@
+//! The campaign form: an Adaptive Card (Action.Submit) for `campaign create|edit <name>` typed
+//! without fields. Its submission goes through the same checks as the text command; a field
+//! that does not hold up is shown again with its error under it.
+
+use serde_json::{Value, json};
+
+use crate::domain::Lang;
+use crate::domain::commands::FieldError;
+
+/// Marks a submission as this form's (`value.herald`).
+pub const FORM_ID: &str = "campaign-form";
+
+/// The form's fields: input id, English label, French label, placeholder.
+const FIELDS: [(&str, &str, &str, &str); 7] = [
+    ("list", "List", "Liste", "all-staff"),
+    (
+        "start",
+        "Start (YYYY-MM-DD HH:MM)",
+        "Début (AAAA-MM-JJ HH:MM)",
+        "2026-12-01 10:00",
+    ),
+    ("duration", "Duration", "Durée", "2h"),
+    ("hours", "Business hours", "Horaires", "Mon-Fri 09:00-18:00"),
+    ("timezone", "Time zone", "Fuseau horaire", "Europe/Paris"),
+    ("presence", "Presence", "Présence", "any"),
+    ("channel", "Channel", "Canal", "teams"),
+];
+
+/// The form, filled with `values` (input id → text) and each field's error under it.
+pub fn campaign_form(
+    lang: Lang,
+    edit: bool,
+    name: &str,
+    values: &Value,
+    errors: &[FieldError],
+) -> Value {
+    let fr = lang == Lang::Fr;
+    let title = match (edit, fr) {
+        (false, false) => format!("New campaign: {name}"),
+        (false, true) => format!("Nouvelle campagne : {name}"),
+        (true, false) => format!("Edit campaign: {name}"),
+        (true, true) => format!("Modifier la campagne : {name}"),
+    };
+    let mut body = vec![
+        json!({"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Medium", "wrap": true}),
+    ];
+    let error_for = |field: &str| {
+        errors
+            .iter()
+            .filter(|e| e.field == field)
+            .map(|e| format!("{}: {}", e.problem, e.example))
+            .collect::<Vec<_>>()
+    };
+    for (id, en, fr_label, placeholder) in FIELDS {
+        body.push(json!({
+            "type": "Input.Text",
+            "id": id,
+            "label": if fr { fr_label } else { en },
+            "placeholder": placeholder,
+            "value": values.get(id).and_then(Value::as_str).unwrap_or(""),
+        }));
+        for e in error_for(id) {
+            body.push(json!({"type": "TextBlock", "text": e, "color": "Attention", "wrap": true, "size": "Small"}));
+        }
+    }
+    body.push(json!({
+        "type": "Input.Text",
+        "id": "message",
+        "label": "Message",
+        "isMultiline": true,
+        "placeholder": "Bonjour [FIRSTNAME] [LASTNAME], …",
+        "value": values.get("message").and_then(Value::as_str).unwrap_or(""),
+    }));
+    for e in error_for("message") {
+        body.push(json!({"type": "TextBlock", "text": e, "color": "Attention", "wrap": true, "size": "Small"}));
+    }
+    // Errors that belong to no single input (e.g. a line of the form that is not a field).
+    for e in errors
+        .iter()
+        .filter(|e| !FIELDS.iter().any(|f| f.0 == e.field) && e.field != "message")
+    {
+        body.push(
+            json!({"type": "TextBlock", "text": e.to_string(), "color": "Attention", "wrap": true}),
+        );
+    }
+    json!({
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.5",
+        "body": body,
+        "actions": [{
+            "type": "Action.Submit",
+            "title": match (edit, fr) { (false, false) => "Schedule", (false, true) => "Programmer", (true, false) => "Save", (true, true) => "Enregistrer" },
+            "data": {"herald": FORM_ID, "mode": if edit { "edit" } else { "create" }, "campaign": name},
+        }],
+    })
+}
+
+/// The field lines a submission stands for (empty inputs left out: defaults or current values).
+pub fn submitted_fields(value: &Value) -> String {
+    let mut lines = String::new();
+    for (id, ..) in FIELDS {
+        if let Some(v) = value
+            .get(id)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            // One line per field: a value cannot smuggle in another field.
+            let v = v.replace(['\n', '\r'], " ");
+            lines.push_str(&format!("{id}: {v}\n"));
+        }
+    }
+    if let Some(m) = value
+        .get("message")
+        .and_then(Value::as_str)
+        .filter(|m| !m.trim().is_empty())
+    {
+        lines.push_str("message:\n");
+        lines.push_str(m);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_submission_becomes_field_lines_without_injection() {
+        let v = json!({"list": "staff\nmessage: hijack", "duration": " 2h ", "start": "", "message": "Hi\n[FIRSTNAME]"});
+        assert_eq!(
+            submitted_fields(&v),
+            "list: staff message: hijack\nduration: 2h\nmessage:\nHi\n[FIRSTNAME]"
+        );
+    }
+
+    #[test]
+    fn errors_appear_under_their_field() {
+        let errors = vec![FieldError {
+            field: "duration",
+            problem: "`2x` is not a duration".into(),
+            example: "duration: 2h",
+        }];
+        let card = campaign_form(
+            Lang::En,
+            false,
+            "welcome",
+            &json!({"duration": "2x"}),
+            &errors,
+        );
+        let body = card["body"].as_array().unwrap();
+        let at = body.iter().position(|b| b["id"] == "duration").unwrap();
+        assert_eq!(body[at]["value"], "2x");
+        assert_eq!(body[at + 1]["color"], "Attention");
+        assert!(
+            body[at + 1]["text"]
+                .as_str()
+                .unwrap()
+                .contains("not a duration")
+        );
+        assert_eq!(card["actions"][0]["data"]["herald"], FORM_ID);
+    }
+}
