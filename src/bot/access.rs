@@ -37,6 +37,13 @@ impl Access {
         access
     }
 
+    /// Whether some admin is named by UPN: only then is the caller's stored profile needed to
+    /// tell (the object id comes with every activity).
+    pub fn names_admins_by_upn(&self) -> bool {
+        self.global_admins.iter().any(|a| a.contains('@'))
+            || self.tenant_admins.iter().any(|(_, a)| a.contains('@'))
+    }
+
     /// Activities from other tenants are ignored when a list is configured.
     pub fn tenant_allowed(&self, tenant: &str) -> bool {
         self.allowed_tenants.is_empty()
@@ -81,6 +88,8 @@ mod tests {
             "another tenant's admin"
         );
         assert!(!a.is_admin("t1", &["", "someone"]));
+        assert!(a.names_admins_by_upn());
+        assert!(!access(&["obj-1", "t2/obj-2"], &[]).names_admins_by_upn());
     }
 
     #[test]

@@ -32,10 +32,12 @@ impl Bot {
             channel_user_id: checked.from.id.clone(),
             ..ConversationRef::default()
         };
-        if let Some(user) = self
-            .db
-            .run(move |conn| users::find(conn, &reference))
-            .await?
+        // The stored profile (UPN, email) matters only when an admin is named by UPN.
+        if self.access.names_admins_by_upn()
+            && let Some(user) = self
+                .db
+                .run(move |conn| users::find(conn, &reference))
+                .await?
         {
             identities.extend(user.aad_object_id);
             identities.extend(user.user_principal_name);
