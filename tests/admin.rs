@@ -161,6 +161,15 @@ async fn an_admin_of_another_tenant_is_refused(backend: Backend) {
         say(&app2, "29:boss", "lists", "en-US").await,
         "No lists yet."
     );
+    // An admin named by UPN is recognised from the profile stored at install.
+    let app3 = spawn_app_with(backend, "admins = [\"Ada.U1@contoso.com\"]").await;
+    app3.post_signed(&app3.install("f:i1", "29:u1")).await;
+    assert_eq!(say(&app3, "29:u1", "lists", "en-US").await, "No lists yet.");
+    assert!(
+        say(&app3, "29:u2", "lists", "en-US")
+            .await
+            .starts_with("Sorry")
+    );
 }
 
 async fn activities_from_tenants_outside_the_allowed_list_are_ignored(backend: Backend) {
