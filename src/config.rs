@@ -102,6 +102,10 @@ pub struct DeliverySettings {
     /// send (the HTTP timeout is 30 s); a crashed instance's leases are taken again after it.
     #[serde(with = "humantime_serde")]
     pub lease: Duration,
+    /// Slack added to every rate window (Teams' and `global_rps`), so network jitter between
+    /// herald and Teams never makes a window look overfull.
+    #[serde(with = "humantime_serde")]
+    pub window_margin: Duration,
 }
 
 impl Default for CampaignSettings {
@@ -125,6 +129,7 @@ impl Default for DeliverySettings {
             retry_base: Duration::from_secs(1),
             retry_max: Duration::from_secs(300),
             lease: Duration::from_secs(60),
+            window_margin: crate::botframework::ratelimit::DEFAULT_MARGIN,
         }
     }
 }
@@ -326,6 +331,12 @@ impl Settings {
                 "retry_base must be above zero and retry_max at least retry_base, e.g. 1s and 5m",
             ));
         }
+        if d.window_margin > Duration::from_millis(500) {
+            return Err(invalid(
+                "delivery.window_margin",
+                "must be at most 500ms, e.g. 7ms",
+            ));
+        }
         if d.lease < Duration::from_secs(1) {
             return Err(invalid("delivery.lease", "must be at least 1s, e.g. 60s"));
         }
@@ -473,6 +484,7 @@ mod tests {
         assert_eq!(s.delivery.retry_base, d.delivery.retry_base);
         assert_eq!(s.delivery.retry_max, d.delivery.retry_max);
         assert_eq!(s.delivery.lease, d.delivery.lease);
+        assert_eq!(s.delivery.window_margin, d.delivery.window_margin);
         assert_eq!(s.campaigns.time_zone, d.campaigns.time_zone);
         assert_eq!(s.campaigns.business_hours, d.campaigns.business_hours);
         assert_eq!(s.campaigns.absence_cycles, d.campaigns.absence_cycles);

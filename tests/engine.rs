@@ -252,7 +252,7 @@ async fn a_delivery_leaves_at_its_moment_not_at_the_tick(backend: Backend) {
 }
 
 async fn a_hundred_messages_to_one_conversation_keep_every_teams_window(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let app = spawn_app_with(backend, "[delivery]\nwindow_margin = \"30ms\"\n").await;
     let users = add_users(&app.app_db, &app.service_url(), "one-", 1).await;
     let received = record_sends(&app, "a:one-0", ok).await;
     // A hundred messages to the same person, all due now.
@@ -282,7 +282,13 @@ async fn a_hundred_messages_to_one_conversation_keep_every_teams_window(backend:
 }
 
 async fn a_thousand_recipients_never_exceed_the_tenant_rate(backend: Backend) {
-    let app = spawn_app_with(backend, "[delivery]\nglobal_rps = 100\nconcurrency = 32\n").await;
+    // A debug build on a busy two-core machine delays receipts by more than the 7 ms a release
+    // build needs (the paced benchmark holds with it): this test allows 30 ms of jitter.
+    let app = spawn_app_with(
+        backend,
+        "[delivery]\nglobal_rps = 100\nconcurrency = 32\nwindow_margin = \"30ms\"\n",
+    )
+    .await;
     let users = add_users(&app.app_db, &app.service_url(), "many-", 1000).await;
     let received = Received::default();
     Mock::given(method("POST"))

@@ -23,8 +23,9 @@ pub const CONVERSATION_WINDOWS: [(usize, Duration); 4] = [
     (1800, Duration::from_secs(3600)),
 ];
 
-/// Added to every window, so that receive-time jitter cannot make a window look overfull.
-pub const SAFETY_MARGIN: Duration = Duration::from_millis(7);
+/// Added to every window by default, so that the jitter between the moment a send leaves and the
+/// moment the connector receives it cannot make a window look overfull (`delivery.window_margin`).
+pub const DEFAULT_MARGIN: Duration = Duration::from_millis(7);
 
 /// Times of recent events, oldest first.
 #[derive(Debug, Default, Clone)]
@@ -42,7 +43,7 @@ impl SlidingLog {
         }
         for &(n, window) in windows {
             if n > 0 && self.times.len() >= n {
-                t = t.max(self.times[self.times.len() - n] + window + SAFETY_MARGIN);
+                t = t.max(self.times[self.times.len() - n] + window);
             }
         }
         t
@@ -52,7 +53,7 @@ impl SlidingLog {
     pub fn record(&mut self, at: Instant, windows: &[(usize, Duration)]) {
         self.times.push_back(at);
         let keep = windows.iter().map(|w| w.0).max().unwrap_or(0);
-        let span = windows.iter().map(|w| w.1).max().unwrap_or_default() + SAFETY_MARGIN;
+        let span = windows.iter().map(|w| w.1).max().unwrap_or_default();
         while self.times.len() > keep
             || self
                 .times
@@ -90,6 +91,8 @@ struct Tenant {
 /// Every limit herald must keep when sending, shared by all of one instance's senders.
 pub struct SendLimits {
     tenant_windows: [(usize, Duration); 1],
+    /// Teams' conversation windows, each with the margin added.
+    conversation_windows: [(usize, Duration); 4],
     /// Least time between two sends of one tenant: `1/rps`.
     spacing: Duration,
     tenants: Mutex<HashMap<String, Tenant>>,
@@ -114,13 +117,20 @@ fn conversation_key(conversation_id: &str) -> u64 {
 }
 
 impl SendLimits {
-    /// `tenant_rps` sends per second per tenant, evenly paced (one every `1/rps` at most).
+    /// `tenant_rps` sends per second per tenant, evenly paced (one every `1/rps` at most), with
+    /// the default margin on every window.
     pub fn new(tenant_rps: u32) -> SendLimits {
+        SendLimits::with_margin(tenant_rps, DEFAULT_MARGIN)
+    }
+
+    /// As `new`, with `margin` added to every window.
+    pub fn with_margin(tenant_rps: u32, margin: Duration) -> SendLimits {
         let rps = tenant_rps.max(1);
         SendLimits {
             // Both the rate over any second and a minimum spacing, so a tenant's sends are spread
             // over the second instead of leaving in one burst.
-            tenant_windows: [(rps as usize, Duration::from_secs(1))],
+            tenant_windows: [(rps as usize, Duration::from_secs(1) + margin)],
+            conversation_windows: CONVERSATION_WINDOWS.map(|(n, w)| (n, w + margin)),
             spacing: Duration::from_secs(1) / rps,
             tenants: Mutex::new(HashMap::new()),
             conversations: Mutex::new(HashMap::new()),
@@ -167,7 +177,7 @@ impl SendLimits {
         // in practice, the loop makes it certain).
         loop {
             let a = entry.log.earliest(&self.tenant_windows, t);
-            let b = conversation.earliest(&CONVERSATION_WINDOWS, a);
+            let b = conversation.earliest(&self.conversation_windows, a);
             if b == t {
                 break;
             }
@@ -177,7 +187,7 @@ impl SendLimits {
             return Slot::NotBefore(t);
         }
         entry.log.record(t, &self.tenant_windows);
-        conversation.record(t, &CONVERSATION_WINDOWS);
+        conversation.record(t, &self.conversation_windows);
         drop(tenants);
         self.sweep(conversations, now);
         Slot::At(t)
@@ -229,7 +239,7 @@ impl SendLimits {
         if !(*count).is_multiple_of(4096) {
             return;
         }
-        let horizon = CONVERSATION_WINDOWS[3].1 + SAFETY_MARGIN;
+        let horizon = self.conversation_windows[3].1;
         conversations.retain(|_, log| {
             log.last()
                 .is_some_and(|t| now.saturating_duration_since(t) <= horizon)
@@ -313,7 +323,7 @@ mod tests {
             unreachable!()
         };
         assert!(
-            c >= a + Duration::from_millis(1300) + SAFETY_MARGIN,
+            c >= a + Duration::from_millis(1300) + DEFAULT_MARGIN,
             "{:?}",
             c - a
         );

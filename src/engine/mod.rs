@@ -43,6 +43,8 @@ pub struct EngineConfig {
     pub absence_cycles: u32,
     /// Send when presence is unknown (else treat the recipient as absent).
     pub unknown_presence_sends: bool,
+    /// Slack added to every rate window.
+    pub window_margin: Duration,
 }
 
 impl EngineConfig {
@@ -62,6 +64,7 @@ impl EngineConfig {
             absence_cycles: settings.campaigns.absence_cycles,
             unknown_presence_sends: settings.campaigns.unknown_presence
                 == crate::config::UnknownPresence::Send,
+            window_margin: d.window_margin,
         }
     }
 }
@@ -136,7 +139,7 @@ impl Engine {
                 db,
                 connector,
                 clock,
-                limits: SendLimits::new(config.tenant_rps),
+                limits: SendLimits::with_margin(config.tenant_rps, config.window_margin),
                 metrics,
                 config,
                 recorder,
