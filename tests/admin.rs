@@ -4,7 +4,6 @@ mod common;
 
 use common::{Backend, TENANT, TestApp, spawn_app_with};
 use herald::store::audit;
-use serde_json::{Value, json};
 
 on_both_backends!(
     an_admin_manages_lists_and_sees_who_installed,
@@ -13,18 +12,6 @@ on_both_backends!(
     an_admin_of_another_tenant_is_refused,
     activities_from_tenants_outside_the_allowed_list_are_ignored,
 );
-
-/// Sends `text` as `user` and returns the reply's text.
-async fn say(app: &TestApp, user: &str, text: &str, locale: &str) -> String {
-    let before = app.sent_messages().await.len();
-    let mut activity = app.message(&format!("1:{}", uuid::Uuid::new_v4()), user, text);
-    activity["locale"] = json!(locale);
-    assert_eq!(app.post_signed(&activity).await.status(), 200);
-    let sent = app.sent_messages().await;
-    assert_eq!(sent.len(), before + 1, "one reply to `{text}`");
-    let body: Value = sent.last().unwrap().body_json().unwrap();
-    body["text"].as_str().unwrap().to_string()
-}
 
 async fn audit_log(app: &TestApp) -> Vec<(String, String, String)> {
     app.app_db
@@ -41,63 +28,64 @@ async fn an_admin_manages_lists_and_sees_who_installed(backend: Backend) {
     // u1 installs: the fake connector gives them ada.u1@contoso.com.
     app.post_signed(&app.install("f:i1", "29:u1")).await;
 
-    let reply = say(
-        &app,
-        "29:boss",
-        "list create team ada.u1@contoso.com, Bob@Contoso.com nonsense",
-        "en-US",
-    )
-    .await;
+    let reply = app
+        .say(
+            "29:boss",
+            "list create team ada.u1@contoso.com, Bob@Contoso.com nonsense",
+            "en-US",
+        )
+        .await;
     assert!(
         reply.contains("List **team** created with 2 members."),
         "{reply}"
     );
     assert!(reply.contains("Ignored (not emails): nonsense"), "{reply}");
 
-    let reply = say(&app, "29:boss", "list show team", "en-US").await;
+    let reply = app.say("29:boss", "list show team", "en-US").await;
     assert!(reply.starts_with("**team**: 1/2 installed"), "{reply}");
     assert!(reply.contains("ada.u1@contoso.com (installed)"), "{reply}");
     assert!(reply.contains("bob@contoso.com (not installed)"), "{reply}");
 
-    let reply = say(
-        &app,
-        "29:boss",
-        "list add team\ncarol@contoso.com\nbob@contoso.com",
-        "en-US",
-    )
-    .await;
+    let reply = app
+        .say(
+            "29:boss",
+            "list add team\ncarol@contoso.com\nbob@contoso.com",
+            "en-US",
+        )
+        .await;
     assert!(reply.contains("1 added to **team** (now 3)."), "{reply}");
-    let reply = say(&app, "29:boss", "list remove team bob@contoso.com", "en-US").await;
+    let reply = app
+        .say("29:boss", "list remove team bob@contoso.com", "en-US")
+        .await;
     assert!(
         reply.contains("1 removed from **team** (now 2)."),
         "{reply}"
     );
-    let reply = say(&app, "29:boss", "lists", "en-US").await;
+    let reply = app.say("29:boss", "lists", "en-US").await;
     assert_eq!(reply, "- **team** (2 members)");
-    let reply = say(&app, "29:boss", "list create Team x@y.com", "en-US").await;
+    let reply = app
+        .say("29:boss", "list create Team x@y.com", "en-US")
+        .await;
     assert!(
         reply.contains("already exists"),
         "names are case-insensitive: {reply}"
     );
-    let reply = say(&app, "29:boss", "list show nowhere", "en-US").await;
+    let reply = app.say("29:boss", "list show nowhere", "en-US").await;
     assert!(
         reply.contains("There is no list named **nowhere**"),
         "{reply}"
     );
-    let reply = say(&app, "29:boss", "list delete team", "en-US").await;
+    let reply = app.say("29:boss", "list delete team", "en-US").await;
     assert!(reply.contains("List **team** deleted."), "{reply}");
-    assert_eq!(
-        say(&app, "29:boss", "lists", "en-US").await,
-        "No lists yet."
-    );
-    let reply = say(&app, "29:boss", "list frobnicate team", "en-US").await;
+    assert_eq!(app.say("29:boss", "lists", "en-US").await, "No lists yet.");
+    let reply = app.say("29:boss", "list frobnicate team", "en-US").await;
     assert!(
         reply.contains("`frobnicate`") && reply.contains("create, add"),
         "{reply}"
     );
 
     // Admins see the admin commands in help; everything was audited as the admin.
-    let help = say(&app, "29:boss", "help", "en-US").await;
+    let help = app.say("29:boss", "help", "en-US").await;
     assert!(help.contains("admin commands"), "{help}");
     let log = audit_log(&app).await;
     assert_eq!(log.len(), 10, "{log:?}");
@@ -114,14 +102,16 @@ async fn an_admin_manages_lists_and_sees_who_installed(backend: Backend) {
 
 async fn a_non_admin_is_refused_politely_and_audited(backend: Backend) {
     let app = spawn_app_with(backend, "admins = [\"aad-boss\"]").await;
-    let reply = say(&app, "29:mallory", "list create secret a@b.com", "en-US").await;
+    let reply = app
+        .say("29:mallory", "list create secret a@b.com", "en-US")
+        .await;
     assert!(
         reply.starts_with("Sorry, only herald's administrators"),
         "{reply}"
     );
-    let reply = say(&app, "29:mallory", "campaign create x", "en-US").await;
+    let reply = app.say("29:mallory", "campaign create x", "en-US").await;
     assert!(reply.starts_with("Sorry"), "{reply}");
-    let help = say(&app, "29:mallory", "help", "en-US").await;
+    let help = app.say("29:mallory", "help", "en-US").await;
     assert!(!help.contains("admin commands"), "{help}");
     let log = audit_log(&app).await;
     assert_eq!(log.len(), 2);
@@ -136,37 +126,32 @@ async fn a_non_admin_is_refused_politely_and_audited(backend: Backend) {
 
 async fn a_french_admin_gets_french_replies(backend: Backend) {
     let app = spawn_app_with(backend, "admins = [\"aad-chef\"]").await;
-    let reply = say(
-        &app,
-        "29:chef",
-        "liste créer équipe ada@contoso.com",
-        "fr-FR",
-    )
-    .await;
+    let reply = app
+        .say("29:chef", "liste créer équipe ada@contoso.com", "fr-FR")
+        .await;
     assert_eq!(reply, "Liste **équipe** créée avec 1 membres.");
-    let reply = say(&app, "29:chef", "liste afficher équipe", "fr-FR").await;
+    let reply = app.say("29:chef", "liste afficher équipe", "fr-FR").await;
     assert!(reply.starts_with("**équipe**: 0/1 installés"), "{reply}");
-    let reply = say(&app, "29:chef", "diffusion all", "fr-FR").await;
+    let reply = app.say("29:chef", "diffusion all", "fr-FR").await;
     assert!(reply.contains("pas encore disponibles"), "{reply}");
-    let reply = say(&app, "29:someone", "liste créer y a@b.com", "fr-FR").await;
+    let reply = app
+        .say("29:someone", "liste créer y a@b.com", "fr-FR")
+        .await;
     assert!(reply.starts_with("Désolé"), "{reply}");
 }
 
 async fn an_admin_of_another_tenant_is_refused(backend: Backend) {
     let app = spawn_app_with(backend, "admins = [\"fabrikam-id/aad-boss\"]").await;
-    let reply = say(&app, "29:boss", "lists", "en-US").await;
+    let reply = app.say("29:boss", "lists", "en-US").await;
     assert!(reply.starts_with("Sorry"), "{reply}");
     let app2 = spawn_app_with(backend, &format!("admins = [\"{TENANT}/aad-boss\"]")).await;
-    assert_eq!(
-        say(&app2, "29:boss", "lists", "en-US").await,
-        "No lists yet."
-    );
+    assert_eq!(app2.say("29:boss", "lists", "en-US").await, "No lists yet.");
     // An admin named by UPN is recognised from the profile stored at install.
     let app3 = spawn_app_with(backend, "admins = [\"Ada.U1@contoso.com\"]").await;
     app3.post_signed(&app3.install("f:i1", "29:u1")).await;
-    assert_eq!(say(&app3, "29:u1", "lists", "en-US").await, "No lists yet.");
+    assert_eq!(app3.say("29:u1", "lists", "en-US").await, "No lists yet.");
     assert!(
-        say(&app3, "29:u2", "lists", "en-US")
+        app3.say("29:u2", "lists", "en-US")
             .await
             .starts_with("Sorry")
     );

@@ -18,17 +18,6 @@ on_both_backends!(
 
 const ADMIN: &str = "admins = [\"aad-boss\"]";
 
-async fn say(app: &TestApp, user: &str, text: &str, locale: &str) -> String {
-    let before = app.sent_messages().await.len();
-    let mut activity = app.message(&format!("1:{}", uuid::Uuid::new_v4()), user, text);
-    activity["locale"] = json!(locale);
-    assert_eq!(app.post_signed(&activity).await.status(), 200);
-    let sent = app.sent_messages().await;
-    assert!(sent.len() > before, "a reply to `{text}`");
-    let body: Value = sent.last().unwrap().body_json().unwrap();
-    body["text"].as_str().unwrap().to_string()
-}
-
 /// A start date far enough ahead (a Monday, 10:00).
 const START: &str = "2030-12-02 10:00";
 
@@ -49,14 +38,9 @@ async fn campaign(app: &TestApp, name: &str) -> Option<campaigns::Campaign> {
 
 async fn an_admin_creates_a_campaign_with_checked_fields(backend: Backend) {
     let app = spawn_app_with(backend, ADMIN).await;
-    say(
-        &app,
-        "29:boss",
-        "list create staff ada@contoso.com",
-        "en-US",
-    )
-    .await;
-    let reply = say(&app, "29:boss", &create("welcome", ""), "en-US").await;
+    app.say("29:boss", "list create staff ada@contoso.com", "en-US")
+        .await;
+    let reply = app.say("29:boss", &create("welcome", ""), "en-US").await;
     assert!(
         reply.starts_with("Campaign **welcome** scheduled."),
         "{reply}"
@@ -77,27 +61,27 @@ async fn an_admin_creates_a_campaign_with_checked_fields(backend: Backend) {
     assert_eq!(c.status, "scheduled");
     // 10:00 in Paris in December is 09:00 UTC.
     assert_eq!(c.start_at.to_string(), "2030-12-02 09:00:00");
-    let info = say(&app, "29:boss", "campaign info welcome", "en-US").await;
+    let info = app.say("29:boss", "campaign info welcome", "en-US").await;
     assert!(info.contains("- duration: 2h"), "{info}");
-    let dup = say(&app, "29:boss", &create("Welcome", ""), "en-US").await;
+    let dup = app.say("29:boss", &create("Welcome", ""), "en-US").await;
     assert!(dup.contains("already exists"), "{dup}");
-    let list = say(&app, "29:boss", "campaigns", "en-US").await;
+    let list = app.say("29:boss", "campaigns", "en-US").await;
     assert!(
         list.contains("**welcome** — scheduled — 2030-12-02 10:00 — 0/0 delivered"),
         "{list}"
     );
-    let warn = say(
-        &app,
-        "29:boss",
-        &create("promo", "").replace("[LASTNAME]", "[COMPANY]"),
-        "en-US",
-    )
-    .await;
+    let warn = app
+        .say(
+            "29:boss",
+            &create("promo", "").replace("[LASTNAME]", "[COMPANY]"),
+            "en-US",
+        )
+        .await;
     assert!(
         warn.contains("Warning: [COMPANY] is not a known placeholder"),
         "{warn}"
     );
-    let report = say(&app, "29:boss", "campaign report welcome", "en-US").await;
+    let report = app.say("29:boss", "campaign report welcome", "en-US").await;
     assert!(
         report.contains("- targeted: 0") && report.contains("- delivered: 0"),
         "{report}"
@@ -106,13 +90,8 @@ async fn an_admin_creates_a_campaign_with_checked_fields(backend: Backend) {
 
 async fn every_bad_field_is_named_and_nothing_is_saved(backend: Backend) {
     let app = spawn_app_with(backend, ADMIN).await;
-    say(
-        &app,
-        "29:boss",
-        "list create staff ada@contoso.com",
-        "en-US",
-    )
-    .await;
+    app.say("29:boss", "list create staff ada@contoso.com", "en-US")
+        .await;
     let cases = [
         (
             "campaign create a\nlist: staff\nstart: 2020-01-01 10:00\nduration: 2h\nmessage: hi",
@@ -140,7 +119,7 @@ async fn every_bad_field_is_named_and_nothing_is_saved(backend: Backend) {
         ),
     ];
     for (command, expected) in cases {
-        let reply = say(&app, "29:boss", command, "en-US").await;
+        let reply = app.say("29:boss", command, "en-US").await;
         assert!(reply.starts_with("The campaign was not saved:"), "{reply}");
         assert!(reply.contains(expected), "{expected} missing in {reply}");
         assert!(reply.contains("for example"), "{reply}");
@@ -151,21 +130,12 @@ async fn every_bad_field_is_named_and_nothing_is_saved(backend: Backend) {
 async fn edit_and_delete_follow_the_lifecycle(backend: Backend) {
     let app = spawn_app_with(backend, ADMIN).await;
     // Nobody on the list has installed the bot: once started, the campaign completes at once.
-    say(
-        &app,
-        "29:boss",
-        "list create staff nobody@contoso.com",
-        "en-US",
-    )
-    .await;
-    say(&app, "29:boss", &create("spring", ""), "en-US").await;
-    let reply = say(
-        &app,
-        "29:boss",
-        "campaign edit spring\nduration: 3h",
-        "en-US",
-    )
-    .await;
+    app.say("29:boss", "list create staff nobody@contoso.com", "en-US")
+        .await;
+    app.say("29:boss", &create("spring", ""), "en-US").await;
+    let reply = app
+        .say("29:boss", "campaign edit spring\nduration: 3h", "en-US")
+        .await;
     assert!(reply.starts_with("Campaign **spring** updated."), "{reply}");
     assert!(reply.contains("- duration: 3h"), "{reply}");
     assert_eq!(
@@ -181,18 +151,14 @@ async fn edit_and_delete_follow_the_lifecycle(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(started, Some(0));
-    let reply = say(
-        &app,
-        "29:boss",
-        "campaign edit spring\nduration: 1h",
-        "en-US",
-    )
-    .await;
+    let reply = app
+        .say("29:boss", "campaign edit spring\nduration: 1h", "en-US")
+        .await;
     assert!(
         reply.contains("has started; it can no longer be edited"),
         "{reply}"
     );
-    let reply = say(&app, "29:boss", "campaign delete spring", "en-US").await;
+    let reply = app.say("29:boss", "campaign delete spring", "en-US").await;
     assert!(
         reply.contains("can be neither cancelled nor deleted"),
         "{reply}"
@@ -203,7 +169,7 @@ async fn edit_and_delete_follow_the_lifecycle(backend: Backend) {
         ("running", 180),
         "nothing changed"
     );
-    let report = say(&app, "29:boss", "campaign report spring", "en-US").await;
+    let report = app.say("29:boss", "campaign report spring", "en-US").await;
     assert!(report.contains("- not installed: 1"), "{report}");
 
     // Completed (nothing to deliver): deleting works again.
@@ -211,7 +177,7 @@ async fn edit_and_delete_follow_the_lifecycle(backend: Backend) {
         .run(|conn| campaigns::complete_finished(conn, chrono::Utc::now()))
         .await
         .unwrap();
-    let reply = say(&app, "29:boss", "campaign delete spring", "en-US").await;
+    let reply = app.say("29:boss", "campaign delete spring", "en-US").await;
     assert_eq!(reply, "Campaign **spring** deleted.");
     assert!(campaign(&app, "spring").await.is_none());
 }
@@ -220,22 +186,18 @@ async fn campaign_test_sends_one_personalised_message_now_and_changes_nothing(ba
     let app = spawn_app_with(backend, ADMIN).await;
     // u1 installs; the fake connector's profile: Ada / Lovelaceu1, ada.u1@contoso.com.
     app.post_signed(&app.install("f:i1", "29:u1")).await;
-    say(
-        &app,
-        "29:boss",
-        "list create staff ada.u1@contoso.com",
-        "en-US",
-    )
-    .await;
-    say(&app, "29:boss", &create("welcome", ""), "en-US").await;
+    app.say("29:boss", "list create staff ada.u1@contoso.com", "en-US")
+        .await;
+    app.say("29:boss", &create("welcome", ""), "en-US").await;
     let before = app.sent_messages().await.len();
-    let reply = say(
-        &app,
-        "29:boss",
-        "campaign test welcome Ada.U1@contoso.com",
-        "en-US",
-    )
-    .await;
+    let reply = app
+        .say_expecting(
+            "29:boss",
+            "campaign test welcome Ada.U1@contoso.com",
+            "en-US",
+            2,
+        )
+        .await;
     assert_eq!(reply, "Test of **welcome** sent to ada.u1@contoso.com.");
     let sent = app.sent_messages().await;
     assert_eq!(sent.len(), before + 2, "the test message and the reply");
@@ -254,28 +216,21 @@ async fn campaign_test_sends_one_personalised_message_now_and_changes_nothing(ba
         .await
         .unwrap();
     assert!(rows.is_empty(), "the campaign itself is untouched");
-    let reply = say(
-        &app,
-        "29:boss",
-        "campaign test welcome stranger@contoso.com",
-        "en-US",
-    )
-    .await;
+    let reply = app
+        .say(
+            "29:boss",
+            "campaign test welcome stranger@contoso.com",
+            "en-US",
+        )
+        .await;
     assert_eq!(reply, "stranger@contoso.com has not installed herald.");
 }
 
 async fn a_french_admin_creates_a_campaign_in_french(backend: Backend) {
     let app = spawn_app_with(backend, ADMIN).await;
-    say(
-        &app,
-        "29:boss",
-        "liste créer équipe ada@contoso.com",
-        "fr-FR",
-    )
-    .await;
-    let reply = say(
-        &app,
-        "29:boss",
+    app.say("29:boss", "liste créer équipe ada@contoso.com", "fr-FR")
+        .await;
+    let reply = app.say("29:boss",
         "campagne créer bienvenue\nliste: équipe\ndébut: 2030-12-02 10:00\ndurée: 1h30m\n\
          horaires: Lun-Ven 09:00-18:00\nfuseau: Europe/Paris\nprésence: disponible\nmessage:\nBonjour [PRENOM] !",
         "fr-FR",
@@ -286,12 +241,16 @@ async fn a_french_admin_creates_a_campaign_in_french(backend: Backend) {
         "{reply}"
     );
     assert!(reply.contains("- durée : 1h30m"), "{reply}");
-    let reply = say(&app, "29:boss", "campagne supprimer inconnue", "fr-FR").await;
+    let reply = app
+        .say("29:boss", "campagne supprimer inconnue", "fr-FR")
+        .await;
     assert!(
         reply.contains("Il n'y a pas de campagne nommée **inconnue**"),
         "{reply}"
     );
-    let reply = say(&app, "29:boss", "campagne créer x\ndurée: 2x", "fr-FR").await;
+    let reply = app
+        .say("29:boss", "campagne créer x\ndurée: 2x", "fr-FR")
+        .await;
     assert!(
         reply.starts_with("La campagne n'a pas été enregistrée"),
         "{reply}"
@@ -321,13 +280,8 @@ async fn last_reply(app: &TestApp) -> Value {
 
 async fn the_form_creates_a_campaign_and_shows_each_fields_error(backend: Backend) {
     let app = spawn_app_with(backend, ADMIN).await;
-    say(
-        &app,
-        "29:boss",
-        "list create staff ada@contoso.com",
-        "en-US",
-    )
-    .await;
+    app.say("29:boss", "list create staff ada@contoso.com", "en-US")
+        .await;
 
     // `campaign create <name>` alone opens the form.
     let mut open = app.message("1:open", "29:boss", "campaign create welcome");

@@ -489,29 +489,19 @@ impl Bot {
             .await?)
     }
 
+    /// The name of the campaign's list (`None` if it was deleted since).
+    async fn list_name(&self, c: &Campaign) -> Result<Option<String>, BotError> {
+        let id = c.list_id.clone();
+        Ok(self.db.run(move |conn| lists::name_of(conn, &id)).await?)
+    }
+
     /// The stored campaign's fields, overridden by those given.
     async fn merge(&self, c: &Campaign, given: CampaignFields) -> Result<CampaignFields, BotError> {
-        let id = c.list_id.clone();
-        let list_name = self
-            .db
-            .run(move |conn| {
-                use crate::store::schema::distribution_lists as l;
-                use diesel::prelude::*;
-                Ok(crate::run_on!(conn, |x| l::table
-                    .find(&id)
-                    .select(l::name)
-                    .first::<String>(x)
-                    .optional())?)
-            })
-            .await?;
+        let list_name = self.list_name(c).await?;
         let tz: Tz = c.time_zone.parse().unwrap_or(chrono_tz::UTC);
         Ok(CampaignFields {
             list: given.list.or(list_name),
-            channel: given.channel.or(Channel::parse(if c.channel == "skype" {
-                "skype"
-            } else {
-                "teams"
-            })),
+            channel: given.channel.or(Channel::parse(&c.channel)),
             start: given
                 .start
                 .or(Some(c.start_at.and_utc().with_timezone(&tz).naive_local())),
@@ -526,20 +516,7 @@ impl Bot {
     }
 
     async fn info_text(&self, c: &Campaign, fr: bool) -> Result<String, BotError> {
-        let id = c.list_id.clone();
-        let list_name = self
-            .db
-            .run(move |conn| {
-                use crate::store::schema::distribution_lists as l;
-                use diesel::prelude::*;
-                Ok(crate::run_on!(conn, |x| l::table
-                    .find(&id)
-                    .select(l::name)
-                    .first::<String>(x)
-                    .optional())?)
-            })
-            .await?
-            .unwrap_or_else(|| "?".into());
+        let list_name = self.list_name(c).await?.unwrap_or_else(|| "?".into());
         let duration = WindowLength::from_minutes(c.duration_minutes)
             .map(|d| d.to_string())
             .unwrap_or_default();

@@ -53,12 +53,8 @@ pub struct Settings {
     pub message: String,
 }
 
-fn key(name: &str) -> String {
-    name.trim().to_lowercase()
-}
-
 pub fn find(conn: &mut Conn<'_>, tenant: &str, name: &str) -> Result<Option<Campaign>, StoreError> {
-    let k = key(name);
+    let k = super::name_key(name);
     Ok(run_on!(conn, |x| c::table
         .filter(c::tenant_id.eq(tenant))
         .filter(c::name_key.eq(&k))
@@ -92,7 +88,7 @@ pub fn create(
             c::id.eq(&id),
             c::tenant_id.eq(tenant),
             c::name.eq(name.trim()),
-            c::name_key.eq(key(name)),
+            c::name_key.eq(super::name_key(name)),
             c::list_id.eq(&s.list_id),
             c::channel.eq(&s.channel),
             c::start_at.eq(s.start_at.naive_utc()),

@@ -19,12 +19,8 @@ pub struct List {
     pub updated_at: NaiveDateTime,
 }
 
-fn key(name: &str) -> String {
-    name.trim().to_lowercase()
-}
-
 pub fn find(conn: &mut Conn<'_>, tenant: &str, name: &str) -> Result<Option<List>, StoreError> {
-    let k = key(name);
+    let k = super::name_key(name);
     Ok(run_on!(conn, |c| l::table
         .filter(l::tenant_id.eq(tenant))
         .filter(l::name_key.eq(&k))
@@ -45,7 +41,7 @@ pub fn create(
     let now_n = now.naive_utc();
     conn.write_transaction(|conn| {
         let id = uuid::Uuid::now_v7().to_string();
-        let k = key(name);
+        let k = super::name_key(name);
         let inserted = run_on!(conn, |c| diesel::insert_into(l::table)
             .values((
                 l::id.eq(&id),
@@ -120,6 +116,15 @@ pub fn delete(conn: &mut Conn<'_>, list_id: &str) -> Result<bool, StoreError> {
         let n = run_on!(conn, |c| diesel::delete(l::table.find(list_id)).execute(c))?;
         Ok(n > 0)
     })
+}
+
+/// A list's name by id.
+pub fn name_of(conn: &mut Conn<'_>, list_id: &str) -> Result<Option<String>, StoreError> {
+    Ok(run_on!(conn, |c| l::table
+        .find(list_id)
+        .select(l::name)
+        .first::<String>(c)
+        .optional())?)
 }
 
 pub fn member_count(conn: &mut Conn<'_>, list_id: &str) -> Result<i64, StoreError> {

@@ -28,6 +28,11 @@ use secrecy::{ExposeSecret, SecretString};
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
+/// How names that are unique per tenant (lists, campaigns) are compared: trimmed, lower case.
+pub(crate) fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
 /// A parsed `database.url`.
 #[derive(Clone)]
 pub enum DatabaseUrl {

@@ -432,6 +432,33 @@ impl TestApp {
             .collect()
     }
 
+    /// Sends `text` as `user` in `locale`; expects exactly one message back and returns its text.
+    pub async fn say(&self, user: &str, text: &str, locale: &str) -> String {
+        self.say_expecting(user, text, locale, 1).await
+    }
+
+    /// Like `say`, expecting exactly `replies` messages sent; returns the last one's text.
+    pub async fn say_expecting(
+        &self,
+        user: &str,
+        text: &str,
+        locale: &str,
+        replies: usize,
+    ) -> String {
+        let before = self.sent_messages().await.len();
+        let mut activity = self.message(&format!("1:{}", uuid::Uuid::new_v4()), user, text);
+        activity["locale"] = json!(locale);
+        assert_eq!(self.post_signed(&activity).await.status(), 200);
+        let sent = self.sent_messages().await;
+        assert_eq!(
+            sent.len(),
+            before + replies,
+            "{replies} message(s) for `{text}`"
+        );
+        let body: Value = sent.last().unwrap().body_json().unwrap();
+        body["text"].as_str().unwrap_or_default().to_string()
+    }
+
     /// Messages the bot sent (POSTs to `…/activities`).
     pub async fn sent_messages(&self) -> Vec<Request> {
         self.connector_requests("POST", "/activities").await
