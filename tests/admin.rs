@@ -132,8 +132,11 @@ async fn a_french_admin_gets_french_replies(backend: Backend) {
     assert_eq!(reply, "Liste **équipe** créée avec 1 membres.");
     let reply = app.say("29:chef", "liste afficher équipe", "fr-FR").await;
     assert!(reply.starts_with("**équipe**: 0/1 installés"), "{reply}");
-    let reply = app.say("29:chef", "diffusion all", "fr-FR").await;
-    assert!(reply.contains("pas encore disponibles"), "{reply}");
+    // A broadcast needs a sender herald knows (one who installed it).
+    let reply = app
+        .say("29:chef", "diffusion tous\nsujet: Test\nBonjour", "fr-FR")
+        .await;
+    assert!(reply.contains("Je ne vous connais pas encore"), "{reply}");
     let reply = app
         .say("29:someone", "liste créer y a@b.com", "fr-FR")
         .await;

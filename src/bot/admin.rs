@@ -16,6 +16,10 @@ pub(super) struct Caller {
     pub tenant: String,
     pub actor: String,
     pub identities: Vec<String>,
+    /// Finds the caller's stored user (tenant, channel, channel user id).
+    pub key: ConversationRef,
+    /// The caller's time zone, when Teams told it.
+    pub time_zone: Option<String>,
 }
 
 impl Bot {
@@ -32,6 +36,7 @@ impl Bot {
             channel_user_id: checked.from.id.clone(),
             ..ConversationRef::default()
         };
+        let key = reference.clone();
         // The stored profile (UPN, email) matters only when an admin is named by UPN.
         if self.access.names_admins_by_upn()
             && let Some(user) = self
@@ -51,6 +56,8 @@ impl Bot {
             tenant,
             actor,
             identities,
+            key,
+            time_zone: activity.time_zone().map(str::to_string),
         })
     }
 
@@ -121,6 +128,18 @@ impl Bot {
                     }
                 }
             }
+            Command::Broadcast { target, rest } if rest.trim().is_empty() => Ok((
+                Answer::Card(
+                    self.broadcast_form(
+                        caller,
+                        lang,
+                        &serde_json::json!({"audience": target}),
+                        &[],
+                    )
+                    .await?,
+                ),
+                "form".into(),
+            )),
             other => {
                 let (text, outcome) = self.text_command(caller, other, lang).await?;
                 Ok((Answer::Text(text), outcome))
@@ -301,7 +320,13 @@ impl Bot {
             | Command::CampaignReport { .. }) => {
                 self.campaign_command(caller, campaign, lang).await
             }
-            _ => Ok((texts::not_yet(lang), "refused: not available yet".into())),
+            broadcast @ (Command::Broadcast { .. }
+            | Command::Broadcasts
+            | Command::BroadcastInfo { .. }
+            | Command::BroadcastDelete { .. }) => {
+                self.broadcast_command(caller, broadcast, lang).await
+            }
+            Command::Help => Ok((texts::help(lang), "ok".into())),
         }
     }
 }
@@ -323,7 +348,7 @@ fn ignored(bad: &[String], fr: bool) -> String {
     }
 }
 
-fn no_such_list(name: &str, fr: bool) -> String {
+pub(super) fn no_such_list(name: &str, fr: bool) -> String {
     if fr {
         format!(
             "Il n'y a pas de liste nommée **{}**. Tapez **listes** pour les voir.",

@@ -453,8 +453,8 @@ impl Bot {
                 self.send_test(&c, &user, fr).await
             }
             _ => Ok((
-                super::texts::not_yet(lang),
-                "refused: not available yet".into(),
+                super::texts::hint(lang),
+                "refused: not a campaign command".into(),
             )),
         }
     }

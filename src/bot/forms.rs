@@ -96,6 +96,94 @@ pub fn campaign_form(
     })
 }
 
+/// The broadcast form: audience (everyone or one of `lists`), subject and body, filled with
+/// `values` and each field's error under it. It sends at once.
+pub fn broadcast_form(
+    lang: Lang,
+    lists: &[String],
+    values: &Value,
+    errors: &[FieldError],
+) -> Value {
+    use crate::domain::broadcast::{BODY_MAX, SUBJECT_MAX, action};
+    let fr = lang == Lang::Fr;
+    let value = |id: &str| {
+        values
+            .get(id)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let mut choices = vec![json!({
+        "title": if fr { "Tout le monde (tous les utilisateurs de herald)" } else { "Everyone (every herald user)" },
+        "value": "all",
+    })];
+    choices.extend(lists.iter().map(|l| json!({"title": l, "value": l})));
+    let audience = match value("audience") {
+        a if a.is_empty() || a.eq_ignore_ascii_case("all") || a.eq_ignore_ascii_case("tous") => {
+            "all".to_string()
+        }
+        a => lists
+            .iter()
+            .find(|l| l.to_lowercase() == a.to_lowercase())
+            .cloned()
+            .unwrap_or(a),
+    };
+    let mut body = vec![json!({
+        "type": "TextBlock",
+        "text": if fr { "Nouvelle diffusion" } else { "New broadcast" },
+        "weight": "Bolder",
+        "size": "Medium",
+    })];
+    let mut field = |input: Value, id: &str| {
+        body.push(input);
+        for e in errors.iter().filter(|e| e.field == id) {
+            body.push(json!({"type": "TextBlock", "text": format!("{}: {}", e.problem, e.example), "color": "Attention", "wrap": true, "size": "Small"}));
+        }
+    };
+    field(
+        json!({
+            "type": "Input.ChoiceSet",
+            "id": "audience",
+            "label": if fr { "Destinataires" } else { "To" },
+            "choices": choices,
+            "value": audience,
+        }),
+        "audience",
+    );
+    field(
+        json!({
+            "type": "Input.Text",
+            "id": "subject",
+            "label": if fr { "Sujet (le texte de la notification)" } else { "Subject (what the notification shows)" },
+            "maxLength": SUBJECT_MAX,
+            "value": value("subject"),
+        }),
+        "subject",
+    );
+    field(
+        json!({
+            "type": "Input.Text",
+            "id": "body",
+            "label": "Message",
+            "isMultiline": true,
+            "maxLength": BODY_MAX,
+            "value": value("body"),
+        }),
+        "body",
+    );
+    json!({
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.5",
+        "body": body,
+        "actions": [{
+            "type": "Action.Submit",
+            "title": if fr { "Envoyer maintenant" } else { "Send now" },
+            "data": {"herald": action::FORM},
+        }],
+    })
+}
+
 /// The field lines a submission stands for (empty inputs left out: defaults or current values).
 pub fn submitted_fields(value: &Value) -> String {
     let mut lines = String::new();

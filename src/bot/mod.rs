@@ -2,6 +2,7 @@
 
 pub mod access;
 mod admin;
+mod broadcasts;
 pub mod campaigns;
 pub mod forms;
 mod installs;
@@ -154,6 +155,11 @@ impl Bot {
                 self.uninstall(activity, checked).await
             }
             Kind::Message if personal => self.message(activity, checked).await,
+            Kind::Event
+                if personal && activity.name.as_deref() == Some(broadcasts::READ_RECEIPT_EVENT) =>
+            {
+                self.read_receipt(activity, checked).await
+            }
             _ => Ok(Handled::Ignored),
         }
     }
@@ -164,31 +170,19 @@ impl Bot {
         if text.is_empty()
             && let Some(value) = &activity.value
         {
-            if value.get("herald").and_then(|h| h.as_str()) != Some(forms::FORM_ID) {
-                return Ok(Handled::Ignored);
-            }
-            let caller = self.caller(activity, checked).await?;
-            let action = format!(
-                "campaign form: {}",
-                value
-                    .get("campaign")
-                    .and_then(|c| c.as_str())
-                    .unwrap_or_default()
-            );
-            let answer = if self.is_admin(&caller) {
-                let (answer, outcome) = self.form_submit(&caller, value, lang).await?;
-                self.audit(&caller, &action, &outcome).await?;
-                answer
-            } else {
-                self.audit(&caller, &action, "refused: not an admin")
-                    .await?;
-                Answer::Text(texts::refusal(lang))
-            };
-            self.answer(activity, checked, answer).await;
-            return Ok(Handled::Processed);
+            return self.submitted(activity, checked, value, lang).await;
         }
         let answer = match Command::parse(text) {
-            Err(CommandError::Unknown(_)) => texts::hint(lang),
+            Err(CommandError::Unknown(_)) => {
+                // From a recipient, a plain message answers the broadcast they last got.
+                let caller = self.caller(activity, checked).await?;
+                match self.reply_target(activity, checked).await? {
+                    Some((user, broadcast)) if !self.is_admin(&caller) => {
+                        self.relay_reply(&user, &broadcast, text, lang).await?
+                    }
+                    _ => texts::hint(lang),
+                }
+            }
             Ok(Command::Help) => {
                 let caller = self.caller(activity, checked).await?;
                 if self.is_admin(&caller) {
@@ -225,6 +219,47 @@ impl Bot {
             }
         };
         self.reply(activity, checked, answer).await;
+        Ok(Handled::Processed)
+    }
+
+    /// A card's button: an admin form (campaign, broadcast), or a recipient's action.
+    async fn submitted(
+        &self,
+        activity: &Activity,
+        checked: &Checked,
+        value: &serde_json::Value,
+        lang: Lang,
+    ) -> Result<Handled, BotError> {
+        use crate::domain::broadcast::action;
+        let form = value.get("herald").and_then(|h| h.as_str());
+        let what = match form {
+            Some(forms::FORM_ID) => format!(
+                "campaign form: {}",
+                value
+                    .get("campaign")
+                    .and_then(|c| c.as_str())
+                    .unwrap_or_default()
+            ),
+            Some(action::FORM) => "broadcast form".to_string(),
+            Some(action::READ | action::REPLY | action::ANSWER) => {
+                return self.card_action(activity, checked, value, lang).await;
+            }
+            _ => return Ok(Handled::Ignored),
+        };
+        let caller = self.caller(activity, checked).await?;
+        let answer = if self.is_admin(&caller) {
+            let (answer, outcome) = if form == Some(forms::FORM_ID) {
+                self.form_submit(&caller, value, lang).await?
+            } else {
+                self.broadcast_form_submit(&caller, value, lang).await?
+            };
+            self.audit(&caller, &what, &outcome).await?;
+            answer
+        } else {
+            self.audit(&caller, &what, "refused: not an admin").await?;
+            Answer::Text(texts::refusal(lang))
+        };
+        self.answer(activity, checked, answer).await;
         Ok(Handled::Processed)
     }
 

@@ -28,12 +28,16 @@ pub fn help(lang: Lang) -> String {
         Lang::Fr => "**herald** remet les campagnes et les diffusions de votre entreprise \
                      directement dans Teams.\n\n\
                      - **aide** : ce message\n\n\
-                     Vous recevrez ici les messages que vos administrateurs vous envoient."
+                     Vous recevrez ici les messages que vos administrateurs vous envoient. \
+                     Pour répondre à une diffusion, utilisez son bouton **Répondre** ou écrivez \
+                     simplement ici : votre message est transmis à son expéditeur."
             .to_string(),
         Lang::En => "**herald** delivers your company's campaigns and broadcasts right in \
                      Teams.\n\n\
                      - **help**: this message\n\n\
-                     Messages your administrators send you will arrive in this chat."
+                     Messages your administrators send you will arrive in this chat. To answer a \
+                     broadcast, use its **Reply** button or just write here: your message goes \
+                     to its sender."
             .to_string(),
     }
 }
@@ -61,7 +65,12 @@ pub fn admin_help(lang: Lang) -> String {
                      durée:, horaires:, fuseau:, présence:) et **message:** suivi du texte\n\
                      - **campagne modifier** *nom* + les champs à changer (avant le début)\n\
                      - **campagne info** / **rapport** / **supprimer** *nom*\n\
-                     - **campagne essayer** *nom* *email* : envoie le message maintenant à une personne\n\n\
+                     - **campagne essayer** *nom* *email* : envoie le message maintenant à une personne\n\
+                     - **diffusion** *liste* (ou **tous**), puis **sujet:** et le texte en dessous : \
+                     envoie maintenant (**diffusion** seul ouvre le formulaire)\n\
+                     - **diffusions** : les dernières diffusions, remises et lues\n\
+                     - **diffusion info** *n°* : le détail, et qui ne l'a pas encore lue\n\
+                     - **diffusion supprimer** *n°* : la retire de toutes les conversations\n\n\
                      Les emails peuvent être séparés par des espaces, des virgules ou des retours à la ligne."
             .to_string(),
         Lang::En => "**herald** — admin commands:\n\n\
@@ -75,7 +84,12 @@ pub fn admin_help(lang: Lang) -> String {
                      duration:, hours:, timezone:, presence:) and **message:** followed by the text\n\
                      - **campaign edit** *name* + the fields to change (before the start)\n\
                      - **campaign info** / **report** / **delete** *name*\n\
-                     - **campaign test** *name* *email*: sends the message now to one person\n\n\
+                     - **campaign test** *name* *email*: sends the message now to one person\n\
+                     - **broadcast** *list* (or **all**), then **subject:** and the text below it: \
+                     sends now (**broadcast** alone opens the form)\n\
+                     - **broadcasts**: the latest broadcasts, delivered and read\n\
+                     - **broadcast info** *n°*: the detail, and who has not read it yet\n\
+                     - **broadcast delete** *n°*: removes it from every chat\n\n\
                      Emails can be separated by spaces, commas or new lines."
             .to_string(),
     }
@@ -89,16 +103,5 @@ pub fn refusal(lang: Lang) -> String {
         Lang::En => "Sorry, only herald's administrators can use this command. Ask your IT team \
                      if you need access."
             .to_string(),
-    }
-}
-
-pub fn not_yet(lang: Lang) -> String {
-    match lang {
-        Lang::Fr => "Les campagnes et les diffusions ne sont pas encore disponibles dans cette \
-                     version de herald."
-            .to_string(),
-        Lang::En => {
-            "Campaigns and broadcasts are not available in this version of herald yet.".to_string()
-        }
     }
 }

@@ -359,10 +359,10 @@ impl Command {
                         rest: with_body(&inline),
                     })
                 }
-                None => Err(CommandError::Missing {
-                    command: "broadcast",
-                    what: "a list name or `all`",
-                    example: "broadcast all",
+                // The form.
+                None => Ok(Command::Broadcast {
+                    target: String::new(),
+                    rest: String::new(),
                 }),
             },
             other => Err(CommandError::Unknown(other.to_string())),

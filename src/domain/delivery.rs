@@ -80,6 +80,10 @@ pub mod reason {
     pub const REFUSED: &str = "refused";
     pub const RETRIES_EXHAUSTED: &str = "retries_exhausted";
     pub const BAD_MESSAGE: &str = "bad_message";
+    /// Stopped before it was sent: its broadcast was recalled.
+    pub const RECALLED: &str = "recalled";
+    /// A recall's delete with nothing to delete: the card never reached the chat.
+    pub const NOT_SENT: &str = "not_sent";
 }
 
 /// What to do after a failed send.

@@ -1,5 +1,6 @@
 //! Pure rules: no I/O, nothing of ours imported.
 
+pub mod broadcast;
 pub mod clock;
 pub mod commands;
 pub mod delivery;

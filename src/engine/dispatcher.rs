@@ -11,12 +11,13 @@ use tokio::time::Instant;
 
 use std::sync::atomic::Ordering;
 
-use super::{Inner, campaign, planner};
+use super::{Inner, broadcast, campaign, planner};
 use crate::botframework::ratelimit::Slot;
 use crate::botframework::{
     Activity, ChannelAccount, ConnectorError, ConversationAccount, ServiceUrl,
 };
 use crate::domain::delivery::{Decision, SendFailure, reason};
+use crate::store::broadcasts::{self, DeleteTarget};
 use crate::store::deliveries::{self, Leased, Operation, Outcome, Recipient};
 
 /// Most deliveries leased in one transaction.
@@ -25,6 +26,10 @@ const MAX_LEASE: usize = 256;
 const DATABASE_BACKOFF: Duration = Duration::from_secs(1);
 /// Pause when work is due but none could be leased (another instance holds it this instant).
 const CONTENDED: Duration = Duration::from_millis(50);
+/// Most often finished recalls are looked for while deliveries keep the dispatcher busy.
+const RECALL_CHECK: Duration = Duration::from_secs(1);
+/// Pause before a recall's delete asks again after its card, still being sent.
+const CARD_IN_FLIGHT: chrono::TimeDelta = chrono::TimeDelta::seconds(2);
 
 pub(super) async fn run(inner: Arc<Inner>) {
     let concurrency = inner.config.concurrency.max(1);
@@ -36,10 +41,17 @@ pub(super) async fn run(inner: Arc<Inner>) {
     let refill_below = concurrency.div_ceil(2);
     let lease_up_to = (2 * concurrency).min(MAX_LEASE);
     let mut next_plan = inner.clock.now();
+    let mut recall_checked = Instant::now();
     loop {
         while tasks.try_join_next().is_some() {}
         if inner.stop.is_cancelled() {
             break;
+        }
+        if (ready.is_empty() || recall_checked.elapsed() >= RECALL_CHECK)
+            && inner.recalls_due.swap(false, Ordering::SeqCst)
+        {
+            recall_checked = Instant::now();
+            broadcast::finish_recalls(&inner).await;
         }
         if inner.clock.now() >= next_plan || inner.replan.swap(false, Ordering::SeqCst) {
             planner::plan_due(&inner).await;
@@ -162,11 +174,16 @@ async fn deliver(
         outcome,
         Outcome::Retry { .. } | Outcome::Released { .. } | Outcome::Absent { .. }
     );
+    let recall_step = leased.delivery.operation == Operation::Delete.as_str()
+        && matches!(outcome, Outcome::Delivered { .. } | Outcome::Failed { .. });
     if let Err(e) = inner.recorder.submit(outcome).await {
         tracing::warn!(delivery_id = leased.delivery.id, error = %e,
             "outcome not recorded; the lease will run out and the delivery be tried again");
     }
-    if requeued {
+    if recall_step {
+        inner.recalls_due.store(true, Ordering::SeqCst);
+    }
+    if requeued || recall_step {
         // The dispatcher may be asleep until a moment computed before this row came back.
         inner.wake.notify_one();
     }
@@ -205,7 +222,35 @@ async fn attempt(inner: &Inner, leased: &Leased, presence: Option<Option<String>
             "the user's service URL is not valid",
         );
     };
-    let target = d.target_activity_id.as_deref();
+    // A recall's delete of a card that was still on its way when the recall began.
+    let mut found_target = None;
+    if operation == Operation::Delete && d.target_activity_id.is_none() {
+        let (message_id, user_id, now) = (d.message_id.clone(), user.id.clone(), inner.clock.now());
+        match inner
+            .db
+            .run(move |conn| broadcasts::resolve_delete_target(conn, &message_id, &user_id, now))
+            .await
+        {
+            Ok(DeleteTarget::Activity(a)) => found_target = Some(a),
+            Ok(DeleteTarget::Wait) => {
+                return Outcome::Released {
+                    id: d.id,
+                    at: Some(inner.clock.now() + CARD_IN_FLIGHT),
+                };
+            }
+            Ok(DeleteTarget::Nothing) => {
+                return failed(d.id, reason::NOT_SENT, "the card never reached this chat");
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not look up what to delete");
+                return Outcome::Released {
+                    id: d.id,
+                    at: Some(inner.clock.now() + CARD_IN_FLIGHT),
+                };
+            }
+        }
+    }
+    let target = d.target_activity_id.as_deref().or(found_target.as_deref());
     if operation != Operation::Send && target.is_none() {
         return failed(d.id, reason::BAD_MESSAGE, "no activity to update or delete");
     }
@@ -289,11 +334,15 @@ async fn attempt(inner: &Inner, leased: &Leased, presence: Option<Option<String>
             .send_json(&service_url, conversation, body)
             .await
             .map(|r| r.id),
-        (Prepared::Update(a), Some(target)) => inner
-            .connector
-            .update_activity(&service_url, conversation, target, &a)
-            .await
-            .map(|()| Some(target.to_string())),
+        (Prepared::Update(mut a), Some(target)) => {
+            // The replacement carries the id of the activity it replaces, as Teams expects.
+            a.id = Some(target.to_string());
+            inner
+                .connector
+                .update_activity(&service_url, conversation, target, &a)
+                .await
+                .map(|()| Some(target.to_string()))
+        }
         (Prepared::Delete, Some(target)) => inner
             .connector
             .delete_activity(&service_url, conversation, target)

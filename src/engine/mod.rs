@@ -4,6 +4,7 @@
 //! The dispatcher sleeps until the earliest due delivery or a wake-up (new work enqueued), so a
 //! delivery leaves at its moment; the cron tick is a safety net that wakes it regularly.
 
+mod broadcast;
 mod campaign;
 mod dispatcher;
 pub mod planner;
@@ -95,6 +96,8 @@ pub(crate) struct Inner {
     graph: Option<Arc<crate::graph::GraphClient>>,
     /// Set by `wake`: campaigns may have been scheduled, look again.
     replan: std::sync::atomic::AtomicBool,
+    /// Set when a recall's delete finished: look for recalls to report.
+    recalls_due: std::sync::atomic::AtomicBool,
     wake: Notify,
     stop: CancellationToken,
 }
@@ -147,6 +150,7 @@ impl Engine {
                 service_urls: dispatcher::ServiceUrls::default(),
                 graph,
                 replan: std::sync::atomic::AtomicBool::new(true),
+                recalls_due: std::sync::atomic::AtomicBool::new(false),
                 wake: Notify::new(),
                 stop: CancellationToken::new(),
             }),
@@ -195,6 +199,14 @@ impl Engine {
     pub fn wake(&self) {
         self.inner
             .replan
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.inner.wake.notify_one();
+    }
+
+    /// Tells the dispatcher to report recalls whose deletes are all done.
+    pub fn recalls_changed(&self) {
+        self.inner
+            .recalls_due
             .store(true, std::sync::atomic::Ordering::SeqCst);
         self.inner.wake.notify_one();
     }

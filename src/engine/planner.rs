@@ -45,6 +45,9 @@ pub(super) async fn plan_due(inner: &Inner) {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "could not complete finished campaigns"),
     }
+    // A safety net: recalls are reported as their last delete finishes, but an instance may
+    // have stopped in between.
+    super::broadcast::finish_recalls(inner).await;
 }
 
 /// When the planner should look again: the next scheduled start, or one tick from now.

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod batch;
+pub mod broadcasts;
 pub mod campaigns;
 pub mod deliveries;
 pub mod inbound;

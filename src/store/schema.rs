@@ -146,3 +146,89 @@ diesel::table! {
         email -> Text,
     }
 }
+
+diesel::table! {
+    broadcasts (id) {
+        id -> Text,
+        tenant_id -> Text,
+        number -> Integer,
+        subject -> Text,
+        body -> Text,
+        list_id -> Nullable<Text>,
+        audience -> Text,
+        sender_id -> Text,
+        sender_name -> Text,
+        targeted -> Integer,
+        not_installed -> Integer,
+        status -> Text,
+        created_at -> Timestamp,
+        recalled_at -> Nullable<Timestamp>,
+        recalled_by -> Nullable<Text>,
+        recall_reported_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    broadcast_messages (message_id) {
+        message_id -> Text,
+        broadcast_id -> Text,
+        role -> Text,
+        lang -> Text,
+    }
+}
+
+diesel::table! {
+    broadcast_not_installed (broadcast_id, email) {
+        broadcast_id -> Text,
+        email -> Text,
+    }
+}
+
+diesel::table! {
+    broadcast_reads (broadcast_id, user_id) {
+        broadcast_id -> Text,
+        user_id -> Text,
+        read_at -> Timestamp,
+        source -> Text,
+    }
+}
+
+diesel::table! {
+    relay_threads (id) {
+        id -> Text,
+        broadcast_id -> Text,
+        recipient_id -> Text,
+        sender_id -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    relay_messages (id) {
+        id -> BigInt,
+        thread_id -> Text,
+        direction -> Text,
+        text -> Text,
+        message_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(broadcast_messages -> broadcasts (broadcast_id));
+diesel::joinable!(broadcast_reads -> broadcasts (broadcast_id));
+diesel::joinable!(broadcast_reads -> users (user_id));
+diesel::joinable!(relay_messages -> relay_threads (thread_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    broadcasts,
+    broadcast_messages,
+    broadcast_reads,
+    relay_threads,
+    relay_messages,
+    deliveries,
+);
+diesel::allow_tables_to_appear_in_same_query!(users, broadcasts);
+diesel::allow_tables_to_appear_in_same_query!(users, broadcast_messages);
+diesel::allow_tables_to_appear_in_same_query!(users, broadcast_reads);
+diesel::allow_tables_to_appear_in_same_query!(users, relay_threads);
+diesel::allow_tables_to_appear_in_same_query!(users, relay_messages);

@@ -1,0 +1,496 @@
+//! Broadcasts, the pure part: what `broadcast <list|all>` says, the cards recipients and
+//! senders get (in their language), and how a read receipt covers a message.
+
+use serde_json::{Value, json};
+
+use super::Lang;
+use super::commands::FieldError;
+
+/// What the buttons of herald's cards send back as `value.herald`.
+pub mod action {
+    /// **Mark as read** on a broadcast card.
+    pub const READ: &str = "broadcast-read";
+    /// **Reply** on a broadcast card, or on an answer relayed from the sender.
+    pub const REPLY: &str = "broadcast-reply";
+    /// **Answer** on a reply relayed to the sender.
+    pub const ANSWER: &str = "relay-answer";
+    /// The broadcast form.
+    pub const FORM: &str = "broadcast-form";
+}
+
+/// The input every reply box uses.
+pub const TEXT_INPUT: &str = "text";
+
+/// Longest subject (characters): it is the notification's text too.
+pub const SUBJECT_MAX: usize = 200;
+/// Longest body (characters); a card stays well under Teams' 28 KB message limit.
+pub const BODY_MAX: usize = 10_000;
+/// Longest reply or answer relayed (characters).
+pub const REPLY_MAX: usize = 4_000;
+
+/// Who a broadcast goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    /// Everyone who installed herald in the tenant.
+    All,
+    List(String),
+}
+
+impl Audience {
+    pub fn parse(word: &str) -> Audience {
+        match word.trim().to_lowercase().as_str() {
+            "all" | "everyone" | "tous" | "tout" | "toutes" => Audience::All,
+            _ => Audience::List(word.trim().to_string()),
+        }
+    }
+}
+
+/// A broadcast's subject and body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BroadcastText {
+    pub subject: String,
+    pub body: String,
+}
+
+const SUBJECT_EXAMPLE: &str = "subject: The office is closed tomorrow";
+const BODY_EXAMPLE: &str = "a line under the subject: Please work from home.";
+
+fn subject_key(key: &str) -> bool {
+    matches!(key, "subject" | "sujet" | "objet")
+}
+
+fn body_key(key: &str) -> bool {
+    matches!(key, "body" | "message" | "corps" | "texte" | "text")
+}
+
+/// Reads the lines after `broadcast <list|all>`: a `subject:` line (`sujet:`), then the body,
+/// everything below it (an optional `body:` / `corps:` key on its first line is dropped).
+pub fn parse_text(text: &str) -> Result<BroadcastText, Vec<FieldError>> {
+    let mut lines = text.lines().skip_while(|l| l.trim().is_empty());
+    let mut errors = Vec::new();
+    let subject = match lines.next().and_then(|l| l.split_once(':')) {
+        Some((key, value)) if subject_key(&key.trim().to_lowercase()) => value.trim().to_string(),
+        _ => {
+            errors.push(FieldError {
+                field: "subject",
+                problem: "the first line must be the subject".into(),
+                example: SUBJECT_EXAMPLE,
+            });
+            String::new()
+        }
+    };
+    let mut body: Vec<&str> = lines.collect();
+    if let Some(first) = body.iter().position(|l| !l.trim().is_empty()) {
+        body.drain(..first);
+        if let Some((key, value)) = body[0].split_once(':')
+            && body_key(&key.trim().to_lowercase())
+        {
+            body[0] = value;
+        }
+    }
+    let body = body.join("\n").trim().to_string();
+    check(&subject, &body, &mut errors);
+    if errors.is_empty() {
+        Ok(BroadcastText { subject, body })
+    } else {
+        Err(errors)
+    }
+}
+
+/// Checks a subject and body (typed, or from the form).
+pub fn check_text(subject: &str, body: &str) -> Result<BroadcastText, Vec<FieldError>> {
+    let (subject, body) = (subject.trim(), body.trim());
+    let mut errors = Vec::new();
+    check(subject, body, &mut errors);
+    if errors.is_empty() {
+        Ok(BroadcastText {
+            subject: subject.to_string(),
+            body: body.to_string(),
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+fn check(subject: &str, body: &str, errors: &mut Vec<FieldError>) {
+    let has_subject_error = errors.iter().any(|e| e.field == "subject");
+    if subject.is_empty() && !has_subject_error {
+        errors.push(FieldError {
+            field: "subject",
+            problem: "it is empty".into(),
+            example: SUBJECT_EXAMPLE,
+        });
+    }
+    if subject.contains('\n') {
+        errors.push(FieldError {
+            field: "subject",
+            problem: "it must fit on one line".into(),
+            example: SUBJECT_EXAMPLE,
+        });
+    }
+    let n = subject.chars().count();
+    if n > SUBJECT_MAX {
+        errors.push(FieldError {
+            field: "subject",
+            problem: format!("it is {n} characters long, at most {SUBJECT_MAX}"),
+            example: SUBJECT_EXAMPLE,
+        });
+    }
+    if body.is_empty() {
+        errors.push(FieldError {
+            field: "body",
+            problem: "it is empty".into(),
+            example: BODY_EXAMPLE,
+        });
+    }
+    let n = body.chars().count();
+    if n > BODY_MAX {
+        errors.push(FieldError {
+            field: "body",
+            problem: format!("it is {n} characters long, at most {BODY_MAX}"),
+            example: BODY_EXAMPLE,
+        });
+    }
+}
+
+/// `3` or `#3`: the number admins see.
+pub fn parse_number(text: &str) -> Option<i32> {
+    text.trim()
+        .trim_start_matches('#')
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+}
+
+/// Whether a read receipt up to `last_read` covers the message `activity_id`. Teams numbers
+/// a chat's messages with increasing integers (milliseconds), so the comparison is numeric;
+/// an id that is not a number is covered only by itself.
+pub fn receipt_covers(activity_id: &str, last_read: &str) -> bool {
+    let (a, l) = (activity_id.trim(), last_read.trim());
+    match (a.parse::<u128>(), l.parse::<u128>()) {
+        (Ok(a), Ok(l)) => a <= l,
+        _ => a == l,
+    }
+}
+
+fn adaptive(body: Vec<Value>, actions: Vec<Value>) -> Value {
+    json!({
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.4",
+        "body": body,
+        "actions": actions,
+    })
+}
+
+/// A message activity carrying one Adaptive Card; `summary` is what notifications show.
+pub fn card_activity(summary: &str, card: Value) -> Value {
+    json!({
+        "type": "message",
+        "summary": summary,
+        "attachments": [{
+            "contentType": "application/vnd.microsoft.card.adaptive",
+            "content": card,
+        }],
+    })
+}
+
+/// A box to write in and a button that sends it with `data`.
+fn reply_box(lang: Lang, title: &str, placeholder: &str, data: Value) -> Value {
+    let send = match lang {
+        Lang::Fr => "Envoyer",
+        Lang::En => "Send",
+    };
+    json!({
+        "type": "Action.ShowCard",
+        "title": title,
+        "card": {
+            "type": "AdaptiveCard",
+            "body": [{
+                "type": "Input.Text",
+                "id": TEXT_INPUT,
+                "isMultiline": true,
+                "placeholder": placeholder,
+                "maxLength": REPLY_MAX,
+            }],
+            "actions": [{"type": "Action.Submit", "title": send, "data": data}],
+        },
+    })
+}
+
+fn text_block(text: &str) -> Value {
+    json!({"type": "TextBlock", "text": text, "wrap": true})
+}
+
+/// What one recipient's card shows, before or after it is read.
+pub struct CardContent<'a> {
+    pub broadcast_id: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub sender: &'a str,
+}
+
+/// The card a recipient gets: subject, sender, body, **Mark as read** and **Reply**. Once read,
+/// the same card says so in place of the button.
+pub fn broadcast_card(lang: Lang, c: &CardContent<'_>, read: bool) -> Value {
+    let fr = lang == Lang::Fr;
+    let from = if fr {
+        format!("De {}", c.sender)
+    } else {
+        format!("From {}", c.sender)
+    };
+    let mut body = vec![
+        json!({"type": "TextBlock", "text": c.subject, "weight": "Bolder", "size": "Medium", "wrap": true}),
+        json!({"type": "TextBlock", "text": from, "isSubtle": true, "spacing": "None", "wrap": true}),
+        text_block(c.body),
+    ];
+    let mut actions = Vec::new();
+    if read {
+        body.push(json!({
+            "type": "TextBlock",
+            "text": if fr { "✓ Lu" } else { "✓ Read" },
+            "color": "Good",
+            "weight": "Bolder",
+        }));
+    } else {
+        actions.push(json!({
+            "type": "Action.Submit",
+            "title": if fr { "Marquer comme lu" } else { "Mark as read" },
+            "data": {"herald": action::READ, "broadcast": c.broadcast_id},
+        }));
+    }
+    actions.push(reply_box(
+        lang,
+        if fr { "Répondre" } else { "Reply" },
+        if fr {
+            "Votre réponse à l'expéditeur"
+        } else {
+            "Your reply to the sender"
+        },
+        json!({"herald": action::REPLY, "broadcast": c.broadcast_id}),
+    ));
+    card_activity(c.subject, adaptive(body, actions))
+}
+
+/// A recipient's reply, shown to the broadcast's sender with a box to answer.
+pub struct RelayedReply<'a> {
+    pub thread_id: &'a str,
+    pub replier: &'a str,
+    pub number: i32,
+    pub subject: &'a str,
+    pub text: &'a str,
+}
+
+pub fn reply_card(lang: Lang, r: &RelayedReply<'_>) -> Value {
+    let fr = lang == Lang::Fr;
+    let head = if fr {
+        format!(
+            "**{}** a répondu à la diffusion #{} « {} » :",
+            r.replier, r.number, r.subject
+        )
+    } else {
+        format!(
+            "**{}** replied to broadcast #{} \"{}\":",
+            r.replier, r.number, r.subject
+        )
+    };
+    let summary = if fr {
+        format!("Réponse de {}", r.replier)
+    } else {
+        format!("Reply from {}", r.replier)
+    };
+    let card = adaptive(
+        vec![
+            text_block(&head),
+            json!({"type": "Container", "style": "emphasis", "items": [text_block(r.text)]}),
+        ],
+        vec![reply_box(
+            lang,
+            if fr { "Répondre" } else { "Answer" },
+            if fr {
+                format!("Votre réponse à {}", r.replier)
+            } else {
+                format!("Your answer to {}", r.replier)
+            }
+            .as_str(),
+            json!({"herald": action::ANSWER, "thread": r.thread_id}),
+        )],
+    );
+    card_activity(&summary, card)
+}
+
+/// The sender's answer, shown to the recipient with a box to reply again.
+pub struct RelayedAnswer<'a> {
+    pub broadcast_id: &'a str,
+    pub sender: &'a str,
+    pub subject: &'a str,
+    pub text: &'a str,
+}
+
+pub fn answer_card(lang: Lang, a: &RelayedAnswer<'_>) -> Value {
+    let fr = lang == Lang::Fr;
+    let head = if fr {
+        format!(
+            "**{}** vous répond au sujet de « {} » :",
+            a.sender, a.subject
+        )
+    } else {
+        format!("**{}** answered you about \"{}\":", a.sender, a.subject)
+    };
+    let summary = if fr {
+        format!("Réponse de {}", a.sender)
+    } else {
+        format!("Answer from {}", a.sender)
+    };
+    let card = adaptive(
+        vec![
+            text_block(&head),
+            json!({"type": "Container", "style": "emphasis", "items": [text_block(a.text)]}),
+        ],
+        vec![reply_box(
+            lang,
+            if fr { "Répondre" } else { "Reply" },
+            if fr {
+                "Votre réponse à l'expéditeur"
+            } else {
+                "Your reply to the sender"
+            },
+            json!({"herald": action::REPLY, "broadcast": a.broadcast_id}),
+        )],
+    );
+    card_activity(&summary, card)
+}
+
+/// What a recall came to, per recipient chat.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecallCounts {
+    /// Deleted from the chat.
+    pub removed: i64,
+    /// The delete was refused or ran out of retries: the message may still be there.
+    pub failed: i64,
+    /// Never reached the chat (stopped before it was sent, or its send had failed).
+    pub not_sent: i64,
+    /// Deletes still to do.
+    pub pending: i64,
+}
+
+/// The message the sender gets once every delete of a recall is done.
+pub fn recall_report(lang: Lang, number: i32, subject: &str, c: &RecallCounts) -> String {
+    match lang {
+        Lang::Fr => {
+            let mut t = format!(
+                "Diffusion #{number} « {subject} » rappelée : supprimée de {} conversation(s), {} échec(s).",
+                c.removed, c.failed
+            );
+            if c.not_sent > 0 {
+                t.push_str(&format!(
+                    " {} n'avaient pas encore été envoyées.",
+                    c.not_sent
+                ));
+            }
+            t
+        }
+        Lang::En => {
+            let mut t = format!(
+                "Broadcast #{number} \"{subject}\" recalled: removed from {} chat(s), {} failed.",
+                c.removed, c.failed
+            );
+            if c.not_sent > 0 {
+                t.push_str(&format!(" {} had not been sent yet.", c.not_sent));
+            }
+            t
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subject_then_body_in_both_languages() {
+        let t =
+            parse_text("subject: Office closed\nThe office is closed.\nSee you Monday.").unwrap();
+        assert_eq!(t.subject, "Office closed");
+        assert_eq!(t.body, "The office is closed.\nSee you Monday.");
+        let t = parse_text("\nSujet : Bureau fermé\n\ncorps: Le bureau est fermé.").unwrap();
+        assert_eq!(t.subject, "Bureau fermé");
+        assert_eq!(t.body, "Le bureau est fermé.");
+        // A colon inside the body is just text.
+        let t = parse_text("objet: A\nNote: bring your badge").unwrap();
+        assert_eq!(t.body, "Note: bring your badge");
+    }
+
+    #[test]
+    fn every_mistake_is_named() {
+        let e = parse_text("Office closed\nbody").unwrap_err();
+        assert_eq!(e[0].field, "subject");
+        assert!(
+            e[0].to_string().contains("for example `subject:"),
+            "{}",
+            e[0]
+        );
+        let e = parse_text("subject: Hi").unwrap_err();
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].field, "body");
+        let e = parse_text("subject:   \n").unwrap_err();
+        assert_eq!(
+            e.iter().map(|e| e.field).collect::<Vec<_>>(),
+            ["subject", "body"]
+        );
+        let long = "x".repeat(SUBJECT_MAX + 1);
+        let e = check_text(&long, &"y".repeat(BODY_MAX + 1)).unwrap_err();
+        assert!(e[0].problem.contains("201 characters"), "{}", e[0]);
+        assert_eq!(e[1].field, "body");
+    }
+
+    #[test]
+    fn audiences_and_numbers() {
+        assert_eq!(Audience::parse("ALL"), Audience::All);
+        assert_eq!(Audience::parse("tous"), Audience::All);
+        assert_eq!(
+            Audience::parse("all-staff"),
+            Audience::List("all-staff".into())
+        );
+        assert_eq!(parse_number("#12"), Some(12));
+        assert_eq!(parse_number("3"), Some(3));
+        assert_eq!(parse_number("0"), None);
+        assert_eq!(parse_number("abc"), None);
+    }
+
+    #[test]
+    fn receipts_compare_ids_as_numbers() {
+        assert!(receipt_covers("1616564946331", "1616564946331"));
+        assert!(receipt_covers("999", "1000"));
+        assert!(!receipt_covers("1001", "1000"));
+        assert!(receipt_covers("1:abc", "1:abc"));
+        assert!(!receipt_covers("1:abc", "1:abd"));
+        assert!(!receipt_covers("abc", "1000"));
+    }
+
+    #[test]
+    fn the_card_has_the_subject_as_summary_and_two_actions() {
+        let c = CardContent {
+            broadcast_id: "b1",
+            subject: "Office closed",
+            body: "Tomorrow.",
+            sender: "Alice",
+        };
+        let a = broadcast_card(Lang::En, &c, false);
+        assert_eq!(a["summary"], "Office closed");
+        let actions = &a["attachments"][0]["content"]["actions"];
+        assert_eq!(actions[0]["title"], "Mark as read");
+        assert_eq!(actions[0]["data"]["herald"], action::READ);
+        assert_eq!(actions[1]["title"], "Reply");
+        assert_eq!(
+            actions[1]["card"]["actions"][0]["data"]["herald"],
+            action::REPLY
+        );
+        let read = broadcast_card(Lang::Fr, &c, true);
+        let actions = read["attachments"][0]["content"]["actions"]
+            .as_array()
+            .unwrap();
+        assert_eq!(actions.len(), 1);
+        assert_eq!(actions[0]["title"], "Répondre");
+    }
+}
