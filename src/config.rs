@@ -35,6 +35,32 @@ pub struct Settings {
     pub campaigns: CampaignSettings,
     pub delivery: DeliverySettings,
     pub graph: GraphSettings,
+    pub tracking: TrackingSettings,
+}
+
+/// Tracked links and report downloads (both need `server.public_url`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrackingSettings {
+    /// Signs link and report tokens. When empty, herald generates one and keeps it in the
+    /// database, so every instance shares it.
+    pub secret: SecretString,
+    /// How long a tracked link keeps working after its message was sent.
+    #[serde(with = "humantime_serde")]
+    pub link_lifetime: Duration,
+    /// How long a report download (chart, CSV) link keeps working.
+    #[serde(with = "humantime_serde")]
+    pub report_lifetime: Duration,
+}
+
+impl Default for TrackingSettings {
+    fn default() -> Self {
+        Self {
+            secret: SecretString::from(String::new()),
+            link_lifetime: Duration::from_secs(180 * 24 * 3600),
+            report_lifetime: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -492,6 +518,12 @@ mod tests {
         assert_eq!(s.graph.enabled, d.graph.enabled);
         assert_eq!(s.graph.base_url, d.graph.base_url);
         assert_eq!(s.graph.token_endpoint, d.graph.token_endpoint);
+        assert_eq!(
+            s.tracking.secret.expose_secret(),
+            d.tracking.secret.expose_secret()
+        );
+        assert_eq!(s.tracking.link_lifetime, d.tracking.link_lifetime);
+        assert_eq!(s.tracking.report_lifetime, d.tracking.report_lifetime);
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub struct AppState {
     /// `None` when authentication is off (local development).
     pub auth: Option<Authenticator>,
     pub metrics: Arc<Metrics>,
+    pub tracker: Arc<crate::tracking::Tracker>,
+    pub clock: Arc<dyn Clock>,
 }
 
 /// How long in-flight sends get to finish at shutdown.
@@ -102,12 +104,19 @@ impl Application {
                 settings.bot.app_password.clone(),
             ))
         });
+        let tracker = Arc::new(crate::tracking::Tracker::load(&settings, &db, clock.now()).await?);
+        if !tracker.enabled() {
+            tracing::info!("server.public_url is not set: links are not tracked");
+        }
         let engine = Engine::start(
             db.clone(),
             connector.clone(),
             clock.clone(),
             metrics.clone(),
-            EngineConfig::from_settings(&settings),
+            EngineConfig {
+                tracker: Some(tracker.clone()),
+                ..EngineConfig::from_settings(&settings)
+            },
             graph,
         )
         .await?;
@@ -136,9 +145,12 @@ impl Application {
                 ClaimWriter::start(db.clone()).context("starting the claim writer")?,
                 connector,
                 clock.clone(),
-            ),
+            )
+            .with_tracker(tracker.clone()),
             auth,
             metrics,
+            tracker,
+            clock: clock.clone(),
         });
 
         let listener = TcpListener::bind(settings.server.bind)

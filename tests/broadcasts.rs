@@ -44,7 +44,7 @@ async fn tell(app: &TestApp, user: &str, text: &str, locale: &str) -> String {
         .filter(|b| b["replyToId"] == id.as_str())
         .collect();
     assert_eq!(replies.len(), 1, "one reply to `{text}`");
-    replies[0]["text"].as_str().unwrap_or_default().to_string()
+    reply_text(&replies[0])
 }
 
 /// herald with `boss` as admin, `n` installed recipients `29:u0…`, and a connector that

@@ -83,7 +83,8 @@ async fn an_admin_creates_a_campaign_with_checked_fields(backend: Backend) {
     );
     let report = app.say("29:boss", "campaign report welcome", "en-US").await;
     assert!(
-        report.contains("- targeted: 0") && report.contains("- delivered: 0"),
+        report.contains(r#"{"title":"Targeted","value":"0"}"#)
+            && report.contains(r#"{"title":"Delivered","value":"0"}"#),
         "{report}"
     );
 }
@@ -170,7 +171,10 @@ async fn edit_and_delete_follow_the_lifecycle(backend: Backend) {
         "nothing changed"
     );
     let report = app.say("29:boss", "campaign report spring", "en-US").await;
-    assert!(report.contains("- not installed: 1"), "{report}");
+    assert!(
+        report.contains(r#"{"title":"Not installed","value":"1"}"#),
+        "{report}"
+    );
 
     // Completed (nothing to deliver): deleting works again.
     app.app_db

@@ -128,6 +128,8 @@ impl Bot {
                     }
                 }
             }
+            Command::CampaignReport { name } => self.campaign_report(caller, &name, lang).await,
+            Command::BroadcastInfo { id } => self.broadcast_info(caller, &id, lang).await,
             Command::Broadcast { target, rest } if rest.trim().is_empty() => Ok((
                 Answer::Card(
                     self.broadcast_form(

@@ -204,18 +204,6 @@ impl Bot {
                 Err(errors) => Ok((errors_text(&errors, fr), "refused: invalid fields".into())),
             },
             Command::Broadcasts => self.list_broadcasts(caller, fr).await,
-            Command::BroadcastInfo { id } => {
-                let Some(bc) = self.broadcast_numbered(&caller.tenant, &id).await? else {
-                    return Ok((
-                        no_such_broadcast(&id, fr),
-                        "refused: unknown broadcast".into(),
-                    ));
-                };
-                Ok((
-                    self.broadcast_info_text(caller, &bc, fr).await?,
-                    "ok".into(),
-                ))
-            }
             Command::BroadcastDelete { id } => {
                 let Some(bc) = self.broadcast_numbered(&caller.tenant, &id).await? else {
                     return Ok((
@@ -265,10 +253,17 @@ impl Bot {
                 }
             }
         };
+        let tracked = self.tracker.as_ref().is_some_and(|t| t.enabled());
+        let (card_body, links) = if tracked {
+            crate::domain::tracking::mark_links(&text.body)
+        } else {
+            (text.body.clone(), Vec::new())
+        };
         let new = broadcasts::NewBroadcast {
             tenant_id: caller.tenant.clone(),
             subject: text.subject,
             body: text.body,
+            links,
             list_id,
             audience: audience_name.clone(),
             sender_id: sender.id.clone(),
@@ -286,7 +281,7 @@ impl Bot {
                             let content = CardContent {
                                 broadcast_id: id,
                                 subject: &new.subject,
-                                body: &new.body,
+                                body: &card_body,
                                 sender: &new.sender_name,
                             };
                             domain::broadcast_card(lang, &content, read)
@@ -443,12 +438,62 @@ impl Bot {
         Ok((lines.join("\n"), "ok".into()))
     }
 
-    async fn broadcast_info_text(
+    /// `broadcast info <n>`: a report card.
+    pub(super) async fn broadcast_info(
+        &self,
+        caller: &Caller,
+        id: &str,
+        lang: Lang,
+    ) -> Result<(super::Answer, String), BotError> {
+        let fr = lang == Lang::Fr;
+        let Some(bc) = self.broadcast_numbered(&caller.tenant, id).await? else {
+            return Ok((
+                super::Answer::Text(no_such_broadcast(id, fr)),
+                "refused: unknown broadcast".into(),
+            ));
+        };
+        let (mut lines, counts) = self.broadcast_info_lines(caller, &bc, fr).await?;
+        let title = lines.remove(0);
+        let b2 = bc.id.clone();
+        let all = self
+            .db
+            .run(move |conn| broadcasts::all_messages(conn, &b2))
+            .await?;
+        let clicks = self.engagement(all).await?;
+        lines.insert(
+            2,
+            if fr {
+                format!(
+                    "Clics : {} personne(s), {} clic(s) en tout",
+                    clicks.people, clicks.clicks
+                )
+            } else {
+                format!("Clicks: {} people, {} in all", clicks.people, clicks.clicks)
+            },
+        );
+        let card = self.report_card(
+            lang,
+            super::reports::ReportCard {
+                title,
+                progress: (!bc.recalled()).then_some((counts.delivered, counts.targeted)),
+                facts: Vec::new(),
+                lines,
+                grant: Some((
+                    crate::domain::tracking::ReportKind::Broadcast,
+                    bc.id.clone(),
+                    format!("broadcast-{}", bc.number),
+                )),
+            },
+        );
+        Ok((super::Answer::Card(card), "ok".into()))
+    }
+
+    async fn broadcast_info_lines(
         &self,
         caller: &Caller,
         bc: &Broadcast,
         fr: bool,
-    ) -> Result<String, BotError> {
+    ) -> Result<(Vec<String>, broadcasts::Counts), BotError> {
         let b2 = bc.clone();
         let (counts, (unread_total, unread), missing) = self
             .db
@@ -544,7 +589,7 @@ impl Bot {
                 format!("Not installed: {}", emails_line(&missing))
             });
         }
-        Ok(lines.join("\n\n"))
+        Ok((lines, counts))
     }
 
     /// `broadcast delete`: deletes the card from every chat through the engine; the sender

@@ -310,8 +310,16 @@ impl Bot {
                             .run(move |conn| campaigns::counts(conn, &c2))
                             .await?
                     };
+                    let progress = if c.status == status::RUNNING {
+                        format!(
+                            " `{}`",
+                            crate::reports::progress_bar(counts.delivered, i64::from(c.targeted))
+                        )
+                    } else {
+                        String::new()
+                    };
                     lines.push(format!(
-                        "- {} — {} — {} — {}/{} {}",
+                        "- {} — {} — {} — {}/{} {}{progress}",
                         q(&c.name),
                         c.status,
                         local_start(&c),
@@ -354,62 +362,6 @@ impl Bot {
                     },
                     "ok".into(),
                 ))
-            }
-            C::CampaignReport { name } => {
-                let Some(c) = self.campaign_named(&caller.tenant, &name).await? else {
-                    return refused(no_such_campaign(&name, fr), "unknown campaign");
-                };
-                let c2 = c.clone();
-                let n = self
-                    .db
-                    .run(move |conn| campaigns::counts(conn, &c2))
-                    .await?;
-                let tz: Tz = c.time_zone.parse().unwrap_or(chrono_tz::UTC);
-                let next = n
-                    .next_attempt
-                    .map(|t| {
-                        format!(
-                            " ({} {})",
-                            if fr { "prochain essai" } else { "next attempt" },
-                            t.and_utc().with_timezone(&tz).format("%Y-%m-%d %H:%M")
-                        )
-                    })
-                    .unwrap_or_default();
-                let failed = if n.failed.is_empty() {
-                    "0".to_string()
-                } else {
-                    n.failed
-                        .iter()
-                        .map(|(r, k)| format!("{k} {r}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
-                let text = if fr {
-                    format!(
-                        "Rapport de {} ({}) :\n- ciblés : {}\n- non installés : {}\n- planifiés : {}\n- remis : {}\n- en attente de présence : {}{next}\n- expirés : {}\n- échecs : {failed}",
-                        q(&c.name),
-                        c.status,
-                        n.targeted,
-                        n.not_installed,
-                        n.planned,
-                        n.delivered,
-                        n.waiting_for_presence,
-                        n.expired
-                    )
-                } else {
-                    format!(
-                        "Report for {} ({}):\n- targeted: {}\n- not installed: {}\n- planned: {}\n- delivered: {}\n- waiting for presence: {}{next}\n- expired: {}\n- failed: {failed}",
-                        q(&c.name),
-                        c.status,
-                        n.targeted,
-                        n.not_installed,
-                        n.planned,
-                        n.delivered,
-                        n.waiting_for_presence,
-                        n.expired
-                    )
-                };
-                Ok((text, "ok".into()))
             }
             C::CampaignTest { name, email } => {
                 let Some(c) = self.campaign_named(&caller.tenant, &name).await? else {
@@ -481,7 +433,11 @@ impl Bot {
         })))
     }
 
-    async fn campaign_named(&self, tenant: &str, name: &str) -> Result<Option<Campaign>, BotError> {
+    pub(super) async fn campaign_named(
+        &self,
+        tenant: &str,
+        name: &str,
+    ) -> Result<Option<Campaign>, BotError> {
         let (t, n) = (tenant.to_string(), name.to_string());
         Ok(self
             .db
@@ -631,7 +587,7 @@ fn local_start(c: &Campaign) -> String {
         .to_string()
 }
 
-fn no_such_campaign(name: &str, fr: bool) -> String {
+pub(super) fn no_such_campaign(name: &str, fr: bool) -> String {
     if fr {
         format!(
             "Il n'y a pas de campagne nommée {}. Tapez **campagnes** pour les voir.",

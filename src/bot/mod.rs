@@ -6,6 +6,7 @@ mod broadcasts;
 pub mod campaigns;
 pub mod forms;
 mod installs;
+mod reports;
 pub mod texts;
 
 use std::sync::Arc;
@@ -56,6 +57,8 @@ pub struct Bot {
     claims: ClaimWriter,
     connector: ConnectorClient,
     clock: Arc<dyn Clock>,
+    /// Link tracking and report downloads; `None` in tools.
+    tracker: Option<Arc<crate::tracking::Tracker>>,
 }
 
 impl Bot {
@@ -77,7 +80,14 @@ impl Bot {
             claims,
             connector,
             clock,
+            tracker: None,
         }
+    }
+
+    /// Tracks links in broadcasts and signs report downloads with `tracker`.
+    pub fn with_tracker(mut self, tracker: Arc<crate::tracking::Tracker>) -> Bot {
+        self.tracker = Some(tracker);
+        self
     }
 
     pub fn db(&self) -> &Db {

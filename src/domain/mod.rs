@@ -12,6 +12,7 @@ pub mod presence;
 pub mod spread;
 pub mod template;
 pub mod text;
+pub mod tracking;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use lang::Lang;

@@ -25,9 +25,15 @@ pub(super) struct CampaignRender {
 
 impl CampaignRender {
     /// `None` when the stored campaign cannot be read back (it was checked when created).
-    pub(super) fn new(c: &Campaign) -> Option<CampaignRender> {
+    /// With `tracked`, the message's links are markers to fill per recipient.
+    pub(super) fn new(c: &Campaign, tracked: bool) -> Option<CampaignRender> {
+        let message = if tracked {
+            crate::domain::tracking::mark_links(&c.message).0
+        } else {
+            c.message.clone()
+        };
         Some(CampaignRender {
-            template: MessageTemplate::parse(&c.message).ok()?,
+            template: MessageTemplate::parse(&message).ok()?,
             tz: c.time_zone.parse().ok()?,
             hours: BusinessHours::parse(&c.hours).ok()?,
             policy: PresencePolicy::parse(&c.presence).ok()?,

@@ -258,7 +258,11 @@ async fn attempt(inner: &Inner, leased: &Leased, presence: Option<Option<String>
         Operation::Delete => Prepared::Delete,
         Operation::Send | Operation::Update => match inner.payload(&d.message_id).await {
             Ok(Some(p)) if operation == Operation::Send => match &p.campaign {
-                None => Prepared::Send(p.body_for(user)),
+                None if p.links.is_empty() => Prepared::Send(p.body_for(user)),
+                None => {
+                    let body = String::from_utf8(p.body_for(user)).unwrap_or_default();
+                    Prepared::Send(inner.fill_links(&body, &p.links, d.id).into_bytes())
+                }
                 Some(c) => {
                     let now = inner.clock.now();
                     if let Some(held) = c.hold_back(inner, d, presence.flatten().as_deref(), now) {
@@ -267,7 +271,7 @@ async fn attempt(inner: &Inner, leased: &Leased, presence: Option<Option<String>
                     match c.text_for(user) {
                         Ok(text) => {
                             let mut a = addressed(&p.activity, user);
-                            a.text = Some(text);
+                            a.text = Some(inner.fill_links(&text, &p.links, d.id));
                             // Serialising an activity (strings, numbers, JSON values) cannot fail.
                             Prepared::Send(serde_json::to_vec(&a).unwrap_or_default())
                         }
@@ -275,7 +279,19 @@ async fn attempt(inner: &Inner, leased: &Leased, presence: Option<Option<String>
                     }
                 }
             },
-            Ok(Some(p)) => Prepared::Update(Box::new(addressed(&p.activity, user))),
+            Ok(Some(p)) => {
+                let mut a = addressed(&p.activity, user);
+                if !p.links.is_empty() {
+                    // Serialising and reading back an activity cannot fail.
+                    let json = serde_json::to_string(&a).unwrap_or_default();
+                    if let Ok(filled) =
+                        serde_json::from_str(&inner.fill_links(&json, &p.links, d.id))
+                    {
+                        a = filled;
+                    }
+                }
+                Prepared::Update(Box::new(a))
+            }
             Ok(None) => {
                 return failed(
                     d.id,
@@ -457,6 +473,8 @@ enum Prepared {
 pub(super) struct Payload {
     activity: Activity,
     tail: String,
+    /// The message's tracked links, by number: its text holds markers in their place.
+    links: Vec<String>,
     /// Set when the message is a campaign's: each recipient's text is personalised.
     pub(super) campaign: Option<campaign::CampaignRender>,
 }
@@ -473,6 +491,7 @@ impl Payload {
         Payload {
             activity,
             tail,
+            links: Vec::new(),
             campaign: None,
         }
     }
@@ -529,6 +548,20 @@ impl Inner {
     }
 }
 
+impl Inner {
+    /// `text` with each link marker replaced by this delivery's tracked URL (or, with tracking
+    /// off since, the link itself).
+    fn fill_links(&self, text: &str, links: &[String], delivery_id: i64) -> String {
+        let now = self.clock.now();
+        let tracker = self.config.tracker.as_deref();
+        crate::domain::tracking::fill_links(text, links.len(), |i| {
+            tracker
+                .and_then(|t| t.link_url(delivery_id, i, now))
+                .unwrap_or_else(|| links[i].clone())
+        })
+    }
+}
+
 /// Payloads kept at most; the cache is emptied when it grows past this.
 const PAYLOAD_CACHE: usize = 1024;
 
@@ -558,10 +591,11 @@ impl Inner {
                 } else {
                     None
                 };
-                Ok(Some((text, campaign)))
+                let links = crate::store::tracking::links(conn, &id)?;
+                Ok(Some((text, campaign, links)))
             })
             .await;
-        let (text, campaign_row) = match loaded {
+        let (text, campaign_row, links) = match loaded {
             Ok(Some(found)) => found,
             Ok(None) => return Ok(None),
             Err(e) => {
@@ -577,8 +611,10 @@ impl Inner {
             }
         };
         let mut payload = Payload::new(activity);
+        let tracked = !links.is_empty();
+        payload.links = links;
         if let Some(row) = &campaign_row {
-            match campaign::CampaignRender::new(row) {
+            match campaign::CampaignRender::new(row, tracked) {
                 Some(render) => payload.campaign = Some(render),
                 None => {
                     tracing::error!(message_id, "a stored campaign cannot be read back");

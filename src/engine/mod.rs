@@ -46,6 +46,8 @@ pub struct EngineConfig {
     pub unknown_presence_sends: bool,
     /// Slack added to every rate window.
     pub window_margin: Duration,
+    /// Link tracking; `None`: links are sent as written.
+    pub tracker: Option<Arc<crate::tracking::Tracker>>,
 }
 
 impl EngineConfig {
@@ -66,6 +68,7 @@ impl EngineConfig {
             unknown_presence_sends: settings.campaigns.unknown_presence
                 == crate::config::UnknownPresence::Send,
             window_margin: d.window_margin,
+            tracker: None,
         }
     }
 }

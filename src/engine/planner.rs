@@ -26,7 +26,12 @@ pub(super) async fn plan_due(inner: &Inner) {
     };
     for campaign in due {
         let (id, name) = (campaign.id.clone(), campaign.name.clone());
-        match inner.db.run(move |conn| plan(conn, &campaign, now)).await {
+        let track = inner.config.tracker.as_ref().is_some_and(|t| t.enabled());
+        match inner
+            .db
+            .run(move |conn| plan_with_links(conn, &campaign, now, track))
+            .await
+        {
             Ok(Some(n)) => {
                 tracing::info!(campaign_id = %id, %name, recipients = n, "campaign started")
             }
@@ -66,6 +71,16 @@ pub fn plan(
     c: &Campaign,
     now: DateTime<Utc>,
 ) -> Result<Option<usize>, StoreError> {
+    plan_with_links(conn, c, now, false)
+}
+
+/// Plans one campaign; with `track_links`, its message's links are stored to be tracked.
+pub fn plan_with_links(
+    conn: &mut crate::store::Conn<'_>,
+    c: &Campaign,
+    now: DateTime<Utc>,
+    track_links: bool,
+) -> Result<Option<usize>, StoreError> {
     conn.write_transaction(|conn| {
         if !campaigns::begin(conn, &c.id, now)? {
             return Ok(None);
@@ -99,6 +114,10 @@ pub fn plan(
                 planned: Some(moment),
             })
             .collect();
+        if track_links {
+            let (_, links) = crate::domain::tracking::mark_links(&c.message);
+            crate::store::tracking::store_links(conn, &c.id, &links)?;
+        }
         deliveries::enqueue(conn, &c.id, &c.tenant_id, &items, now)?;
         campaigns::record_audience(conn, &c.id, users.len(), &not_installed)?;
         Ok(Some(users.len()))

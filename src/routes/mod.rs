@@ -3,6 +3,7 @@
 mod health;
 mod messages;
 mod metrics;
+mod tracking;
 
 use actix_web::web;
 
@@ -12,5 +13,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/messages").route(web::post().to(messages::post)))
         .service(web::resource("/healthz").route(web::get().to(health::healthz)))
         .service(web::resource("/readyz").route(web::get().to(health::readyz)))
-        .service(web::resource("/metrics").route(web::get().to(metrics::metrics)));
+        .service(web::resource("/metrics").route(web::get().to(metrics::metrics)))
+        .service(web::resource("/l/{token}").route(web::get().to(tracking::link)))
+        .service(web::resource("/reports/{token}/{name}").route(web::get().to(tracking::report)));
 }

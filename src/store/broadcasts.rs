@@ -91,6 +91,8 @@ pub struct NewBroadcast {
     pub audience: String,
     pub sender_id: String,
     pub sender_name: String,
+    /// Links of the body to track (the card's body then holds their markers).
+    pub links: Vec<String>,
 }
 
 /// Broadcasts go to Teams users: read receipts, card updates and deletes are Teams' features.
@@ -249,6 +251,7 @@ fn create_once(
                 &card(lang, &id, read),
                 now,
             )?;
+            super::tracking::store_links(conn, &message_id, &new.links)?;
             run_on!(conn, |c| diesel::insert_into(bm::table)
                 .values((
                     bm::message_id.eq(&message_id),
@@ -299,7 +302,7 @@ pub fn recent(conn: &mut Conn<'_>, tenant: &str, limit: i64) -> Result<Vec<Broad
 }
 
 /// The broadcast's messages of `role`, each with its language.
-fn messages(
+pub fn messages(
     conn: &mut Conn<'_>,
     broadcast_id: &str,
     of_role: &str,
@@ -312,7 +315,7 @@ fn messages(
     Ok(rows.into_iter().map(|(m, l)| (m, lang_of(&l))).collect())
 }
 
-fn all_messages(conn: &mut Conn<'_>, broadcast_id: &str) -> Result<Vec<String>, StoreError> {
+pub fn all_messages(conn: &mut Conn<'_>, broadcast_id: &str) -> Result<Vec<String>, StoreError> {
     Ok(run_on!(conn, |c| bm::table
         .filter(bm::broadcast_id.eq(broadcast_id))
         .select(bm::message_id)

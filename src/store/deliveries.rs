@@ -60,6 +60,7 @@ pub struct Delivery {
     pub planned_at: Option<NaiveDateTime>,
     pub ladder_step: i32,
     pub presence: Option<String>,
+    pub last_attempt_at: Option<NaiveDateTime>,
 }
 
 impl Delivery {
@@ -335,6 +336,7 @@ pub fn record(
                         d::attempts.eq(d::attempts + 1),
                         d::next_attempt_at.eq(at.naive_utc()),
                         d::last_error.eq(error),
+                        d::last_attempt_at.eq(now),
                     ))
                     .execute(c))?,
                 Outcome::Failed {
@@ -351,6 +353,7 @@ pub fn record(
                             d::failure.eq(reason),
                             d::last_error.eq(error),
                             d::completed_at.eq(now),
+                            d::last_attempt_at.eq(now),
                         ))
                         .execute(c))?;
                     if let (1, Some(user_id)) = (n, user_gone) {
@@ -366,6 +369,7 @@ pub fn record(
                         d::next_attempt_at.eq(at.naive_utc()),
                         d::ladder_step.eq(step),
                         d::presence.eq(presence),
+                        d::last_attempt_at.eq(now),
                     ))
                     .execute(c))?,
                 Outcome::Expired { presence, .. } => run_on!(conn, |c| diesel::update(mine)
@@ -374,6 +378,7 @@ pub fn record(
                         d::status.eq(DeliveryStatus::Expired.as_str()),
                         d::presence.eq(presence),
                         d::completed_at.eq(now),
+                        d::last_attempt_at.eq(now),
                     ))
                     .execute(c))?,
                 Outcome::Released { at, .. } => match at {
@@ -437,7 +442,8 @@ fn record_delivered(
     // index instead of looking the ids up.)
     let sql = format!(
         "UPDATE deliveries SET status = {status}, attempts = attempts + 1, \
-         activity_id = CASE id{cases} END, completed_at = {completed}, updated_at = {updated}, \
+         activity_id = CASE id{cases} END, completed_at = {completed}, \
+         last_attempt_at = {completed}, updated_at = {updated}, \
          leased_by = NULL, lease_expires_at = NULL \
          WHERE id IN ({}) AND leased_by = {lease_owner} \
          RETURNING id",

@@ -12,7 +12,9 @@ pub mod campaigns;
 pub mod deliveries;
 pub mod inbound;
 pub mod lists;
+pub mod reports;
 pub mod schema;
+pub mod tracking;
 pub mod users;
 
 use std::fmt;

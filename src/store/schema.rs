@@ -67,6 +67,7 @@ diesel::table! {
         planned_at -> Nullable<Timestamp>,
         ladder_step -> Integer,
         presence -> Nullable<Text>,
+        last_attempt_at -> Nullable<Timestamp>,
     }
 }
 
@@ -232,3 +233,34 @@ diesel::allow_tables_to_appear_in_same_query!(users, broadcast_messages);
 diesel::allow_tables_to_appear_in_same_query!(users, broadcast_reads);
 diesel::allow_tables_to_appear_in_same_query!(users, relay_threads);
 diesel::allow_tables_to_appear_in_same_query!(users, relay_messages);
+
+diesel::table! {
+    app_secrets (name) {
+        name -> Text,
+        value -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tracked_links (message_id, idx) {
+        message_id -> Text,
+        idx -> Integer,
+        url -> Text,
+    }
+}
+
+diesel::table! {
+    link_clicks (delivery_id, idx) {
+        delivery_id -> BigInt,
+        idx -> Integer,
+        first_at -> Timestamp,
+        last_at -> Timestamp,
+        clicks -> Integer,
+    }
+}
+
+diesel::joinable!(link_clicks -> deliveries (delivery_id));
+diesel::allow_tables_to_appear_in_same_query!(link_clicks, deliveries, tracked_links);
+diesel::allow_tables_to_appear_in_same_query!(users, link_clicks);
+diesel::allow_tables_to_appear_in_same_query!(users, tracked_links);

@@ -153,8 +153,18 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, "").await
 }
 
-/// Starts herald; `extra_toml` is appended to the generated settings.
+/// Starts herald; `extra_toml` is appended to the generated settings (in `[bot]`, where more
+/// sections may follow).
 pub async fn spawn_app_with(backend: Backend, extra_toml: &str) -> TestApp {
+    spawn_app_configured(backend, "", extra_toml).await
+}
+
+/// `spawn_app_with`, with `server_toml` added to the `[server]` section.
+pub async fn spawn_app_configured(
+    backend: Backend,
+    server_toml: &str,
+    extra_toml: &str,
+) -> TestApp {
     let keys = MockServer::start().await;
     let key_sets = [
         (
@@ -215,6 +225,7 @@ pub async fn spawn_app_with(backend: Backend, extra_toml: &str) -> TestApp {
         r#"
 [server]
 bind = "127.0.0.1:0"
+{server_toml}
 
 [database]
 url = "{db_url}"
@@ -256,6 +267,14 @@ token_endpoint = "{login}/{{tenant}}/oauth2/v2.0/token"
         engine,
         app_db,
         _config_dir: config_dir,
+    }
+}
+
+/// A reply's text, or for a card its content as JSON text (facts, lines, actions).
+pub fn reply_text(body: &Value) -> String {
+    match body["text"].as_str() {
+        Some(t) if !t.is_empty() => t.to_string(),
+        _ => body["attachments"][0]["content"].to_string(),
     }
 }
 
@@ -456,7 +475,7 @@ impl TestApp {
             "{replies} message(s) for `{text}`"
         );
         let body: Value = sent.last().unwrap().body_json().unwrap();
-        body["text"].as_str().unwrap_or_default().to_string()
+        reply_text(&body)
     }
 
     /// Messages the bot sent (POSTs to `…/activities`).

@@ -1,0 +1,4 @@
+ALTER TABLE deliveries DROP COLUMN last_attempt_at;
+DROP TABLE link_clicks;
+DROP TABLE tracked_links;
+DROP TABLE app_secrets;

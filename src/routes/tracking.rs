@@ -1,0 +1,140 @@
+//! `GET /l/{token}`: a tracked link (count the click, redirect), and `GET /reports/{token}/…`:
+//! a report's chart or CSV. Tokens are signed; nothing in them is trusted but ids.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+
+use crate::domain::tracking::{ReportFile, ReportKind, TokenError};
+use crate::error::ApiError;
+use crate::reports::{ChartData, chart_png, recipients_csv};
+use crate::startup::AppState;
+use crate::store::reports::{self as store_reports, Scope};
+
+fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "this link is not one of herald's, or no longer leads anywhere",
+    )
+}
+
+/// Counts the click, then sends the person on to the original link.
+pub async fn link(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
+    // Expired links answer as unknown ones: nothing is recorded either way.
+    let Ok((delivery, idx)) = state.tracker.signer.open_link(&token, now.timestamp()) else {
+        return Err(not_found());
+    };
+    let url = state
+        .bot
+        .db()
+        .run(move |conn| crate::store::tracking::click(conn, delivery, idx, now))
+        .await?;
+    match url {
+        Some(url) => Ok(HttpResponse::Found()
+            .insert_header((header::LOCATION, url))
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .finish()),
+        None => Err(not_found()),
+    }
+}
+
+/// A report file; the name in the path is only what the browser saves it as.
+pub async fn report(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (token, name) = path.into_inner();
+    let now = state.clock.now();
+    let grant = match state.tracker.signer.open_report(&token, now.timestamp()) {
+        Ok(g) => g,
+        Err(TokenError::Expired) => {
+            return Err(ApiError::new(
+                StatusCode::GONE,
+                "expired",
+                "this report link has expired; ask herald for the report again",
+            ));
+        }
+        Err(TokenError::Invalid) => return Err(not_found()),
+    };
+    let (kind, id) = (grant.kind, grant.id.clone());
+    let file = grant.file;
+    let built = state
+        .bot
+        .db()
+        .run(move |conn| {
+            let scope: Option<Scope> = match kind {
+                ReportKind::Campaign => store_reports::campaign_scope(conn, &id)?,
+                ReportKind::Broadcast => store_reports::broadcast_scope(conn, &id)?,
+            };
+            let Some(scope) = scope else {
+                return Ok(None);
+            };
+            Ok(Some(match file {
+                ReportFile::Chart => {
+                    let (delivered, clicked) =
+                        store_reports::timeline(conn, &scope.sends, &scope.all)?;
+                    Built::Chart(scope, delivered, clicked)
+                }
+                ReportFile::Csv => Built::Csv(store_reports::recipients(
+                    conn,
+                    &scope.sends,
+                    &scope.all,
+                    scope.reads_of.as_deref(),
+                    &scope.not_installed,
+                )?),
+            }))
+        })
+        .await?;
+    let Some(built) = built else {
+        return Err(not_found());
+    };
+    match built {
+        Built::Chart(scope, delivered, clicked) => {
+            let png = chart_png(&ChartData {
+                title: &scope.title,
+                delivered: ("delivered", &delivered),
+                clicked: ("clicked", &clicked),
+                audience: scope.audience,
+            })
+            .map_err(|e| ApiError::internal(&e))?;
+            Ok(HttpResponse::Ok()
+                .content_type("image/png")
+                .insert_header((header::CACHE_CONTROL, "private, max-age=60"))
+                .body(png))
+        }
+        Built::Csv(rows) => {
+            let csv = recipients_csv(&rows).map_err(|e| ApiError::internal(&e))?;
+            let file_name: String = name
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                .collect();
+            let file_name = if file_name.is_empty() {
+                "recipients.csv".to_string()
+            } else {
+                file_name
+            };
+            Ok(HttpResponse::Ok()
+                .content_type("text/csv; charset=utf-8")
+                .insert_header((
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{file_name}\""),
+                ))
+                .insert_header((header::CACHE_CONTROL, "private, no-store"))
+                .body(csv))
+        }
+    }
+}
+
+enum Built {
+    Chart(
+        Scope,
+        Vec<chrono::NaiveDateTime>,
+        Vec<chrono::NaiveDateTime>,
+    ),
+    Csv(Vec<store_reports::RecipientRow>),
+}

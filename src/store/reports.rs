@@ -1,0 +1,255 @@
+//! What reports read: per-recipient facts, clicks, and the moments for the chart. A report
+//! covers the messages of one campaign or broadcast: those whose sends reach recipients, and
+//! (for broadcasts) the read cards that replace them, whose links count too.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{broadcast_reads as r, deliveries as d, link_clicks as k, users as u};
+use super::{Conn, StoreError};
+use crate::domain::delivery::DeliveryStatus;
+use crate::run_on;
+
+/// Clicks on a report's links: people who clicked at least once, and clicks in all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Engagement {
+    pub people: i64,
+    pub clicks: i64,
+}
+
+/// Per person: (first click, clicks), over every delivery of `messages`.
+fn clicks_by_user(
+    conn: &mut Conn<'_>,
+    messages: &[String],
+) -> Result<HashMap<String, (NaiveDateTime, i64)>, StoreError> {
+    let rows: Vec<(String, NaiveDateTime, i32)> = run_on!(conn, |c| k::table
+        .inner_join(d::table)
+        .filter(d::message_id.eq_any(messages))
+        .select((d::user_id, k::first_at, k::clicks))
+        .load(c))?;
+    let mut by_user: HashMap<String, (NaiveDateTime, i64)> = HashMap::new();
+    for (user, first, n) in rows {
+        let e = by_user.entry(user).or_insert((first, 0));
+        e.0 = e.0.min(first);
+        e.1 += i64::from(n);
+    }
+    Ok(by_user)
+}
+
+pub fn engagement(conn: &mut Conn<'_>, messages: &[String]) -> Result<Engagement, StoreError> {
+    let by_user = clicks_by_user(conn, messages)?;
+    Ok(Engagement {
+        people: by_user.len() as i64,
+        clicks: by_user.values().map(|(_, n)| n).sum(),
+    })
+}
+
+/// One line of the CSV: one recipient.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RecipientRow {
+    pub name: String,
+    pub email: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_attempt: Option<NaiveDateTime>,
+    pub next_attempt: Option<NaiveDateTime>,
+    pub sent_at: Option<NaiveDateTime>,
+    pub read_at: Option<NaiveDateTime>,
+    pub first_click: Option<NaiveDateTime>,
+    pub clicks: i64,
+    pub error: String,
+}
+
+type SendRow = (
+    String,
+    String,
+    i32,
+    i32,
+    Option<NaiveDateTime>,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    Option<String>,
+    Option<String>,
+);
+
+/// A row per recipient of the sends of `sends` (clicks counted over `all`), reads from the
+/// broadcast `reads_of`, then a row per list member who was not installed.
+pub fn recipients(
+    conn: &mut Conn<'_>,
+    sends: &[String],
+    all: &[String],
+    reads_of: Option<&str>,
+    not_installed: &[String],
+) -> Result<Vec<RecipientRow>, StoreError> {
+    let rows: Vec<SendRow> = run_on!(conn, |c| d::table
+        .filter(d::message_id.eq_any(sends))
+        .filter(d::operation.eq("send"))
+        .order(d::id)
+        .select((
+            d::user_id,
+            d::status,
+            d::attempts,
+            d::ladder_step,
+            d::last_attempt_at,
+            d::next_attempt_at,
+            d::completed_at,
+            d::failure,
+            d::last_error,
+        ))
+        .load(c))?;
+    let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    let mut people: HashMap<String, (String, String)> = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        type Person = (String, Option<String>, Option<String>, Option<String>);
+        let found: Vec<Person> = run_on!(conn, |c| u::table
+            .filter(u::id.eq_any(chunk))
+            .select((u::id, u::display_name, u::email, u::user_principal_name))
+            .load(c))?;
+        for (id, name, email, upn) in found {
+            people.insert(
+                id,
+                (name.unwrap_or_default(), email.or(upn).unwrap_or_default()),
+            );
+        }
+    }
+    let reads: HashMap<String, NaiveDateTime> = match reads_of {
+        Some(b) => run_on!(conn, |c| r::table
+            .filter(r::broadcast_id.eq(b))
+            .select((r::user_id, r::read_at))
+            .load::<(String, NaiveDateTime)>(c))?
+        .into_iter()
+        .collect(),
+        None => HashMap::new(),
+    };
+    let clicks = clicks_by_user(conn, all)?;
+    let mut out = Vec::with_capacity(rows.len() + not_installed.len());
+    for (user, status, attempts, step, last, next, completed, failure, error) in rows {
+        let (name, email) = people.get(&user).cloned().unwrap_or_default();
+        let status_enum = DeliveryStatus::parse(&status);
+        let pending = status_enum == Some(DeliveryStatus::Pending);
+        let shown = match status_enum {
+            Some(DeliveryStatus::Pending) if step > 0 => "waiting for presence".to_string(),
+            Some(DeliveryStatus::Pending) => "pending".to_string(),
+            Some(DeliveryStatus::Failed) => {
+                format!("failed: {}", failure.clone().unwrap_or_default())
+            }
+            _ => status.clone(),
+        };
+        let click = clicks.get(&user);
+        out.push(RecipientRow {
+            name,
+            email,
+            status: shown,
+            attempts: i64::from(attempts) + i64::from(step),
+            last_attempt: last,
+            next_attempt: pending.then_some(next),
+            sent_at: (status_enum == Some(DeliveryStatus::Delivered))
+                .then_some(completed)
+                .flatten(),
+            read_at: reads.get(&user).copied(),
+            first_click: click.map(|c| c.0),
+            clicks: click.map_or(0, |c| c.1),
+            error: if status_enum == Some(DeliveryStatus::Delivered) {
+                String::new()
+            } else {
+                error.unwrap_or_default()
+            },
+        });
+    }
+    for email in not_installed {
+        out.push(RecipientRow {
+            name: String::new(),
+            email: email.clone(),
+            status: "not installed".into(),
+            attempts: 0,
+            last_attempt: None,
+            next_attempt: None,
+            sent_at: None,
+            read_at: None,
+            first_click: None,
+            clicks: 0,
+            error: String::new(),
+        });
+    }
+    Ok(out)
+}
+
+/// When each send was delivered, and when each person first clicked: the chart's two series.
+pub fn timeline(
+    conn: &mut Conn<'_>,
+    sends: &[String],
+    all: &[String],
+) -> Result<(Vec<NaiveDateTime>, Vec<NaiveDateTime>), StoreError> {
+    let mut delivered: Vec<NaiveDateTime> = run_on!(conn, |c| d::table
+        .filter(d::message_id.eq_any(sends))
+        .filter(d::operation.eq("send"))
+        .filter(d::status.eq(DeliveryStatus::Delivered.as_str()))
+        .select(d::completed_at)
+        .load::<Option<NaiveDateTime>>(c))?
+    .into_iter()
+    .flatten()
+    .collect();
+    delivered.sort();
+    let mut clicked: Vec<NaiveDateTime> = clicks_by_user(conn, all)?
+        .into_values()
+        .map(|(first, _)| first)
+        .collect();
+    clicked.sort();
+    Ok((delivered, clicked))
+}
+
+/// What one report covers.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub title: String,
+    /// Messages whose sends reach recipients.
+    pub sends: Vec<String>,
+    /// Every message whose links count (the sends, and for broadcasts the read cards).
+    pub all: Vec<String>,
+    /// The broadcast whose reads count.
+    pub reads_of: Option<String>,
+    pub not_installed: Vec<String>,
+    /// Recipients plus members not installed.
+    pub audience: i64,
+}
+
+pub fn campaign_scope(conn: &mut Conn<'_>, id: &str) -> Result<Option<Scope>, StoreError> {
+    use super::schema::campaign_not_installed as ni;
+    let Some(c) = super::campaigns::get(conn, id)? else {
+        return Ok(None);
+    };
+    let not_installed: Vec<String> = run_on!(conn, |x| ni::table
+        .filter(ni::campaign_id.eq(id))
+        .order(ni::email)
+        .select(ni::email)
+        .load(x))?;
+    Ok(Some(Scope {
+        title: c.name.clone(),
+        sends: vec![c.id.clone()],
+        all: vec![c.id.clone()],
+        reads_of: None,
+        audience: i64::from(c.targeted) + i64::from(c.not_installed),
+        not_installed,
+    }))
+}
+
+pub fn broadcast_scope(conn: &mut Conn<'_>, id: &str) -> Result<Option<Scope>, StoreError> {
+    use super::broadcasts;
+    let Some(b) = broadcasts::get(conn, id)? else {
+        return Ok(None);
+    };
+    let sends = broadcasts::messages(conn, id, broadcasts::role::CARD)?
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect();
+    Ok(Some(Scope {
+        title: format!("#{} {}", b.number, b.subject),
+        sends,
+        all: broadcasts::all_messages(conn, id)?,
+        reads_of: Some(b.id.clone()),
+        not_installed: broadcasts::not_installed(conn, id)?,
+        audience: i64::from(b.targeted) + i64::from(b.not_installed),
+    }))
+}
