@@ -275,6 +275,15 @@ async fn the_report_card_csv_and_chart_say_what_happened(backend: Backend) {
         assert_eq!(r.headers()["location"], "https://intra.example.com/spring");
     }
 
+    // u0 read their message (id 1) per a Teams read receipt; u1's receipt stops before theirs (2).
+    for (user, last) in [("29:u0", "1"), ("29:u1", "1"), ("29:u0", "5")] {
+        let mut a = app.message(&format!("1:{}", uuid::Uuid::new_v4()), user, "");
+        a["type"] = json!("event");
+        a["name"] = json!("application/vnd.microsoft.readReceipt");
+        a["value"] = json!({ "lastReadMessageId": last });
+        assert_eq!(app.post_signed(&a).await.status(), 200);
+    }
+
     let card = say_card(&app, "campaign report spring").await;
     let content = &card["attachments"][0]["content"];
     let facts: Vec<(String, String)> = content["body"]
@@ -306,6 +315,7 @@ async fn the_report_card_csv_and_chart_say_what_happened(backend: Backend) {
     assert_eq!(fact("Failed"), "1 refused");
     assert_eq!(fact("Clicked (people)"), "1");
     assert_eq!(fact("Clicks"), "2");
+    assert_eq!(fact("Read (read receipts)"), "1");
     assert!(
         content
             .to_string()
@@ -370,7 +380,11 @@ async fn the_report_card_csv_and_chart_say_what_happened(backend: Backend) {
         (u0[2].as_str(), u0[3].as_str(), u0[9].as_str()),
         ("delivered", "1", "2")
     );
-    assert!(!u0[6].is_empty() && !u0[8].is_empty(), "{u0:?}");
+    assert!(
+        !u0[6].is_empty() && !u0[7].is_empty() && !u0[8].is_empty(),
+        "{u0:?}"
+    );
+    assert!(row("ada.u1@contoso.com")[7].is_empty());
     let u2 = row("ada.u2@contoso.com");
     assert_eq!(u2[2], "waiting for presence");
     assert!(u2[5].starts_with("2030-12-02T"), "{u2:?}");

@@ -693,7 +693,12 @@ impl Bot {
         let now = self.clock.now();
         let n = self
             .db
-            .run(move |conn| broadcasts::record_receipt(conn, &user.id, &last_read, now))
+            .run(move |conn| {
+                let campaigns = crate::store::reports::record_campaign_receipt(
+                    conn, &user.id, &last_read, now,
+                )?;
+                Ok(broadcasts::record_receipt(conn, &user.id, &last_read, now)? + campaigns)
+            })
             .await?;
         if n > 0 {
             tracing::debug!(reads = n, "read receipt recorded");

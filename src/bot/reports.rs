@@ -128,6 +128,11 @@ impl Bot {
             .run(move |conn| campaigns::counts(conn, &c2))
             .await?;
         let clicks = self.engagement(vec![c.id.clone()]).await?;
+        let c3 = c.id.clone();
+        let reads = self
+            .db
+            .run(move |conn| store_reports::campaign_reads(conn, &c3))
+            .await?;
         let tz: Tz = c.time_zone.parse().unwrap_or(chrono_tz::UTC);
         let failed = if n.failed.is_empty() {
             "0".to_string()
@@ -147,7 +152,7 @@ impl Bot {
             ),
             None => n.waiting_for_presence.to_string(),
         };
-        let labels: [(&str, &str, String); 9] = [
+        let labels: [(&str, &str, String); 10] = [
             ("Targeted", "Ciblés", n.targeted.to_string()),
             (
                 "Not installed",
@@ -165,6 +170,11 @@ impl Bot {
                 clicks.people.to_string(),
             ),
             ("Clicks", "Clics", clicks.clicks.to_string()),
+            (
+                "Read (read receipts)",
+                "Lus (accusés de lecture)",
+                reads.to_string(),
+            ),
         ];
         let facts = labels
             .into_iter()

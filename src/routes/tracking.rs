@@ -84,7 +84,7 @@ pub async fn report(
                     conn,
                     &scope.sends,
                     &scope.all,
-                    scope.reads_of.as_deref(),
+                    scope.reads_of.as_ref(),
                     &scope.not_installed,
                 )?),
             }))

@@ -7,7 +7,10 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{broadcast_reads as r, deliveries as d, link_clicks as k, users as u};
+use super::schema::{
+    broadcast_reads as r, campaign_reads as cr, deliveries as d, link_clicks as k,
+    outbound_messages as m, users as u,
+};
 use super::{Conn, StoreError};
 use crate::domain::delivery::DeliveryStatus;
 use crate::run_on;
@@ -80,7 +83,7 @@ pub fn recipients(
     conn: &mut Conn<'_>,
     sends: &[String],
     all: &[String],
-    reads_of: Option<&str>,
+    reads_of: Option<&ReadsOf>,
     not_installed: &[String],
 ) -> Result<Vec<RecipientRow>, StoreError> {
     let rows: Vec<SendRow> = run_on!(conn, |c| d::table
@@ -115,9 +118,15 @@ pub fn recipients(
         }
     }
     let reads: HashMap<String, NaiveDateTime> = match reads_of {
-        Some(b) => run_on!(conn, |c| r::table
+        Some(ReadsOf::Broadcast(b)) => run_on!(conn, |c| r::table
             .filter(r::broadcast_id.eq(b))
             .select((r::user_id, r::read_at))
+            .load::<(String, NaiveDateTime)>(c))?
+        .into_iter()
+        .collect(),
+        Some(ReadsOf::Campaign(id)) => run_on!(conn, |c| cr::table
+            .filter(cr::campaign_id.eq(id))
+            .select((cr::user_id, cr::read_at))
             .load::<(String, NaiveDateTime)>(c))?
         .into_iter()
         .collect(),
@@ -208,8 +217,8 @@ pub struct Scope {
     pub sends: Vec<String>,
     /// Every message whose links count (the sends, and for broadcasts the read cards).
     pub all: Vec<String>,
-    /// The broadcast whose reads count.
-    pub reads_of: Option<String>,
+    /// Where reads are recorded.
+    pub reads_of: Option<ReadsOf>,
     pub not_installed: Vec<String>,
     /// Recipients plus members not installed.
     pub audience: i64,
@@ -229,7 +238,7 @@ pub fn campaign_scope(conn: &mut Conn<'_>, id: &str) -> Result<Option<Scope>, St
         title: c.name.clone(),
         sends: vec![c.id.clone()],
         all: vec![c.id.clone()],
-        reads_of: None,
+        reads_of: Some(ReadsOf::Campaign(c.id.clone())),
         audience: i64::from(c.targeted) + i64::from(c.not_installed),
         not_installed,
     }))
@@ -248,8 +257,59 @@ pub fn broadcast_scope(conn: &mut Conn<'_>, id: &str) -> Result<Option<Scope>, S
         title: format!("#{} {}", b.number, b.subject),
         sends,
         all: broadcasts::all_messages(conn, id)?,
-        reads_of: Some(b.id.clone()),
+        reads_of: Some(ReadsOf::Broadcast(b.id.clone())),
         not_installed: broadcasts::not_installed(conn, id)?,
         audience: i64::from(b.targeted) + i64::from(b.not_installed),
     }))
+}
+
+/// Where a report's reads are recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadsOf {
+    Broadcast(String),
+    Campaign(String),
+}
+
+/// A Teams read receipt from `user_id`: each campaign message in their chat whose activity id
+/// is at most `last_read` is read (once per campaign and person). Returns how many were new.
+pub fn record_campaign_receipt(
+    conn: &mut Conn<'_>,
+    user_id: &str,
+    last_read: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, StoreError> {
+    let sent: Vec<(String, Option<String>)> = run_on!(conn, |c| d::table
+        .inner_join(m::table)
+        .filter(d::user_id.eq(user_id))
+        .filter(d::operation.eq("send"))
+        .filter(d::status.eq(DeliveryStatus::Delivered.as_str()))
+        .filter(m::kind.eq("campaign"))
+        .select((d::message_id, d::activity_id))
+        .load(c))?;
+    let mut new = 0;
+    for (campaign, activity) in sent {
+        if activity
+            .as_deref()
+            .is_some_and(|a| crate::domain::broadcast::receipt_covers(a, last_read))
+        {
+            new += run_on!(conn, |c| diesel::insert_into(cr::table)
+                .values((
+                    cr::campaign_id.eq(&campaign),
+                    cr::user_id.eq(user_id),
+                    cr::read_at.eq(now.naive_utc()),
+                    cr::source.eq("receipt"),
+                ))
+                .on_conflict_do_nothing()
+                .execute(c))?;
+        }
+    }
+    Ok(new)
+}
+
+/// People who read a campaign's message.
+pub fn campaign_reads(conn: &mut Conn<'_>, campaign_id: &str) -> Result<i64, StoreError> {
+    Ok(run_on!(conn, |c| cr::table
+        .filter(cr::campaign_id.eq(campaign_id))
+        .count()
+        .get_result(c))?)
 }

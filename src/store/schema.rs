@@ -264,3 +264,14 @@ diesel::joinable!(link_clicks -> deliveries (delivery_id));
 diesel::allow_tables_to_appear_in_same_query!(link_clicks, deliveries, tracked_links);
 diesel::allow_tables_to_appear_in_same_query!(users, link_clicks);
 diesel::allow_tables_to_appear_in_same_query!(users, tracked_links);
+
+diesel::table! {
+    campaign_reads (campaign_id, user_id) {
+        campaign_id -> Text,
+        user_id -> Text,
+        read_at -> Timestamp,
+        source -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(campaign_reads, deliveries);

@@ -1,3 +1,4 @@
+DROP TABLE campaign_reads;
 ALTER TABLE deliveries DROP COLUMN last_attempt_at;
 DROP TABLE link_clicks;
 DROP TABLE tracked_links;

@@ -26,3 +26,12 @@ CREATE TABLE link_clicks (
 
 -- When a delivery was last actually tried (sent, failed, or found absent).
 ALTER TABLE deliveries ADD COLUMN last_attempt_at TIMESTAMP;
+
+-- Campaign messages read (Teams read receipts), once per person.
+CREATE TABLE campaign_reads (
+    campaign_id TEXT NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users (id),
+    read_at TIMESTAMP NOT NULL,
+    source TEXT NOT NULL,
+    PRIMARY KEY (campaign_id, user_id)
+);
