@@ -1,4 +1,5 @@
-//! The command line: `herald [serve]`, `herald migrate`, `herald users [--json]`.
+//! The command line: `herald [serve]`, `herald migrate`, `herald users [--json]`,
+//! `herald manifest --out FILE`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -43,6 +44,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write the Teams app package (manifest.json, French localisation, icons) to upload as a
+    /// custom app; filled from bot.app_id, server.public_url and [manifest]
+    Manifest {
+        /// Where to write the zip, e.g. app.zip
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -60,6 +68,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let pending = db.migrate()?;
             tracing::info!(newly_applied = pending.len(), "database is up to date");
             println!("database is up to date");
+        }
+        Command::Manifest { out } => {
+            let package = crate::manifest::build(&settings)?;
+            package.write_zip(&out)?;
+            println!(
+                "wrote {} (Teams manifest v{}, bot {}): upload it in Teams as a custom app",
+                out.display(),
+                crate::manifest::MANIFEST_VERSION,
+                settings.bot.app_id.trim()
+            );
         }
         Command::Users { json } => {
             let db = open_database(&settings).await?;

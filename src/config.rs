@@ -36,6 +36,30 @@ pub struct Settings {
     pub delivery: DeliverySettings,
     pub graph: GraphSettings,
     pub tracking: TrackingSettings,
+    pub manifest: ManifestSettings,
+}
+
+/// What `herald manifest` puts in the Teams app package besides the bot id and domain.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ManifestSettings {
+    /// The publisher shown in Teams' app details (your company).
+    pub developer_name: String,
+    /// Your website, privacy statement and terms of use (https); empty: `server.public_url`.
+    pub website_url: String,
+    pub privacy_url: String,
+    pub terms_url: String,
+}
+
+impl Default for ManifestSettings {
+    fn default() -> Self {
+        Self {
+            developer_name: "herald".into(),
+            website_url: String::new(),
+            privacy_url: String::new(),
+            terms_url: String::new(),
+        }
+    }
 }
 
 /// Tracked links and report downloads (both need `server.public_url`).
@@ -524,6 +548,10 @@ mod tests {
         );
         assert_eq!(s.tracking.link_lifetime, d.tracking.link_lifetime);
         assert_eq!(s.tracking.report_lifetime, d.tracking.report_lifetime);
+        assert_eq!(s.manifest.developer_name, d.manifest.developer_name);
+        assert_eq!(s.manifest.website_url, d.manifest.website_url);
+        assert_eq!(s.manifest.privacy_url, d.manifest.privacy_url);
+        assert_eq!(s.manifest.terms_url, d.manifest.terms_url);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod graph;
+pub mod manifest;
 pub mod metrics;
 pub mod reports;
 pub mod routes;

@@ -12,7 +12,7 @@ pub const CHART_SIZE: (u32, u32) = (720, 360);
 
 /// DejaVu Sans (free licence, see `assets/fonts/DejaVu-LICENSE.txt`): the chart's labels are
 /// drawn with it, so no system font is needed.
-static FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
+pub static FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
 
 const BLUE: RGBColor = RGBColor(0x46, 0x4e, 0xb8);
 const ORANGE: RGBColor = RGBColor(0xe8, 0x7a, 0x1d);
