@@ -217,6 +217,16 @@ fn encode_png(pixels: &[u8], w: u32, h: u32) -> Result<Vec<u8>, ChartError> {
     Ok(out)
 }
 
+/// A cell a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, tab, return first) is
+/// made text with a leading `'`: names and errors come from outside.
+fn cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
 fn stamp(t: Option<NaiveDateTime>) -> String {
     t.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_default()
@@ -240,9 +250,9 @@ pub fn recipients_csv(rows: &[RecipientRow]) -> Result<Vec<u8>, csv::Error> {
     ])?;
     for r in rows {
         w.write_record([
-            r.name.clone(),
-            r.email.clone(),
-            r.status.clone(),
+            cell(&r.name),
+            cell(&r.email),
+            cell(&r.status),
             r.attempts.to_string(),
             stamp(r.last_attempt),
             stamp(r.next_attempt),
@@ -250,7 +260,7 @@ pub fn recipients_csv(rows: &[RecipientRow]) -> Result<Vec<u8>, csv::Error> {
             stamp(r.read_at),
             stamp(r.first_click),
             r.clicks.to_string(),
-            r.error.clone(),
+            cell(&r.error),
         ])?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
@@ -317,7 +327,11 @@ mod tests {
             clicks: 0,
             error: String::new(),
         };
-        let text = String::from_utf8(recipients_csv(&[row]).unwrap()).unwrap();
+        let formula = RecipientRow {
+            name: "=HYPERLINK(\"http://evil\",\"x\")".into(),
+            ..row.clone()
+        };
+        let text = String::from_utf8(recipients_csv(&[row, formula]).unwrap()).unwrap();
         let mut lines = text.lines();
         assert!(
             lines

@@ -480,6 +480,21 @@ async fn recall_deletes_every_card_through_a_429_and_keeps_threads(backend: Back
     // Recalled twice: refused.
     let again = tell(&app, ADMIN, "broadcast delete 1", "en-US").await;
     assert!(again.contains("already recalled"), "{again}");
+    // A recalled card cannot be marked read any more (the button may linger in a client).
+    let bid =
+        cards(&app).await[0].1["attachments"][0]["content"]["actions"][0]["data"]["broadcast"]
+            .clone();
+    let replies = press(
+        &app,
+        "29:u5",
+        json!({"herald": "broadcast-read", "broadcast": bid}),
+    )
+    .await;
+    assert!(
+        replies[0]["text"].as_str().unwrap().contains("recalled"),
+        "{replies:?}"
+    );
+    assert!(info_reads(&app).await.contains("Read: 0 "));
     // The reply thread lives on.
     let told = tell(&app, "29:u3", "And on Monday?", "en-US").await;
     assert!(told.contains("passed on"), "{told}");

@@ -615,9 +615,10 @@ impl Bot {
             ));
         }
         let (b2, by, now) = (bc.clone(), caller.actor.clone(), self.clock.now());
+        let by_user = self.user_of(&caller.key).await?.map(|u| u.id);
         let started = self
             .db
-            .run(move |conn| broadcasts::recall(conn, &b2, &by, now))
+            .run(move |conn| broadcasts::recall(conn, &b2, &by, by_user.as_deref(), now))
             .await?;
         let Some(started) = started else {
             return Ok((
@@ -630,6 +631,8 @@ impl Bot {
             ));
         };
         if let Some(engine) = &self.engine {
+            // Cards this instance holds ready to send are dropped before they go out.
+            engine.withdraw(&started.cards);
             engine.wake();
             engine.recalls_changed();
         }
@@ -758,6 +761,14 @@ impl Bot {
                     Read::Already => {}
                     Read::NotARecipient => {
                         self.reply(activity, checked, not_yours(fr)).await;
+                    }
+                    Read::Recalled => {
+                        let text = if fr {
+                            "Cette diffusion a été rappelée par son expéditeur."
+                        } else {
+                            "This broadcast was recalled by its sender."
+                        };
+                        self.reply(activity, checked, text.to_string()).await;
                     }
                 }
             }

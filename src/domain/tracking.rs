@@ -187,7 +187,9 @@ pub fn mark_links(text: &str) -> (String, Vec<String>) {
         let plain = !url.chars().any(|c| {
             c == '"' || c == '\\' || c.is_control() || ('\u{E000}'..='\u{E001}').contains(&c)
         });
-        if !web || !plain || url.len() > 2048 {
+        // A link holding a placeholder is personalised per recipient: left as written.
+        let templated = url.contains(['[', ']', '{', '}']);
+        if !web || !plain || templated || url.len() > 2048 {
             continue;
         }
         let idx = match links.iter().position(|l| l == url) {
@@ -245,6 +247,9 @@ mod tests {
         );
         assert!(marked.contains("ftp://x.y"));
         assert_eq!(fill_links(&marked, links.len(), |i| links[i].clone()), text);
+        let (kept, none) = mark_links("Go to https://survey.example.com/?n=[FIRSTNAME] now");
+        assert!(none.is_empty());
+        assert_eq!(kept, "Go to https://survey.example.com/?n=[FIRSTNAME] now");
         let tracked = fill_links(&marked, links.len(), |i| format!("https://h/l/{i}"));
         assert!(tracked.contains("[the plan](https://h/l/0)"));
         assert_eq!(tracked.matches("https://h/l/1").count(), 2);

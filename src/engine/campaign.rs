@@ -42,11 +42,16 @@ impl CampaignRender {
 
     /// The recipient's text, or why it could not be made.
     pub(super) fn text_for(&self, user: &Recipient) -> Result<String, String> {
+        // A name is data: the characters that mark tracked links are taken out of it.
+        let clean = |n: &Option<String>| {
+            n.as_deref()
+                .map(|n| n.replace(['\u{E000}', '\u{E001}'], ""))
+        };
         self.template
             .render(
-                user.given_name.as_deref(),
-                user.surname.as_deref(),
-                user.display_name.as_deref(),
+                clean(&user.given_name).as_deref(),
+                clean(&user.surname).as_deref(),
+                clean(&user.display_name).as_deref(),
             )
             .map_err(|e| e.to_string())
     }

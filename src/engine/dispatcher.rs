@@ -176,16 +176,36 @@ async fn deliver(
     );
     let recall_step = leased.delivery.operation == Operation::Delete.as_str()
         && matches!(outcome, Outcome::Delivered { .. } | Outcome::Failed { .. });
-    if let Err(e) = inner.recorder.submit(outcome).await {
-        tracing::warn!(delivery_id = leased.delivery.id, error = %e,
-            "outcome not recorded; the lease will run out and the delivery be tried again");
-    }
+    record_outcome(inner, leased.delivery.id, outcome).await;
     if recall_step {
         inner.recalls_due.store(true, Ordering::SeqCst);
     }
     if requeued || recall_step {
         // The dispatcher may be asleep until a moment computed before this row came back.
         inner.wake.notify_one();
+    }
+}
+
+/// Records an outcome, trying again while the database is away (for up to half the lease:
+/// after that the row may be leased elsewhere). An outcome that cannot be recorded means the
+/// delivery is tried again once its lease runs out: a send repeated, never one lost.
+async fn record_outcome(inner: &Inner, id: i64, outcome: Outcome) {
+    let give_up = Instant::now() + inner.config.lease / 2;
+    let mut pause = Duration::from_millis(100);
+    loop {
+        match inner.recorder.submit(outcome.clone()).await {
+            Ok(_) => return,
+            Err(e) if Instant::now() + pause >= give_up || inner.stop.is_cancelled() => {
+                tracing::warn!(delivery_id = id, error = %e,
+                    "outcome not recorded; the lease will run out and the delivery be tried again");
+                return;
+            }
+            Err(e) => {
+                tracing::debug!(delivery_id = id, error = %e, "outcome not recorded yet; trying again");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+        }
     }
 }
 
@@ -339,6 +359,14 @@ async fn attempt(inner: &Inner, leased: &Leased, presence: Option<Option<String>
         }
     };
 
+    // Recalled while this send waited: it must not go out.
+    if operation == Operation::Send && inner.is_withdrawn(&d.message_id) {
+        return failed(
+            d.id,
+            reason::RECALLED,
+            "the broadcast was recalled before this send",
+        );
+    }
     let started = Instant::now();
     inner
         .limits
@@ -549,6 +577,14 @@ impl Inner {
 }
 
 impl Inner {
+    fn is_withdrawn(&self, message_id: &str) -> bool {
+        // A poisoned lock only means a panic elsewhere; the set is still whole.
+        self.withdrawn
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(message_id)
+    }
+
     /// `text` with each link marker replaced by this delivery's tracked URL (or, with tracking
     /// off since, the link itself).
     fn fill_links(&self, text: &str, links: &[String], delivery_id: i64) -> String {

@@ -101,6 +101,8 @@ pub(crate) struct Inner {
     replan: std::sync::atomic::AtomicBool,
     /// Set when a recall's delete finished: look for recalls to report.
     recalls_due: std::sync::atomic::AtomicBool,
+    /// Messages recalled: a send of one still leased here is dropped, not sent.
+    withdrawn: std::sync::Mutex<std::collections::HashSet<String>>,
     wake: Notify,
     stop: CancellationToken,
 }
@@ -154,6 +156,7 @@ impl Engine {
                 graph,
                 replan: std::sync::atomic::AtomicBool::new(true),
                 recalls_due: std::sync::atomic::AtomicBool::new(false),
+                withdrawn: std::sync::Mutex::default(),
                 wake: Notify::new(),
                 stop: CancellationToken::new(),
             }),
@@ -204,6 +207,18 @@ impl Engine {
             .replan
             .store(true, std::sync::atomic::Ordering::SeqCst);
         self.inner.wake.notify_one();
+    }
+
+    /// Messages that must no longer be sent (a recalled broadcast's cards): sends of them this
+    /// instance already leased are dropped instead of sent.
+    pub fn withdraw(&self, message_ids: &[String]) {
+        // A poisoned lock only means a panic elsewhere; the set is still whole.
+        let mut set = self
+            .inner
+            .withdrawn
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        set.extend(message_ids.iter().cloned());
     }
 
     /// Tells the dispatcher to report recalls whose deletes are all done.

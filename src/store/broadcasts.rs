@@ -70,6 +70,7 @@ pub struct Broadcast {
     pub created_at: NaiveDateTime,
     pub recalled_at: Option<NaiveDateTime>,
     pub recalled_by: Option<String>,
+    pub recalled_by_user: Option<String>,
     pub recall_reported_at: Option<NaiveDateTime>,
 }
 
@@ -350,19 +351,29 @@ pub fn counts(conn: &mut Conn<'_>, bc: &Broadcast) -> Result<Counts, StoreError>
         .into_iter()
         .map(|(m, _)| m)
         .collect();
-    let rows: Vec<(String, String, Option<String>)> = run_on!(conn, |c| d::table
+    let rows: Vec<(String, String, String, Option<String>)> = run_on!(conn, |c| d::table
         .filter(d::message_id.eq_any(&cards))
-        .select((d::operation, d::status, d::failure))
+        .select((d::user_id, d::operation, d::status, d::failure))
         .load(c))?;
     let mut out = Counts {
         targeted: bc.targeted as i64,
         not_installed: bc.not_installed as i64,
         ..Counts::default()
     };
-    for (operation, status, failure) in rows {
+    // A card stopped by the recall and its delete with nothing to delete are one person.
+    let stopped: HashSet<&str> = rows
+        .iter()
+        .filter(|r| r.1 == Operation::Send.as_str() && r.3.as_deref() == Some(reason::RECALLED))
+        .map(|r| r.0.as_str())
+        .collect();
+    for (user, operation, status, failure) in &rows {
         let recalled = failure.as_deref() == Some(reason::RECALLED);
         let not_sent = failure.as_deref() == Some(reason::NOT_SENT);
-        match (Operation::parse(&operation), DeliveryStatus::parse(&status)) {
+        if not_sent && stopped.contains(user.as_str()) {
+            continue;
+        }
+        let (operation, status) = (operation.as_str(), status.as_str());
+        match (Operation::parse(operation), DeliveryStatus::parse(status)) {
             (Some(Operation::Send), Some(DeliveryStatus::Delivered)) => out.delivered += 1,
             (Some(Operation::Send), Some(DeliveryStatus::Pending)) => out.pending += 1,
             (Some(Operation::Send), _) if recalled => out.recall.not_sent += 1,
@@ -483,6 +494,8 @@ pub enum Read {
     Already,
     /// This user never got this broadcast.
     NotARecipient,
+    /// The broadcast was recalled: its card is no longer in the chat.
+    Recalled,
 }
 
 /// Records that `user_id` read the broadcast (once, whatever the source) and, unless it was
@@ -501,6 +514,9 @@ pub fn record_read(
         let Some((_, lang, activity_id)) = delivered_card(conn, broadcast_id, user_id)? else {
             return Ok(Read::NotARecipient);
         };
+        if bc.recalled() {
+            return Ok(Read::Recalled);
+        }
         let added = run_on!(conn, |c| diesel::insert_into(r::table)
             .values((
                 r::broadcast_id.eq(broadcast_id),
@@ -517,7 +533,6 @@ pub fn record_read(
             .into_iter()
             .find(|(_, l)| *l == lang);
         if let Some((message_id, _)) = read_card
-            && !bc.recalled()
             && !activity_id.is_empty()
         {
             let update = NewDelivery {
@@ -729,12 +744,14 @@ pub fn reply_target(
 }
 
 /// What starting a recall came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecallStarted {
     /// Deletes enqueued, one per card that reached (or is reaching) a chat.
     pub deletes: usize,
     /// Cards stopped before they were sent.
     pub stopped: usize,
+    /// The card messages, which must no longer be sent.
+    pub cards: Vec<String>,
 }
 
 /// Recalls a broadcast: cards not yet sent are stopped, every other card gets a delete
@@ -744,6 +761,7 @@ pub fn recall(
     conn: &mut Conn<'_>,
     bc: &Broadcast,
     by: &str,
+    by_user: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Option<RecallStarted>, StoreError> {
     let now_n = now.naive_utc();
@@ -757,6 +775,7 @@ pub fn recall(
             b::status.eq(status::RECALLED),
             b::recalled_at.eq(now_n),
             b::recalled_by.eq(by),
+            b::recalled_by_user.eq(by_user),
         ))
         .execute(c))?;
         if n == 0 {
@@ -782,10 +801,14 @@ pub fn recall(
         ))
         .execute(c))?;
         let mut deletes = 0;
-        for (message_id, _) in messages(conn, &bc.id, role::CARD)? {
+        let cards: Vec<String> = messages(conn, &bc.id, role::CARD)?
+            .into_iter()
+            .map(|(m, _)| m)
+            .collect();
+        for message_id in &cards {
             // Delivered cards, and cards being sent right now.
             let rows: Vec<(String, String, Option<String>)> = run_on!(conn, |c| d::table
-                .filter(d::message_id.eq(&message_id))
+                .filter(d::message_id.eq(message_id))
                 .filter(d::operation.eq(Operation::Send.as_str()))
                 .filter(
                     d::status
@@ -804,9 +827,13 @@ pub fn recall(
                     planned: None,
                 })
                 .collect();
-            deletes += deliveries::enqueue(conn, &message_id, &bc.tenant_id, &items, now)?;
+            deletes += deliveries::enqueue(conn, message_id, &bc.tenant_id, &items, now)?;
         }
-        Ok(Some(RecallStarted { deletes, stopped }))
+        Ok(Some(RecallStarted {
+            deletes,
+            stopped,
+            cards,
+        }))
     })
 }
 
@@ -855,12 +882,14 @@ pub fn resolve_delete_target(
                 Ok(DeleteTarget::Wait)
             }
             Some(DeliveryStatus::Pending) => {
-                run_on!(conn, |c| diesel::update(
+                // Only if still free: on PostgreSQL a dispatcher may lease it meanwhile.
+                let stopped = run_on!(conn, |c| diesel::update(
                     d::table
                         .filter(d::message_id.eq(message_id))
                         .filter(d::user_id.eq(user_id))
                         .filter(d::operation.eq(Operation::Send.as_str()))
                         .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
+                        .filter(d::leased_by.is_null().or(d::lease_expires_at.lt(now_n)))
                 )
                 .set((
                     d::status.eq(DeliveryStatus::Failed.as_str()),
@@ -871,15 +900,19 @@ pub fn resolve_delete_target(
                     d::lease_expires_at.eq(None::<NaiveDateTime>),
                 ))
                 .execute(c))?;
-                Ok(DeleteTarget::Nothing)
+                Ok(if stopped == 1 {
+                    DeleteTarget::Nothing
+                } else {
+                    DeleteTarget::Wait
+                })
             }
             _ => Ok(DeleteTarget::Nothing),
         }
     })
 }
 
-/// Recalls whose deletes are all done and not yet reported: each is marked reported and its
-/// sender gets `notice(broadcast, counts, sender's language)` through the engine, in the same
+/// Recalls whose deletes are all done and not yet reported: each is marked reported and the
+/// admin who recalled it gets `notice(broadcast, counts, sender's language)` through the engine, in the same
 /// transaction. Returns how many were reported.
 pub fn finish_recalls(
     conn: &mut Conn<'_>,
@@ -908,8 +941,13 @@ pub fn finish_recalls(
             if claimed == 0 {
                 return Ok(false);
             }
+            // The admin who recalled it hears how it went (the sender, for older recalls).
+            let to = bc
+                .recalled_by_user
+                .clone()
+                .unwrap_or_else(|| bc.sender_id.clone());
             let sender_locale: Option<Option<String>> = run_on!(conn, |c| u::table
-                .find(&bc.sender_id)
+                .find(&to)
                 .select(u::locale)
                 .first(c)
                 .optional())?;
@@ -924,7 +962,7 @@ pub fn finish_recalls(
                 now,
             )?;
             let item = NewDelivery {
-                user_id: bc.sender_id.clone(),
+                user_id: to,
                 operation: Operation::Send,
                 target_activity_id: None,
                 due: now,

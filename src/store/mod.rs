@@ -255,7 +255,7 @@ fn establish(url: &DatabaseUrl) -> Result<Connection, ConnectError> {
             Ok(Connection::Sqlite(c))
         }
         DatabaseUrl::Postgres(u) => Ok(Connection::Postgres(PgConnection::establish(
-            u.expose_secret(),
+            &with_connect_timeout(u.expose_secret()),
         )?)),
     }
 }
@@ -295,6 +295,19 @@ impl fmt::Debug for Db {
             .finish()
     }
 }
+
+/// A PostgreSQL URL with libpq's `connect_timeout` (5 s) unless it sets one: an unreachable
+/// server (a partition, not a refusal) would otherwise hold a connection attempt for minutes.
+fn with_connect_timeout(url: &str) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_string();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}connect_timeout=5")
+}
+
+/// How long a readiness probe waits for a connection.
+const PING_TIMEOUT: Duration = Duration::from_secs(1);
 
 impl Db {
     /// Opens the pool (creating the SQLite folder if needed) without running migrations.
@@ -377,14 +390,23 @@ impl Db {
         .map_err(|e| StoreError::Unavailable(format!("database task failed: {e}")))?
     }
 
-    /// True when a connection can be had and answers.
+    /// True when a connection can be had and answers, within about a second: a readiness probe
+    /// must not wait for the pool's full checkout timeout while the database is away.
     pub async fn ping(&self) -> bool {
-        self.run(|conn| {
-            run_on!(conn, |c| c.batch_execute("SELECT 1"))?;
-            Ok(())
-        })
-        .await
-        .is_ok()
+        let pool = self.pool.clone();
+        let probe = tokio::task::spawn_blocking(move || {
+            let Ok(mut conn) = pool.get_timeout(PING_TIMEOUT) else {
+                return false;
+            };
+            match &mut *conn {
+                Connection::Sqlite(c) => c.batch_execute("SELECT 1").is_ok(),
+                Connection::Postgres(c) => c.batch_execute("SELECT 1").is_ok(),
+            }
+        });
+        matches!(
+            tokio::time::timeout(PING_TIMEOUT * 2, probe).await,
+            Ok(Ok(true))
+        )
     }
 }
 

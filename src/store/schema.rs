@@ -165,6 +165,7 @@ diesel::table! {
         created_at -> Timestamp,
         recalled_at -> Nullable<Timestamp>,
         recalled_by -> Nullable<Text>,
+        recalled_by_user -> Nullable<Text>,
         recall_reported_at -> Nullable<Timestamp>,
     }
 }

@@ -165,6 +165,24 @@ pub async fn spawn_app_configured(
     server_toml: &str,
     extra_toml: &str,
 ) -> TestApp {
+    spawn_app_on(
+        TestDb::new(backend),
+        backend,
+        |url| url.to_string(),
+        server_toml,
+        extra_toml,
+    )
+    .await
+}
+
+/// Starts herald on `db`, reaching it at `app_url(db.url)` (e.g. through a proxy).
+pub async fn spawn_app_on(
+    db: TestDb,
+    backend: Backend,
+    app_url: impl Fn(&str) -> String,
+    server_toml: &str,
+    extra_toml: &str,
+) -> TestApp {
     let keys = MockServer::start().await;
     let key_sets = [
         (
@@ -220,7 +238,6 @@ pub async fn spawn_app_configured(
         .mount(&connector)
         .await;
 
-    let db = TestDb::new(backend);
     let toml = format!(
         r#"
 [server]
@@ -239,7 +256,7 @@ emulator_openid_metadata_url = "{keys}/emulator/.well-known/openid-configuration
 token_endpoint = "{login}/{{tenant}}/oauth2/v2.0/token"
 {extra_toml}
 "#,
-        db_url = db.url,
+        db_url = app_url(&db.url),
         keys = keys.uri(),
         login = login.uri(),
     );

@@ -17,6 +17,8 @@ CREATE TABLE broadcasts (
     created_at TIMESTAMP NOT NULL,
     recalled_at TIMESTAMP,
     recalled_by TEXT,
+    -- The admin who recalled it (a user), told when the recall is done.
+    recalled_by_user TEXT,
     recall_reported_at TIMESTAMP,
     UNIQUE (tenant_id, number)
 );
