@@ -283,10 +283,11 @@ async fn a_hundred_messages_to_one_conversation_keep_every_teams_window(backend:
 
 async fn a_thousand_recipients_never_exceed_the_tenant_rate(backend: Backend) {
     // A debug build on a busy two-core machine delays receipts by more than the 7 ms a release
-    // build needs (the paced benchmark holds with it): this test allows 30 ms of jitter.
+    // build needs (the paced benchmark holds with it): this test allows 60 ms of jitter (30 ms
+    // was once exceeded when CI shared the machine with another test run).
     let app = spawn_app_with(
         backend,
-        "[delivery]\nglobal_rps = 100\nconcurrency = 32\nwindow_margin = \"30ms\"\n",
+        "[delivery]\nglobal_rps = 100\nconcurrency = 32\nwindow_margin = \"60ms\"\n",
     )
     .await;
     let users = add_users(&app.app_db, &app.service_url(), "many-", 1000).await;

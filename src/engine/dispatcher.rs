@@ -186,16 +186,16 @@ async fn deliver(
     }
 }
 
-/// Records an outcome, trying again while the database is away (for up to half the lease:
-/// after that the row may be leased elsewhere). An outcome that cannot be recorded means the
-/// delivery is tried again once its lease runs out: a send repeated, never one lost.
+/// Records an outcome, trying again for as long as the database is away: this instance never
+/// leases its own rows again, so a send whose outcome waits here is not repeated once the
+/// database returns. Only a shutdown gives up (the delivery is then tried again after its
+/// lease runs out: a send repeated, never one lost).
 async fn record_outcome(inner: &Inner, id: i64, outcome: Outcome) {
-    let give_up = Instant::now() + inner.config.lease / 2;
     let mut pause = Duration::from_millis(100);
     loop {
         match inner.recorder.submit(outcome.clone()).await {
             Ok(_) => return,
-            Err(e) if Instant::now() + pause >= give_up || inner.stop.is_cancelled() => {
+            Err(e) if inner.stop.is_cancelled() => {
                 tracing::warn!(delivery_id = id, error = %e,
                     "outcome not recorded; the lease will run out and the delivery be tried again");
                 return;

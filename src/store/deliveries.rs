@@ -206,7 +206,13 @@ pub fn lease(
         let due = d::table
             .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
             .filter(d::next_attempt_at.le(now_n))
-            .filter(d::leased_by.is_null().or(d::lease_expires_at.lt(now_n)))
+            // An expired lease of another instance (it died) is taken over; never one of ours:
+            // its outcome may still be on its way to the database.
+            .filter(
+                d::leased_by
+                    .is_null()
+                    .or(d::lease_expires_at.lt(now_n).and(d::leased_by.ne(owner))),
+            )
             .order(d::next_attempt_at)
             .select(d::id)
             .limit(limit);

@@ -1,0 +1,149 @@
+//! A PostgreSQL outage mid-send: herald reaches its database through a TCP proxy the test can
+//! cut. `/readyz` must answer 503 while the database is away, and once it is back every
+//! delivery must go out exactly once (PostgreSQL only: an embedded SQLite cannot go away).
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
+
+use common::*;
+
+/// A TCP proxy to PostgreSQL that can be cut: every open connection dropped, new ones refused.
+struct Proxy {
+    addr: String,
+    down: Arc<AtomicBool>,
+    links: Arc<Mutex<Vec<JoinHandle<()>>>>,
+}
+
+impl Proxy {
+    async fn start(target: &'static str) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let down = Arc::new(AtomicBool::new(false));
+        let links: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
+        let (d, l) = (down.clone(), links.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if d.load(Ordering::SeqCst) {
+                    // Refused: dropped at once.
+                    continue;
+                }
+                let link = tokio::spawn(async move {
+                    if let Ok(mut server) = TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                l.lock().await.push(link);
+            }
+        });
+        Proxy { addr, down, links }
+    }
+
+    async fn cut(&self) {
+        self.down.store(true, Ordering::SeqCst);
+        for link in self.links.lock().await.drain(..) {
+            link.abort();
+        }
+    }
+
+    fn restore(&self) {
+        self.down.store(false, Ordering::SeqCst);
+    }
+}
+
+async fn ready(app: &TestApp) -> u16 {
+    app.client
+        .get(format!("{}/readyz", app.address))
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_is_reported_and_survived_without_loss_or_duplicates() {
+    if !postgres_enabled() {
+        return;
+    }
+    let proxy = Proxy::start("127.0.0.1:5432").await;
+    let proxied = proxy.addr.clone();
+    let app = spawn_app_on(
+        TestDb::new(Backend::Postgres),
+        Backend::Postgres,
+        move |url| url.replacen("127.0.0.1:5432", &proxied, 1),
+        "",
+        "[delivery]\nlease = \"5s\"\nglobal_rps = 40",
+    )
+    .await;
+    let n = 300;
+    let users = add_users(&app.app_db, &app.service_url(), "o", n).await;
+    let message = app
+        .engine
+        .enqueue(
+            TENANT,
+            "broadcast",
+            json!({"type": "message", "text": "Fire drill at 11:00"}),
+            due_now(&users),
+        )
+        .await
+        .unwrap();
+    wait_for(Duration::from_secs(20), "the first sends", || async {
+        app.sent_messages().await.len() >= 60
+    })
+    .await;
+    assert_eq!(ready(&app).await, 200);
+
+    // Ten seconds without a database.
+    proxy.cut().await;
+    let cut = Instant::now();
+    let mut first_503 = None;
+    while cut.elapsed() < Duration::from_secs(10) {
+        let status = ready(&app).await;
+        if status == 503 && first_503.is_none() {
+            first_503 = Some(cut.elapsed());
+        }
+        if first_503.is_some() {
+            assert_eq!(status, 503, "ready again while the database is away");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let first_503 = first_503.expect("/readyz said 503 during the outage");
+    assert!(
+        first_503 < Duration::from_secs(3),
+        "503 after {first_503:?}"
+    );
+    proxy.restore();
+    wait_for(Duration::from_secs(20), "ready again", || async {
+        ready(&app).await == 200
+    })
+    .await;
+
+    // Everyone gets the message, once.
+    wait_for(Duration::from_secs(60), "every delivery", || async {
+        let id = message.clone();
+        app.app_db
+            .run(move |conn| herald::store::deliveries::of_message(conn, &id))
+            .await
+            .map(|rows| rows.iter().all(|d| d.status == "delivered"))
+            .unwrap_or(false)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut per_chat: HashMap<String, usize> = HashMap::new();
+    for r in app.sent_messages().await {
+        *per_chat.entry(r.url.path().to_string()).or_default() += 1;
+    }
+    assert_eq!(per_chat.len(), n, "every recipient reached");
+    let repeated: Vec<_> = per_chat.iter().filter(|(_, k)| **k > 1).collect();
+    assert!(repeated.is_empty(), "sent twice: {repeated:?}");
+    eprintln!("outage: /readyz said 503 {first_503:?} after the cut; {n} delivered once each");
+}
