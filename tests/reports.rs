@@ -322,6 +322,11 @@ async fn the_report_card_csv_and_chart_say_what_happened(backend: Backend) {
             .contains("▓▓▓▓░░░░░░ 40% (2/5 delivered)"),
         "{content}"
     );
+    let list = app.say(ADMIN, "campaigns", "en-US").await;
+    assert!(
+        list.contains("running") && list.contains("2/5 delivered `▓▓▓▓░░░░░░ 40%`"),
+        "{list}"
+    );
 
     // The CSV: one row per recipient, the same facts.
     let csv_url = content["actions"]
