@@ -32,17 +32,9 @@ fn conversation_of(path: &str) -> String {
 /// Sends `text` as `user`; returns the text of the one reply to it (cards the engine sends
 /// meanwhile are not replies).
 async fn tell(app: &TestApp, user: &str, text: &str, locale: &str) -> String {
-    let id = format!("1:{}", uuid::Uuid::new_v4());
-    let mut activity = app.message(&id, user, text);
+    let mut activity = app.message(&format!("1:{}", uuid::Uuid::new_v4()), user, text);
     activity["locale"] = json!(locale);
-    assert_eq!(app.post_signed(&activity).await.status(), 200);
-    let replies: Vec<Value> = app
-        .sent_messages()
-        .await
-        .iter()
-        .filter_map(|r| r.body_json::<Value>().ok())
-        .filter(|b| b["replyToId"] == id.as_str())
-        .collect();
+    let replies = app.replies_to(&activity).await;
     assert_eq!(replies.len(), 1, "one reply to `{text}`");
     reply_text(&replies[0])
 }
@@ -131,17 +123,10 @@ fn member_emails(range: std::ops::Range<usize>) -> String {
 
 /// A card button pressed by `user`: a message with `value` and no text. Returns the replies.
 async fn press(app: &TestApp, user: &str, value: Value) -> Vec<Value> {
-    let id = format!("1:{}", uuid::Uuid::new_v4());
-    let mut a = app.message(&id, user, "");
+    let mut a = app.message(&format!("1:{}", uuid::Uuid::new_v4()), user, "");
     a.as_object_mut().unwrap().remove("text");
     a["value"] = value;
-    assert_eq!(app.post_signed(&a).await.status(), 200);
-    app.sent_messages()
-        .await
-        .iter()
-        .filter_map(|r| r.body_json::<Value>().ok())
-        .filter(|b| b["replyToId"] == id.as_str())
-        .collect()
+    app.replies_to(&a).await
 }
 
 async fn read_receipt(app: &TestApp, user: &str, last_read: &str) {
@@ -674,14 +659,9 @@ async fn the_form_sends_or_shows_its_errors(backend: Backend) {
     let (app, _) = setup(backend, 1).await;
     let mut a = app.message("1:form", ADMIN, "broadcast");
     a["locale"] = json!("en-US");
-    app.post_signed(&a).await;
-    let form: Value = app
-        .sent_messages()
-        .await
-        .iter()
-        .filter_map(|r| r.body_json::<Value>().ok())
-        .find(|b| b["replyToId"] == "1:form")
-        .unwrap();
+    let replies = app.replies_to(&a).await;
+    assert_eq!(replies.len(), 1);
+    let form = &replies[0];
     let card = &form["attachments"][0]["content"];
     assert_eq!(card["actions"][0]["data"]["herald"], "broadcast-form");
     assert_eq!(card["body"][1]["choices"][0]["value"], "all");

@@ -70,16 +70,9 @@ async fn cards(app: &TestApp) -> Vec<Value> {
 }
 
 async fn say_card(app: &TestApp, text: &str) -> Value {
-    let id = format!("1:{}", uuid::Uuid::new_v4());
-    let mut a = app.message(&id, ADMIN, text);
+    let mut a = app.message(&format!("1:{}", uuid::Uuid::new_v4()), ADMIN, text);
     a["locale"] = json!("en-US");
-    assert_eq!(app.post_signed(&a).await.status(), 200);
-    app.sent_messages()
-        .await
-        .iter()
-        .filter_map(|r| r.body_json::<Value>().ok())
-        .find(|b| b["replyToId"] == id.as_str())
-        .expect("a reply")
+    app.replies_to(&a).await.pop().expect("a reply")
 }
 
 async fn links_are_tracked_per_person_and_forgeries_refused(backend: Backend) {

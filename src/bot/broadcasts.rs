@@ -34,9 +34,7 @@ const NOT_INSTALLED_SHOWN: usize = 20;
 /// How long after a broadcast a plain message from a recipient is taken as a reply to it.
 const REPLY_WINDOW: chrono::TimeDelta = chrono::TimeDelta::days(30);
 
-fn q(s: &str) -> String {
-    format!("**{}**", escape_markdown(s))
-}
+use super::texts::bold as q;
 
 /// How a user is named to others: display name, else given name and surname, else email.
 pub(super) fn name_of(u: &User) -> String {
@@ -64,8 +62,7 @@ fn errors_text(errors: &[FieldError], fr: bool) -> String {
     } else {
         "The broadcast was not sent:"
     };
-    let lines: Vec<String> = errors.iter().map(|e| format!("- {e}")).collect();
-    format!("{head}\n{}", lines.join("\n"))
+    super::texts::field_errors(head, errors)
 }
 
 fn no_such_broadcast(id: &str, fr: bool) -> String {
@@ -324,9 +321,7 @@ impl Bot {
                 return Ok((text, "refused: nobody to send to".into()));
             }
         };
-        if let Some(engine) = &self.engine {
-            engine.wake();
-        }
+        self.wake_engine();
         tracing::info!(
             broadcast = bc.number,
             recipients = bc.targeted,
@@ -705,9 +700,7 @@ impl Bot {
             .await?;
         if n > 0 {
             tracing::debug!(reads = n, "read receipt recorded");
-            if let Some(engine) = &self.engine {
-                engine.wake();
-            }
+            self.wake_engine();
         }
         Ok(Handled::Processed)
     }
@@ -754,9 +747,7 @@ impl Bot {
                 match read {
                     // The card itself changes to say it was read.
                     Read::New => {
-                        if let Some(engine) = &self.engine {
-                            engine.wake();
-                        }
+                        self.wake_engine();
                     }
                     Read::Already => {}
                     Read::NotARecipient => {
@@ -864,9 +855,7 @@ impl Bot {
                 )
             })
             .await?;
-        if let Some(engine) = &self.engine {
-            engine.wake();
-        }
+        self.wake_engine();
         let to = escape_markdown(&name_of(&sender));
         Ok(if fr {
             format!("Votre réponse à {} a été transmise à {to}.", q(&bc.subject))
@@ -926,9 +915,7 @@ impl Bot {
                 )
             })
             .await?;
-        if let Some(engine) = &self.engine {
-            engine.wake();
-        }
+        self.wake_engine();
         let to = escape_markdown(&name_of(&recipient));
         Ok(if fr {
             format!("Votre réponse a été transmise à {to}.")

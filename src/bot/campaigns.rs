@@ -40,9 +40,7 @@ pub(super) enum Saved {
     Invalid(Vec<FieldError>),
 }
 
-fn q(s: &str) -> String {
-    format!("**{}**", escape_markdown(s))
-}
+use super::texts::bold as q;
 
 fn refused(text: String, why: &str) -> Reply {
     Ok((text, format!("refused: {why}")))
@@ -54,8 +52,7 @@ fn errors_text(errors: &[FieldError], fr: bool) -> String {
     } else {
         "The campaign was not saved:"
     };
-    let lines: Vec<String> = errors.iter().map(|e| format!("- {e}")).collect();
-    format!("{head}\n{}", lines.join("\n"))
+    super::texts::field_errors(head, errors)
 }
 
 fn missing(field: &'static str, example: &'static str) -> FieldError {
@@ -261,9 +258,7 @@ impl Bot {
                     .unwrap_or(c)
             }
         };
-        if let Some(engine) = &self.engine {
-            engine.wake();
-        }
+        self.wake_engine();
         let info = self.info_text(&saved, fr).await?;
         let head = match (mode, fr) {
             (Mode::Create, true) => format!("Campagne {} programmée.", q(&saved.name)),

@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::domain::Lang;
+use crate::domain::cards::adaptive_card;
 use crate::domain::commands::FieldError;
 
 /// Marks a submission as this form's (`value.herald`).
@@ -26,6 +27,16 @@ const FIELDS: [(&str, &str, &str, &str); 7] = [
     ("channel", "Channel", "Canal", "teams"),
 ];
 
+/// Forms use Adaptive Cards 1.5 (input labels).
+const FORM_VERSION: &str = "1.5";
+
+/// The errors of one input, as attention-coloured lines to put under it.
+fn field_errors<'a>(errors: &'a [FieldError], field: &'a str) -> impl Iterator<Item = Value> + 'a {
+    errors.iter().filter(move |e| e.field == field).map(|e| {
+        json!({"type": "TextBlock", "text": format!("{}: {}", e.problem, e.example), "color": "Attention", "wrap": true, "size": "Small"})
+    })
+}
+
 /// The form, filled with `values` (input id → text) and each field's error under it.
 pub fn campaign_form(
     lang: Lang,
@@ -44,13 +55,6 @@ pub fn campaign_form(
     let mut body = vec![
         json!({"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Medium", "wrap": true}),
     ];
-    let error_for = |field: &str| {
-        errors
-            .iter()
-            .filter(|e| e.field == field)
-            .map(|e| format!("{}: {}", e.problem, e.example))
-            .collect::<Vec<_>>()
-    };
     for (id, en, fr_label, placeholder) in FIELDS {
         body.push(json!({
             "type": "Input.Text",
@@ -59,9 +63,7 @@ pub fn campaign_form(
             "placeholder": placeholder,
             "value": values.get(id).and_then(Value::as_str).unwrap_or(""),
         }));
-        for e in error_for(id) {
-            body.push(json!({"type": "TextBlock", "text": e, "color": "Attention", "wrap": true, "size": "Small"}));
-        }
+        body.extend(field_errors(errors, id));
     }
     body.push(json!({
         "type": "Input.Text",
@@ -71,9 +73,7 @@ pub fn campaign_form(
         "placeholder": "Bonjour [FIRSTNAME] [LASTNAME], …",
         "value": values.get("message").and_then(Value::as_str).unwrap_or(""),
     }));
-    for e in error_for("message") {
-        body.push(json!({"type": "TextBlock", "text": e, "color": "Attention", "wrap": true, "size": "Small"}));
-    }
+    body.extend(field_errors(errors, "message"));
     // Errors that belong to no single input (e.g. a line of the form that is not a field).
     for e in errors
         .iter()
@@ -83,17 +83,15 @@ pub fn campaign_form(
             json!({"type": "TextBlock", "text": e.to_string(), "color": "Attention", "wrap": true}),
         );
     }
-    json!({
-        "type": "AdaptiveCard",
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "version": "1.5",
-        "body": body,
-        "actions": [{
+    adaptive_card(
+        FORM_VERSION,
+        body,
+        vec![json!({
             "type": "Action.Submit",
             "title": match (edit, fr) { (false, false) => "Schedule", (false, true) => "Programmer", (true, false) => "Save", (true, true) => "Enregistrer" },
             "data": {"herald": FORM_ID, "mode": if edit { "edit" } else { "create" }, "campaign": name},
-        }],
-    })
+        })],
+    )
 }
 
 /// The broadcast form: audience (everyone or one of `lists`), subject and body, filled with
@@ -136,9 +134,7 @@ pub fn broadcast_form(
     })];
     let mut field = |input: Value, id: &str| {
         body.push(input);
-        for e in errors.iter().filter(|e| e.field == id) {
-            body.push(json!({"type": "TextBlock", "text": format!("{}: {}", e.problem, e.example), "color": "Attention", "wrap": true, "size": "Small"}));
-        }
+        body.extend(field_errors(errors, id));
     };
     field(
         json!({
@@ -171,17 +167,15 @@ pub fn broadcast_form(
         }),
         "body",
     );
-    json!({
-        "type": "AdaptiveCard",
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "version": "1.5",
-        "body": body,
-        "actions": [{
+    adaptive_card(
+        FORM_VERSION,
+        body,
+        vec![json!({
             "type": "Action.Submit",
             "title": if fr { "Envoyer maintenant" } else { "Send now" },
             "data": {"herald": action::FORM},
-        }],
-    })
+        })],
+    )
 }
 
 /// The field lines a submission stands for (empty inputs left out: defaults or current values).

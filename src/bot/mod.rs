@@ -94,6 +94,13 @@ impl Bot {
         &self.db
     }
 
+    /// Tells the engine (when this bot runs one) that work was enqueued.
+    fn wake_engine(&self) {
+        if let Some(engine) = &self.engine {
+            engine.wake();
+        }
+    }
+
     /// Handles one activity exactly once: a redelivered activity id changes nothing.
     #[tracing::instrument(skip_all, fields(kind = ?checked.kind, channel = %checked.channel_id))]
     pub async fn handle(

@@ -92,13 +92,7 @@ impl Bot {
                 "wrap": true,
             })),
         }
-        json!({
-            "type": "AdaptiveCard",
-            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-            "version": "1.5",
-            "body": body,
-            "actions": actions,
-        })
+        crate::domain::cards::adaptive_card("1.5", body, actions)
     }
 
     pub(super) async fn engagement(&self, messages: Vec<String>) -> Result<Engagement, BotError> {

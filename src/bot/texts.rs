@@ -1,6 +1,19 @@
 //! What herald says, in English and French.
 
 use crate::domain::Lang;
+use crate::domain::commands::FieldError;
+use crate::domain::text::escape_markdown;
+
+/// `s` in bold, its Markdown escaped.
+pub fn bold(s: &str) -> String {
+    format!("**{}**", escape_markdown(s))
+}
+
+/// `head`, then one line per field that did not hold up.
+pub fn field_errors(head: &str, errors: &[FieldError]) -> String {
+    let lines: Vec<String> = errors.iter().map(|e| format!("- {e}")).collect();
+    format!("{head}\n{}", lines.join("\n"))
+}
 
 pub fn welcome(lang: Lang, first_name: Option<&str>) -> String {
     let name = first_name.map(str::trim).filter(|n| !n.is_empty());

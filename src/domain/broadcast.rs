@@ -173,27 +173,14 @@ pub fn receipt_covers(activity_id: &str, last_read: &str) -> bool {
     }
 }
 
+/// Cards recipients get are of this schema version (Teams supports it on every client).
+const CARD_VERSION: &str = "1.4";
+
 fn adaptive(body: Vec<Value>, actions: Vec<Value>) -> Value {
-    json!({
-        "type": "AdaptiveCard",
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "version": "1.4",
-        "body": body,
-        "actions": actions,
-    })
+    super::cards::adaptive_card(CARD_VERSION, body, actions)
 }
 
-/// A message activity carrying one Adaptive Card; `summary` is what notifications show.
-pub fn card_activity(summary: &str, card: Value) -> Value {
-    json!({
-        "type": "message",
-        "summary": summary,
-        "attachments": [{
-            "contentType": "application/vnd.microsoft.card.adaptive",
-            "content": card,
-        }],
-    })
-}
+pub use super::cards::card_activity;
 
 /// A box to write in and a button that sends it with `data`.
 fn reply_box(lang: Lang, title: &str, placeholder: &str, data: Value) -> Value {
@@ -283,40 +270,46 @@ pub struct RelayedReply<'a> {
 
 pub fn reply_card(lang: Lang, r: &RelayedReply<'_>) -> Value {
     let fr = lang == Lang::Fr;
-    let head = if fr {
-        format!(
-            "**{}** a répondu à la diffusion #{} « {} » :",
-            r.replier, r.number, r.subject
+    let (head, summary, title, placeholder) = if fr {
+        (
+            format!(
+                "**{}** a répondu à la diffusion #{} « {} » :",
+                r.replier, r.number, r.subject
+            ),
+            format!("Réponse de {}", r.replier),
+            "Répondre",
+            format!("Votre réponse à {}", r.replier),
         )
     } else {
-        format!(
-            "**{}** replied to broadcast #{} \"{}\":",
-            r.replier, r.number, r.subject
+        (
+            format!(
+                "**{}** replied to broadcast #{} \"{}\":",
+                r.replier, r.number, r.subject
+            ),
+            format!("Reply from {}", r.replier),
+            "Answer",
+            format!("Your answer to {}", r.replier),
         )
     };
-    let summary = if fr {
-        format!("Réponse de {}", r.replier)
-    } else {
-        format!("Reply from {}", r.replier)
-    };
+    let answer = reply_box(
+        lang,
+        title,
+        &placeholder,
+        json!({"herald": action::ANSWER, "thread": r.thread_id}),
+    );
+    relayed_card(&summary, &head, r.text, answer)
+}
+
+/// A relayed message: who said it about what, what they said, and a box to answer with.
+fn relayed_card(summary: &str, head: &str, text: &str, answer_box: Value) -> Value {
     let card = adaptive(
         vec![
-            text_block(&head),
-            json!({"type": "Container", "style": "emphasis", "items": [text_block(r.text)]}),
+            text_block(head),
+            json!({"type": "Container", "style": "emphasis", "items": [text_block(text)]}),
         ],
-        vec![reply_box(
-            lang,
-            if fr { "Répondre" } else { "Answer" },
-            if fr {
-                format!("Votre réponse à {}", r.replier)
-            } else {
-                format!("Your answer to {}", r.replier)
-            }
-            .as_str(),
-            json!({"herald": action::ANSWER, "thread": r.thread_id}),
-        )],
+        vec![answer_box],
     );
-    card_activity(&summary, card)
+    card_activity(summary, card)
 }
 
 /// The sender's answer, shown to the recipient with a box to reply again.
@@ -329,36 +322,31 @@ pub struct RelayedAnswer<'a> {
 
 pub fn answer_card(lang: Lang, a: &RelayedAnswer<'_>) -> Value {
     let fr = lang == Lang::Fr;
-    let head = if fr {
-        format!(
-            "**{}** vous répond au sujet de « {} » :",
-            a.sender, a.subject
+    let (head, summary, title, placeholder) = if fr {
+        (
+            format!(
+                "**{}** vous répond au sujet de « {} » :",
+                a.sender, a.subject
+            ),
+            format!("Réponse de {}", a.sender),
+            "Répondre",
+            "Votre réponse à l'expéditeur",
         )
     } else {
-        format!("**{}** answered you about \"{}\":", a.sender, a.subject)
+        (
+            format!("**{}** answered you about \"{}\":", a.sender, a.subject),
+            format!("Answer from {}", a.sender),
+            "Reply",
+            "Your reply to the sender",
+        )
     };
-    let summary = if fr {
-        format!("Réponse de {}", a.sender)
-    } else {
-        format!("Answer from {}", a.sender)
-    };
-    let card = adaptive(
-        vec![
-            text_block(&head),
-            json!({"type": "Container", "style": "emphasis", "items": [text_block(a.text)]}),
-        ],
-        vec![reply_box(
-            lang,
-            if fr { "Répondre" } else { "Reply" },
-            if fr {
-                "Votre réponse à l'expéditeur"
-            } else {
-                "Your reply to the sender"
-            },
-            json!({"herald": action::REPLY, "broadcast": a.broadcast_id}),
-        )],
+    let reply = reply_box(
+        lang,
+        title,
+        placeholder,
+        json!({"herald": action::REPLY, "broadcast": a.broadcast_id}),
     );
-    card_activity(&summary, card)
+    relayed_card(&summary, &head, a.text, reply)
 }
 
 /// What a recall came to, per recipient chat.

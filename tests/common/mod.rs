@@ -495,6 +495,19 @@ impl TestApp {
         reply_text(&body)
     }
 
+    /// Posts `activity` (signed) and returns what the bot sent in reply to it (by `replyToId`;
+    /// messages the engine sends meanwhile are not replies).
+    pub async fn replies_to(&self, activity: &Value) -> Vec<Value> {
+        assert_eq!(self.post_signed(activity).await.status(), 200);
+        let id = activity["id"].clone();
+        self.sent_messages()
+            .await
+            .iter()
+            .filter_map(|r| r.body_json::<Value>().ok())
+            .filter(|b| b["replyToId"] == id)
+            .collect()
+    }
+
     /// Messages the bot sent (POSTs to `…/activities`).
     pub async fn sent_messages(&self) -> Vec<Request> {
         self.connector_requests("POST", "/activities").await
