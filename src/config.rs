@@ -156,6 +156,10 @@ pub struct DeliverySettings {
     /// herald and Teams never makes a window look overfull.
     #[serde(with = "humantime_serde")]
     pub window_margin: Duration,
+    /// How long an instance's claim on a tenant's dispatch holds without renewal (renewed every
+    /// third of it). When the owner dies, another instance takes the tenant over after this.
+    #[serde(with = "humantime_serde")]
+    pub tenant_lease: Duration,
 }
 
 impl Default for CampaignSettings {
@@ -180,6 +184,7 @@ impl Default for DeliverySettings {
             retry_max: Duration::from_secs(300),
             lease: Duration::from_secs(60),
             window_margin: crate::botframework::ratelimit::DEFAULT_MARGIN,
+            tenant_lease: Duration::from_secs(10),
         }
     }
 }
@@ -385,6 +390,12 @@ impl Settings {
             return Err(invalid(
                 "delivery.window_margin",
                 "must be at most 500ms, e.g. 7ms",
+            ));
+        }
+        if d.tenant_lease < Duration::from_secs(3) || d.tenant_lease > Duration::from_secs(600) {
+            return Err(invalid(
+                "delivery.tenant_lease",
+                "must be between 3s and 10m, e.g. 10s",
             ));
         }
         if d.lease < Duration::from_secs(1) {

@@ -26,6 +26,10 @@ pub struct Metrics {
     pub queue_due: IntGauge,
     /// Deliveries leased (in flight or about to be), at the last scrape.
     pub queue_leased: IntGauge,
+    /// Tenants whose dispatch this instance owns.
+    pub owned_tenants: IntGauge,
+    /// Tenants this instance took over from an instance that stopped renewing its claim.
+    pub tenant_takeovers: IntCounter,
 }
 
 impl Metrics {
@@ -56,6 +60,16 @@ impl Metrics {
             .expect("static metric definition");
         let queue_leased = IntGauge::new("queue_leased", "Deliveries currently leased")
             .expect("static metric definition");
+        let owned_tenants = IntGauge::new(
+            "dispatch_owned_tenants",
+            "Tenants whose dispatch this instance owns",
+        )
+        .expect("static metric definition");
+        let tenant_takeovers = IntCounter::new(
+            "dispatch_takeovers_total",
+            "Tenants taken over from an instance that stopped renewing its claim",
+        )
+        .expect("static metric definition");
         for c in [
             Box::new(deliveries.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(retries.clone()),
@@ -63,6 +77,8 @@ impl Metrics {
             Box::new(connector_seconds.clone()),
             Box::new(queue_due.clone()),
             Box::new(queue_leased.clone()),
+            Box::new(owned_tenants.clone()),
+            Box::new(tenant_takeovers.clone()),
         ] {
             // Names are distinct constants: registration cannot collide.
             registry.register(c).expect("distinct metric names");
@@ -82,6 +98,8 @@ impl Metrics {
             connector_seconds,
             queue_due,
             queue_leased,
+            owned_tenants,
+            tenant_takeovers,
         }
     }
 

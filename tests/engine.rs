@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use herald::domain::SystemClock;
-use herald::engine::{Engine, EngineConfig};
 use herald::store::deliveries::{self, Delivery};
 use herald::store::users;
 use serde_json::{Value, json};
@@ -337,30 +336,8 @@ async fn bare_engine_on(
     tenant_rps: u32,
     clock: Arc<dyn herald::domain::Clock>,
 ) -> herald::engine::EngineHandle {
-    let connector = herald::botframework::ConnectorClient::without_credentials(
-        herald::startup::http_client().unwrap(),
-    );
-    let config = EngineConfig {
-        concurrency,
-        lease,
-        retry: herald::domain::delivery::RetryPolicy {
-            max_retries: 5,
-            base: Duration::from_millis(50),
-            max: Duration::from_millis(200),
-        },
-        tenant_rps,
-        ..EngineConfig::from_settings(&herald::config::Settings::default())
-    };
-    Engine::start(
-        db.clone(),
-        connector,
-        clock,
-        Arc::new(herald::metrics::Metrics::new()),
-        config,
-        None,
-    )
-    .await
-    .unwrap()
+    let config = bare_config(concurrency, lease, tenant_rps);
+    start_bare_engine(db, clock, config).await
 }
 
 async fn slow_connector(received: &Received) -> MockServer {
@@ -487,6 +464,7 @@ async fn two_dispatchers_on_one_database_never_send_the_same_delivery(backend: B
         .into_iter()
         .map(|owner| {
             let (db, barrier) = (db.clone(), barrier.clone());
+            let tenants = vec![TENANT.to_string()];
             std::thread::spawn(move || {
                 let mut mine = Vec::new();
                 let mut conn = db.get().unwrap();
@@ -494,14 +472,17 @@ async fn two_dispatchers_on_one_database_never_send_the_same_delivery(backend: B
                     barrier.wait();
                     let now = chrono::Utc::now();
                     let until = now + chrono::TimeDelta::minutes(5);
-                    let got = deliveries::lease(&mut conn.as_conn(), owner, now, until, 7).unwrap();
+                    let got =
+                        deliveries::lease(&mut conn.as_conn(), owner, &tenants, now, until, 7)
+                            .unwrap();
                     let done = got.is_empty();
                     mine.extend(got.into_iter().map(|l| l.delivery.id));
                     barrier.wait();
                     if done {
                         // Both saw an empty queue in the same round or will in the next one.
                         let again =
-                            deliveries::lease(&mut conn.as_conn(), owner, now, until, 7).unwrap();
+                            deliveries::lease(&mut conn.as_conn(), owner, &tenants, now, until, 7)
+                                .unwrap();
                         assert!(again.is_empty());
                         barrier.wait();
                         break mine;

@@ -211,7 +211,17 @@ async fn the_report_card_csv_and_chart_say_what_happened(backend: Backend) {
     let later = c.start_at.and_utc() + TimeDelta::hours(3);
     let leased = app
         .app_db
-        .run(move |conn| deliveries::lease(conn, "test", later, later + TimeDelta::hours(1), 10))
+        .run(move |conn| {
+            let tenants = [c.tenant_id.clone()];
+            deliveries::lease(
+                conn,
+                "test",
+                &tenants,
+                later,
+                later + TimeDelta::hours(1),
+                10,
+            )
+        })
         .await
         .unwrap();
     assert_eq!(leased.len(), 5);

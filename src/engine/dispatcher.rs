@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use std::sync::atomic::Ordering;
 
-use super::{Inner, broadcast, campaign, planner};
+use super::{Inner, broadcast, campaign, planner, tenancy};
 use crate::botframework::ratelimit::Slot;
 use crate::botframework::{
     Activity, ChannelAccount, ConnectorError, ConversationAccount, ServiceUrl,
@@ -47,6 +47,10 @@ pub(super) async fn run(inner: Arc<Inner>) {
         if inner.stop.is_cancelled() {
             break;
         }
+        if inner.reclaim.swap(false, Ordering::SeqCst) || inner.tenancy.round_due(inner.clock.now())
+        {
+            tenancy::round(&inner).await;
+        }
         if (ready.is_empty() || recall_checked.elapsed() >= RECALL_CHECK)
             && inner.recalls_due.swap(false, Ordering::SeqCst)
         {
@@ -63,9 +67,10 @@ pub(super) async fn run(inner: Arc<Inner>) {
                 + chrono::TimeDelta::from_std(inner.config.lease)
                     .unwrap_or(chrono::TimeDelta::seconds(60));
             let (owner, wanted) = (inner.config.instance.clone(), lease_up_to - ready.len());
+            let tenants = inner.tenancy.owned();
             match inner
                 .db
-                .run(move |conn| deliveries::lease(conn, &owner, now, until, wanted))
+                .run(move |conn| deliveries::lease(conn, &owner, &tenants, now, until, wanted))
                 .await
             {
                 Ok(rows) => ready.extend(with_presence(&inner, rows).await),
@@ -127,10 +132,14 @@ async fn with_presence(inner: &Inner, rows: Vec<Leased>) -> Vec<(Leased, Option<
         .collect()
 }
 
-/// Sleeps until the earliest due delivery, the planner's next look, a wake-up, the tick, or
-/// the stop.
+/// Sleeps until the earliest due delivery of the tenants dispatched here, the planner's next
+/// look, the next claim round, a wake-up, the tick, or the stop.
 async fn idle(inner: &Inner, next_plan: chrono::DateTime<chrono::Utc>) {
-    let next = inner.db.run(deliveries::next_due).await;
+    let tenants = inner.tenancy.owned();
+    let next = inner
+        .db
+        .run(move |conn| deliveries::next_due(conn, &tenants))
+        .await;
     let now = inner.clock.now();
     let tick =
         chrono::TimeDelta::from_std(inner.config.tick).unwrap_or(chrono::TimeDelta::seconds(30));
@@ -146,6 +155,7 @@ async fn idle(inner: &Inner, next_plan: chrono::DateTime<chrono::Utc>) {
     };
     tokio::select! {
         _ = sleep => {}
+        _ = tokio::time::sleep_until(inner.tenancy.next_round()) => {}
         _ = inner.wake.notified() => {}
         _ = inner.stop.cancelled() => {}
     }
@@ -359,6 +369,11 @@ async fn attempt(inner: &Inner, leased: &Leased, presence: Option<Option<String>
         }
     };
 
+    // This instance's claim on the tenant lapsed while the send waited (the database is away,
+    // or the claim was lost): another instance may be sending for the tenant now.
+    if !inner.tenancy.owns(&d.tenant_id) {
+        return Outcome::Released { id: d.id, at: None };
+    }
     // Recalled while this send waited: it must not go out.
     if operation == Operation::Send && inner.is_withdrawn(&d.message_id) {
         return failed(

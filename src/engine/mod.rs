@@ -8,6 +8,7 @@ mod broadcast;
 mod campaign;
 mod dispatcher;
 pub mod planner;
+mod tenancy;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,6 +49,8 @@ pub struct EngineConfig {
     pub window_margin: Duration,
     /// Link tracking; `None`: links are sent as written.
     pub tracker: Option<Arc<crate::tracking::Tracker>>,
+    /// How long a claim on a tenant's dispatch holds without renewal.
+    pub tenant_lease: Duration,
 }
 
 impl EngineConfig {
@@ -69,6 +72,7 @@ impl EngineConfig {
                 == crate::config::UnknownPresence::Send,
             window_margin: d.window_margin,
             tracker: None,
+            tenant_lease: d.tenant_lease,
         }
     }
 }
@@ -99,6 +103,10 @@ pub(crate) struct Inner {
     graph: Option<Arc<crate::graph::GraphClient>>,
     /// Set by `wake`: campaigns may have been scheduled, look again.
     replan: std::sync::atomic::AtomicBool,
+    /// Which tenants this instance dispatches.
+    tenancy: tenancy::Tenancy,
+    /// Set by `wake`: work may be due in a tenant nobody dispatches yet.
+    reclaim: std::sync::atomic::AtomicBool,
     /// Set when a recall's delete finished: look for recalls to report.
     recalls_due: std::sync::atomic::AtomicBool,
     /// Messages recalled: a send of one still leased here is dropped, not sent.
@@ -131,6 +139,7 @@ impl Engine {
         graph: Option<Arc<crate::graph::GraphClient>>,
     ) -> anyhow::Result<EngineHandle> {
         let owner = config.instance.clone();
+        let tenant_lease = config.tenant_lease;
         let recorder_clock = clock.clone();
         // Outcomes linger up to 2 ms to share a transaction: nothing user-facing waits on them.
         let recorder = BatchWriter::start_lingering(
@@ -155,6 +164,8 @@ impl Engine {
                 service_urls: dispatcher::ServiceUrls::default(),
                 graph,
                 replan: std::sync::atomic::AtomicBool::new(true),
+                tenancy: tenancy::Tenancy::new(tenant_lease),
+                reclaim: std::sync::atomic::AtomicBool::new(false),
                 recalls_due: std::sync::atomic::AtomicBool::new(false),
                 withdrawn: std::sync::Mutex::default(),
                 wake: Notify::new(),
@@ -205,6 +216,9 @@ impl Engine {
     pub fn wake(&self) {
         self.inner
             .replan
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.inner
+            .reclaim
             .store(true, std::sync::atomic::Ordering::SeqCst);
         self.inner.wake.notify_one();
     }
@@ -297,6 +311,7 @@ impl EngineHandle {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not give back leases; they will run out"),
         }
+        tenancy::release(&inner).await;
         tracing::info!("delivery engine stopped");
     }
 }

@@ -191,10 +191,11 @@ pub fn enqueue(
     })
 }
 
-/// Leases up to `limit` due deliveries for `owner` until `until`, earliest first.
+/// Leases up to `limit` due deliveries of `tenants` for `owner` until `until`, earliest first.
 pub fn lease(
     conn: &mut Conn<'_>,
     owner: &str,
+    tenants: &[String],
     now: DateTime<Utc>,
     until: DateTime<Utc>,
     limit: usize,
@@ -202,9 +203,13 @@ pub fn lease(
     let now_n = now.naive_utc();
     let until = until.naive_utc();
     let limit = limit as i64;
+    if tenants.is_empty() {
+        return Ok(Vec::new());
+    }
     let ids: Vec<i64> = conn.write_transaction(|conn| {
         let due = d::table
             .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
+            .filter(d::tenant_id.eq_any(tenants))
             .filter(d::next_attempt_at.le(now_n))
             // An expired lease of another instance (it died) is taken over; never one of ours:
             // its outcome may still be on its way to the database.
@@ -492,17 +497,25 @@ pub fn release_all(
     .execute(c))?)
 }
 
-/// When the dispatcher next has something to do: the earliest pending moment, counting a
-/// leased row's lease expiry (its owner may have died) rather than its due time.
-pub fn next_due(conn: &mut Conn<'_>) -> Result<Option<DateTime<Utc>>, StoreError> {
+/// When the dispatcher next has something to do in `tenants`: the earliest pending moment,
+/// counting a leased row's lease expiry (its owner may have died) rather than its due time.
+pub fn next_due(
+    conn: &mut Conn<'_>,
+    tenants: &[String],
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    if tenants.is_empty() {
+        return Ok(None);
+    }
     let pending = DeliveryStatus::Pending.as_str();
     let unleased: Option<NaiveDateTime> = run_on!(conn, |c| d::table
         .filter(d::status.eq(pending))
+        .filter(d::tenant_id.eq_any(tenants))
         .filter(d::leased_by.is_null())
         .select(diesel::dsl::min(d::next_attempt_at))
         .first(c))?;
     let leased: Option<NaiveDateTime> = run_on!(conn, |c| d::table
         .filter(d::status.eq(pending))
+        .filter(d::tenant_id.eq_any(tenants))
         .filter(d::leased_by.is_not_null())
         .select(diesel::dsl::min(d::lease_expires_at))
         .first::<Option<NaiveDateTime>>(c))?;

@@ -10,6 +10,7 @@ pub mod batch;
 pub mod broadcasts;
 pub mod campaigns;
 pub mod deliveries;
+pub mod dispatch;
 pub mod inbound;
 pub mod lists;
 pub mod reports;

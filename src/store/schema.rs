@@ -276,3 +276,21 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(campaign_reads, deliveries);
+
+diesel::table! {
+    tenant_dispatch (tenant_id) {
+        tenant_id -> Text,
+        owner -> Text,
+        expires_at -> Timestamp,
+        acquired_at -> Timestamp,
+        renewed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    engine_instances (name) {
+        name -> Text,
+        started_at -> Timestamp,
+        seen_at -> Timestamp,
+    }
+}

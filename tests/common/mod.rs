@@ -401,6 +401,46 @@ pub async fn add_users(
     .expect("users added")
 }
 
+/// An engine's settings for tests without an HTTP server: quick retries.
+pub fn bare_config(
+    concurrency: usize,
+    lease: Duration,
+    tenant_rps: u32,
+) -> herald::engine::EngineConfig {
+    herald::engine::EngineConfig {
+        concurrency,
+        lease,
+        retry: herald::domain::delivery::RetryPolicy {
+            max_retries: 5,
+            base: Duration::from_millis(50),
+            max: Duration::from_millis(200),
+        },
+        tenant_rps,
+        ..herald::engine::EngineConfig::from_settings(&Settings::default())
+    }
+}
+
+/// An engine of its own (no HTTP server) on `db`, sending without credentials.
+pub async fn start_bare_engine(
+    db: &herald::store::Db,
+    clock: Arc<dyn herald::domain::Clock>,
+    config: herald::engine::EngineConfig,
+) -> herald::engine::EngineHandle {
+    let connector = herald::botframework::ConnectorClient::without_credentials(
+        herald::startup::http_client().unwrap(),
+    );
+    herald::engine::Engine::start(
+        db.clone(),
+        connector,
+        clock,
+        Arc::new(herald::metrics::Metrics::new()),
+        config,
+        None,
+    )
+    .await
+    .unwrap()
+}
+
 /// One delivery due now for each user.
 pub fn due_now(users: &[String]) -> Vec<herald::store::deliveries::NewDelivery> {
     users

@@ -1,0 +1,2 @@
+DROP TABLE engine_instances;
+DROP TABLE tenant_dispatch;

@@ -1,0 +1,284 @@
+//! Which instance dispatches each tenant. One lease row per tenant (owner, expiry), renewed by
+//! its owner while it lives: only the owner leases that tenant's deliveries, so the tenant's
+//! pace is kept by one rate limiter however many instances share the database. When the owner
+//! stops renewing (it died, or lost the database), another instance takes the tenant over once
+//! the row has expired, and with it the deliveries the old owner had leased but not finished.
+//!
+//! Tenants with work are shared out among the live instances (each claims up to its fair
+//! share); a tenant with nothing due soon is let go.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use diesel::prelude::*;
+
+use super::schema::{deliveries as d, engine_instances as e, tenant_dispatch as t};
+use super::{Conn, StoreError};
+use crate::domain::delivery::DeliveryStatus;
+use crate::run_on;
+
+/// How one instance claims and keeps its tenants.
+#[derive(Debug, Clone)]
+pub struct Terms {
+    /// How long a claim or renewal holds.
+    pub ttl: TimeDelta,
+    /// Work due within this much counts: the tenant is claimed before its first send is due.
+    pub horizon: TimeDelta,
+    /// A tenant let go stays with its owner this much longer, so the next owner's first second
+    /// never overlaps the last one's.
+    pub release_grace: TimeDelta,
+    /// Whether expired rows of other instances may be taken over. An instance that was itself
+    /// cut off from the database waits one lease period first: its peers were probably cut off
+    /// too and will renew.
+    pub take_over: bool,
+}
+
+/// A tenant this instance took from another (whose lease had expired).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TakenOver {
+    pub tenant_id: String,
+    pub from: String,
+    /// The old owner's leased deliveries, given back to be sent again.
+    pub released: usize,
+}
+
+/// The outcome of one round: the tenants `owner` now dispatches.
+#[derive(Debug, Clone, Default)]
+pub struct Round {
+    pub owned: BTreeSet<String>,
+    pub taken_over: Vec<TakenOver>,
+    pub let_go: Vec<String>,
+}
+
+/// One round for `owner`: says it is alive, renews what it owns, lets go of tenants with
+/// nothing due within the horizon, and claims tenants with work that nobody (alive) owns, up
+/// to its fair share.
+pub fn claim(
+    conn: &mut Conn<'_>,
+    owner: &str,
+    now: DateTime<Utc>,
+    terms: &Terms,
+) -> Result<Round, StoreError> {
+    let now_n = now.naive_utc();
+    let until = (now + terms.ttl).naive_utc();
+    conn.write_transaction(|conn| {
+        heartbeat(conn, owner, now)?;
+        let live = live_instances(conn, now - terms.ttl)?.max(1);
+
+        let with_work = tenants_with_work(conn, now + terms.horizon)?;
+        let mine: Vec<String> = run_on!(conn, |c| t::table
+            .filter(t::owner.eq(owner))
+            .select(t::tenant_id)
+            .load(c))?;
+        let (kept, idle): (Vec<String>, Vec<String>) =
+            mine.into_iter().partition(|t| with_work.contains(t));
+        // Renewed even if it lapsed meanwhile: nobody else took it, and only we sent for it.
+        run_on!(conn, |c| diesel::update(
+            t::table
+                .filter(t::owner.eq(owner))
+                .filter(t::tenant_id.eq_any(&kept))
+        )
+        .set((t::expires_at.eq(until), t::renewed_at.eq(now_n)))
+        .execute(c))?;
+        let keep_until = (now + terms.release_grace).naive_utc();
+        run_on!(conn, |c| diesel::update(
+            t::table
+                .filter(t::owner.eq(owner))
+                .filter(t::tenant_id.eq_any(&idle))
+                .filter(t::expires_at.gt(keep_until))
+        )
+        .set(t::expires_at.eq(keep_until))
+        .execute(c))?;
+        let mut round = Round {
+            owned: kept.into_iter().collect(),
+            taken_over: Vec::new(),
+            let_go: idle,
+        };
+
+        let share = with_work.len().div_ceil(live as usize).max(1);
+        let mut candidates: Vec<&String> = with_work
+            .iter()
+            .filter(|t| !round.owned.contains(*t))
+            .collect();
+        // Instances starting together should not all race for the same tenant first.
+        use rand::seq::SliceRandom;
+        candidates.shuffle(&mut rand::rng());
+        for tenant in candidates {
+            if round.owned.len() >= share {
+                break;
+            }
+            match take(conn, owner, tenant, now, until, terms.take_over)? {
+                Taken::No => {}
+                Taken::Free => {
+                    round.owned.insert(tenant.clone());
+                }
+                Taken::From(from) => {
+                    let released = release_leases(conn, tenant, &from, now)?;
+                    round.owned.insert(tenant.clone());
+                    round.taken_over.push(TakenOver {
+                        tenant_id: tenant.clone(),
+                        from,
+                        released,
+                    });
+                }
+            }
+        }
+        Ok(round)
+    })
+}
+
+enum Taken {
+    No,
+    /// Nobody held it, or this instance itself did.
+    Free,
+    /// Taken over from another instance whose lease had expired.
+    From(String),
+}
+
+fn take(
+    conn: &mut Conn<'_>,
+    owner: &str,
+    tenant: &str,
+    now: DateTime<Utc>,
+    until: chrono::NaiveDateTime,
+    take_over: bool,
+) -> Result<Taken, StoreError> {
+    let now_n = now.naive_utc();
+    let current: Option<(String, chrono::NaiveDateTime)> = run_on!(conn, |c| t::table
+        .find(tenant)
+        .select((t::owner, t::expires_at))
+        .first(c)
+        .optional())?;
+    let Some((holder, expires)) = current else {
+        let inserted = run_on!(conn, |c| diesel::insert_into(t::table)
+            .values((
+                t::tenant_id.eq(tenant),
+                t::owner.eq(owner),
+                t::expires_at.eq(until),
+                t::acquired_at.eq(now_n),
+                t::renewed_at.eq(now_n),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c))?;
+        return Ok(if inserted == 1 {
+            Taken::Free
+        } else {
+            Taken::No
+        });
+    };
+    let ours = holder == owner;
+    if !ours && (expires >= now_n || !take_over) {
+        return Ok(Taken::No);
+    }
+    // The condition is checked again by the update: another instance may have just taken it.
+    let updated = run_on!(conn, |c| diesel::update(t::table.find(tenant))
+        .filter(t::owner.eq(owner).or(t::expires_at.lt(now_n)))
+        .set((
+            t::owner.eq(owner),
+            t::expires_at.eq(until),
+            t::acquired_at.eq(now_n),
+            t::renewed_at.eq(now_n),
+        ))
+        .execute(c))?;
+    Ok(match updated {
+        0 => Taken::No,
+        _ if ours => Taken::Free,
+        _ => Taken::From(holder),
+    })
+}
+
+/// Gives back the pending deliveries `from` leased in `tenant`: it stopped sending when its
+/// claim lapsed, so they can go now rather than when their own leases run out.
+fn release_leases(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    from: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    Ok(run_on!(conn, |c| diesel::update(
+        d::table
+            .filter(d::tenant_id.eq(tenant))
+            .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
+            .filter(d::leased_by.eq(from))
+    )
+    .set((
+        d::leased_by.eq(None::<String>),
+        d::lease_expires_at.eq(None::<chrono::NaiveDateTime>),
+        d::updated_at.eq(now.naive_utc()),
+    ))
+    .execute(c))?)
+}
+
+/// Tenants with a pending delivery due by `by`.
+fn tenants_with_work(
+    conn: &mut Conn<'_>,
+    by: DateTime<Utc>,
+) -> Result<BTreeSet<String>, StoreError> {
+    let by = by.naive_utc();
+    let found: Vec<String> = run_on!(conn, |c| d::table
+        .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
+        .filter(d::next_attempt_at.le(by))
+        .select(d::tenant_id)
+        .distinct()
+        .load(c))?;
+    Ok(found.into_iter().collect())
+}
+
+fn heartbeat(conn: &mut Conn<'_>, owner: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let now = now.naive_utc();
+    run_on!(conn, |c| diesel::insert_into(e::table)
+        .values((e::name.eq(owner), e::started_at.eq(now), e::seen_at.eq(now)))
+        .on_conflict(e::name)
+        .do_update()
+        .set(e::seen_at.eq(now))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Instances seen since `since`; rows of instances gone for a day are removed.
+fn live_instances(conn: &mut Conn<'_>, since: DateTime<Utc>) -> Result<i64, StoreError> {
+    let forgotten = (since - TimeDelta::days(1)).naive_utc();
+    run_on!(conn, |c| diesel::delete(
+        e::table.filter(e::seen_at.lt(forgotten))
+    )
+    .execute(c))?;
+    let since = since.naive_utc();
+    Ok(run_on!(conn, |c| e::table
+        .filter(e::seen_at.ge(since))
+        .count()
+        .get_result(c))?)
+}
+
+/// Gives up every tenant `owner` holds (a clean shutdown); each stays reserved for
+/// `grace` so its next owner starts on a fresh second.
+pub fn release_all(
+    conn: &mut Conn<'_>,
+    owner: &str,
+    now: DateTime<Utc>,
+    grace: TimeDelta,
+) -> Result<usize, StoreError> {
+    let until = (now + grace).naive_utc();
+    conn.write_transaction(|conn| {
+        run_on!(conn, |c| diesel::delete(e::table.filter(e::name.eq(owner)))
+            .execute(c))?;
+        Ok(run_on!(conn, |c| diesel::update(
+            t::table
+                .filter(t::owner.eq(owner))
+                .filter(t::expires_at.gt(until))
+        )
+        .set(t::expires_at.eq(until))
+        .execute(c))?)
+    })
+}
+
+/// Every tenant's owner and expiry (for `herald status`-like views and tests).
+pub fn owners(conn: &mut Conn<'_>) -> Result<Vec<(String, String, DateTime<Utc>)>, StoreError> {
+    let rows: Vec<(String, String, chrono::NaiveDateTime)> = run_on!(conn, |c| t::table
+        .order(t::tenant_id)
+        .select((t::tenant_id, t::owner, t::expires_at))
+        .load(c))?;
+    Ok(rows
+        .into_iter()
+        .map(|(tenant, owner, expires)| (tenant, owner, expires.and_utc()))
+        .collect())
+}

@@ -1,0 +1,280 @@
+//! Several instances on one database: each tenant's dispatch is owned by one instance at a time
+//! (a lease row per tenant), so the tenant's pace holds across instances, and a tenant whose
+//! owner stops renewing is taken over with the deliveries it had leased.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use common::*;
+use herald::domain::SystemClock;
+use herald::store::deliveries::{self, Outcome};
+use herald::store::dispatch::{self, Round, Terms};
+use herald::store::{DatabaseUrl, Db};
+use serde_json::json;
+use wiremock::matchers::{method, path_regex};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+on_both_backends!(
+    a_tenant_has_one_owner_until_its_claim_runs_out,
+    an_instance_that_was_cut_off_waits_before_taking_over,
+    tenants_are_shared_among_live_instances,
+    an_idle_tenant_is_let_go_after_a_grace,
+    two_instances_keep_one_tenants_pace,
+);
+
+fn terms(take_over: bool) -> Terms {
+    Terms {
+        ttl: TimeDelta::seconds(10),
+        horizon: TimeDelta::seconds(10),
+        release_grace: TimeDelta::seconds(2),
+        take_over,
+    }
+}
+
+fn open(test_db: &TestDb) -> Db {
+    Db::open(&DatabaseUrl::parse(&test_db.url).unwrap(), 4).unwrap()
+}
+
+/// `n` deliveries for `tenant`, due at `due`.
+async fn work(db: &Db, tenant: &str, users: &[String], due: DateTime<Utc>) {
+    let (tenant, users) = (tenant.to_string(), users.to_vec());
+    db.run(move |conn| {
+        let message = format!("m-{tenant}-{}", due.timestamp_millis());
+        deliveries::create_message(conn, &message, &tenant, "test", &json!({"text": "hi"}), due)?;
+        let items: Vec<_> = due_now(&users)
+            .into_iter()
+            .map(|mut d| {
+                d.due = due;
+                d
+            })
+            .collect();
+        deliveries::enqueue(conn, &message, &tenant, &items, due)
+    })
+    .await
+    .unwrap();
+}
+
+async fn round(db: &Db, owner: &str, now: DateTime<Utc>, terms: Terms) -> Round {
+    let owner = owner.to_string();
+    db.run(move |conn| dispatch::claim(conn, &owner, now, &terms))
+        .await
+        .unwrap()
+}
+
+async fn lease(db: &Db, owner: &str, tenant: &str, now: DateTime<Utc>) -> Vec<i64> {
+    let (owner, tenants) = (owner.to_string(), vec![tenant.to_string()]);
+    db.run(move |conn| {
+        deliveries::lease(
+            conn,
+            &owner,
+            &tenants,
+            now,
+            now + TimeDelta::minutes(5),
+            100,
+        )
+    })
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|l| l.delivery.id)
+    .collect()
+}
+
+fn owned(r: &Round) -> Vec<&str> {
+    r.owned.iter().map(String::as_str).collect()
+}
+
+async fn a_tenant_has_one_owner_until_its_claim_runs_out(backend: Backend) {
+    let test_db = TestDb::new(backend);
+    let db = open(&test_db);
+    let users = add_users(&db, "https://example.invalid/", "own-", 6).await;
+    let t0 = Utc::now();
+    work(&db, "t1", &users, t0).await;
+
+    let a = round(&db, "a", t0, terms(true)).await;
+    assert_eq!(owned(&a), ["t1"]);
+    let b = round(&db, "b", t0 + TimeDelta::seconds(1), terms(true)).await;
+    assert!(b.owned.is_empty(), "t1 is a's while its claim holds");
+    // a renews: the claim moves on.
+    let a = round(&db, "a", t0 + TimeDelta::seconds(5), terms(true)).await;
+    assert_eq!(owned(&a), ["t1"]);
+    let b = round(&db, "b", t0 + TimeDelta::seconds(14), terms(true)).await;
+    assert!(
+        b.owned.is_empty(),
+        "renewed at +5 s, a's claim holds until +15 s"
+    );
+
+    // a leases some deliveries, then dies (never renews again).
+    let leased = lease(&db, "a", "t1", t0 + TimeDelta::seconds(6)).await;
+    assert_eq!(leased.len(), 6);
+    let later = t0 + TimeDelta::seconds(16);
+    let b = round(&db, "b", later, terms(true)).await;
+    assert_eq!(owned(&b), ["t1"]);
+    assert_eq!(b.taken_over.len(), 1);
+    assert_eq!(b.taken_over[0].from, "a");
+    assert_eq!(
+        b.taken_over[0].released, 6,
+        "a's leased deliveries come back at once"
+    );
+    let again = lease(&db, "b", "t1", later).await;
+    assert_eq!(
+        again.len(),
+        6,
+        "b sends what a had leased without waiting for its leases"
+    );
+
+    // a comes back: t1 is b's now.
+    let a = round(&db, "a", later + TimeDelta::seconds(1), terms(true)).await;
+    assert!(a.owned.is_empty());
+    let owners = db.run(dispatch::owners).await.unwrap();
+    assert_eq!(owners.len(), 1);
+    assert_eq!((owners[0].0.as_str(), owners[0].1.as_str()), ("t1", "b"));
+}
+
+async fn an_instance_that_was_cut_off_waits_before_taking_over(backend: Backend) {
+    let test_db = TestDb::new(backend);
+    let db = open(&test_db);
+    let users = add_users(&db, "https://example.invalid/", "cut-", 2).await;
+    let t0 = Utc::now();
+    work(&db, "t1", &users, t0).await;
+    round(&db, "a", t0, terms(true)).await;
+    lease(&db, "a", "t1", t0).await;
+    // Everyone lost the database for 20 s; b is back first but must not take over yet.
+    let back = t0 + TimeDelta::seconds(20);
+    let b = round(&db, "b", back, terms(false)).await;
+    assert!(b.owned.is_empty());
+    // a is back too and renews its own claim, even though it had run out.
+    let a = round(&db, "a", back + TimeDelta::seconds(1), terms(true)).await;
+    assert_eq!(owned(&a), ["t1"]);
+    assert!(a.taken_over.is_empty());
+    let leased = lease(&db, "a", "t1", back + TimeDelta::seconds(1)).await;
+    assert!(
+        leased.is_empty(),
+        "a's own deliveries stay leased: their outcomes may still be on the way"
+    );
+}
+
+async fn tenants_are_shared_among_live_instances(backend: Backend) {
+    let test_db = TestDb::new(backend);
+    let db = open(&test_db);
+    let users = add_users(&db, "https://example.invalid/", "share-", 2).await;
+    let t0 = Utc::now();
+    // Both instances are alive before the work comes.
+    assert!(round(&db, "a", t0, terms(true)).await.owned.is_empty());
+    assert!(round(&db, "b", t0, terms(true)).await.owned.is_empty());
+    for t in ["t1", "t2", "t3", "t4"] {
+        work(&db, t, &users, t0).await;
+    }
+    let a = round(&db, "a", t0 + TimeDelta::seconds(1), terms(true)).await;
+    let b = round(&db, "b", t0 + TimeDelta::seconds(1), terms(true)).await;
+    assert_eq!(a.owned.len(), 2, "a takes its share: {:?}", a.owned);
+    assert_eq!(b.owned.len(), 2, "b takes the rest: {:?}", b.owned);
+    assert!(a.owned.is_disjoint(&b.owned));
+    // Work due beyond the horizon does not claim its tenant yet.
+    work(&db, "t5", &users, t0 + TimeDelta::minutes(5)).await;
+    let a = round(&db, "a", t0 + TimeDelta::seconds(2), terms(true)).await;
+    assert!(!a.owned.contains("t5"));
+    let a = round(&db, "a", t0 + TimeDelta::minutes(5), terms(true)).await;
+    let b = round(&db, "b", t0 + TimeDelta::minutes(5), terms(true)).await;
+    assert!(
+        a.owned.contains("t5") || b.owned.contains("t5"),
+        "t5 is claimed once its work is near"
+    );
+}
+
+async fn an_idle_tenant_is_let_go_after_a_grace(backend: Backend) {
+    let test_db = TestDb::new(backend);
+    let db = open(&test_db);
+    let users = add_users(&db, "https://example.invalid/", "idle-", 2).await;
+    let t0 = Utc::now();
+    work(&db, "t1", &users, t0).await;
+    round(&db, "a", t0, terms(true)).await;
+    let ids = lease(&db, "a", "t1", t0).await;
+    let outcomes: Vec<_> = ids
+        .iter()
+        .map(|&id| Outcome::Delivered {
+            id,
+            activity_id: Some(format!("1:{id}")),
+        })
+        .collect();
+    db.run(move |conn| deliveries::record(conn, "a", &outcomes, t0))
+        .await
+        .unwrap();
+    // Nothing left: a lets t1 go.
+    let a = round(&db, "a", t0 + TimeDelta::seconds(1), terms(true)).await;
+    assert!(a.owned.is_empty());
+    assert_eq!(a.let_go, ["t1"]);
+    // New work: b may not start within the grace (a sent in the last second)...
+    work(&db, "t1", &users, t0 + TimeDelta::seconds(2)).await;
+    let b = round(&db, "b", t0 + TimeDelta::seconds(2), terms(true)).await;
+    assert!(b.owned.is_empty());
+    // ...after it, b may.
+    let b = round(&db, "b", t0 + TimeDelta::seconds(4), terms(true)).await;
+    assert_eq!(owned(&b), ["t1"]);
+}
+
+/// Two engines on one database, one tenant paced at 20 per second: together they never exceed
+/// it (each would alone), and each recipient gets the message once.
+async fn two_instances_keep_one_tenants_pace(backend: Backend) {
+    const RPS: u32 = 20;
+    let test_db = TestDb::new(backend);
+    let db = open(&test_db);
+    let received = Received::default();
+    let connector = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path_regex(r"^/v3/conversations/[^/]+/activities$"))
+        .respond_with(Recording {
+            received: received.clone(),
+            respond: |_: &wiremock::Request| {
+                ResponseTemplate::new(201).set_body_json(json!({"id": "1:sent"}))
+            },
+        })
+        .mount(&connector)
+        .await;
+    let users = add_users(&db, &format!("{}/", connector.uri()), "pace-", 200).await;
+    let config = || herald::engine::EngineConfig {
+        // A debug build on a busy machine delays receipts: allow for it in the windows.
+        window_margin: Duration::from_millis(60),
+        tenant_lease: Duration::from_secs(3),
+        ..bare_config(8, Duration::from_secs(30), RPS)
+    };
+    let a = start_bare_engine(&db, Arc::new(SystemClock), config()).await;
+    let b = start_bare_engine(&open(&test_db), Arc::new(SystemClock), config()).await;
+    let id = a
+        .engine()
+        .enqueue(TENANT, "test", json!({"text": "hi"}), due_now(&users))
+        .await
+        .unwrap();
+    b.engine().wake();
+    wait_for(Duration::from_secs(60), "every delivery delivered", || {
+        let (db, id) = (db.clone(), id.clone());
+        async move {
+            db.run(move |conn| deliveries::of_message(conn, &id))
+                .await
+                .unwrap()
+                .iter()
+                .all(|d| d.status == "delivered")
+        }
+    })
+    .await;
+    a.shutdown(Duration::from_secs(5)).await;
+    b.shutdown(Duration::from_secs(5)).await;
+
+    let times = received.times();
+    let mut paths = received.paths();
+    paths.sort();
+    paths.dedup();
+    assert_eq!(
+        (times.len(), paths.len()),
+        (200, 200),
+        "each recipient once"
+    );
+    let peak = max_in_window(&times, Duration::from_secs(1));
+    assert!(
+        peak <= RPS as usize,
+        "{peak} sends in one second (limit {RPS})"
+    );
+}
