@@ -2,6 +2,7 @@
 //! fresh PostgreSQL schema, dropped afterwards), and local fakes for every outside service.
 #![allow(dead_code)]
 
+pub mod proxy;
 pub mod tokens;
 
 use std::path::PathBuf;
