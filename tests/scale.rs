@@ -130,7 +130,7 @@ async fn add_people(db: &Db, service_url: &str, n: usize) -> Vec<String> {
 async fn owner(db: &Db, fleet: &Fleet) -> Option<usize> {
     let owners = db.run(dispatch::owners).await.ok()?;
     let (_, name, _) = owners.into_iter().find(|(t, _, _)| t == TENANT)?;
-    let pid: u32 = name.rsplitn(3, '-').nth(1)?.parse().ok()?;
+    let pid: u32 = name.rsplit('-').nth(1)?.parse().ok()?;
     fleet.0.iter().position(|i| i.child.id() == pid)
 }
 
@@ -287,7 +287,7 @@ window_margin = "{margin_ms}ms"
     proxy.cut().await;
     let cut = Instant::now();
     let at_cut = received.len();
-    let mut first_503 = vec![None; INSTANCES];
+    let mut first_503 = [None; INSTANCES];
     while cut.elapsed() < Duration::from_secs(10) {
         for &i in &survivors {
             let status = fleet.0[i].ready(&client).await;
