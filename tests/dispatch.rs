@@ -278,3 +278,25 @@ async fn two_instances_keep_one_tenants_pace(backend: Backend) {
         "{peak} sends in one second (limit {RPS})"
     );
 }
+
+/// Instances started together on a fresh PostgreSQL database all come up: migrations are
+/// applied once, the others wait for them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_starting_together_migrate_once() {
+    if !postgres_enabled() {
+        return;
+    }
+    let test_db = TestDb::new(Backend::Postgres);
+    let url = DatabaseUrl::parse(&test_db.url).unwrap();
+    let starts: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || Db::open(&url, 2).map(|_| ()))
+        })
+        .collect();
+    for s in starts {
+        s.join().unwrap().expect("every instance starts");
+    }
+    let db = Db::open(&url, 2).unwrap();
+    assert!(db.migrate().unwrap().is_empty(), "nothing left to apply");
+}

@@ -31,6 +31,8 @@ use secrecy::{ExposeSecret, SecretString};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+/// The PostgreSQL advisory lock key held while migrating ("herald" in ASCII).
+const MIGRATION_LOCK: i64 = 0x6865_7261_6c64;
 
 /// How names that are unique per tenant (lists, campaigns) are compared: trimmed, lower case.
 pub(crate) fn name_key(name: &str) -> String {
@@ -355,16 +357,31 @@ impl Db {
         self.backend
     }
 
-    /// Applies every pending migration; returns the names applied.
+    /// Applies every pending migration; returns the names applied. On PostgreSQL, instances
+    /// starting at once apply them one after the other.
     pub fn migrate(&self) -> Result<Vec<String>, StoreError> {
         let mut conn = self.get()?;
         let applied = match &mut *conn {
             Connection::Sqlite(c) => c
                 .run_pending_migrations(SQLITE_MIGRATIONS)
                 .map(|v| v.iter().map(|m| m.to_string()).collect()),
-            Connection::Postgres(c) => c
-                .run_pending_migrations(POSTGRES_MIGRATIONS)
-                .map(|v| v.iter().map(|m| m.to_string()).collect()),
+            Connection::Postgres(c) => {
+                // Instances starting together take turns: the first applies, the others find
+                // nothing pending. The lock is the session's, released below or with it.
+                diesel::RunQueryDsl::execute(
+                    diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})")),
+                    c,
+                )
+                .map_err(|e| StoreError::Migration(e.to_string()))?;
+                let applied = c
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|v| v.iter().map(|m| m.to_string()).collect());
+                let _ = diesel::RunQueryDsl::execute(
+                    diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")),
+                    c,
+                );
+                applied
+            }
         };
         applied.map_err(|e| StoreError::Migration(e.to_string()))
     }
