@@ -6,6 +6,10 @@
 //!
 //! PostgreSQL only. 1,500 recipients by default (about a minute); the full run:
 //! `HERALD_SCALE_RECIPIENTS=20000 HERALD_TEST_POSTGRES_URL=… cargo test --release --test scale -- --nocapture`
+//!
+//! The outage cuts the instances' connections through a proxy. `scripts/scale.sh` stops the
+//! PostgreSQL server itself instead (`HERALD_SCALE_DB_STOP` / `HERALD_SCALE_DB_START`, shell
+//! commands), which every other user of that server notices: run it on its own.
 
 mod common;
 
@@ -132,6 +136,11 @@ async fn owner(db: &Db, fleet: &Fleet) -> Option<usize> {
     let (_, name, _) = owners.into_iter().find(|(t, _, _)| t == TENANT)?;
     let pid: u32 = name.rsplit('-').nth(1)?.parse().ok()?;
     fleet.0.iter().position(|i| i.child.id() == pid)
+}
+
+fn shell(command: &str) {
+    let status = Command::new("sh").arg("-c").arg(command).status().unwrap();
+    assert!(status.success(), "`{command}` failed: {status}");
 }
 
 fn env_number(name: &str, default: usize) -> usize {
@@ -284,7 +293,14 @@ window_margin = "{margin_ms}ms"
         || async { received.len() >= recipients * 11 / 20 },
     )
     .await;
-    proxy.cut().await;
+    let server_commands = (
+        std::env::var("HERALD_SCALE_DB_STOP").ok(),
+        std::env::var("HERALD_SCALE_DB_START").ok(),
+    );
+    match &server_commands {
+        (Some(stop), Some(_)) => shell(stop),
+        _ => proxy.cut().await,
+    }
     let cut = Instant::now();
     let at_cut = received.len();
     let mut first_503 = [None; INSTANCES];
@@ -311,7 +327,10 @@ window_margin = "{margin_ms}ms"
         );
     }
     let during = received.len() - at_cut;
-    proxy.restore();
+    match &server_commands {
+        (Some(_), Some(start)) => shell(start),
+        _ => proxy.restore(),
+    }
     eprintln!(
         "scale: database cut for 10 s after {at_cut} sends; /readyz 503 after {:?}; {during} \
          sends went out during the outage (already leased)",
