@@ -17,6 +17,8 @@ pub enum ServiceUrlError {
     Scheme(String),
     #[error("URLs with credentials, query or fragment are not service URLs")]
     Extras,
+    #[error("service URLs cannot contain spaces or control characters")]
+    Characters,
 }
 
 fn is_loopback(host: Option<Host<&str>>) -> bool {
@@ -30,7 +32,13 @@ fn is_loopback(host: Option<Host<&str>>) -> bool {
 
 impl ServiceUrl {
     pub fn parse(s: &str) -> Result<ServiceUrl, ServiceUrlError> {
-        let url = Url::parse(s.trim()).map_err(|_| ServiceUrlError::NotAbsolute)?;
+        let s = s.trim();
+        // The URL parser silently drops tabs and line breaks and encodes spaces: the address
+        // called would not be the one written (nor the one a token's claim names).
+        if s.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(ServiceUrlError::Characters);
+        }
+        let url = Url::parse(s).map_err(|_| ServiceUrlError::NotAbsolute)?;
         if url.host().is_none() {
             return Err(ServiceUrlError::NotAbsolute);
         }
@@ -119,5 +127,24 @@ mod tests {
             ServiceUrl::parse("https://example.com/?x=1"),
             Err(ServiceUrlError::Extras)
         );
+    }
+
+    #[test]
+    fn control_characters_and_spaces_are_refused_not_dropped() {
+        for s in [
+            "https://smba.trafficmanager.net/emea/\r\nX-Evil: 1",
+            "https://smba.trafficmanager.net/emea/\nX-Evil:1",
+            "https://smba.trafficmanager.net/em ea/",
+            "https://smba.traffic\tmanager.net/",
+            "https://169.254.169.254\0.smba.trafficmanager.net/",
+        ] {
+            assert_eq!(
+                ServiceUrl::parse(s),
+                Err(ServiceUrlError::Characters),
+                "{s:?}"
+            );
+        }
+        // Surrounding whitespace is only trimmed.
+        assert!(ServiceUrl::parse(" https://smba.trafficmanager.net/emea/\r\n").is_ok());
     }
 }
