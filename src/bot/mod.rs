@@ -126,6 +126,14 @@ impl Bot {
         if matches!(checked.kind, Kind::Other(_)) {
             return Ok(Handled::Ignored);
         }
+        if !self
+            .access
+            .tenant_allowed(activity.tenant_id().unwrap_or_default())
+        {
+            // Ignored before its id is remembered: another tenant leaves no row behind.
+            tracing::info!("activity from a tenant outside bot.allowed_tenants ignored");
+            return Ok(Handled::Ignored);
+        }
         let key = activity
             .id
             .as_deref()
@@ -157,13 +165,6 @@ impl Bot {
     }
 
     async fn dispatch(&self, activity: &Activity, checked: &Checked) -> Result<Handled, BotError> {
-        if !self
-            .access
-            .tenant_allowed(activity.tenant_id().unwrap_or_default())
-        {
-            tracing::info!("activity from a tenant outside bot.allowed_tenants ignored");
-            return Ok(Handled::Ignored);
-        }
         let personal = checked
             .conversation
             .conversation_type
