@@ -606,7 +606,7 @@ mod tests {
                 "[\"https://connector.example.com/\"]",
                 "https://connector.example.com/",
             ),
-            ("[\"*\"]", "`*`"),
+            ("[\"*\"]", "`*` is not a host pattern: it would let anyone"),
             ("[]", "no host is listed"),
         ] {
             let err = Settings::from_toml(&format!("[bot]\nservice_url_hosts = {bad}\n"))

@@ -144,6 +144,11 @@ impl ServiceUrlPolicy {
         for pattern in patterns {
             let pattern = pattern.as_ref().trim();
             let bad = |reason| HostPatternError::Bad(pattern.to_string(), reason);
+            if pattern == "*" {
+                return Err(bad(
+                    "it would let anyone's host receive herald's token; list hosts",
+                ));
+            }
             if pattern.eq_ignore_ascii_case("loopback") {
                 policy.loopback = true;
                 continue;
