@@ -13,6 +13,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
+use crate::botframework::service_url::{DEFAULT_SERVICE_URL_HOSTS, ServiceUrlPolicy};
+
 /// Where the channel (Teams, Skype) publishes its signing keys.
 pub const CHANNEL_OPENID_METADATA: &str =
     "https://login.botframework.com/v1/.well-known/openidconfiguration";
@@ -225,6 +227,10 @@ pub struct BotSettings {
     /// Who may use admin commands: an Entra object id or a UPN (any tenant), or
     /// `TENANT_ID/ID_OR_UPN` for one tenant only.
     pub admins: Vec<String>,
+    /// The only hosts herald calls as a connector (an activity's `serviceUrl`): names,
+    /// `*.domain` for any name below a domain, IP addresses, and `loopback`. An activity naming
+    /// another host is refused (403) before anything is recorded or sent.
+    pub service_url_hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -265,6 +271,7 @@ impl Default for BotSettings {
             token_endpoint: String::new(),
             allowed_tenants: Vec::new(),
             admins: Vec::new(),
+            service_url_hosts: DEFAULT_SERVICE_URL_HOSTS.map(String::from).to_vec(),
         }
     }
 }
@@ -406,6 +413,7 @@ impl Settings {
         }
         self.campaign_time_zone()?;
         self.campaign_hours()?;
+        self.service_url_policy()?;
         if !(1..=10).contains(&self.campaigns.absence_cycles) {
             return Err(invalid(
                 "campaigns.absence_cycles",
@@ -475,6 +483,12 @@ impl Settings {
             .map_err(|e| invalid("campaigns.business_hours", e.to_string()))
     }
 
+    /// The connector hosts herald calls, from `bot.service_url_hosts`.
+    pub fn service_url_policy(&self) -> Result<ServiceUrlPolicy, ConfigError> {
+        ServiceUrlPolicy::new(&self.bot.service_url_hosts)
+            .map_err(|e| invalid("bot.service_url_hosts", e.to_string()))
+    }
+
     /// Authentication is off when no app id is configured (local development only).
     pub fn auth_disabled(&self) -> bool {
         self.bot.app_id.trim().is_empty()
@@ -536,6 +550,7 @@ mod tests {
         assert_eq!(s.campaigns.tick, d.campaigns.tick);
         assert_eq!(s.bot.allowed_tenants, d.bot.allowed_tenants);
         assert_eq!(s.bot.admins, d.bot.admins);
+        assert_eq!(s.bot.service_url_hosts, d.bot.service_url_hosts);
         assert_eq!(s.delivery.global_rps, d.delivery.global_rps);
         assert_eq!(s.delivery.concurrency, d.delivery.concurrency);
         assert_eq!(
@@ -583,6 +598,34 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown_presence"), "{err}");
+    }
+
+    #[test]
+    fn service_url_hosts_are_checked_at_load() {
+        let s = Settings::from_toml("").unwrap();
+        assert_eq!(
+            s.service_url_policy().unwrap(),
+            ServiceUrlPolicy::new(&DEFAULT_SERVICE_URL_HOSTS).unwrap()
+        );
+        let s =
+            Settings::from_toml("[bot]\nservice_url_hosts = [\"*.example.com\", \"10.0.0.5\"]\n")
+                .unwrap();
+        let url = crate::botframework::ServiceUrl::parse("https://10.0.0.5/").unwrap();
+        s.service_url_policy().unwrap().check(&url).unwrap();
+        for (bad, named) in [
+            (
+                "[\"https://connector.example.com/\"]",
+                "https://connector.example.com/",
+            ),
+            ("[\"*\"]", "`*` is not a host pattern: it would let anyone"),
+            ("[]", "no host is listed"),
+        ] {
+            let err = Settings::from_toml(&format!("[bot]\nservice_url_hosts = {bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("bot.service_url_hosts"), "{err}");
+            assert!(err.contains(named), "{err}");
+        }
     }
 
     #[test]

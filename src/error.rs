@@ -119,6 +119,16 @@ impl From<BotError> for ApiError {
     fn from(e: BotError) -> ApiError {
         match e {
             BotError::BadActivity(m) => ApiError::bad_request("invalid_activity", m),
+            BotError::ServiceUrlNotAllowed(e) => {
+                // Authenticated and well formed, but pointing herald somewhere it will not go:
+                // the sender is known and refused, so 403 (a new Microsoft host shows up here).
+                tracing::warn!(reason = %e, "activity refused: its serviceUrl host is not in bot.service_url_hosts");
+                ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "service_url_not_allowed",
+                    format!("{e} (bot.service_url_hosts)"),
+                )
+            }
             BotError::Store(s) => s.into(),
             BotError::Fields(errors) => ApiError::bad_request(
                 "invalid_fields",

@@ -144,6 +144,7 @@ impl Application {
                 Some(engine.engine()),
                 ClaimWriter::start(db.clone()).context("starting the claim writer")?,
                 connector,
+                settings.service_url_policy()?,
                 clock.clone(),
             )
             .with_tracker(tracker.clone()),

@@ -524,6 +524,20 @@ impl Bot {
                 "bad service url",
             );
         };
+        if self.service_urls.check(&service_url).is_err() {
+            // Recorded before bot.service_url_hosts changed: never called.
+            let host = escape_markdown(service_url.host_str());
+            let text = if fr {
+                format!(
+                    "Le test n'a pas été envoyé : herald n'appelle pas {host}, absent de bot.service_url_hosts."
+                )
+            } else {
+                format!(
+                    "The test was not sent: herald does not call {host}, which is not in bot.service_url_hosts."
+                )
+            };
+            return refused(text, "service url not allowed");
+        }
         let activity = crate::botframework::Activity {
             kind: Some("message".into()),
             from: Some(crate::botframework::ChannelAccount {

@@ -12,7 +12,10 @@ pub mod texts;
 use std::sync::Arc;
 
 use crate::botframework::activity::{Checked, Kind};
-use crate::botframework::{Activity, ChannelAccount, ConnectorClient, ConnectorError};
+use crate::botframework::service_url::ServiceUrlError;
+use crate::botframework::{
+    Activity, ChannelAccount, ConnectorClient, ConnectorError, ServiceUrlPolicy,
+};
 use crate::domain::commands::{Command, CommandError};
 use crate::domain::{Clock, Lang};
 use crate::store::inbound::{self, ActivityKey, ClaimWriter};
@@ -24,6 +27,10 @@ pub enum BotError {
     /// The activity lacks something its handling needs (a 400 to the sender).
     #[error("{0}")]
     BadActivity(String),
+    /// The activity names a connector host outside `bot.service_url_hosts` (a 403 to the
+    /// sender): herald neither records nor answers it.
+    #[error(transparent)]
+    ServiceUrlNotAllowed(ServiceUrlError),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// Campaign fields that do not hold up (answered in the chat, never an HTTP error).
@@ -56,6 +63,8 @@ pub struct Bot {
     engine: Option<crate::engine::Engine>,
     claims: ClaimWriter,
     connector: ConnectorClient,
+    /// The only connector hosts the bot calls.
+    service_urls: ServiceUrlPolicy,
     clock: Arc<dyn Clock>,
     /// Link tracking and report downloads; `None` in tools.
     tracker: Option<Arc<crate::tracking::Tracker>>,
@@ -70,6 +79,7 @@ impl Bot {
         engine: Option<crate::engine::Engine>,
         claims: ClaimWriter,
         connector: ConnectorClient,
+        service_urls: ServiceUrlPolicy,
         clock: Arc<dyn Clock>,
     ) -> Bot {
         Bot {
@@ -79,6 +89,7 @@ impl Bot {
             engine,
             claims,
             connector,
+            service_urls,
             clock,
             tracker: None,
         }
@@ -101,14 +112,26 @@ impl Bot {
         }
     }
 
-    /// Handles one activity exactly once: a redelivered activity id changes nothing.
+    /// Handles one activity exactly once: a redelivered activity id changes nothing. An activity
+    /// naming a connector host the bot does not call is refused before anything else.
     #[tracing::instrument(skip_all, fields(kind = ?checked.kind, channel = %checked.channel_id))]
     pub async fn handle(
         &self,
         activity: &Activity,
         checked: &Checked,
     ) -> Result<Handled, BotError> {
+        self.service_urls
+            .check(&checked.service_url)
+            .map_err(BotError::ServiceUrlNotAllowed)?;
         if matches!(checked.kind, Kind::Other(_)) {
+            return Ok(Handled::Ignored);
+        }
+        if !self
+            .access
+            .tenant_allowed(activity.tenant_id().unwrap_or_default())
+        {
+            // Ignored before its id is remembered: another tenant leaves no row behind.
+            tracing::info!("activity from a tenant outside bot.allowed_tenants ignored");
             return Ok(Handled::Ignored);
         }
         let key = activity
@@ -142,13 +165,6 @@ impl Bot {
     }
 
     async fn dispatch(&self, activity: &Activity, checked: &Checked) -> Result<Handled, BotError> {
-        if !self
-            .access
-            .tenant_allowed(activity.tenant_id().unwrap_or_default())
-        {
-            tracing::info!("activity from a tenant outside bot.allowed_tenants ignored");
-            return Ok(Handled::Ignored);
-        }
         let personal = checked
             .conversation
             .conversation_type

@@ -1,8 +1,9 @@
 //! `POST /api/messages`: where the Bot Framework delivers activities.
 //!
 //! Order of checks: content type (415), size (413), token (401), JSON (400), the token's
-//! activity-bound claims (401), the activity's fields (400). An unauthenticated caller learns
-//! nothing about the body.
+//! activity-bound claims (401), the activity's fields (400), the connector host against
+//! `bot.service_url_hosts` (403, in the bot). An unauthenticated caller learns nothing about the
+//! body.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};

@@ -103,3 +103,28 @@ pub fn channel_jwks() -> Value {
 pub fn emulator_jwks() -> Value {
     json!({"keys": [jwk(EMULATOR_KID, None)]})
 }
+
+/// A P-256 key made for these tests, as PKCS#8 PEM, and its public half as a JWK (no `kid`).
+pub const TEST_EC_KEY_PEM: &str = include_str!("../fixtures/test_ec_key.pem");
+pub const TEST_EC_JWK: &str = include_str!("../fixtures/test_ec_jwk.json");
+
+/// `claims` signed ES256 with the test EC key, naming `kid`.
+pub fn sign_es256(claims: &Value, kid: &str) -> String {
+    let mut header = Header::new(Algorithm::ES256);
+    header.kid = Some(kid.to_string());
+    let key = EncodingKey::from_ec_pem(TEST_EC_KEY_PEM.as_bytes()).expect("test EC key parses");
+    encode(&header, claims, &key).expect("token signs")
+}
+
+/// The test RSA key as a JWK under `kid`, endorsed for Teams.
+pub fn rsa_jwk(kid: &str) -> Value {
+    jwk(kid, Some(&["msteams"]))
+}
+
+/// The test EC key as a JWK under `kid`.
+pub fn ec_jwk(kid: &str) -> Value {
+    let mut key: Value = serde_json::from_str(TEST_EC_JWK).expect("EC jwk fixture");
+    key["kid"] = json!(kid);
+    key["use"] = json!("sig");
+    key
+}

@@ -39,7 +39,8 @@ struct Metadata {
 
 #[derive(Deserialize)]
 struct JwkSet {
-    keys: Vec<Jwk>,
+    /// Read one by one: a key of another shape must not spoil the set.
+    keys: Vec<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -161,6 +162,13 @@ impl OpenIdKeys {
         let set: JwkSet = self.fetch(&metadata.jwks_uri).await?;
         let mut keys = HashMap::new();
         for jwk in set.keys {
+            let jwk: Jwk = match serde_json::from_value(jwk) {
+                Ok(jwk) => jwk,
+                Err(err) => {
+                    tracing::warn!(error = %err, "skipping an unreadable signing key");
+                    continue;
+                }
+            };
             // Bot Framework keys are RSA; anything else cannot verify an RS* token.
             let (Some(kid), Some(n), Some(e)) = (jwk.kid, jwk.n, jwk.e) else {
                 continue;
