@@ -27,6 +27,7 @@ on_both_backends!(
     metrics_count_outcomes_and_queue_depth,
     shutdown_finishes_in_flight_sends_and_gives_back_every_lease,
     a_test_clock_runs_hours_of_schedule_at_once,
+    a_stored_service_url_off_the_allow_list_is_never_called,
 );
 
 const FAST_RETRIES: &str = "[delivery]\nretry_base = \"50ms\"\nretry_max = \"200ms\"\n";
@@ -662,4 +663,34 @@ async fn a_test_clock_runs_hours_of_schedule_at_once(backend: Backend) {
         assert_eq!(received.len(), expected);
     }
     handle.shutdown(Duration::from_secs(5)).await;
+}
+
+/// A user stored with a connector address that is not (or no longer) among
+/// `bot.service_url_hosts`: the delivery fails naming the host, and the address is never called.
+async fn a_stored_service_url_off_the_allow_list_is_never_called(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        "service_url_hosts = [\"smba.trafficmanager.net\"]\n",
+    )
+    .await;
+    let users = add_users(&app.app_db, &app.service_url(), "off-", 3).await;
+    let id = app
+        .engine
+        .enqueue(TENANT, "test", message(), due_now(&users))
+        .await
+        .unwrap();
+    let done = wait_all_final(&app, &id, Duration::from_secs(10)).await;
+    for d in &done {
+        assert_eq!(d.status, "failed");
+        assert_eq!(d.failure.as_deref(), Some("bad_message"));
+        let error = d.last_error.as_deref().unwrap_or_default();
+        assert!(
+            error.contains("127.0.0.1") && error.contains("not among the allowed"),
+            "{error}"
+        );
+    }
+    assert!(
+        app.sent_messages().await.is_empty(),
+        "the fake connector was called"
+    );
 }

@@ -10,4 +10,4 @@ pub mod token;
 
 pub use activity::{Activity, ChannelAccount, ConversationAccount};
 pub use connector::{ConnectorClient, ConnectorError, Member};
-pub use service_url::{ServiceUrl, ServiceUrlPolicy};
+pub use service_url::{ServiceUrl, ServiceUrlError, ServiceUrlPolicy};

@@ -116,6 +116,14 @@ pub const DEFAULT_SERVICE_URL_HOSTS: [&str; 7] = [
     "loopback",
 ];
 
+impl Default for ServiceUrlPolicy {
+    /// [`DEFAULT_SERVICE_URL_HOSTS`].
+    fn default() -> ServiceUrlPolicy {
+        // A constant list of valid patterns (a unit test parses it).
+        ServiceUrlPolicy::new(&DEFAULT_SERVICE_URL_HOSTS).expect("the default hosts are valid")
+    }
+}
+
 /// Why `bot.service_url_hosts` cannot be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum HostPatternError {

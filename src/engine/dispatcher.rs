@@ -14,7 +14,7 @@ use std::sync::atomic::Ordering;
 use super::{Inner, broadcast, campaign, planner, tenancy};
 use crate::botframework::ratelimit::Slot;
 use crate::botframework::{
-    Activity, ChannelAccount, ConnectorError, ConversationAccount, ServiceUrl,
+    Activity, ChannelAccount, ConnectorError, ConversationAccount, ServiceUrl, ServiceUrlError,
 };
 use crate::domain::delivery::{Decision, SendFailure, reason};
 use crate::store::broadcasts::{self, DeleteTarget};
@@ -245,12 +245,15 @@ async fn attempt(inner: &Inner, leased: &Leased, presence: Option<Option<String>
             .unwrap_or("not installed");
         return failed(d.id, reason::NOT_INSTALLED, why);
     }
-    let Some(service_url) = inner.service_url(&user.service_url) else {
-        return failed(
-            d.id,
-            reason::BAD_MESSAGE,
-            "the user's service URL is not valid",
-        );
+    let service_url = match inner.service_url(&user.service_url) {
+        Ok(url) => url,
+        Err(e) => {
+            return failed(
+                d.id,
+                reason::BAD_MESSAGE,
+                format!("the user's service URL cannot be called: {e}"),
+            );
+        }
     };
     // A recall's delete of a card that was still on its way when the recall began.
     let mut found_target = None;
@@ -572,7 +575,8 @@ pub(super) struct ServiceUrls {
 }
 
 impl Inner {
-    fn service_url(&self, text: &str) -> Option<ServiceUrl> {
+    /// The parsed URL, if it may be called (`bot.service_url_hosts`).
+    fn service_url(&self, text: &str) -> Result<ServiceUrl, ServiceUrlError> {
         // A poisoned lock only means a panic elsewhere; the map is still whole.
         let mut cache = self
             .service_urls
@@ -580,14 +584,16 @@ impl Inner {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         if let Some(url) = cache.get(text) {
-            return Some(url.clone());
+            return Ok(url.clone());
         }
-        let url = ServiceUrl::parse(text).ok()?;
+        let url = ServiceUrl::parse(text)?;
+        // A refused URL is never cached: a change of the list takes effect at the next start.
+        self.config.service_urls.check(&url)?;
         if cache.len() >= PAYLOAD_CACHE {
             cache.clear();
         }
         cache.insert(text.to_string(), url.clone());
-        Some(url)
+        Ok(url)
     }
 }
 

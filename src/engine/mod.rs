@@ -51,6 +51,8 @@ pub struct EngineConfig {
     pub tracker: Option<Arc<crate::tracking::Tracker>>,
     /// How long a claim on a tenant's dispatch holds without renewal.
     pub tenant_lease: Duration,
+    /// The connector hosts herald may call (`bot.service_url_hosts`).
+    pub service_urls: crate::botframework::ServiceUrlPolicy,
 }
 
 impl EngineConfig {
@@ -73,6 +75,8 @@ impl EngineConfig {
             window_margin: d.window_margin,
             tracker: None,
             tenant_lease: d.tenant_lease,
+            // Checked when the settings were read; the defaults should they somehow not be.
+            service_urls: settings.service_url_policy().unwrap_or_default(),
         }
     }
 }
