@@ -249,17 +249,7 @@ async fn two_instances_keep_one_tenants_pace(backend: Backend) {
         .await
         .unwrap();
     b.engine().wake();
-    wait_for(Duration::from_secs(60), "every delivery delivered", || {
-        let (db, id) = (db.clone(), id.clone());
-        async move {
-            db.run(move |conn| deliveries::of_message(conn, &id))
-                .await
-                .unwrap()
-                .iter()
-                .all(|d| d.status == "delivered")
-        }
-    })
-    .await;
+    wait_delivered(&db, &id, None, Duration::from_secs(60)).await;
     a.shutdown(Duration::from_secs(5)).await;
     b.shutdown(Duration::from_secs(5)).await;
 

@@ -405,17 +405,7 @@ async fn a_crashed_dispatcher_loses_nothing_and_duplicates_only_what_was_in_flig
     // A new dispatcher takes over once the dead one's leases run out.
     let second = bare_engine(&db, CONCURRENCY, Duration::from_secs(1), 1_000).await;
     let id = message_id.clone();
-    wait_for(Duration::from_secs(60), "every delivery delivered", || {
-        let (db, id) = (db.clone(), id.clone());
-        async move {
-            db.run(move |conn| deliveries::of_message(conn, &id))
-                .await
-                .unwrap()
-                .iter()
-                .all(|d| d.status == "delivered")
-        }
-    })
-    .await;
+    wait_delivered(&db, &id, None, Duration::from_secs(60)).await;
     second.shutdown(Duration::from_secs(5)).await;
 
     let log = received.0.lock().unwrap().clone();

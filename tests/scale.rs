@@ -27,7 +27,7 @@ use common::proxy::Proxy;
 use common::tokens::{APP_ID, APP_PASSWORD};
 use common::*;
 use herald::store::users::{ConversationRef, Profile};
-use herald::store::{DatabaseUrl, Db, campaigns, deliveries, dispatch, lists};
+use herald::store::{DatabaseUrl, Db, campaigns, dispatch, lists};
 
 const INSTANCES: usize = 3;
 const GLOBAL_RPS: usize = 50;
@@ -338,20 +338,8 @@ window_margin = "{margin_ms}ms"
     );
 
     // 3. The campaign completes.
-    let id = campaign.id.clone();
     let timeout = Duration::from_secs(120 + (recipients / GLOBAL_RPS) as u64 * 2);
-    wait_for(timeout, "every delivery delivered", || {
-        let (db, id) = (db.clone(), id.clone());
-        async move {
-            db.run(move |conn| deliveries::of_message(conn, &id))
-                .await
-                .map(|rows| {
-                    rows.len() == recipients && rows.iter().all(|d| d.status == "delivered")
-                })
-                .unwrap_or(false)
-        }
-    })
-    .await;
+    wait_delivered(&db, &campaign.id, Some(recipients), timeout).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let log = received.0.lock().unwrap().clone();

@@ -442,6 +442,28 @@ pub async fn start_bare_engine(
     .unwrap()
 }
 
+/// Waits until `message_id` has `count` deliveries (any number, when `None`), all delivered.
+pub async fn wait_delivered(
+    db: &herald::store::Db,
+    message_id: &str,
+    count: Option<usize>,
+    timeout: Duration,
+) {
+    wait_for(timeout, "every delivery delivered", || {
+        let (db, id) = (db.clone(), message_id.to_string());
+        async move {
+            db.run(move |conn| herald::store::deliveries::of_message(conn, &id))
+                .await
+                .map(|rows| {
+                    count.is_none_or(|n| rows.len() == n)
+                        && rows.iter().all(|d| d.status == "delivered")
+                })
+                .unwrap_or(false)
+        }
+    })
+    .await;
+}
+
 /// One delivery due now for each user.
 pub fn due_now(users: &[String]) -> Vec<herald::store::deliveries::NewDelivery> {
     users
