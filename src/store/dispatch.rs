@@ -89,8 +89,15 @@ pub fn claim(
         )
         .set(t::expires_at.eq(keep_until))
         .execute(c))?;
+        // What was really renewed: a lapsed claim may have been taken over meanwhile.
+        let renewed: Vec<String> = run_on!(conn, |c| t::table
+            .filter(t::owner.eq(owner))
+            .filter(t::tenant_id.eq_any(&kept))
+            .filter(t::expires_at.eq(until))
+            .select(t::tenant_id)
+            .load(c))?;
         let mut round = Round {
-            owned: kept.into_iter().collect(),
+            owned: renewed.into_iter().collect(),
             taken_over: Vec::new(),
             let_go: idle,
         };
