@@ -249,7 +249,9 @@ window_margin = "{margin_ms}ms"
     }
 
     // 1. Kill the instance that dispatches the tenant, a quarter of the way through.
-    wait_for(Duration::from_secs(60), "a quarter delivered", || async {
+    // Generous waits: sending goes at GLOBAL_RPS at best.
+    let sending = |n: usize| Duration::from_secs(60 + 2 * (n / GLOBAL_RPS) as u64);
+    wait_for(sending(recipients / 4), "a quarter delivered", || async {
         received.len() >= recipients / 4
     })
     .await;
@@ -341,8 +343,7 @@ window_margin = "{margin_ms}ms"
     );
 
     // 3. The campaign completes.
-    let timeout = Duration::from_secs(120 + (recipients / GLOBAL_RPS) as u64 * 2);
-    wait_delivered(&db, &campaign.id, Some(recipients), timeout).await;
+    wait_delivered(&db, &campaign.id, Some(recipients), sending(recipients)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let log = received.0.lock().unwrap().clone();
