@@ -367,8 +367,31 @@ window_margin = "{margin_ms}ms"
         "{} duplicates, more than the sends in flight",
         duplicates.len()
     );
-    let times: Vec<Instant> = log.iter().map(|(t, _)| *t).collect();
+    let mut times: Vec<Instant> = log.iter().map(|(t, _)| *t).collect();
+    times.sort();
     let peak = max_in_window(&times, Duration::from_secs(1));
+    if peak > GLOBAL_RPS {
+        // Where it happened, to tell a second sender from receipt jitter.
+        let mut start = 0;
+        for end in 0..times.len() {
+            while times[end] - times[start] >= Duration::from_secs(1) {
+                start += 1;
+            }
+            if end - start + 1 > GLOBAL_RPS {
+                let gaps: Vec<u128> = times[start..=end]
+                    .windows(2)
+                    .map(|w| (w[1] - w[0]).as_millis())
+                    .collect();
+                eprintln!(
+                    "scale: {} sends in the second from {:?} after the kill / {:?} after the \
+                     cut; gaps (ms) {gaps:?}",
+                    end - start + 1,
+                    times[start].saturating_duration_since(killed_at),
+                    times[start].saturating_duration_since(cut),
+                );
+            }
+        }
+    }
     let took =
         log.iter().map(|(t, _)| *t).max().unwrap() - log.iter().map(|(t, _)| *t).min().unwrap();
     eprintln!(
