@@ -57,6 +57,11 @@ impl MessageTemplate {
                 rest = "";
                 break;
             };
+            // A `[` left open before it is text: `]` closes the last one, as in
+            // `[[FIRSTNAME]]` or the link `[Hi [FIRSTNAME]](https://…)`.
+            let inner = after[..close].rfind('[').unwrap_or(0);
+            literal.push_str(&after[..inner]);
+            let (after, close) = (&after[inner..], close - inner);
             let word = &after[1..close];
             let placeholder = match word.to_uppercase().as_str() {
                 "FIRSTNAME" | "PRENOM" | "PRÉNOM" => Some(Part::First),
@@ -217,6 +222,23 @@ mod tests {
             t.render(Some("Ada"), None, None).unwrap(),
             "Hi Ada, [COMPANY] says hi. [COMPANY]! [1] ["
         );
+    }
+
+    #[test]
+    fn a_bracket_left_open_before_a_placeholder_does_not_hide_it() {
+        // Found by the `template` fuzz target: the placeholder was sent as written.
+        let t = MessageTemplate::parse("Bonj;ur [FIRAMEY[Prénom] [nom]ur [nomv]").unwrap();
+        assert_eq!(
+            t.render(Some("Ada"), Some("Lovelace"), None).unwrap(),
+            "Bonj;ur [FIRAMEYAda Lovelaceur [nomv]"
+        );
+        let t =
+            MessageTemplate::parse("[[FIRSTNAME]] and [Hi [LASTNAME]](https://x.example)").unwrap();
+        assert_eq!(
+            t.render(Some("Ada"), Some("Lovelace"), None).unwrap(),
+            "[Ada] and [Hi Lovelace](https://x.example)"
+        );
+        assert!(t.unknown_placeholders.is_empty());
     }
 
     #[test]
