@@ -2,7 +2,7 @@
 //! that follow `campaign create|edit <name>`. Every mistake says what was wrong and how to
 //! write it right.
 
-use chrono::NaiveDateTime;
+use chrono::{Datelike, NaiveDateTime};
 use chrono_tz::Tz;
 
 use super::duration::WindowLength;
@@ -154,9 +154,14 @@ pub fn parse_fields(lines: &str) -> (CampaignFields, Vec<FieldError>) {
                 None => errors.push(field_error("channel", format!("`{value}` is neither teams nor skype"), "channel: teams")),
             },
             "start" | "début" | "debut" => {
-                match NaiveDateTime::parse_from_str(value, "%Y-%m-%d %H:%M") {
-                    Ok(t) => fields.start = Some(t),
-                    Err(_) => errors.push(field_error(
+                // Four-digit years, as the format says: chrono also reads `+262142-12-31`,
+                // whose window would run past the end of its calendar.
+                match NaiveDateTime::parse_from_str(value, "%Y-%m-%d %H:%M")
+                    .ok()
+                    .filter(|t| (1..=9999).contains(&t.year()))
+                {
+                    Some(t) => fields.start = Some(t),
+                    None => errors.push(field_error(
                         "start",
                         format!("`{value}` is not a date and time as YYYY-MM-DD HH:MM"),
                         "start: 2026-12-01 10:00",
@@ -487,6 +492,24 @@ mod tests {
             assert!(e.to_string().contains("for example"), "{e}");
         }
         assert!(errors[1].to_string().contains("YYYY-MM-DD HH:MM"));
+    }
+
+    #[test]
+    fn a_start_beyond_year_9999_is_refused() {
+        // Found while writing the `admin` fuzz target: chrono reads signed years up to 262142,
+        // and `campaign create` then panicked checking the window past its calendar's end.
+        for start in [
+            "+262142-12-31 23:59",
+            "-262143-01-01 00:00",
+            "+10000-01-01 00:00",
+        ] {
+            let (f, errors) = parse_fields(&format!("start: {start}\nduration: 366d"));
+            assert!(f.start.is_none(), "{start}");
+            assert_eq!(errors.len(), 1, "{start}");
+            assert!(errors[0].to_string().contains("YYYY-MM-DD HH:MM"));
+        }
+        let (f, _) = parse_fields("start: 9999-12-31 23:59");
+        assert!(f.start.is_some());
     }
 
     #[test]
