@@ -378,6 +378,7 @@ impl Command {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn english_and_french_commands() {
@@ -524,5 +525,50 @@ mod tests {
         assert_eq!(bad, ["not-an-email"]);
         assert!(Email::parse("a@b").is_none());
         assert!(Email::parse("@b.com").is_none());
+    }
+
+    /// Every verb, English and French.
+    const VERBS: &str = "help aide ? lists listes list liste campaigns campagnes campaign \
+                         campagne broadcasts diffusions broadcast diffusion";
+
+    const SEPARATORS: [&str; 7] = [" ", ",", ";", "\n", ", ", ";\r\n", "\t"];
+
+    proptest! {
+        /// `CAMPAIGN info x` is `campaign info x`, whatever follows the verb.
+        #[test]
+        fn the_verb_is_case_insensitive(
+            verb in prop::sample::select(VERBS.split_whitespace().collect::<Vec<_>>()),
+            rest in "(?s).{0,80}",
+        ) {
+            let shouted = format!("{} {rest}", verb.to_ascii_uppercase());
+            let typed = format!("{verb} {rest}");
+            prop_assert_eq!(Command::parse(&shouted), Command::parse(&typed));
+        }
+
+        /// Addresses pasted with any separators come back once each, in order, in lower case.
+        #[test]
+        fn emails_separated_any_way_read_back(
+            emails in prop::collection::vec(
+                "[A-Za-z0-9._%+-]{1,12}@[A-Za-z0-9-]{1,12}\\.[A-Za-z]{2,6}",
+                1..8,
+            ),
+            separators in prop::collection::vec(prop::sample::select(&SEPARATORS[..]), 8),
+        ) {
+            let text: String = emails
+                .iter()
+                .zip(&separators)
+                .map(|(e, sep)| format!("{e}{sep}"))
+                .collect();
+            let mut expected: Vec<String> = Vec::new();
+            for e in &emails {
+                let e = e.to_lowercase();
+                if !expected.contains(&e) {
+                    expected.push(e);
+                }
+            }
+            let (good, bad) = parse_emails(&text);
+            prop_assert!(bad.is_empty(), "{:?}", bad);
+            prop_assert_eq!(good.iter().map(Email::as_str).collect::<Vec<_>>(), expected);
+        }
     }
 }

@@ -484,4 +484,38 @@ mod tests {
         );
         assert_eq!(iv[0].0, utc("2026-03-29T01:00:00Z"), "03:00 CEST");
     }
+
+    /// Each (weekday, open, close) the hours allow, sorted.
+    fn slots(h: &BusinessHours) -> Vec<(usize, u32, u32)> {
+        let BusinessHours::Rules(rules) = h else {
+            return vec![];
+        };
+        let mut slots: Vec<_> = rules
+            .iter()
+            .flat_map(|r| (0..7).filter(|&d| r.days[d]).map(|d| (d, r.open, r.close)))
+            .collect();
+        slots.sort();
+        slots.dedup();
+        slots
+    }
+
+    fn rule() -> impl proptest::strategy::Strategy<Value = Rule> {
+        use proptest::prelude::*;
+        (1u8..128, 0u32..24 * 60, 1u32..=24 * 60).prop_map(|(days, open, length)| Rule {
+            days: std::array::from_fn(|d| days & (1 << d) != 0),
+            open,
+            close: (open + length).min(24 * 60),
+        })
+    }
+
+    proptest::proptest! {
+        /// A campaign stores its hours as written by `Display` and the engine reads them back:
+        /// any hours come back the same.
+        #[test]
+        fn written_hours_read_back_the_same(rules in proptest::collection::vec(rule(), 1..4)) {
+            let hours = BusinessHours::Rules(rules);
+            let again = BusinessHours::parse(&hours.to_string()).unwrap();
+            proptest::prop_assert_eq!(slots(&again), slots(&hours));
+        }
+    }
 }

@@ -253,4 +253,31 @@ mod tests {
             Err(TemplateError::Empty)
         ));
     }
+
+    proptest::proptest! {
+        /// A message with no bracket is sent exactly as written, to anyone.
+        #[test]
+        fn a_message_without_brackets_is_sent_as_written(
+            text in "(?s)[^\\[]{1,200}",
+            given in proptest::option::of("(?s).{0,20}"),
+            surname in proptest::option::of("(?s).{0,20}"),
+        ) {
+            proptest::prop_assume!(!text.trim().is_empty());
+            let t = MessageTemplate::parse(&text).unwrap();
+            proptest::prop_assert!(!t.uses_names());
+            let sent = t.render(given.as_deref(), surname.as_deref(), None).unwrap();
+            proptest::prop_assert_eq!(sent, text);
+        }
+
+        /// Whatever a given name holds, it is shown escaped, never read as markup.
+        #[test]
+        fn any_given_name_is_shown_escaped(given in "(?s).{0,40}") {
+            let t = MessageTemplate::parse("Hi [FIRSTNAME]!").unwrap();
+            let expected = match given.trim() {
+                "" => "Hi!".to_string(),
+                name => format!("Hi {}!", escape_markdown(name)),
+            };
+            proptest::prop_assert_eq!(t.render(Some(&given), None, None).unwrap(), expected);
+        }
+    }
 }
