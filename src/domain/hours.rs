@@ -297,7 +297,7 @@ fn constant_offset_pieces(
     while probe < to {
         let next = (probe + STEP).min(to);
         let next_offset = offset_at(tz, next);
-        if next_offset != offset && next < to {
+        if next_offset != offset {
             // The change is in (probe, next]: find its second (zones change on whole seconds).
             let (mut lo, mut hi) = (probe.timestamp(), next.timestamp());
             while hi - lo > 1 {
@@ -310,9 +310,13 @@ fn constant_offset_pieces(
                 }
             }
             let hi = DateTime::from_timestamp(hi, 0).unwrap_or(next).max(start);
-            pieces.push((start, hi, offset));
-            start = hi;
-            offset = offset_at(tz, hi);
+            // A change at `to` itself is outside the window; one before it, even in the last
+            // step, starts a new piece.
+            if hi < to {
+                pieces.push((start, hi, offset));
+                start = hi;
+                offset = offset_at(tz, hi);
+            }
         }
         probe = next;
     }
@@ -435,6 +439,21 @@ mod tests {
                 (utc("2026-12-02T08:00:00Z"), utc("2026-12-02T09:00:00Z")),
             ]
         );
+    }
+
+    #[test]
+    fn a_change_of_offset_in_the_windows_last_hours_is_kept() {
+        // Found by `planned_moments_are_always_inside_window_and_hours`: a change less than six
+        // hours before the window's end was ignored, so 03:00-03:11 EDT read as 02:00-02:11
+        // EST and was open. 8 March 2026, Montreal: 02:00 EST jumps to 03:00 EDT (07:00 UTC).
+        let tz: Tz = "America/Montreal".parse().unwrap();
+        let night = BusinessHours::parse("Tue-Sun 00:00-02:11").unwrap();
+        let iv = night.open_intervals(tz, utc("2026-03-08T04:00:00Z"), utc("2026-03-08T08:00:00Z"));
+        assert_eq!(
+            iv,
+            vec![(utc("2026-03-08T05:00:00Z"), utc("2026-03-08T07:00:00Z"))]
+        );
+        assert!(!night.is_open(tz, utc("2026-03-08T07:02:50Z")));
     }
 
     #[test]
