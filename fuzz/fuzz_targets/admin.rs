@@ -4,7 +4,7 @@
 //! on its own. Every parsed value must read back from the way herald writes it (stored
 //! campaigns, the edit form).
 
-use chrono::{NaiveDateTime, TimeZone, Utc};
+use chrono::{NaiveDateTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 use herald::domain::broadcast::{self, Audience, BODY_MAX, SUBJECT_MAX};
 use herald::domain::commands::{Channel, Command, Email, parse_emails, parse_fields};
@@ -97,7 +97,10 @@ fn fields(text: &str) {
         let to = from + length.as_delta();
         for (a, b) in hours.open_intervals(tz, from, to) {
             assert!(from <= a && a < b && b <= to);
-            assert!(hours.is_open(tz, a));
+            // Open from its first instant to its last.
+            assert!(hours.is_open(tz, a), "{a}");
+            let last = (b - TimeDelta::seconds(1)).max(a);
+            assert!(hours.is_open(tz, last), "{last}");
         }
     }
 }
