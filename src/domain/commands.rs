@@ -2,7 +2,7 @@
 //! that follow `campaign create|edit <name>`. Every mistake says what was wrong and how to
 //! write it right.
 
-use chrono::NaiveDateTime;
+use chrono::{Datelike, NaiveDateTime};
 use chrono_tz::Tz;
 
 use super::duration::WindowLength;
@@ -154,9 +154,14 @@ pub fn parse_fields(lines: &str) -> (CampaignFields, Vec<FieldError>) {
                 None => errors.push(field_error("channel", format!("`{value}` is neither teams nor skype"), "channel: teams")),
             },
             "start" | "début" | "debut" => {
-                match NaiveDateTime::parse_from_str(value, "%Y-%m-%d %H:%M") {
-                    Ok(t) => fields.start = Some(t),
-                    Err(_) => errors.push(field_error(
+                // Four-digit years, as the format says: chrono also reads `+262142-12-31`,
+                // whose window would run past the end of its calendar.
+                match NaiveDateTime::parse_from_str(value, "%Y-%m-%d %H:%M")
+                    .ok()
+                    .filter(|t| (1..=9999).contains(&t.year()))
+                {
+                    Some(t) => fields.start = Some(t),
+                    None => errors.push(field_error(
                         "start",
                         format!("`{value}` is not a date and time as YYYY-MM-DD HH:MM"),
                         "start: 2026-12-01 10:00",
@@ -373,6 +378,7 @@ impl Command {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn english_and_french_commands() {
@@ -490,6 +496,24 @@ mod tests {
     }
 
     #[test]
+    fn a_start_beyond_year_9999_is_refused() {
+        // Found while writing the `admin` fuzz target: chrono reads signed years up to 262142,
+        // and `campaign create` then panicked checking the window past its calendar's end.
+        for start in [
+            "+262142-12-31 23:59",
+            "-262143-01-01 00:00",
+            "+10000-01-01 00:00",
+        ] {
+            let (f, errors) = parse_fields(&format!("start: {start}\nduration: 366d"));
+            assert!(f.start.is_none(), "{start}");
+            assert_eq!(errors.len(), 1, "{start}");
+            assert!(errors[0].to_string().contains("YYYY-MM-DD HH:MM"));
+        }
+        let (f, _) = parse_fields("start: 9999-12-31 23:59");
+        assert!(f.start.is_some());
+    }
+
+    #[test]
     fn emails_are_split_every_way_and_checked() {
         let (good, bad) = parse_emails(
             "Ada@Contoso.com, grace@contoso.com;\nnot-an-email ada@contoso.com <linus@example.org>",
@@ -501,5 +525,50 @@ mod tests {
         assert_eq!(bad, ["not-an-email"]);
         assert!(Email::parse("a@b").is_none());
         assert!(Email::parse("@b.com").is_none());
+    }
+
+    /// Every verb, English and French.
+    const VERBS: &str = "help aide ? lists listes list liste campaigns campagnes campaign \
+                         campagne broadcasts diffusions broadcast diffusion";
+
+    const SEPARATORS: [&str; 7] = [" ", ",", ";", "\n", ", ", ";\r\n", "\t"];
+
+    proptest! {
+        /// `CAMPAIGN info x` is `campaign info x`, whatever follows the verb.
+        #[test]
+        fn the_verb_is_case_insensitive(
+            verb in prop::sample::select(VERBS.split_whitespace().collect::<Vec<_>>()),
+            rest in "(?s).{0,80}",
+        ) {
+            let shouted = format!("{} {rest}", verb.to_ascii_uppercase());
+            let typed = format!("{verb} {rest}");
+            prop_assert_eq!(Command::parse(&shouted), Command::parse(&typed));
+        }
+
+        /// Addresses pasted with any separators come back once each, in order, in lower case.
+        #[test]
+        fn emails_separated_any_way_read_back(
+            emails in prop::collection::vec(
+                "[A-Za-z0-9._%+-]{1,12}@[A-Za-z0-9-]{1,12}\\.[A-Za-z]{2,6}",
+                1..8,
+            ),
+            separators in prop::collection::vec(prop::sample::select(&SEPARATORS[..]), 8),
+        ) {
+            let text: String = emails
+                .iter()
+                .zip(&separators)
+                .map(|(e, sep)| format!("{e}{sep}"))
+                .collect();
+            let mut expected: Vec<String> = Vec::new();
+            for e in &emails {
+                let e = e.to_lowercase();
+                if !expected.contains(&e) {
+                    expected.push(e);
+                }
+            }
+            let (good, bad) = parse_emails(&text);
+            prop_assert!(bad.is_empty(), "{:?}", bad);
+            prop_assert_eq!(good.iter().map(Email::as_str).collect::<Vec<_>>(), expected);
+        }
     }
 }

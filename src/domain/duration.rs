@@ -155,4 +155,14 @@ mod tests {
         }
         assert_eq!(WindowLength::parse("90m").unwrap().to_string(), "1h30m");
     }
+
+    proptest::proptest! {
+        /// The edit form shows a window as written by `Display`; every length reads back.
+        #[test]
+        fn every_length_reads_back_from_how_it_is_written(minutes in 1..=MAX_DAYS * 24 * 60) {
+            let d = WindowLength::from_minutes(minutes).unwrap();
+            proptest::prop_assert_eq!(WindowLength::parse(&d.to_string()), Ok(d));
+            proptest::prop_assert_eq!(d.minutes(), minutes);
+        }
+    }
 }

@@ -297,7 +297,7 @@ fn constant_offset_pieces(
     while probe < to {
         let next = (probe + STEP).min(to);
         let next_offset = offset_at(tz, next);
-        if next_offset != offset && next < to {
+        if next_offset != offset {
             // The change is in (probe, next]: find its second (zones change on whole seconds).
             let (mut lo, mut hi) = (probe.timestamp(), next.timestamp());
             while hi - lo > 1 {
@@ -310,9 +310,13 @@ fn constant_offset_pieces(
                 }
             }
             let hi = DateTime::from_timestamp(hi, 0).unwrap_or(next).max(start);
-            pieces.push((start, hi, offset));
-            start = hi;
-            offset = offset_at(tz, hi);
+            // A change at `to` itself is outside the window; one before it, even in the last
+            // step, starts a new piece.
+            if hi < to {
+                pieces.push((start, hi, offset));
+                start = hi;
+                offset = offset_at(tz, hi);
+            }
         }
         probe = next;
     }
@@ -438,6 +442,21 @@ mod tests {
     }
 
     #[test]
+    fn a_change_of_offset_in_the_windows_last_hours_is_kept() {
+        // Found by `planned_moments_are_always_inside_window_and_hours`: a change less than six
+        // hours before the window's end was ignored, so 03:00-03:11 EDT read as 02:00-02:11
+        // EST and was open. 8 March 2026, Montreal: 02:00 EST jumps to 03:00 EDT (07:00 UTC).
+        let tz: Tz = "America/Montreal".parse().unwrap();
+        let night = BusinessHours::parse("Tue-Sun 00:00-02:11").unwrap();
+        let iv = night.open_intervals(tz, utc("2026-03-08T04:00:00Z"), utc("2026-03-08T08:00:00Z"));
+        assert_eq!(
+            iv,
+            vec![(utc("2026-03-08T05:00:00Z"), utc("2026-03-08T07:00:00Z"))]
+        );
+        assert!(!night.is_open(tz, utc("2026-03-08T07:02:50Z")));
+    }
+
+    #[test]
     fn daylight_saving_days_in_paris() {
         let night = BusinessHours::parse("Mon-Sun 01:00-04:00").unwrap();
         // 29 March 2026: 02:00 local jumps to 03:00, so the night has two open hours.
@@ -483,5 +502,39 @@ mod tests {
             utc("2026-03-29T12:00:00Z"),
         );
         assert_eq!(iv[0].0, utc("2026-03-29T01:00:00Z"), "03:00 CEST");
+    }
+
+    /// Each (weekday, open, close) the hours allow, sorted.
+    fn slots(h: &BusinessHours) -> Vec<(usize, u32, u32)> {
+        let BusinessHours::Rules(rules) = h else {
+            return vec![];
+        };
+        let mut slots: Vec<_> = rules
+            .iter()
+            .flat_map(|r| (0..7).filter(|&d| r.days[d]).map(|d| (d, r.open, r.close)))
+            .collect();
+        slots.sort();
+        slots.dedup();
+        slots
+    }
+
+    fn rule() -> impl proptest::strategy::Strategy<Value = Rule> {
+        use proptest::prelude::*;
+        (1u8..128, 0u32..24 * 60, 1u32..=24 * 60).prop_map(|(days, open, length)| Rule {
+            days: std::array::from_fn(|d| days & (1 << d) != 0),
+            open,
+            close: (open + length).min(24 * 60),
+        })
+    }
+
+    proptest::proptest! {
+        /// A campaign stores its hours as written by `Display` and the engine reads them back:
+        /// any hours come back the same.
+        #[test]
+        fn written_hours_read_back_the_same(rules in proptest::collection::vec(rule(), 1..4)) {
+            let hours = BusinessHours::Rules(rules);
+            let again = BusinessHours::parse(&hours.to_string()).unwrap();
+            proptest::prop_assert_eq!(slots(&again), slots(&hours));
+        }
     }
 }

@@ -57,6 +57,11 @@ impl MessageTemplate {
                 rest = "";
                 break;
             };
+            // A `[` left open before it is text: `]` closes the last one, as in
+            // `[[FIRSTNAME]]` or the link `[Hi [FIRSTNAME]](https://…)`.
+            let inner = after[..close].rfind('[').unwrap_or(0);
+            literal.push_str(&after[..inner]);
+            let (after, close) = (&after[inner..], close - inner);
             let word = &after[1..close];
             let placeholder = match word.to_uppercase().as_str() {
                 "FIRSTNAME" | "PRENOM" | "PRÉNOM" => Some(Part::First),
@@ -220,6 +225,23 @@ mod tests {
     }
 
     #[test]
+    fn a_bracket_left_open_before_a_placeholder_does_not_hide_it() {
+        // Found by the `template` fuzz target: the placeholder was sent as written.
+        let t = MessageTemplate::parse("Bonj;ur [FIRAMEY[Prénom] [nom]ur [nomv]").unwrap();
+        assert_eq!(
+            t.render(Some("Ada"), Some("Lovelace"), None).unwrap(),
+            "Bonj;ur [FIRAMEYAda Lovelaceur [nomv]"
+        );
+        let t =
+            MessageTemplate::parse("[[FIRSTNAME]] and [Hi [LASTNAME]](https://x.example)").unwrap();
+        assert_eq!(
+            t.render(Some("Ada"), Some("Lovelace"), None).unwrap(),
+            "[Ada] and [Hi Lovelace](https://x.example)"
+        );
+        assert!(t.unknown_placeholders.is_empty());
+    }
+
+    #[test]
     fn lowercase_and_french_placeholders() {
         let t = MessageTemplate::parse("Bonjour [prenom] [Nom]").unwrap();
         assert_eq!(
@@ -230,5 +252,32 @@ mod tests {
             MessageTemplate::parse("   "),
             Err(TemplateError::Empty)
         ));
+    }
+
+    proptest::proptest! {
+        /// A message with no bracket is sent exactly as written, to anyone.
+        #[test]
+        fn a_message_without_brackets_is_sent_as_written(
+            text in "(?s)[^\\[]{1,200}",
+            given in proptest::option::of("(?s).{0,20}"),
+            surname in proptest::option::of("(?s).{0,20}"),
+        ) {
+            proptest::prop_assume!(!text.trim().is_empty());
+            let t = MessageTemplate::parse(&text).unwrap();
+            proptest::prop_assert!(!t.uses_names());
+            let sent = t.render(given.as_deref(), surname.as_deref(), None).unwrap();
+            proptest::prop_assert_eq!(sent, text);
+        }
+
+        /// Whatever a given name holds, it is shown escaped, never read as markup.
+        #[test]
+        fn any_given_name_is_shown_escaped(given in "(?s).{0,40}") {
+            let t = MessageTemplate::parse("Hi [FIRSTNAME]!").unwrap();
+            let expected = match given.trim() {
+                "" => "Hi!".to_string(),
+                name => format!("Hi {}!", escape_markdown(name)),
+            };
+            proptest::prop_assert_eq!(t.render(Some(&given), None, None).unwrap(), expected);
+        }
     }
 }

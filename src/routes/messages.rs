@@ -11,6 +11,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 
 use crate::botframework::Activity;
+use crate::botframework::activity::Checked;
+use crate::botframework::auth::VerifiedToken;
 use crate::error::ApiError;
 use crate::startup::AppState;
 
@@ -36,7 +38,19 @@ pub async fn post(
         None => None,
     };
 
-    let activity: Activity = serde_json::from_slice(&body).map_err(|e| {
+    let (activity, checked) = parse_activity(&body, verified.as_ref())?;
+    state.bot.handle(&activity, &checked).await?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+/// What the route does with a body once the token is verified: read it as JSON (400), check
+/// the token's activity-bound claims against it (401), then the fields its type needs (400).
+/// `verified` is `None` when authentication is off.
+pub fn parse_activity(
+    body: &[u8],
+    verified: Option<&VerifiedToken>,
+) -> Result<(Activity, Checked), ApiError> {
+    let activity: Activity = serde_json::from_slice(body).map_err(|e| {
         use serde_json::error::Category;
         match e.classify() {
             Category::Data => ApiError::bad_request(
@@ -49,7 +63,7 @@ pub async fn post(
         }
     })?;
 
-    if let Some(verified) = &verified {
+    if let Some(verified) = verified {
         verified.check_activity(
             activity.service_url.as_deref().unwrap_or_default(),
             activity.channel_id.as_deref().unwrap_or_default(),
@@ -59,8 +73,7 @@ pub async fn post(
     let checked = activity
         .validate()
         .map_err(|e| ApiError::bad_request("invalid_activity", e.to_string()))?;
-    state.bot.handle(&activity, &checked).await?;
-    Ok(HttpResponse::Ok().finish())
+    Ok((activity, checked))
 }
 
 fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
