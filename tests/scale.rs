@@ -338,7 +338,10 @@ window_margin = "{margin_ms}ms"
     }
     // Without the database nothing new is leased: only what was leased ahead (two rounds of
     // sending slots) and what was in flight can go out.
-    assert!(during <= 3 * CONCURRENCY, "{during} sends while the database was away");
+    assert!(
+        during <= 3 * CONCURRENCY,
+        "{during} sends while the database was away"
+    );
     eprintln!(
         "scale: database cut for 10 s after {at_cut} sends; /readyz 503 after {:?}; {during} \
          sends went out during the outage (already leased)",
