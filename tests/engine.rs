@@ -464,16 +464,23 @@ async fn two_dispatchers_on_one_database_never_send_the_same_delivery(backend: B
                     let now = chrono::Utc::now();
                     let until = now + chrono::TimeDelta::minutes(5);
                     let got =
-                        deliveries::lease(&mut conn.as_conn(), owner, &tenants, now, until, 7)
+                        deliveries::lease(&mut conn.as_conn(), owner, &tenants, &[], now, until, 7)
                             .unwrap();
                     let done = got.is_empty();
                     mine.extend(got.into_iter().map(|l| l.delivery.id));
                     barrier.wait();
                     if done {
                         // Both saw an empty queue in the same round or will in the next one.
-                        let again =
-                            deliveries::lease(&mut conn.as_conn(), owner, &tenants, now, until, 7)
-                                .unwrap();
+                        let again = deliveries::lease(
+                            &mut conn.as_conn(),
+                            owner,
+                            &tenants,
+                            &[],
+                            now,
+                            until,
+                            7,
+                        )
+                        .unwrap();
                         assert!(again.is_empty());
                         barrier.wait();
                         break mine;

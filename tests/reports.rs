@@ -217,6 +217,7 @@ async fn the_report_card_csv_and_chart_say_what_happened(backend: Backend) {
                 conn,
                 "test",
                 &tenants,
+                &[],
                 later,
                 later + TimeDelta::hours(1),
                 10,

@@ -11,7 +11,8 @@ use tokio::time::Instant;
 
 use std::sync::atomic::Ordering;
 
-use super::{Inner, broadcast, campaign, planner, tenancy};
+use super::tenancy::Epoch;
+use super::{Inner, broadcast, campaign, planner};
 use crate::botframework::ratelimit::Slot;
 use crate::botframework::{
     Activity, ChannelAccount, ConnectorError, ConversationAccount, ServiceUrl, ServiceUrlError,
@@ -37,7 +38,7 @@ pub(super) async fn run(inner: Arc<Inner>) {
     let mut tasks = JoinSet::new();
     // Leased rows waiting for a free slot. Leasing ahead (up to two rounds of slots) makes one
     // lease transaction serve many sends instead of one each time a slot frees up.
-    let mut ready: VecDeque<(Leased, Option<Option<String>>)> = VecDeque::new();
+    let mut ready: VecDeque<(Leased, Option<Option<String>>, Epoch)> = VecDeque::new();
     let refill_below = concurrency.div_ceil(2);
     let lease_up_to = (2 * concurrency).min(MAX_LEASE);
     let mut next_plan = inner.clock.now();
@@ -46,10 +47,6 @@ pub(super) async fn run(inner: Arc<Inner>) {
         while tasks.try_join_next().is_some() {}
         if inner.stop.is_cancelled() {
             break;
-        }
-        if inner.reclaim.swap(false, Ordering::SeqCst) || inner.tenancy.round_due(inner.clock.now())
-        {
-            tenancy::round(&inner).await;
         }
         if (ready.is_empty() || recall_checked.elapsed() >= RECALL_CHECK)
             && inner.recalls_due.swap(false, Ordering::SeqCst)
@@ -67,13 +64,26 @@ pub(super) async fn run(inner: Arc<Inner>) {
                 + chrono::TimeDelta::from_std(inner.config.lease)
                     .unwrap_or(chrono::TimeDelta::seconds(60));
             let (owner, wanted) = (inner.config.instance.clone(), lease_up_to - ready.len());
-            let tenants = inner.tenancy.owned();
+            let claims = inner.tenancy.owned();
+            let tenants: Vec<String> = claims.keys().cloned().collect();
+            let held: Vec<i64> = inner.held().iter().copied().collect();
             match inner
                 .db
-                .run(move |conn| deliveries::lease(conn, &owner, &tenants, now, until, wanted))
+                .run(move |conn| {
+                    deliveries::lease(conn, &owner, &tenants, &held, now, until, wanted)
+                })
                 .await
             {
-                Ok(rows) => ready.extend(with_presence(&inner, rows).await),
+                Ok(rows) => {
+                    inner.held().extend(rows.iter().map(|r| r.delivery.id));
+                    for (row, presence) in with_presence(&inner, rows).await {
+                        // Leased just now from the tenants of `claims`.
+                        let epoch = claims.get(&row.delivery.tenant_id).copied();
+                        if let Some(epoch) = epoch {
+                            ready.push_back((row, presence, epoch));
+                        }
+                    }
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "leasing deliveries failed; retrying");
                     if ready.is_empty() {
@@ -96,9 +106,9 @@ pub(super) async fn run(inner: Arc<Inner>) {
             },
             _ = inner.stop.cancelled() => break,
         };
-        if let Some((row, presence)) = ready.pop_front() {
+        if let Some((row, presence, epoch)) = ready.pop_front() {
             let inner = inner.clone();
-            tasks.spawn(async move { deliver(&inner, row, presence, permit).await });
+            tasks.spawn(async move { deliver(&inner, row, presence, epoch, permit).await });
         }
     }
     // Stopping: no more leasing; what was leased ahead is given back by the shutdown; let what
@@ -133,9 +143,9 @@ async fn with_presence(inner: &Inner, rows: Vec<Leased>) -> Vec<(Leased, Option<
 }
 
 /// Sleeps until the earliest due delivery of the tenants dispatched here, the planner's next
-/// look, the next claim round, a wake-up, the tick, or the stop.
+/// look, a wake-up (work enqueued, or a tenant claimed), the tick, or the stop.
 async fn idle(inner: &Inner, next_plan: chrono::DateTime<chrono::Utc>) {
-    let tenants = inner.tenancy.owned();
+    let tenants: Vec<String> = inner.tenancy.owned().into_keys().collect();
     let next = inner
         .db
         .run(move |conn| deliveries::next_due(conn, &tenants))
@@ -155,7 +165,6 @@ async fn idle(inner: &Inner, next_plan: chrono::DateTime<chrono::Utc>) {
     };
     tokio::select! {
         _ = sleep => {}
-        _ = tokio::time::sleep_until(inner.tenancy.next_round()) => {}
         _ = inner.wake.notified() => {}
         _ = inner.stop.cancelled() => {}
     }
@@ -167,9 +176,10 @@ async fn deliver(
     inner: &Inner,
     leased: Leased,
     presence: Option<Option<String>>,
+    epoch: Epoch,
     slot: tokio::sync::OwnedSemaphorePermit,
 ) {
-    let outcome = attempt(inner, &leased, presence).await;
+    let outcome = attempt(inner, &leased, presence, epoch).await;
     drop(slot);
     let m = &inner.metrics;
     match &outcome {
@@ -187,6 +197,7 @@ async fn deliver(
     let recall_step = leased.delivery.operation == Operation::Delete.as_str()
         && matches!(outcome, Outcome::Delivered { .. } | Outcome::Failed { .. });
     record_outcome(inner, leased.delivery.id, outcome).await;
+    inner.held().remove(&leased.delivery.id);
     if recall_step {
         inner.recalls_due.store(true, Ordering::SeqCst);
     }
@@ -229,7 +240,12 @@ fn failed(id: i64, reason: &str, error: impl Into<String>) -> Outcome {
 }
 
 #[tracing::instrument(skip_all, fields(delivery_id = leased.delivery.id, tenant = %leased.delivery.tenant_id))]
-async fn attempt(inner: &Inner, leased: &Leased, presence: Option<Option<String>>) -> Outcome {
+async fn attempt(
+    inner: &Inner,
+    leased: &Leased,
+    presence: Option<Option<String>>,
+    epoch: Epoch,
+) -> Outcome {
     let (d, user) = (&leased.delivery, &leased.user);
     let Some(operation) = Operation::parse(&d.operation) else {
         return failed(
@@ -373,8 +389,9 @@ async fn attempt(inner: &Inner, leased: &Leased, presence: Option<Option<String>
     };
 
     // This instance's claim on the tenant lapsed while the send waited (the database is away,
-    // or the claim was lost): another instance may be sending for the tenant now.
-    if !inner.tenancy.owns(&d.tenant_id) {
+    // or the claim was lost, even if won back since): another instance may be sending for the
+    // tenant, and may have sent this very delivery.
+    if !inner.tenancy.owns(&d.tenant_id, epoch) {
         return Outcome::Released { id: d.id, at: None };
     }
     // Recalled while this send waited: it must not go out.
@@ -598,6 +615,11 @@ impl Inner {
 }
 
 impl Inner {
+    fn held(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<i64>> {
+        // A poisoned lock only means a panic elsewhere; the set is still whole.
+        self.held.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn is_withdrawn(&self, message_id: &str) -> bool {
         // A poisoned lock only means a panic elsewhere; the set is still whole.
         self.withdrawn

@@ -109,8 +109,9 @@ pub(crate) struct Inner {
     replan: std::sync::atomic::AtomicBool,
     /// Which tenants this instance dispatches.
     tenancy: tenancy::Tenancy,
-    /// Set by `wake`: work may be due in a tenant nobody dispatches yet.
-    reclaim: std::sync::atomic::AtomicBool,
+    /// Deliveries leased here and not yet recorded (waiting, in flight, or their outcome on its
+    /// way): the only rows of ours never leased again.
+    held: std::sync::Mutex<std::collections::HashSet<i64>>,
     /// Set when a recall's delete finished: look for recalls to report.
     recalls_due: std::sync::atomic::AtomicBool,
     /// Messages recalled: a send of one still leased here is dropped, not sent.
@@ -129,6 +130,7 @@ pub struct Engine {
 pub struct EngineHandle {
     engine: Engine,
     dispatcher: tokio::task::JoinHandle<()>,
+    tenancy: tokio::task::JoinHandle<()>,
     scheduler: Option<JobScheduler>,
 }
 
@@ -169,19 +171,21 @@ impl Engine {
                 graph,
                 replan: std::sync::atomic::AtomicBool::new(true),
                 tenancy: tenancy::Tenancy::new(tenant_lease),
-                reclaim: std::sync::atomic::AtomicBool::new(false),
+                held: std::sync::Mutex::default(),
                 recalls_due: std::sync::atomic::AtomicBool::new(false),
                 withdrawn: std::sync::Mutex::default(),
                 wake: Notify::new(),
                 stop: CancellationToken::new(),
             }),
         };
+        let tenancy = tokio::spawn(tenancy::run(engine.inner.clone()));
         let dispatcher = tokio::spawn(dispatcher::run(engine.inner.clone()));
         let scheduler = engine.start_tick().await;
         tracing::info!(instance = %engine.inner.config.instance, "delivery engine started");
         Ok(EngineHandle {
             engine,
             dispatcher,
+            tenancy,
             scheduler,
         })
     }
@@ -221,9 +225,7 @@ impl Engine {
         self.inner
             .replan
             .store(true, std::sync::atomic::Ordering::SeqCst);
-        self.inner
-            .reclaim
-            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.inner.tenancy.wake.notify_one();
         self.inner.wake.notify_one();
     }
 
@@ -315,6 +317,8 @@ impl EngineHandle {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not give back leases; they will run out"),
         }
+        // The claims task stopped with the others; give the tenants up for the next owner.
+        let _ = (&mut self.tenancy).await;
         tenancy::release(&inner).await;
         tracing::info!("delivery engine stopped");
     }

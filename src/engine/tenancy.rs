@@ -1,15 +1,18 @@
 //! This instance's share of the tenants. Claims are made and renewed in rounds
-//! (`store::dispatch`), every third of the tenant lease; a tenant is dispatched here only while
-//! the last successful round is younger than the lease minus a margin. An instance cut off from
+//! (`store::dispatch`) by a task of their own, every third of the tenant lease, whatever the
+//! dispatcher is busy with; a tenant is dispatched here only while the last successful round is
+//! younger than the lease minus a margin, and a delivery only under the claim it was leased
+//! under. An instance cut off from
 //! the database therefore stops sending before anyone may take its tenants over, and after being
 //! cut off it waits a whole lease before taking over anyone else's (they were probably cut off
 //! too, and will renew).
 
-use std::collections::BTreeSet;
-use std::sync::Mutex;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::Inner;
@@ -23,10 +26,15 @@ const RELEASE_GRACE: TimeDelta = TimeDelta::seconds(2);
 pub(super) struct Tenancy {
     ttl: Duration,
     state: Mutex<State>,
+    /// Work may be due in a tenant nobody dispatches yet: claim now.
+    pub(super) wake: Notify,
 }
 
+/// The claim a delivery was leased under: its tenant and when the claim was acquired.
+pub(super) type Epoch = NaiveDateTime;
+
 struct State {
-    owned: BTreeSet<String>,
+    owned: BTreeMap<String, Epoch>,
     /// Until when the claims of the last successful round may be relied on.
     valid_until: Option<Instant>,
     next_round: Instant,
@@ -41,12 +49,15 @@ impl Tenancy {
         Tenancy {
             ttl,
             state: Mutex::new(State {
-                owned: BTreeSet::new(),
+                owned: BTreeMap::new(),
                 valid_until: None,
                 next_round: now,
                 next_round_at: None,
-                take_over_after: now,
+                // A new instance may be starting as the database comes back: the others get a
+                // whole lease to renew their claims first.
+                take_over_after: now + ttl,
             }),
+            wake: Notify::new(),
         }
     }
 
@@ -55,39 +66,58 @@ impl Tenancy {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// How long before a claim runs out this instance stops relying on it: enough for clocks
-    /// a little apart and a send already on its way.
+    /// How long before a claim runs out this instance stops relying on it: more than the
+    /// tenant's one-second rate window (the next owner starts on a fresh second), with room for
+    /// clocks a little apart and a send already on its way.
     fn margin(&self) -> Duration {
-        (self.ttl / 4).min(Duration::from_secs(2))
+        (self.ttl / 4).clamp(Duration::from_millis(1500), Duration::from_secs(2))
     }
 
-    pub(super) fn round_due(&self, now: DateTime<Utc>) -> bool {
-        let s = self.state();
-        Instant::now() >= s.next_round || s.next_round_at.is_some_and(|t| now >= t)
-    }
-
-    /// When the next round is due (real time).
-    pub(super) fn next_round(&self) -> Instant {
-        self.state().next_round
-    }
-
-    /// The tenants this instance may dispatch now.
-    pub(super) fn owned(&self) -> Vec<String> {
+    /// The tenants this instance may dispatch now, with their claims.
+    pub(super) fn owned(&self) -> BTreeMap<String, Epoch> {
         let s = self.state();
         match s.valid_until {
-            Some(t) if Instant::now() < t => s.owned.iter().cloned().collect(),
-            _ => Vec::new(),
+            Some(t) if Instant::now() < t => s.owned.clone(),
+            _ => BTreeMap::new(),
         }
     }
 
-    pub(super) fn owns(&self, tenant: &str) -> bool {
+    /// Whether a delivery leased under `epoch` may be sent now: the claim is still the same
+    /// and still fresh.
+    pub(super) fn owns(&self, tenant: &str, epoch: Epoch) -> bool {
         let s = self.state();
-        s.valid_until.is_some_and(|t| Instant::now() < t) && s.owned.contains(tenant)
+        s.valid_until.is_some_and(|t| Instant::now() < t) && s.owned.get(tenant) == Some(&epoch)
+    }
+}
+
+/// Claims and renews this instance's tenants until the engine stops.
+pub(super) async fn run(inner: Arc<Inner>) {
+    loop {
+        if inner.stop.is_cancelled() {
+            break;
+        }
+        if round(&inner).await {
+            inner.wake.notify_one();
+        }
+        let (next, next_at) = {
+            let s = inner.tenancy.state();
+            (s.next_round, s.next_round_at)
+        };
+        let on_clock = match next_at {
+            Some(t) => inner.clock.sleep_until(t),
+            None => Box::pin(std::future::pending()),
+        };
+        tokio::select! {
+            _ = tokio::time::sleep_until(next) => {}
+            _ = on_clock => {}
+            _ = inner.tenancy.wake.notified() => {}
+            _ = inner.stop.cancelled() => break,
+        }
     }
 }
 
 /// One round: renew, let go, claim. Returns whether tenants were gained.
-pub(super) async fn round(inner: &Inner) -> bool {
+async fn round(inner: &Inner) -> bool {
     let tenancy = &inner.tenancy;
     let started = Instant::now();
     let now = inner.clock.now();
@@ -106,16 +136,16 @@ pub(super) async fn round(inner: &Inner) -> bool {
     let mut s = tenancy.state();
     match result {
         Ok(round) => {
-            let gained = round.owned.difference(&s.owned).count() > 0;
+            let gained = round.owned.keys().any(|t| !s.owned.contains_key(t));
             for t in &round.taken_over {
                 inner.metrics.tenant_takeovers.inc();
                 tracing::warn!(tenant = %t.tenant_id, from = %t.from, released = t.released,
                     "took over a tenant whose dispatcher stopped renewing its claim");
             }
-            for t in round.owned.difference(&s.owned) {
+            for t in round.owned.keys().filter(|t| !s.owned.contains_key(*t)) {
                 tracing::info!(tenant = %t, "dispatching this tenant");
             }
-            for t in s.owned.difference(&round.owned) {
+            for t in s.owned.keys().filter(|t| !round.owned.contains_key(*t)) {
                 tracing::info!(tenant = %t, "no longer dispatching this tenant");
             }
             inner.metrics.owned_tenants.set(round.owned.len() as i64);

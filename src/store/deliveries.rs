@@ -192,10 +192,13 @@ pub fn enqueue(
 }
 
 /// Leases up to `limit` due deliveries of `tenants` for `owner` until `until`, earliest first.
+/// `held`: rows `owner` still holds in memory (their outcome may be on its way), never leased
+/// again even when their lease has run out; its other expired rows are (it lost track of them).
 pub fn lease(
     conn: &mut Conn<'_>,
     owner: &str,
     tenants: &[String],
+    held: &[i64],
     now: DateTime<Utc>,
     until: DateTime<Utc>,
     limit: usize,
@@ -211,12 +214,12 @@ pub fn lease(
             .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
             .filter(d::tenant_id.eq_any(tenants))
             .filter(d::next_attempt_at.le(now_n))
-            // An expired lease of another instance (it died) is taken over; never one of ours:
-            // its outcome may still be on its way to the database.
+            // An expired lease of another instance (it died) is taken over; one of ours only
+            // if we no longer hold it: its outcome may still be on its way to the database.
             .filter(
-                d::leased_by
-                    .is_null()
-                    .or(d::lease_expires_at.lt(now_n).and(d::leased_by.ne(owner))),
+                d::leased_by.is_null().or(d::lease_expires_at
+                    .lt(now_n)
+                    .and(d::leased_by.ne(owner).or(d::id.ne_all(held)))),
             )
             .order(d::next_attempt_at)
             .select(d::id)

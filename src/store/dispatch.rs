@@ -7,9 +7,9 @@
 //! Tenants with work are shared out among the live instances (each claims up to its fair
 //! share); a tenant with nothing due soon is let go.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use diesel::prelude::*;
 
 use super::schema::{deliveries as d, engine_instances as e, tenant_dispatch as t};
@@ -42,10 +42,12 @@ pub struct TakenOver {
     pub released: usize,
 }
 
-/// The outcome of one round: the tenants `owner` now dispatches.
+/// The outcome of one round: the tenants `owner` now dispatches, each with the moment its
+/// claim was acquired. A claim lost and won back has a new moment: deliveries leased under the
+/// old one may have been sent meanwhile by another instance, and must not be sent again.
 #[derive(Debug, Clone, Default)]
 pub struct Round {
-    pub owned: BTreeSet<String>,
+    pub owned: BTreeMap<String, NaiveDateTime>,
     pub taken_over: Vec<TakenOver>,
     pub let_go: Vec<String>,
 }
@@ -61,11 +63,12 @@ pub fn claim(
 ) -> Result<Round, StoreError> {
     let now_n = now.naive_utc();
     let until = (now + terms.ttl).naive_utc();
+    // Read before the transaction (on SQLite, the writer lock is held for the transaction).
+    let with_work = tenants_with_work(conn, now + terms.horizon)?;
     conn.write_transaction(|conn| {
         heartbeat(conn, owner, now)?;
         let live = live_instances(conn, now - terms.ttl)?.max(1);
 
-        let with_work = tenants_with_work(conn, now + terms.horizon)?;
         let mine: Vec<String> = run_on!(conn, |c| t::table
             .filter(t::owner.eq(owner))
             .select(t::tenant_id)
@@ -87,14 +90,14 @@ pub fn claim(
                 .filter(t::tenant_id.eq_any(&idle))
                 .filter(t::expires_at.gt(keep_until))
         )
-        .set(t::expires_at.eq(keep_until))
+        .set((t::expires_at.eq(keep_until), t::renewed_at.eq(keep_until)))
         .execute(c))?;
         // What was really renewed: a lapsed claim may have been taken over meanwhile.
-        let renewed: Vec<String> = run_on!(conn, |c| t::table
+        let renewed: Vec<(String, NaiveDateTime)> = run_on!(conn, |c| t::table
             .filter(t::owner.eq(owner))
             .filter(t::tenant_id.eq_any(&kept))
             .filter(t::expires_at.eq(until))
-            .select(t::tenant_id)
+            .select((t::tenant_id, t::acquired_at))
             .load(c))?;
         let mut round = Round {
             owned: renewed.into_iter().collect(),
@@ -105,7 +108,7 @@ pub fn claim(
         let share = with_work.len().div_ceil(live as usize).max(1);
         let mut candidates: Vec<&String> = with_work
             .iter()
-            .filter(|t| !round.owned.contains(*t))
+            .filter(|t| !round.owned.contains_key(*t))
             .collect();
         // Instances starting together should not all race for the same tenant first.
         use rand::seq::SliceRandom;
@@ -117,11 +120,11 @@ pub fn claim(
             match take(conn, owner, tenant, now, until, terms.take_over)? {
                 Taken::No => {}
                 Taken::Free => {
-                    round.owned.insert(tenant.clone());
+                    round.owned.insert(tenant.clone(), now_n);
                 }
                 Taken::From(from) => {
                     let released = release_leases(conn, tenant, &from, now)?;
-                    round.owned.insert(tenant.clone());
+                    round.owned.insert(tenant.clone(), now_n);
                     round.taken_over.push(TakenOver {
                         tenant_id: tenant.clone(),
                         from,
@@ -136,7 +139,7 @@ pub fn claim(
 
 enum Taken {
     No,
-    /// Nobody held it, or this instance itself did.
+    /// Nobody held it, this instance itself did, or its owner let it go.
     Free,
     /// Taken over from another instance whose lease had expired.
     From(String),
@@ -147,16 +150,19 @@ fn take(
     owner: &str,
     tenant: &str,
     now: DateTime<Utc>,
-    until: chrono::NaiveDateTime,
+    until: NaiveDateTime,
     take_over: bool,
 ) -> Result<Taken, StoreError> {
     let now_n = now.naive_utc();
-    let current: Option<(String, chrono::NaiveDateTime)> = run_on!(conn, |c| t::table
+    let current = t::table
         .find(tenant)
-        .select((t::owner, t::expires_at))
-        .first(c)
-        .optional())?;
-    let Some((holder, expires)) = current else {
+        .select((t::owner, t::expires_at, t::renewed_at));
+    // Locked until the end of the round: the owner read here is the one replaced below.
+    let current: Option<(String, NaiveDateTime, NaiveDateTime)> = match conn {
+        Conn::Postgres(c) => current.for_update().first(*c).optional()?,
+        Conn::Sqlite(c) => current.first(*c).optional()?,
+    };
+    let Some((holder, expires, renewed)) = current else {
         let inserted = run_on!(conn, |c| diesel::insert_into(t::table)
             .values((
                 t::tenant_id.eq(tenant),
@@ -187,9 +193,12 @@ fn take(
             t::renewed_at.eq(now_n),
         ))
         .execute(c))?;
+    // A claim let go (or given up at shutdown) is marked renewed until its expiry: a hand-over,
+    // with no leased deliveries to take back.
+    let let_go = renewed >= expires;
     Ok(match updated {
         0 => Taken::No,
-        _ if ours => Taken::Free,
+        _ if ours || let_go => Taken::Free,
         _ => Taken::From(holder),
     })
 }
@@ -210,7 +219,7 @@ fn release_leases(
     )
     .set((
         d::leased_by.eq(None::<String>),
-        d::lease_expires_at.eq(None::<chrono::NaiveDateTime>),
+        d::lease_expires_at.eq(None::<NaiveDateTime>),
         d::updated_at.eq(now.naive_utc()),
     ))
     .execute(c))?)
@@ -273,14 +282,14 @@ pub fn release_all(
                 .filter(t::owner.eq(owner))
                 .filter(t::expires_at.gt(until))
         )
-        .set(t::expires_at.eq(until))
+        .set((t::expires_at.eq(until), t::renewed_at.eq(until)))
         .execute(c))?)
     })
 }
 
 /// Every tenant's owner and expiry (for `herald status`-like views and tests).
 pub fn owners(conn: &mut Conn<'_>) -> Result<Vec<(String, String, DateTime<Utc>)>, StoreError> {
-    let rows: Vec<(String, String, chrono::NaiveDateTime)> = run_on!(conn, |c| t::table
+    let rows: Vec<(String, String, NaiveDateTime)> = run_on!(conn, |c| t::table
         .order(t::tenant_id)
         .select((t::tenant_id, t::owner, t::expires_at))
         .load(c))?;

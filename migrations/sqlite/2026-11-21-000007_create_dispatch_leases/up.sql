@@ -15,3 +15,6 @@ CREATE TABLE engine_instances (
     started_at TIMESTAMP NOT NULL,
     seen_at TIMESTAMP NOT NULL
 );
+
+-- An instance leases only its own tenants' due deliveries.
+CREATE INDEX deliveries_tenant_due ON deliveries (status, tenant_id, next_attempt_at);
