@@ -1,6 +1,7 @@
 //! A PostgreSQL outage mid-send: herald reaches its database through a TCP proxy the test can
 //! cut. `/readyz` must answer 503 while the database is away, and once it is back every
-//! delivery must go out exactly once (PostgreSQL only: an embedded SQLite cannot go away).
+//! delivery must go out exactly once; and an instance cut off stops sending before its claim on
+//! the tenant could run out (PostgreSQL only: an embedded SQLite cannot go away).
 
 mod common;
 
@@ -8,6 +9,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use wiremock::matchers::{method, path_regex};
+use wiremock::{Mock, ResponseTemplate};
 
 use common::proxy::Proxy;
 use common::*;
@@ -99,4 +102,83 @@ async fn a_database_outage_is_reported_and_survived_without_loss_or_duplicates()
     let repeated: Vec<_> = per_chat.iter().filter(|(_, k)| **k > 1).collect();
     assert!(repeated.is_empty(), "sent twice: {repeated:?}");
     eprintln!("outage: /readyz said 503 {first_503:?} after the cut; {n} delivered once each");
+}
+
+/// Cut off from the database, an instance stops sending for its tenants before its claim could
+/// run out (another instance may take them over then), even with sends already leased and
+/// waiting for their turn; it resumes when the database returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_cut_off_stops_sending_before_its_claim_can_run_out() {
+    if !postgres_enabled() {
+        return;
+    }
+    let proxy = Proxy::start("127.0.0.1:5432").await;
+    let proxied = proxy.addr.clone();
+    // 2 per second with 8 sending slots: 16 rows leased ahead take 8 s to send.
+    let app = spawn_app_on(
+        TestDb::new(Backend::Postgres),
+        Backend::Postgres,
+        move |url| url.replacen("127.0.0.1:5432", &proxied, 1),
+        "",
+        "[delivery]\nglobal_rps = 2\nconcurrency = 8\ntenant_lease = \"3s\"\nlease = \"60s\"",
+    )
+    .await;
+    let users = add_users(&app.app_db, &app.service_url(), "f", 40).await;
+    let received = Received::default();
+    Mock::given(method("POST"))
+        .and(path_regex(r"^/v3/conversations/a%3Af\d+/activities$"))
+        .respond_with(Recording {
+            received: received.clone(),
+            respond: |_: &wiremock::Request| {
+                ResponseTemplate::new(201).set_body_json(json!({"id": "1:sent"}))
+            },
+        })
+        .with_priority(1)
+        .mount(&app.connector)
+        .await;
+    let message = app
+        .engine
+        .enqueue(
+            TENANT,
+            "broadcast",
+            json!({"type": "message", "text": "Fire drill at 11:00"}),
+            due_now(&users),
+        )
+        .await
+        .unwrap();
+    wait_for(Duration::from_secs(20), "the first sends", || async {
+        received.len() >= 4
+    })
+    .await;
+    proxy.cut().await;
+    let cut = Instant::now();
+    let at_cut = received.len();
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    // The last round began before the cut, and a claim is relied on for the lease (3 s) less
+    // 1.5 s after its round began: nothing may leave later than that (and some slack).
+    let fence = cut + Duration::from_millis(1_500 + 300);
+    let late: Vec<_> = received
+        .times()
+        .into_iter()
+        .filter(|t| *t > fence)
+        .collect();
+    assert!(
+        late.is_empty(),
+        "{} sends after the fence ({} before it, since the cut)",
+        late.len(),
+        received.len() - at_cut - late.len()
+    );
+    eprintln!(
+        "fence: {} sends in the 1.8 s after the cut, none later (leased ahead: {})",
+        received.len() - at_cut,
+        40 - at_cut
+    );
+    proxy.restore();
+    wait_delivered(&app.app_db, &message, Some(40), Duration::from_secs(60)).await;
+    let mut per_chat: HashMap<String, usize> = HashMap::new();
+    for r in app.sent_messages().await {
+        *per_chat.entry(r.url.path().to_string()).or_default() += 1;
+    }
+    assert_eq!(per_chat.len(), 40, "every recipient reached");
+    assert!(per_chat.values().all(|k| *k == 1), "each once");
 }
