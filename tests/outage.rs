@@ -169,7 +169,7 @@ async fn an_instance_cut_off_stops_sending_before_its_claim_can_run_out() {
         received.len() - at_cut - late.len()
     );
     eprintln!(
-        "fence: {} sends in the 1.8 s after the cut, none later (leased ahead: {})",
+        "fence: {} sends in the 1.8 s after the cut, none later ({} still to send)",
         received.len() - at_cut,
         40 - at_cut
     );
