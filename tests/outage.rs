@@ -15,6 +15,33 @@ use wiremock::{Mock, ResponseTemplate};
 use common::proxy::Proxy;
 use common::*;
 
+/// herald reaching PostgreSQL through a proxy the test can cut; `extra_toml` as in
+/// `spawn_app_with`.
+async fn behind_proxy(extra_toml: &str) -> (Proxy, TestApp) {
+    let proxy = Proxy::start("127.0.0.1:5432").await;
+    let proxied = proxy.addr.clone();
+    let app = spawn_app_on(
+        TestDb::new(Backend::Postgres),
+        Backend::Postgres,
+        move |url| url.replacen("127.0.0.1:5432", &proxied, 1),
+        "",
+        extra_toml,
+    )
+    .await;
+    (proxy, app)
+}
+
+/// Each of the `n` recipients got the message exactly once.
+async fn assert_each_once(app: &TestApp, n: usize) {
+    let mut per_chat: HashMap<String, usize> = HashMap::new();
+    for r in app.sent_messages().await {
+        *per_chat.entry(r.url.path().to_string()).or_default() += 1;
+    }
+    assert_eq!(per_chat.len(), n, "every recipient reached");
+    let repeated: Vec<_> = per_chat.iter().filter(|(_, k)| **k > 1).collect();
+    assert!(repeated.is_empty(), "sent twice: {repeated:?}");
+}
+
 async fn ready(app: &TestApp) -> u16 {
     app.client
         .get(format!("{}/readyz", app.address))
@@ -30,16 +57,7 @@ async fn a_database_outage_is_reported_and_survived_without_loss_or_duplicates()
     if !postgres_enabled() {
         return;
     }
-    let proxy = Proxy::start("127.0.0.1:5432").await;
-    let proxied = proxy.addr.clone();
-    let app = spawn_app_on(
-        TestDb::new(Backend::Postgres),
-        Backend::Postgres,
-        move |url| url.replacen("127.0.0.1:5432", &proxied, 1),
-        "",
-        "[delivery]\nlease = \"5s\"\nglobal_rps = 40",
-    )
-    .await;
+    let (proxy, app) = behind_proxy("[delivery]\nlease = \"5s\"\nglobal_rps = 40").await;
     let n = 300;
     let users = add_users(&app.app_db, &app.service_url(), "o", n).await;
     let message = app
@@ -94,13 +112,7 @@ async fn a_database_outage_is_reported_and_survived_without_loss_or_duplicates()
     })
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let mut per_chat: HashMap<String, usize> = HashMap::new();
-    for r in app.sent_messages().await {
-        *per_chat.entry(r.url.path().to_string()).or_default() += 1;
-    }
-    assert_eq!(per_chat.len(), n, "every recipient reached");
-    let repeated: Vec<_> = per_chat.iter().filter(|(_, k)| **k > 1).collect();
-    assert!(repeated.is_empty(), "sent twice: {repeated:?}");
+    assert_each_once(&app, n).await;
     eprintln!("outage: /readyz said 503 {first_503:?} after the cut; {n} delivered once each");
 }
 
@@ -112,14 +124,8 @@ async fn an_instance_cut_off_stops_sending_before_its_claim_can_run_out() {
     if !postgres_enabled() {
         return;
     }
-    let proxy = Proxy::start("127.0.0.1:5432").await;
-    let proxied = proxy.addr.clone();
     // 2 per second with 8 sending slots: 16 rows leased ahead take 8 s to send.
-    let app = spawn_app_on(
-        TestDb::new(Backend::Postgres),
-        Backend::Postgres,
-        move |url| url.replacen("127.0.0.1:5432", &proxied, 1),
-        "",
+    let (proxy, app) = behind_proxy(
         "[delivery]\nglobal_rps = 2\nconcurrency = 8\ntenant_lease = \"3s\"\nlease = \"60s\"",
     )
     .await;
@@ -175,10 +181,5 @@ async fn an_instance_cut_off_stops_sending_before_its_claim_can_run_out() {
     );
     proxy.restore();
     wait_delivered(&app.app_db, &message, Some(40), Duration::from_secs(60)).await;
-    let mut per_chat: HashMap<String, usize> = HashMap::new();
-    for r in app.sent_messages().await {
-        *per_chat.entry(r.url.path().to_string()).or_default() += 1;
-    }
-    assert_eq!(per_chat.len(), 40, "every recipient reached");
-    assert!(per_chat.values().all(|k| *k == 1), "each once");
+    assert_each_once(&app, 40).await;
 }
