@@ -110,9 +110,12 @@ async fn a_tenant_has_one_owner_until_its_claim_runs_out(backend: Backend) {
     assert_eq!(owned(&a), ["t1"]);
     let b = round(&db, "b", t0 + TimeDelta::seconds(1), terms(true)).await;
     assert!(b.owned.is_empty(), "t1 is a's while its claim holds");
-    // a renews: the claim moves on.
+    // a renews: the claim moves on, under the same acquisition (deliveries leased under it
+    // stay sendable).
+    let epoch = a.owned["t1"];
     let a = round(&db, "a", t0 + TimeDelta::seconds(5), terms(true)).await;
     assert_eq!(owned(&a), ["t1"]);
+    assert_eq!(a.owned["t1"], epoch, "a renewal keeps the claim's acquisition time");
     let b = round(&db, "b", t0 + TimeDelta::seconds(14), terms(true)).await;
     assert!(
         b.owned.is_empty(),

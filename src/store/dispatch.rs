@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDateTime, SubsecRound, TimeDelta, Utc};
 use diesel::prelude::*;
 
 use super::schema::{deliveries as d, engine_instances as e, tenant_dispatch as t};
@@ -61,6 +61,9 @@ pub fn claim(
     now: DateTime<Utc>,
     terms: &Terms,
 ) -> Result<Round, StoreError> {
+    // Microseconds, as PostgreSQL keeps them: a claim's acquired_at read back later must equal
+    // the one handed out now.
+    let now = now.trunc_subsecs(6);
     let now_n = now.naive_utc();
     let until = (now + terms.ttl).naive_utc();
     // Read before the transaction (on SQLite, the writer lock is held for the transaction).
