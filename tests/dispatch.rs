@@ -115,7 +115,10 @@ async fn a_tenant_has_one_owner_until_its_claim_runs_out(backend: Backend) {
     let epoch = a.owned["t1"];
     let a = round(&db, "a", t0 + TimeDelta::seconds(5), terms(true)).await;
     assert_eq!(owned(&a), ["t1"]);
-    assert_eq!(a.owned["t1"], epoch, "a renewal keeps the claim's acquisition time");
+    assert_eq!(
+        a.owned["t1"], epoch,
+        "a renewal keeps the claim's acquisition time"
+    );
     let b = round(&db, "b", t0 + TimeDelta::seconds(14), terms(true)).await;
     assert!(
         b.owned.is_empty(),
