@@ -312,3 +312,57 @@ async fn instances_starting_together_migrate_once() {
     let db = Db::open(&url, 2).unwrap();
     assert!(db.migrate().unwrap().is_empty(), "nothing left to apply");
 }
+
+/// The race the renewal must survive (PostgreSQL, READ COMMITTED): a's claim has lapsed and b
+/// takes the tenant over while a renews it. a's renewal waits for b's row lock, then finds the
+/// row is b's: a must not believe it still owns the tenant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewal_racing_a_takeover_does_not_keep_the_tenant() {
+    if !postgres_enabled() {
+        return;
+    }
+    let test_db = TestDb::new(Backend::Postgres);
+    let db = open(&test_db);
+    let users = add_users(&db, "https://example.invalid/", "race-", 2).await;
+    let t0 = Utc::now();
+    work(&db, "t1", &users, t0).await;
+    assert_eq!(owned(&round(&db, "a", t0, terms(true)).await), ["t1"]);
+    let later = t0 + TimeDelta::seconds(11);
+
+    let (taken_tx, taken_rx) = std::sync::mpsc::channel();
+    let (commit_tx, commit_rx) = std::sync::mpsc::channel::<()>();
+    let b_db = db.clone();
+    let b = std::thread::spawn(move || {
+        let mut conn = b_db.get().unwrap();
+        let mut conn = conn.as_conn();
+        // b's round, left uncommitted (an outer transaction) until told.
+        conn.transaction(|conn| {
+            let round = dispatch::claim(conn, "b", later, &terms(true))?;
+            taken_tx
+                .send(round.owned.keys().cloned().collect::<Vec<_>>())
+                .unwrap();
+            commit_rx.recv().unwrap();
+            Ok::<_, herald::store::StoreError>(())
+        })
+        .unwrap();
+    });
+    assert_eq!(taken_rx.recv().unwrap(), ["t1"], "b takes the lapsed claim");
+    let a_db = db.clone();
+    let a = std::thread::spawn(move || {
+        let mut conn = a_db.get().unwrap();
+        dispatch::claim(&mut conn.as_conn(), "a", later, &terms(true)).unwrap()
+    });
+    // a's renewal is now waiting on b's lock; let b commit.
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!a.is_finished(), "a's renewal waits for b");
+    commit_tx.send(()).unwrap();
+    b.join().unwrap();
+    let a = a.join().unwrap();
+    assert!(
+        a.owned.is_empty(),
+        "a kept a tenant b took over: {:?}",
+        a.owned
+    );
+    let owners = db.run(dispatch::owners).await.unwrap();
+    assert_eq!(owners[0].1, "b");
+}
