@@ -268,18 +268,8 @@ async fn a_campaign_reaches_each_installed_member_personalised_at_their_moment(b
 async fn absent_recipients_climb_the_ladder_until_available_or_expired(backend: Backend) {
     let test_db = TestDb::new(backend);
     let db = Db::open(&DatabaseUrl::parse(&test_db.url).unwrap(), 4).unwrap();
-    let received = Received::default();
     let connector = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path_regex(r"^/v3/conversations/[^/]+/activities$"))
-        .respond_with(Recording {
-            received: received.clone(),
-            respond: |_: &Request| {
-                ResponseTemplate::new(201).set_body_json(json!({"id": "1:sent"}))
-            },
-        })
-        .mount(&connector)
-        .await;
+    let received = record_posts(&connector, ACTIVITIES, |_| sent()).await;
     // m0 is Away twice then Available; m1 is Offline throughout.
     let graph = MockServer::start().await;
     Mock::given(method("POST"))

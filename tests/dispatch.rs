@@ -14,8 +14,7 @@ use herald::store::deliveries::{self, Outcome};
 use herald::store::dispatch::{self, Round, Terms};
 use herald::store::{DatabaseUrl, Db};
 use serde_json::json;
-use wiremock::matchers::{method, path_regex};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
 on_both_backends!(
     a_tenant_has_one_owner_until_its_claim_runs_out,
@@ -244,18 +243,8 @@ async fn two_instances_keep_one_tenants_pace(backend: Backend) {
     const RPS: u32 = 20;
     let test_db = TestDb::new(backend);
     let db = open(&test_db);
-    let received = Received::default();
     let connector = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path_regex(r"^/v3/conversations/[^/]+/activities$"))
-        .respond_with(Recording {
-            received: received.clone(),
-            respond: |_: &wiremock::Request| {
-                ResponseTemplate::new(201).set_body_json(json!({"id": "1:sent"}))
-            },
-        })
-        .mount(&connector)
-        .await;
+    let received = record_posts(&connector, ACTIVITIES, |_| sent()).await;
     let users = add_users(&db, &format!("{}/", connector.uri()), "pace-", 200).await;
     let config = || herald::engine::EngineConfig {
         // A debug build on a busy machine delays receipts: allow for it in the windows.

@@ -11,7 +11,7 @@ use herald::domain::SystemClock;
 use herald::store::deliveries::{self, Delivery};
 use herald::store::users;
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path, path_regex};
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 on_both_backends!(
@@ -106,13 +106,13 @@ fn first_n_then_ok(
         if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < n {
             first.clone()
         } else {
-            ok_response()
+            sent()
         }
     }
 }
 
 fn ok(_: &Request) -> ResponseTemplate {
-    ResponseTemplate::new(201).set_body_json(json!({"id": "1:sent"}))
+    sent()
 }
 
 async fn a_429_is_waited_out_exactly_and_the_message_arrives_once(backend: Backend) {
@@ -293,16 +293,12 @@ async fn a_thousand_recipients_never_exceed_the_tenant_rate(backend: Backend) {
     )
     .await;
     let users = add_users(&app.app_db, &app.service_url(), "many-", 1000).await;
-    let received = Received::default();
-    Mock::given(method("POST"))
-        .and(path_regex(r"^/v3/conversations/a%3Amany-\d+/activities$"))
-        .respond_with(Recording {
-            received: received.clone(),
-            respond: ok,
-        })
-        .with_priority(1)
-        .mount(&app.connector)
-        .await;
+    let received = record_posts(
+        &app.connector,
+        r"^/v3/conversations/a%3Amany-\d+/activities$",
+        ok,
+    )
+    .await;
     let id = app
         .engine
         .enqueue(TENANT, "test", message(), due_now(&users))
@@ -341,21 +337,13 @@ async fn bare_engine_on(
     start_bare_engine(db, clock, config).await
 }
 
-async fn slow_connector(received: &Received) -> MockServer {
+async fn slow_connector() -> (MockServer, Received) {
     let connector = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path_regex(r"^/v3/conversations/[^/]+/activities$"))
-        .respond_with(Recording {
-            received: received.clone(),
-            respond: |_: &Request| ok_response().set_delay(Duration::from_millis(40)),
-        })
-        .mount(&connector)
-        .await;
-    connector
-}
-
-fn ok_response() -> ResponseTemplate {
-    ResponseTemplate::new(201).set_body_json(json!({"id": "1:sent"}))
+    let received = record_posts(&connector, ACTIVITIES, |_| {
+        sent().set_delay(Duration::from_millis(40))
+    })
+    .await;
+    (connector, received)
 }
 
 async fn a_crashed_dispatcher_loses_nothing_and_duplicates_only_what_was_in_flight(
@@ -364,8 +352,7 @@ async fn a_crashed_dispatcher_loses_nothing_and_duplicates_only_what_was_in_flig
     let test_db = TestDb::new(backend);
     let db = herald::store::Db::open(&herald::store::DatabaseUrl::parse(&test_db.url).unwrap(), 4)
         .unwrap();
-    let received = Received::default();
-    let connector = slow_connector(&received).await;
+    let (connector, received) = slow_connector().await;
     let users = add_users(&db, &format!("{}/", connector.uri()), "crash-", 300).await;
     const CONCURRENCY: usize = 8;
 
@@ -500,8 +487,7 @@ async fn two_dispatchers_on_one_database_never_send_the_same_delivery(backend: B
     );
 
     // End to end: two engines on the same database deliver each recipient once.
-    let received = Received::default();
-    let connector = slow_connector(&received).await;
+    let (connector, received) = slow_connector().await;
     let users = add_users(&db, &format!("{}/", connector.uri()), "duo-", 200).await;
     let a = bare_engine(&db, 8, Duration::from_secs(30), 1_000).await;
     let b = bare_engine(&db, 8, Duration::from_secs(30), 1_000).await;
@@ -570,8 +556,7 @@ async fn shutdown_finishes_in_flight_sends_and_gives_back_every_lease(backend: B
     let test_db = TestDb::new(backend);
     let db = herald::store::Db::open(&herald::store::DatabaseUrl::parse(&test_db.url).unwrap(), 4)
         .unwrap();
-    let received = Received::default();
-    let connector = slow_connector(&received).await;
+    let (connector, received) = slow_connector().await;
     let users = add_users(&db, &format!("{}/", connector.uri()), "stop-", 20).await;
     // One send per second: most leased rows are waiting for their moment when the stop comes.
     let handle = bare_engine(&db, 6, Duration::from_secs(60), 1).await;
@@ -609,8 +594,7 @@ async fn a_test_clock_runs_hours_of_schedule_at_once(backend: Backend) {
     let test_db = TestDb::new(backend);
     let db = herald::store::Db::open(&herald::store::DatabaseUrl::parse(&test_db.url).unwrap(), 4)
         .unwrap();
-    let received = Received::default();
-    let connector = slow_connector(&received).await;
+    let (connector, received) = slow_connector().await;
     let users = add_users(&db, &format!("{}/", connector.uri()), "clock-", 3).await;
     let start = chrono::Utc::now();
     let clock = herald::domain::ManualClock::new(start);

@@ -9,8 +9,6 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use wiremock::matchers::{method, path_regex};
-use wiremock::{Mock, ResponseTemplate};
 
 use common::proxy::Proxy;
 use common::*;
@@ -29,6 +27,19 @@ async fn behind_proxy(extra_toml: &str) -> (Proxy, TestApp) {
     )
     .await;
     (proxy, app)
+}
+
+/// A broadcast to `users`, due now; its message id.
+async fn fire_drill(app: &TestApp, users: &[String]) -> String {
+    app.engine
+        .enqueue(
+            TENANT,
+            "broadcast",
+            json!({"type": "message", "text": "Fire drill at 11:00"}),
+            due_now(users),
+        )
+        .await
+        .unwrap()
 }
 
 /// Each of the `n` recipients got the message exactly once.
@@ -60,16 +71,7 @@ async fn a_database_outage_is_reported_and_survived_without_loss_or_duplicates()
     let (proxy, app) = behind_proxy("[delivery]\nlease = \"5s\"\nglobal_rps = 40").await;
     let n = 300;
     let users = add_users(&app.app_db, &app.service_url(), "o", n).await;
-    let message = app
-        .engine
-        .enqueue(
-            TENANT,
-            "broadcast",
-            json!({"type": "message", "text": "Fire drill at 11:00"}),
-            due_now(&users),
-        )
-        .await
-        .unwrap();
+    let message = fire_drill(&app, &users).await;
     wait_for(Duration::from_secs(20), "the first sends", || async {
         app.sent_messages().await.len() >= 60
     })
@@ -130,28 +132,13 @@ async fn an_instance_cut_off_stops_sending_before_its_claim_can_run_out() {
     )
     .await;
     let users = add_users(&app.app_db, &app.service_url(), "f", 40).await;
-    let received = Received::default();
-    Mock::given(method("POST"))
-        .and(path_regex(r"^/v3/conversations/a%3Af\d+/activities$"))
-        .respond_with(Recording {
-            received: received.clone(),
-            respond: |_: &wiremock::Request| {
-                ResponseTemplate::new(201).set_body_json(json!({"id": "1:sent"}))
-            },
-        })
-        .with_priority(1)
-        .mount(&app.connector)
-        .await;
-    let message = app
-        .engine
-        .enqueue(
-            TENANT,
-            "broadcast",
-            json!({"type": "message", "text": "Fire drill at 11:00"}),
-            due_now(&users),
-        )
-        .await
-        .unwrap();
+    let received = record_posts(
+        &app.connector,
+        r"^/v3/conversations/a%3Af\d+/activities$",
+        |_| sent(),
+    )
+    .await;
+    let message = fire_drill(&app, &users).await;
     wait_for(Duration::from_secs(20), "the first sends", || async {
         received.len() >= 4
     })

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
 use serde_json::json;
-use wiremock::matchers::{method, path, path_regex};
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use common::proxy::Proxy;
@@ -175,19 +175,10 @@ async fn three_instances_deliver_a_campaign_through_a_kill_and_a_database_outage
         .mount(&login)
         .await;
     let connector = MockServer::start().await;
-    let received = Received::default();
-    Mock::given(method("POST"))
-        .and(path_regex(r"^/v3/conversations/[^/]+/activities$"))
-        .respond_with(Recording {
-            received: received.clone(),
-            respond: |_: &wiremock::Request| {
-                ResponseTemplate::new(201)
-                    .set_body_json(json!({"id": "1:sent"}))
-                    .set_delay(Duration::from_millis(20))
-            },
-        })
-        .mount(&connector)
-        .await;
+    let received = record_posts(&connector, ACTIVITIES, |_| {
+        sent().set_delay(Duration::from_millis(20))
+    })
+    .await;
 
     let seeding = Instant::now();
     let emails = add_people(&db, &format!("{}/", connector.uri()), recipients).await;

@@ -487,17 +487,32 @@ pub fn release_all(
     owner: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
-    Ok(run_on!(conn, |c| diesel::update(
-        d::table
+    release(conn, owner, None, now)
+}
+
+/// Gives back the pending deliveries `owner` leased, in `tenant` only when given.
+pub fn release(
+    conn: &mut Conn<'_>,
+    owner: &str,
+    tenant: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    Ok(run_on!(conn, |c| {
+        let mut leased = diesel::update(d::table)
             .filter(d::leased_by.eq(owner))
             .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
-    )
-    .set((
-        d::leased_by.eq(None::<String>),
-        d::lease_expires_at.eq(None::<NaiveDateTime>),
-        d::updated_at.eq(now.naive_utc()),
-    ))
-    .execute(c))?)
+            .into_boxed();
+        if let Some(tenant) = tenant {
+            leased = leased.filter(d::tenant_id.eq(tenant));
+        }
+        leased
+            .set((
+                d::leased_by.eq(None::<String>),
+                d::lease_expires_at.eq(None::<NaiveDateTime>),
+                d::updated_at.eq(now.naive_utc()),
+            ))
+            .execute(c)
+    })?)
 }
 
 /// When the dispatcher next has something to do in `tenants`: the earliest pending moment,

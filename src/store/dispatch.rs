@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, NaiveDateTime, SubsecRound, TimeDelta, Utc};
 use diesel::prelude::*;
 
+use super::deliveries;
 use super::schema::{deliveries as d, engine_instances as e, tenant_dispatch as t};
 use super::{Conn, StoreError};
 use crate::domain::delivery::DeliveryStatus;
@@ -126,7 +127,9 @@ pub fn claim(
                     round.owned.insert(tenant.clone(), now_n);
                 }
                 Taken::From(from) => {
-                    let released = release_leases(conn, tenant, &from, now)?;
+                    // It stopped sending when its claim lapsed: what it had leased can go now
+                    // rather than when those leases run out.
+                    let released = deliveries::release(conn, &from, Some(tenant), now)?;
                     round.owned.insert(tenant.clone(), now_n);
                     round.taken_over.push(TakenOver {
                         tenant_id: tenant.clone(),
@@ -204,28 +207,6 @@ fn take(
         _ if ours || let_go => Taken::Free,
         _ => Taken::From(holder),
     })
-}
-
-/// Gives back the pending deliveries `from` leased in `tenant`: it stopped sending when its
-/// claim lapsed, so they can go now rather than when their own leases run out.
-fn release_leases(
-    conn: &mut Conn<'_>,
-    tenant: &str,
-    from: &str,
-    now: DateTime<Utc>,
-) -> Result<usize, StoreError> {
-    Ok(run_on!(conn, |c| diesel::update(
-        d::table
-            .filter(d::tenant_id.eq(tenant))
-            .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
-            .filter(d::leased_by.eq(from))
-    )
-    .set((
-        d::leased_by.eq(None::<String>),
-        d::lease_expires_at.eq(None::<NaiveDateTime>),
-        d::updated_at.eq(now.naive_utc()),
-    ))
-    .execute(c))?)
 }
 
 /// Tenants with a pending delivery due by `by`.

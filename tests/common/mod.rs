@@ -336,6 +336,33 @@ impl<F: Fn(&Request) -> ResponseTemplate + Send + Sync> wiremock::Respond for Re
     }
 }
 
+/// Every chat's activities path on the fake connector.
+pub const ACTIVITIES: &str = r"^/v3/conversations/[^/]+/activities$";
+
+/// The connector's answer to a send: 201 with the new activity's id.
+pub fn sent() -> ResponseTemplate {
+    ResponseTemplate::new(201).set_body_json(json!({"id": "1:sent"}))
+}
+
+/// Records each POST `server` receives on a path matching the regex `path`, ahead of its
+/// other mocks, answering with `respond`.
+pub async fn record_posts<F>(server: &MockServer, path: &str, respond: F) -> Received
+where
+    F: Fn(&Request) -> ResponseTemplate + Send + Sync + 'static,
+{
+    let received = Received::default();
+    Mock::given(method("POST"))
+        .and(path_regex(path))
+        .respond_with(Recording {
+            received: received.clone(),
+            respond,
+        })
+        .with_priority(1)
+        .mount(server)
+        .await;
+    received
+}
+
 /// The most events any interval of `window` holds (half-open, as Teams counts).
 pub fn max_in_window(times: &[Instant], window: Duration) -> usize {
     let mut times = times.to_vec();
