@@ -15,7 +15,7 @@ fn constant_urls_parse() {
 
 #[test]
 fn the_example_file_is_valid_and_says_the_defaults() {
-    let text = include_str!("../appsettings.example.toml");
+    let text = include_str!("../../appsettings.example.toml");
     let s = Settings::from_toml(text).unwrap();
     let d = Settings::from_toml("").unwrap();
     assert_eq!(s.server.bind, d.server.bind);
