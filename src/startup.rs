@@ -32,6 +32,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub tracker: Arc<crate::tracking::Tracker>,
     pub clock: Arc<dyn Clock>,
+    /// Permits to read an activity's body: at most `routes::MAX_CONCURRENT_BODIES` at once.
+    pub body_readers: tokio::sync::Semaphore,
 }
 
 /// How long in-flight sends get to finish at shutdown.
@@ -122,7 +124,13 @@ impl Application {
         .await?;
         let auth = if settings.auth_disabled() {
             tracing::warn!(
-                "bot.app_id is empty: inbound authentication is OFF (local development only)"
+                "bot.app_id is empty: inbound authentication is OFF (local development only). \
+                 /api/messages accepts activities without a token, from this machine only: a \
+                 loopback peer, a Host of localhost, 127.0.0.1 or [::1], and no Forwarded or \
+                 X-Forwarded-* header (anything else gets 403). Whoever can send such a request \
+                 can name any tenant and any admin's object id, and herald sends no token to \
+                 connectors. Set bot.app_id and bot.app_password (MicrosoftAppId, \
+                 MicrosoftAppPassword) before anything but a local tool talks to herald."
             );
             None
         } else {
@@ -152,6 +160,7 @@ impl Application {
             metrics,
             tracker,
             clock: clock.clone(),
+            body_readers: tokio::sync::Semaphore::new(routes::MAX_CONCURRENT_BODIES),
         });
 
         let listener = TcpListener::bind(settings.server.bind)

@@ -1,13 +1,17 @@
 //! Thin HTTP adapters: parse the request, call the bot or the store, map the answer.
 
 mod health;
+mod local;
 mod messages;
 mod metrics;
 mod tracking;
 
 use actix_web::web;
 
-pub use messages::{MAX_BODY_BYTES, parse_activity};
+pub use local::local_only;
+pub use messages::{
+    BODY_PERMIT_WAIT, BODY_READ_TIMEOUT, MAX_BODY_BYTES, MAX_CONCURRENT_BODIES, parse_activity,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/messages").route(web::post().to(messages::post)))
