@@ -129,6 +129,14 @@ impl From<BotError> for ApiError {
                     format!("{e} (bot.service_url_hosts)"),
                 )
             }
+            BotError::ChannelMismatch(e) => {
+                tracing::warn!(reason = %e, "activity refused: its channel and serviceUrl disagree");
+                ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "channel_service_url_mismatch",
+                    e.to_string(),
+                )
+            }
             BotError::Store(s) => s.into(),
             BotError::Fields(errors) => ApiError::bad_request(
                 "invalid_fields",

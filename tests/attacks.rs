@@ -11,6 +11,7 @@ use std::io::{Read, Write};
 use std::time::Duration;
 
 use common::tokens::*;
+use common::trace::{changed, trace};
 use common::{Backend, TENANT, TestApp, spawn_app, spawn_app_with};
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
@@ -28,59 +29,6 @@ on_both_backends!(
     a_non_admin_in_an_allowed_tenant_is_refused_and_creates_nothing,
     an_admin_id_from_another_tenant_is_not_an_admin,
 );
-
-/// The row count of every table: whatever an activity records shows up here.
-async fn trace(app: &TestApp) -> Vec<(&'static str, i64)> {
-    app.app_db
-        .run(|conn| {
-            use diesel::prelude::*;
-            use herald::store::schema::*;
-            macro_rules! counts {
-                ($($table:ident),* $(,)?) => {
-                    vec![$((
-                        stringify!($table),
-                        herald::run_on!(&mut *conn, |c| $table::table.count().get_result::<i64>(c))?,
-                    )),*]
-                };
-            }
-            Ok(counts!(
-                users,
-                inbound_activities,
-                outbound_messages,
-                deliveries,
-                distribution_lists,
-                list_members,
-                audit_log,
-                campaigns,
-                campaign_not_installed,
-                broadcasts,
-                broadcast_messages,
-                broadcast_not_installed,
-                broadcast_reads,
-                relay_threads,
-                relay_messages,
-                app_secrets,
-                tracked_links,
-                link_clicks,
-                campaign_reads,
-            ))
-        })
-        .await
-        .expect("row counts")
-}
-
-/// The tables whose counts differ between two traces, with the difference.
-fn changed(
-    before: &[(&'static str, i64)],
-    after: &[(&'static str, i64)],
-) -> Vec<(&'static str, i64)> {
-    before
-        .iter()
-        .zip(after)
-        .filter(|(b, a)| b.1 != a.1)
-        .map(|(b, a)| (b.0, a.1 - b.1))
-        .collect()
-}
 
 async fn requests_to(server: &MockServer) -> usize {
     server.received_requests().await.unwrap_or_default().len()

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use crate::config::BotSettings;
+use crate::config::{AppType, BotSettings};
 
 #[derive(Debug, Clone, Default)]
 pub struct Access {
@@ -12,15 +12,22 @@ pub struct Access {
 }
 
 impl Access {
+    /// A single-tenant bot with no `allowed_tenants` serves its home tenant only: Azure issues
+    /// its tokens for that tenant alone, and nobody else should be able to sideload it and make
+    /// themselves admins of their own tenant.
     pub fn from_settings(bot: &BotSettings) -> Access {
         let norm = |s: &str| s.trim().to_lowercase();
+        let mut allowed_tenants: HashSet<String> = bot
+            .allowed_tenants
+            .iter()
+            .map(|t| norm(t))
+            .filter(|t| !t.is_empty())
+            .collect();
+        if allowed_tenants.is_empty() && bot.app_type == AppType::SingleTenant {
+            allowed_tenants.extend(Some(norm(&bot.tenant_id)).filter(|t| !t.is_empty()));
+        }
         let mut access = Access {
-            allowed_tenants: bot
-                .allowed_tenants
-                .iter()
-                .map(|t| norm(t))
-                .filter(|t| !t.is_empty())
-                .collect(),
+            allowed_tenants,
             ..Access::default()
         };
         for entry in &bot.admins {
@@ -50,8 +57,9 @@ impl Access {
             || self.allowed_tenants.contains(&tenant.trim().to_lowercase())
     }
 
-    /// Whether someone known by any of `identities` (object id, UPN, email) is an admin in
-    /// `tenant`.
+    /// Whether someone known by any of `identities` (their Entra object id, as Teams vouches
+    /// for it, and the UPN of their directory profile; never a profile's unverified `email`) is
+    /// an admin in `tenant`.
     pub fn is_admin(&self, tenant: &str, identities: &[&str]) -> bool {
         let tenant = tenant.trim().to_lowercase();
         identities
@@ -90,6 +98,25 @@ mod tests {
         assert!(!a.is_admin("t1", &["", "someone"]));
         assert!(a.names_admins_by_upn());
         assert!(!access(&["obj-1", "t2/obj-2"], &[]).names_admins_by_upn());
+    }
+
+    #[test]
+    fn a_single_tenant_bot_serves_its_home_tenant_unless_told_otherwise() {
+        let mut bot = BotSettings {
+            app_type: AppType::SingleTenant,
+            tenant_id: "Home-Tenant".into(),
+            ..BotSettings::default()
+        };
+        let a = Access::from_settings(&bot);
+        assert!(a.tenant_allowed("home-tenant"));
+        assert!(!a.tenant_allowed("other-tenant"));
+        bot.allowed_tenants = vec!["partner".into()];
+        let a = Access::from_settings(&bot);
+        assert!(a.tenant_allowed("partner"));
+        assert!(!a.tenant_allowed("home-tenant"), "an explicit list wins");
+        bot.app_type = AppType::MultiTenant;
+        bot.allowed_tenants.clear();
+        assert!(Access::from_settings(&bot).tenant_allowed("anyone"));
     }
 
     #[test]

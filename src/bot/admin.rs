@@ -1,7 +1,7 @@
 //! Admin commands: checked against `bot.admins`, audited, answered in the admin's language.
 
-use crate::botframework::Activity;
 use crate::botframework::activity::Checked;
+use crate::botframework::{Activity, Channel};
 use crate::domain::Lang;
 use crate::domain::commands::{Command, parse_emails};
 use crate::domain::text::escape_markdown;
@@ -29,7 +29,15 @@ impl Bot {
         checked: &Checked,
     ) -> Result<Caller, BotError> {
         let tenant = activity.tenant_id().unwrap_or_default().to_string();
-        let mut identities: Vec<String> = checked.from.aad_object_id.iter().cloned().collect();
+        // Only Teams vouches for the sender's object id and tenant: elsewhere nobody is an admin.
+        let teams = Channel::parse(&checked.channel_id).carries_tenant();
+        let mut identities: Vec<String> = checked
+            .from
+            .aad_object_id
+            .iter()
+            .filter(|_| teams)
+            .cloned()
+            .collect();
         let reference = ConversationRef {
             tenant_id: tenant.clone(),
             channel_id: checked.channel_id.clone(),
@@ -37,8 +45,10 @@ impl Bot {
             ..ConversationRef::default()
         };
         let key = reference.clone();
-        // The stored profile (UPN, email) matters only when an admin is named by UPN.
-        if self.access.names_admins_by_upn()
+        // The stored profile's UPN matters only when an admin is named by UPN. Its `email` never
+        // counts: Entra does not verify it, so anyone could write an admin's address there.
+        if teams
+            && self.access.names_admins_by_upn()
             && let Some(user) = self
                 .db
                 .run(move |conn| users::find(conn, &reference))
@@ -46,7 +56,6 @@ impl Bot {
         {
             identities.extend(user.aad_object_id);
             identities.extend(user.user_principal_name);
-            identities.extend(user.email);
         }
         let actor = identities
             .first()

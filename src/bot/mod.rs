@@ -12,9 +12,10 @@ pub mod texts;
 use std::sync::Arc;
 
 use crate::botframework::activity::{Checked, Kind};
+use crate::botframework::channel::ChannelMismatch;
 use crate::botframework::service_url::ServiceUrlError;
 use crate::botframework::{
-    Activity, ChannelAccount, ConnectorClient, ConnectorError, ServiceUrlPolicy,
+    Activity, Channel, ChannelAccount, ConnectorClient, ConnectorError, ServiceUrlPolicy,
 };
 use crate::domain::commands::{Command, CommandError};
 use crate::domain::{Clock, Lang};
@@ -31,6 +32,9 @@ pub enum BotError {
     /// sender): herald neither records nor answers it.
     #[error(transparent)]
     ServiceUrlNotAllowed(ServiceUrlError),
+    /// The activity's channel does not go with its connector host (a 403 to the sender).
+    #[error(transparent)]
+    ChannelMismatch(ChannelMismatch),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// Campaign fields that do not hold up (answered in the chat, never an HTTP error).
@@ -123,7 +127,22 @@ impl Bot {
         self.service_urls
             .check(&checked.service_url)
             .map_err(BotError::ServiceUrlNotAllowed)?;
+        let channel = Channel::parse(&checked.channel_id);
+        channel
+            .check_service_url(&checked.service_url)
+            .map_err(BotError::ChannelMismatch)?;
         if matches!(checked.kind, Kind::Other(_)) {
+            return Ok(Handled::Ignored);
+        }
+        if !channel.is_served() {
+            // Its client wrote the tenant and may have written `from`: nothing here is trusted,
+            // nothing recorded. A person who wrote gets one line saying where herald works.
+            tracing::info!("activity on a channel herald does not serve ignored");
+            if checked.kind == Kind::Message {
+                let lang = Lang::from_locale(activity.user_locale());
+                self.reply(activity, checked, texts::channel_not_served(lang))
+                    .await;
+            }
             return Ok(Handled::Ignored);
         }
         if !self

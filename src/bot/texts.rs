@@ -64,6 +64,14 @@ pub fn hint(lang: Lang) -> String {
     }
 }
 
+/// The one answer on a channel herald does not serve (Web Chat, Direct Line, …).
+pub fn channel_not_served(lang: Lang) -> String {
+    match lang {
+        Lang::Fr => "herald fonctionne dans Microsoft Teams : retrouvez-moi là-bas.".to_string(),
+        Lang::En => "herald works in Microsoft Teams: find me there.".to_string(),
+    }
+}
+
 /// Help for admins: what they can type today.
 pub fn admin_help(lang: Lang) -> String {
     match lang {

@@ -3,11 +3,13 @@
 
 pub mod activity;
 pub mod auth;
+pub mod channel;
 pub mod connector;
 pub mod ratelimit;
 pub mod service_url;
 pub mod token;
 
 pub use activity::{Activity, ChannelAccount, ConversationAccount};
+pub use channel::Channel;
 pub use connector::{ConnectorClient, ConnectorError, Member};
 pub use service_url::{ServiceUrl, ServiceUrlError, ServiceUrlPolicy};

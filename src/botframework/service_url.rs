@@ -71,6 +71,11 @@ impl ServiceUrl {
         self.0.as_str()
     }
 
+    /// The host, parsed (a name, or an address).
+    pub fn host(&self) -> Option<Host<&str>> {
+        self.0.host()
+    }
+
     /// The host, as written in URLs (`[::1]` for an IPv6 address).
     pub fn host_str(&self) -> &str {
         self.0.host_str().unwrap_or_default()
@@ -102,17 +107,17 @@ pub struct ServiceUrlPolicy {
     loopback: bool,
 }
 
-/// The connector hosts of Teams (public cloud and GCC, GCC High, DoD), Skype, Web Chat and
-/// Direct Line, and the loopback interface (Bot Framework Emulator, Agents Playground).
-/// `trafficmanager.net` is a shared Azure zone anyone can add names to: only Teams' own names
-/// in it are listed, never a wildcard.
-pub const DEFAULT_SERVICE_URL_HOSTS: [&str; 7] = [
+/// The connector hosts of Teams (public cloud and GCC, GCC High, DoD) and Skype, and the loopback
+/// interface (Bot Framework Emulator, Agents Playground). Not Web Chat's or Direct Line's
+/// (`*.botframework.com`): herald does not serve those channels, whose clients write what
+/// Teams' service would vouch for. `trafficmanager.net` is a shared Azure zone anyone can add
+/// names to: only Teams' own names in it are listed, never a wildcard.
+pub const DEFAULT_SERVICE_URL_HOSTS: [&str; 6] = [
     "smba.trafficmanager.net",
     "smba.onyx.prod.teams.trafficmanager.net",
     "*.infra.gcc.teams.microsoft.com",
     "*.infra.gov.teams.microsoft.us",
     "*.infra.dod.teams.microsoft.us",
-    "*.botframework.com",
     "loopback",
 ];
 
@@ -341,8 +346,6 @@ mod tests {
             "https://smba.infra.gcc.teams.microsoft.com/teams",
             "https://smba.infra.gov.teams.microsoft.us/teams",
             "https://smba.infra.dod.teams.microsoft.us/teams",
-            "https://webchat.botframework.com/",
-            "https://europe.directline.botframework.com/",
             "http://127.0.0.1:3979/",
             "http://localhost:56000",
             "http://[::1]:5000/",
@@ -365,6 +368,8 @@ mod tests {
             "https://smba.trafficmanager.net%2eevil.example/",
             "https://evil.example\\@smba.trafficmanager.net/",
             "https://botframework.com/",
+            "https://webchat.botframework.com/",
+            "https://europe.directline.botframework.com/",
             "https://evilbotframework.com/",
             "https://botframework.com.evil.example/",
             "https://teams.microsoft.us/",

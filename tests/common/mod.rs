@@ -4,6 +4,7 @@
 
 pub mod proxy;
 pub mod tokens;
+pub mod trace;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

@@ -14,6 +14,8 @@ pub const APP_ID: &str = "00000000-1111-2222-3333-444444444444";
 pub const APP_PASSWORD: &str = "test-app-password";
 pub const CHANNEL_KID: &str = "test-channel-key";
 pub const EMULATOR_KID: &str = "test-emulator-key";
+/// A channel key endorsed for Web Chat and Direct Line, as the Bot Framework's real set has.
+pub const WEBCHAT_KID: &str = "test-webchat-key";
 pub const CHANNEL_ISSUER: &str = "https://api.botframework.com";
 pub const EMULATOR_ISSUER_V1: &str =
     "https://sts.windows.net/d6d49420-f39b-4df7-a1dc-d59a935871db/";
@@ -94,9 +96,17 @@ fn jwk(kid: &str, endorsements: Option<&[&str]>) -> Value {
     key
 }
 
-/// The channel key set: the test key, endorsed for Teams only.
+/// The channel key set: the test key endorsed for Teams, and again for Web Chat and Direct Line.
 pub fn channel_jwks() -> Value {
-    json!({"keys": [jwk(CHANNEL_KID, Some(&["msteams"]))]})
+    json!({"keys": [
+        jwk(CHANNEL_KID, Some(&["msteams"])),
+        jwk(WEBCHAT_KID, Some(&["webchat", "directline"])),
+    ]})
+}
+
+/// A genuine channel token for `service_url` from the key endorsed for Web Chat and Direct Line.
+pub fn webchat_token(service_url: &str) -> String {
+    sign(&channel_claims(service_url), WEBCHAT_KID, Algorithm::RS256)
 }
 
 /// The emulator key set: the test key under another kid, no endorsements.
