@@ -14,7 +14,7 @@ use crate::bot::access::Access;
 use crate::bot::campaigns::CampaignDefaults;
 use crate::botframework::ConnectorClient;
 use crate::botframework::auth::Authenticator;
-use crate::botframework::token::{BOT_FRAMEWORK_SCOPE, TokenProvider};
+use crate::botframework::token::TokenProvider;
 use crate::config::Settings;
 use crate::domain::{Clock, SystemClock};
 use crate::engine::{Engine, EngineConfig, EngineHandle};
@@ -50,10 +50,13 @@ pub struct Application {
     engine: EngineHandle,
 }
 
-/// The HTTP client for every outbound call, with bounded timeouts.
+/// The HTTP client for every outbound call, with bounded timeouts. It never follows a redirect:
+/// a 307/308 would re-send a secret or a token to wherever it points. Callers report a 3xx as a
+/// failure naming its status and target host.
 pub fn http_client() -> anyhow::Result<reqwest::Client> {
     reqwest::Client::builder()
         .user_agent(concat!("herald/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(30))
         .pool_idle_timeout(Duration::from_secs(90))
@@ -88,22 +91,24 @@ impl Application {
         let db = open_database(&settings).await?;
         let http = http_client()?;
 
-        let tokens = Arc::new(TokenProvider::new(
+        let credential = settings.credential()?;
+        let tokens = Arc::new(TokenProvider::with_credential(
             settings.token_endpoint(),
             settings.bot.app_id.trim().to_string(),
-            settings.bot.app_password.clone(),
-            BOT_FRAMEWORK_SCOPE,
+            credential.clone(),
+            settings.bot_scope(),
             http.clone(),
         ));
         let connector = ConnectorClient::new(http.clone(), tokens);
         let metrics = Arc::new(Metrics::new());
         let graph = settings.graph.enabled.then(|| {
-            Arc::new(GraphClient::new(
+            Arc::new(GraphClient::with_credential(
                 http.clone(),
-                settings.graph.base_url.as_str(),
-                &settings.graph.token_endpoint,
+                &settings.graph_base_url(),
+                &settings.graph_token_endpoint(),
+                &settings.graph_scope(),
                 settings.bot.app_id.trim(),
-                settings.bot.app_password.clone(),
+                credential,
             ))
         });
         let tracker = Arc::new(crate::tracking::Tracker::load(&settings, &db, clock.now()).await?);
@@ -136,8 +141,9 @@ impl Application {
         } else {
             Some(Authenticator::new(
                 settings.bot.app_id.trim(),
-                settings.bot.openid_metadata_url.clone(),
-                settings.bot.emulator_openid_metadata_url.clone(),
+                settings.bot.cloud,
+                settings.channel_metadata_url()?,
+                settings.emulator_metadata_url()?,
                 http,
             ))
         };

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::activity::Activity;
 use super::service_url::ServiceUrl;
-use super::token::{TokenError, TokenProvider};
+use super::token::{TokenError, TokenProvider, redirect_note};
 
 /// Codes of a 403 that mean the user removed or blocked the bot: stop sending to them.
 pub const RECIPIENT_GONE_CODES: [&str; 4] = [
@@ -50,7 +50,7 @@ pub enum ConnectorError {
     /// 403 with a code saying the user removed or blocked the bot: stop, mark not installed.
     #[error("recipient unreachable: {code}")]
     RecipientGone { code: String },
-    /// Anything else: do not retry.
+    /// Anything else, redirects included: do not retry.
     #[error("connector refused the call (HTTP {status}, {code})")]
     Permanent { status: u16, code: String },
     /// The bot's own token could not be had.
@@ -283,6 +283,13 @@ async fn check(
     let status = response.status();
     if status.is_success() {
         return Ok(response);
+    }
+    // Redirects are never followed (the client's policy): one is a permanent failure, named.
+    if let Some(note) = redirect_note(&response) {
+        return Err(ConnectorError::Permanent {
+            status: status.as_u16(),
+            code: format!("redirect ({note}) not followed"),
+        });
     }
     let retry_after = retry_after(response.headers());
     let body = response.bytes().await.unwrap_or_default();

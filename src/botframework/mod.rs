@@ -4,7 +4,9 @@
 pub mod activity;
 pub mod auth;
 pub mod channel;
+pub mod cloud;
 pub mod connector;
+pub mod credential;
 pub mod ratelimit;
 pub mod service_url;
 pub mod token;

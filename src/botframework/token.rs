@@ -1,6 +1,7 @@
-//! The bot's outbound access token (client credentials), cached until five minutes before it
-//! expires. With no app id configured there is no token: calls go out unauthenticated, which
-//! only local tools accept.
+//! The bot's outbound access token (client credentials, with a secret or a certificate's signed
+//! assertion), cached until five minutes before it expires. With no app id configured there is
+//! no token: calls go out unauthenticated, which only local tools accept. Redirects from the
+//! token endpoint are never followed (a 307/308 would re-send the credential elsewhere).
 
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -8,7 +9,9 @@ use std::time::{Duration, Instant};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-/// Scope of tokens for the Bot Connector service.
+use super::credential::{CLIENT_ASSERTION_TYPE, Credential};
+
+/// Scope of tokens for the Bot Connector service (public cloud; see [`super::cloud`]).
 pub const BOT_FRAMEWORK_SCOPE: &str = "https://api.botframework.com/.default";
 /// A cached token is renewed this long before it expires.
 pub const RENEW_BEFORE_EXPIRY: Duration = Duration::from_secs(300);
@@ -21,6 +24,26 @@ pub enum TokenError {
     Refused { status: u16, error: String },
     #[error("token endpoint answered something that is not a token")]
     BadResponse,
+    #[error("token endpoint redirected (HTTP {0}); redirects are not followed")]
+    Redirected(String),
+    #[error("the client assertion could not be signed: {0}")]
+    Assertion(String),
+}
+
+/// `"307 to host.example"` when `response` is a redirect, naming where it pointed (host only).
+pub fn redirect_note(response: &reqwest::Response) -> Option<String> {
+    let status = response.status();
+    if !status.is_redirection() {
+        return None;
+    }
+    let host = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .and_then(|l| response.url().join(l).ok())
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_else(|| "no Location".to_string());
+    Some(format!("{} to {host}", status.as_u16()))
 }
 
 #[derive(Deserialize)]
@@ -44,7 +67,7 @@ struct Cached {
 pub struct TokenProvider {
     endpoint: String,
     client_id: String,
-    secret: SecretString,
+    credential: Credential,
     scope: String,
     http: reqwest::Client,
     cached: RwLock<Option<Cached>>,
@@ -59,10 +82,21 @@ impl TokenProvider {
         scope: &str,
         http: reqwest::Client,
     ) -> TokenProvider {
+        Self::with_credential(endpoint, client_id, Credential::Secret(secret), scope, http)
+    }
+
+    /// A provider that authenticates with `credential` (a secret or a certificate).
+    pub fn with_credential(
+        endpoint: String,
+        client_id: String,
+        credential: Credential,
+        scope: &str,
+        http: reqwest::Client,
+    ) -> TokenProvider {
         TokenProvider {
             endpoint,
             client_id,
-            secret,
+            credential,
             scope: scope.to_string(),
             http,
             cached: RwLock::new(None),
@@ -91,18 +125,32 @@ impl TokenProvider {
         if let Some(t) = self.current() {
             return Ok(Some(t));
         }
+        let assertion;
+        let mut form: Vec<(&str, &str)> = vec![
+            ("grant_type", "client_credentials"),
+            ("client_id", &self.client_id),
+            ("scope", &self.scope),
+        ];
+        match &self.credential {
+            Credential::Secret(secret) => form.push(("client_secret", secret.expose_secret())),
+            Credential::Certificate(cert) => {
+                assertion = cert
+                    .assertion(&self.client_id, &self.endpoint)
+                    .map_err(|e| TokenError::Assertion(format!("{:?}", e.kind())))?;
+                form.push(("client_assertion_type", CLIENT_ASSERTION_TYPE));
+                form.push(("client_assertion", &assertion));
+            }
+        }
         let response = self
             .http
             .post(&self.endpoint)
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", self.client_id.as_str()),
-                ("client_secret", self.secret.expose_secret()),
-                ("scope", self.scope.as_str()),
-            ])
+            .form(&form)
             .send()
             .await
             .map_err(|e| TokenError::Unreachable(e.without_url().to_string()))?;
+        if let Some(note) = redirect_note(&response) {
+            return Err(TokenError::Redirected(note));
+        }
         let status = response.status();
         if !status.is_success() {
             let body: TokenErrorBody = response.json().await.unwrap_or_default();

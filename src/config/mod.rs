@@ -13,20 +13,13 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
-use crate::botframework::service_url::{DEFAULT_SERVICE_URL_HOSTS, ServiceUrlPolicy};
+use crate::botframework::service_url::ServiceUrlPolicy;
 
-/// Where the channel (Teams, Skype) publishes its signing keys.
-pub const CHANNEL_OPENID_METADATA: &str =
-    "https://login.botframework.com/v1/.well-known/openidconfiguration";
-/// Where the Bot Framework Emulator's (and Agents Playground's) signing keys are published.
-pub const EMULATOR_OPENID_METADATA: &str =
-    "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration";
-/// Multi-tenant bots get their outbound token from the botframework.com tenant.
-pub const MULTI_TENANT_TOKEN_ENDPOINT: &str =
-    "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token";
-/// Single-tenant bots get it from their own tenant; `{tenant}` is replaced by `bot.tenant_id`.
-pub const SINGLE_TENANT_TOKEN_ENDPOINT: &str =
-    "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token";
+mod bot;
+pub use bot::{
+    AppType, BotSettings, CHANNEL_OPENID_METADATA, EMULATOR_OPENID_METADATA,
+    MULTI_TENANT_TOKEN_ENDPOINT, SINGLE_TENANT_TOKEN_ENDPOINT,
+};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -114,25 +107,18 @@ pub enum UnknownPresence {
 }
 
 /// Microsoft Graph, for presence.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GraphSettings {
     /// Look presence up (needs the `Presence.Read.All` application permission). When off,
     /// presence is unknown and `campaigns.unknown_presence` decides.
     pub enabled: bool,
-    pub base_url: Url,
+    /// Graph's root; empty: the cloud's (`bot.cloud`).
+    #[serde(deserialize_with = "bot::empty_or_url")]
+    pub base_url: Option<Url>,
     /// `{tenant}` is replaced by each tenant's id: app-only Graph tokens belong to one tenant.
+    /// Empty: the cloud's login host.
     pub token_endpoint: String,
-}
-
-impl Default for GraphSettings {
-    fn default() -> Self {
-        Self {
-            enabled: false,
-            base_url: parse_const_url(crate::graph::BASE_URL),
-            token_endpoint: crate::graph::TOKEN_ENDPOINT.to_string(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -209,38 +195,6 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct BotSettings {
-    /// The Entra application (client) id of the bot. Empty turns authentication off.
-    pub app_id: String,
-    pub app_password: SecretString,
-    pub app_type: AppType,
-    /// The bot's home tenant; required for `SingleTenant`.
-    pub tenant_id: String,
-    pub openid_metadata_url: Url,
-    pub emulator_openid_metadata_url: Url,
-    /// Outbound token endpoint; empty picks the one for `app_type`. `{tenant}` is replaced.
-    pub token_endpoint: String,
-    /// Tenants whose activities are handled; empty allows every tenant.
-    pub allowed_tenants: Vec<String>,
-    /// Who may use admin commands: an Entra object id or a UPN (any tenant), or
-    /// `TENANT_ID/ID_OR_UPN` for one tenant only.
-    pub admins: Vec<String>,
-    /// The only hosts herald calls as a connector (an activity's `serviceUrl`): names,
-    /// `*.domain` for any name below a domain, IP addresses, and `loopback`. An activity naming
-    /// another host is refused (403) before anything is recorded or sent.
-    pub service_url_hosts: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum AppType {
-    #[serde(alias = "multitenant", alias = "multi_tenant")]
-    MultiTenant,
-    #[serde(alias = "singletenant", alias = "single_tenant")]
-    SingleTenant,
-}
-
 impl Default for ServerSettings {
     fn default() -> Self {
         Self {
@@ -257,28 +211,6 @@ impl Default for DatabaseSettings {
             max_connections: 0,
         }
     }
-}
-
-impl Default for BotSettings {
-    fn default() -> Self {
-        Self {
-            app_id: String::new(),
-            app_password: SecretString::from(""),
-            app_type: AppType::MultiTenant,
-            tenant_id: String::new(),
-            openid_metadata_url: parse_const_url(CHANNEL_OPENID_METADATA),
-            emulator_openid_metadata_url: parse_const_url(EMULATOR_OPENID_METADATA),
-            token_endpoint: String::new(),
-            allowed_tenants: Vec::new(),
-            admins: Vec::new(),
-            service_url_hosts: DEFAULT_SERVICE_URL_HOSTS.map(String::from).to_vec(),
-        }
-    }
-}
-
-fn parse_const_url(s: &str) -> Url {
-    // The constants above are valid absolute URLs; a test checks each one.
-    Url::parse(s).expect("constant URL parses")
 }
 
 /// A setting that cannot be used, with the key that holds it.
@@ -420,24 +352,7 @@ impl Settings {
                 "must be between 1 and 10, e.g. 3",
             ));
         }
-        Url::parse(&self.graph.token_endpoint.replace("{tenant}", "t")).map_err(|e| {
-            invalid(
-                "graph.token_endpoint",
-                format!(
-                    "{e}; expected a URL such as {}",
-                    crate::graph::TOKEN_ENDPOINT
-                ),
-            )
-        })?;
-        if !self.bot.token_endpoint.is_empty() {
-            let filled = self.bot.token_endpoint.replace("{tenant}", "t");
-            Url::parse(&filled).map_err(|e| {
-                invalid(
-                    "bot.token_endpoint",
-                    format!("{e}; expected a URL such as {MULTI_TENANT_TOKEN_ENDPOINT}"),
-                )
-            })?;
-        }
+        self.validate_endpoints()?;
         Ok(())
     }
 
@@ -454,14 +369,7 @@ impl Settings {
                 ),
             ));
         }
-        if !self.auth_disabled() && self.bot.app_password.expose_secret().is_empty() {
-            return Err(invalid(
-                "bot.app_password",
-                "empty while bot.app_id is set; set it (or MicrosoftAppPassword) to the client \
-                 secret of the bot's Entra application",
-            ));
-        }
-        Ok(())
+        self.validate_credential()
     }
 
     /// The default campaign time zone.
@@ -492,23 +400,6 @@ impl Settings {
     /// Authentication is off when no app id is configured (local development only).
     pub fn auth_disabled(&self) -> bool {
         self.bot.app_id.trim().is_empty()
-    }
-
-    /// The outbound token endpoint with `{tenant}` filled in.
-    pub fn token_endpoint(&self) -> String {
-        let template = if !self.bot.token_endpoint.is_empty() {
-            self.bot.token_endpoint.as_str()
-        } else if self.bot.app_type == AppType::SingleTenant {
-            SINGLE_TENANT_TOKEN_ENDPOINT
-        } else {
-            MULTI_TENANT_TOKEN_ENDPOINT
-        };
-        let tenant = if self.bot.tenant_id.is_empty() {
-            "botframework.com"
-        } else {
-            self.bot.tenant_id.as_str()
-        };
-        template.replace("{tenant}", tenant)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Settings tests: loading, overrides, validation.
 use super::*;
+use crate::botframework::service_url::DEFAULT_SERVICE_URL_HOSTS;
 
 #[test]
 fn constant_urls_parse() {
@@ -32,6 +33,8 @@ fn the_example_file_is_valid_and_says_the_defaults() {
         d.bot.emulator_openid_metadata_url
     );
     assert_eq!(s.token_endpoint(), d.token_endpoint());
+    assert_eq!(s.bot.cloud, d.bot.cloud);
+    assert_eq!(s.bot.certificate_path, d.bot.certificate_path);
     assert_eq!(s.campaigns.tick, d.campaigns.tick);
     assert_eq!(s.bot.allowed_tenants, d.bot.allowed_tenants);
     assert_eq!(s.bot.admins, d.bot.admins);

@@ -10,9 +10,10 @@ use reqwest::header::RETRY_AFTER;
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use crate::botframework::credential::Credential;
 use crate::botframework::token::{TokenError, TokenProvider};
 
-/// Scope of app-only Graph tokens.
+/// Scope of app-only Graph tokens in the public cloud (see `botframework::cloud`).
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 /// Where a tenant's Graph tokens come from; `{tenant}` is replaced.
 pub const TOKEN_ENDPOINT: &str = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token";
@@ -56,7 +57,8 @@ pub struct GraphClient {
     base_url: String,
     token_endpoint: String,
     client_id: String,
-    secret: SecretString,
+    credential: Credential,
+    scope: String,
     tokens: Mutex<HashMap<String, Arc<TokenProvider>>>,
 }
 
@@ -69,12 +71,33 @@ impl GraphClient {
         client_id: &str,
         secret: SecretString,
     ) -> GraphClient {
+        let credential = Credential::Secret(secret);
+        Self::with_credential(
+            http,
+            base_url,
+            token_endpoint,
+            GRAPH_SCOPE,
+            client_id,
+            credential,
+        )
+    }
+
+    /// A client of the cloud whose Graph `scope` is given, authenticating with `credential`.
+    pub fn with_credential(
+        http: reqwest::Client,
+        base_url: &str,
+        token_endpoint: &str,
+        scope: &str,
+        client_id: &str,
+        credential: Credential,
+    ) -> GraphClient {
         GraphClient {
             http,
             base_url: base_url.trim_end_matches('/').to_string(),
             token_endpoint: token_endpoint.to_string(),
             client_id: client_id.to_string(),
-            secret,
+            credential,
+            scope: scope.to_string(),
             tokens: Mutex::new(HashMap::new()),
         }
     }
@@ -85,11 +108,11 @@ impl GraphClient {
         tokens
             .entry(tenant.to_string())
             .or_insert_with(|| {
-                Arc::new(TokenProvider::new(
+                Arc::new(TokenProvider::with_credential(
                     self.token_endpoint.replace("{tenant}", tenant),
                     self.client_id.clone(),
-                    self.secret.clone(),
-                    GRAPH_SCOPE,
+                    self.credential.clone(),
+                    &self.scope,
                     self.http.clone(),
                 ))
             })

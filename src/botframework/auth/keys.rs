@@ -2,7 +2,9 @@
 //!
 //! Keys are cached; the set is refreshed at least every 24 hours, and when a token names a `kid`
 //! we do not know, at most once an hour (so a flood of made-up `kid`s cannot make us hammer the
-//! key server). Refreshes are single-flight.
+//! key server). Refreshes are single-flight. A refresh that brings no usable key (an empty set,
+//! garbage, a redirect, an outage) never replaces the cached keys: they stay in use, a warning is
+//! logged, and the refresh is tried again after [`RETRY_FAILED_REFRESH`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -16,6 +18,8 @@ use url::Url;
 pub const MAX_KEY_AGE: Duration = Duration::from_secs(24 * 3600);
 /// An unknown `kid` triggers a refresh at most this often.
 pub const UNKNOWN_KID_REFRESH_INTERVAL: Duration = Duration::from_secs(3600);
+/// After a failed scheduled refresh, the cached keys are used this long before trying again.
+pub const RETRY_FAILED_REFRESH: Duration = Duration::from_secs(600);
 
 /// One RSA public key and the channels it may sign for.
 pub struct SigningKey {
@@ -60,7 +64,8 @@ struct Jwk {
 #[derive(Default)]
 struct State {
     keys: HashMap<String, Arc<SigningKey>>,
-    fetched_at: Option<Instant>,
+    /// When the set must be fetched again; `None` before the first fetch.
+    refresh_due: Option<Instant>,
     unknown_kid_refresh_at: Option<Instant>,
 }
 
@@ -84,9 +89,7 @@ impl OpenIdKeys {
     fn cached(&self, kid: &str) -> (Option<Arc<SigningKey>>, bool) {
         // A poisoned lock only means a panic elsewhere mid-read; the data is still whole.
         let state = self.state.read().unwrap_or_else(|e| e.into_inner());
-        let fresh = state
-            .fetched_at
-            .is_some_and(|at| at.elapsed() < MAX_KEY_AGE);
+        let fresh = state.refresh_due.is_some_and(|due| Instant::now() < due);
         (state.keys.get(kid).cloned(), fresh)
     }
 
@@ -101,13 +104,13 @@ impl OpenIdKeys {
         let (key, fresh) = self.cached(kid);
         match (key, fresh) {
             (Some(key), true) => Ok(key),
-            (key, false) => {
-                // Never fetched, or older than a day: refresh; on failure keep serving old keys.
+            (_, false) => {
+                // Never fetched, or due: refresh; on failure keep serving the cached keys.
                 match self.refresh().await {
                     Ok(()) => {}
-                    Err(e) if key.is_some() => {
-                        tracing::warn!(error = %e, url = %self.metadata_url, "signing key refresh failed; keeping the cached keys");
-                        self.mark_fetched();
+                    Err(e) if self.has_keys() => {
+                        tracing::warn!(error = %e, url = %self.metadata_url, "signing key refresh failed; keeping the cached keys, retrying later");
+                        self.retry_later();
                     }
                     Err(e) => return Err(e),
                 }
@@ -139,18 +142,26 @@ impl OpenIdKeys {
         }
     }
 
-    fn mark_fetched(&self) {
+    fn has_keys(&self) -> bool {
+        let state = self.state.read().unwrap_or_else(|e| e.into_inner());
+        !state.keys.is_empty()
+    }
+
+    fn retry_later(&self) {
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
-        state.fetched_at = Some(Instant::now());
+        state.refresh_due = Some(Instant::now() + RETRY_FAILED_REFRESH);
     }
 
     async fn fetch<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, KeyError> {
         let unavailable = |e: reqwest::Error| KeyError::Unavailable(e.without_url().to_string());
-        self.http
-            .get(url)
-            .send()
-            .await
-            .and_then(|r| r.error_for_status())
+        let response = self.http.get(url).send().await.map_err(unavailable)?;
+        if let Some(note) = crate::botframework::token::redirect_note(&response) {
+            return Err(KeyError::Unavailable(format!(
+                "redirected ({note}); redirects are not followed"
+            )));
+        }
+        response
+            .error_for_status()
             .map_err(unavailable)?
             .json()
             .await
@@ -189,10 +200,131 @@ impl OpenIdKeys {
                 Err(err) => tracing::warn!(%kid, error = %err, "skipping an unusable signing key"),
             }
         }
+        if keys.is_empty() {
+            return Err(KeyError::Unavailable(
+                "the key set holds no usable RSA key".to_string(),
+            ));
+        }
         tracing::info!(url = %self.metadata_url, keys = keys.len(), "signing keys refreshed");
         let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
         state.keys = keys;
-        state.fetched_at = Some(Instant::now());
+        state.refresh_due = Some(Instant::now() + MAX_KEY_AGE);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    const JWK: &str = include_str!("../../../tests/fixtures/test_rsa_jwk.json");
+
+    fn good_set() -> serde_json::Value {
+        let mut key: serde_json::Value = serde_json::from_str(JWK).unwrap();
+        key["kty"] = "RSA".into();
+        key["kid"] = "good".into();
+        serde_json::json!({ "keys": [key] })
+    }
+
+    /// Metadata and keys on a fake: the good set for the first fetch, then `later`.
+    async fn keys_then(later: ResponseTemplate) -> (MockServer, OpenIdKeys) {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/metadata"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(
+                    serde_json::json!({"jwks_uri": format!("{}/keys", server.uri())}),
+                ),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/keys"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(good_set()))
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/keys"))
+            .respond_with(later)
+            .with_priority(2)
+            .mount(&server)
+            .await;
+        let url = Url::parse(&format!("{}/metadata", server.uri())).unwrap();
+        let keys = OpenIdKeys::new(url, crate::startup::http_client().unwrap());
+        (server, keys)
+    }
+
+    async fn key_fetches(server: &MockServer) -> usize {
+        let requests = server.received_requests().await.unwrap();
+        requests.iter().filter(|r| r.url.path() == "/keys").count()
+    }
+
+    fn make_due(keys: &OpenIdKeys) {
+        keys.state.write().unwrap().refresh_due = Some(Instant::now());
+    }
+
+    #[tokio::test]
+    async fn an_empty_set_after_good_keys_does_not_replace_them() {
+        let empty = ResponseTemplate::new(200).set_body_json(serde_json::json!({"keys": []}));
+        let (server, keys) = keys_then(empty).await;
+        keys.key("good").await.unwrap();
+        // An unknown kid refreshes once and meets the empty set: the good key stays.
+        assert!(matches!(
+            keys.key("stranger").await,
+            Err(KeyError::UnknownKid(_))
+        ));
+        assert_eq!(key_fetches(&server).await, 2);
+        keys.key("good").await.unwrap();
+        // So does a scheduled refresh; it is tried again after RETRY_FAILED_REFRESH, not a day.
+        make_due(&keys);
+        keys.key("good").await.unwrap();
+        assert_eq!(key_fetches(&server).await, 3);
+        let due = keys.state.read().unwrap().refresh_due.unwrap();
+        assert!(due <= Instant::now() + RETRY_FAILED_REFRESH);
+        assert!(due > Instant::now() + RETRY_FAILED_REFRESH / 2);
+    }
+
+    #[tokio::test]
+    async fn garbage_or_unusable_keys_after_good_keys_do_not_replace_them() {
+        let cases = [
+            ResponseTemplate::new(200).set_body_string("<html>maintenance</html>"),
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "keys": [{"kty": "EC", "kid": "good", "crv": "P-256", "x": "AA", "y": "AA"},
+                         {"kty": "RSA", "kid": "broken"}]
+            })),
+            ResponseTemplate::new(500),
+            ResponseTemplate::new(302).insert_header("location", "https://elsewhere.example/keys"),
+        ];
+        for later in cases {
+            let (server, keys) = keys_then(later).await;
+            keys.key("good").await.unwrap();
+            make_due(&keys);
+            keys.key("good").await.unwrap();
+            assert_eq!(key_fetches(&server).await, 2);
+            assert!(keys.cached("good").1, "retried later, not on every request");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_first_fetch_without_usable_keys_is_an_error_naming_why() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/metadata"))
+            .respond_with(
+                ResponseTemplate::new(307).insert_header("location", "https://elsewhere.example/m"),
+            )
+            .mount(&server)
+            .await;
+        let url = Url::parse(&format!("{}/metadata", server.uri())).unwrap();
+        let keys = OpenIdKeys::new(url, crate::startup::http_client().unwrap());
+        let err = keys.key("good").await.err().unwrap().to_string();
+        assert!(
+            err.contains("redirected") && err.contains("307") && err.contains("elsewhere.example"),
+            "{err}"
+        );
     }
 }

@@ -1,11 +1,12 @@
 //! Inbound authentication of Bot Framework requests, as the official SDKs do it.
 //!
-//! Channel tokens (Teams, Skype) are issued by `https://api.botframework.com`, carry the bot's app
-//! id as audience and a `serviceurl` claim that must equal the activity's `serviceUrl`; their
-//! signing key may restrict the channels it signs for (`endorsements`). Emulator tokens (Bot
-//! Framework Emulator, Agents Playground with credentials) are issued by the Bot Framework
-//! tenants and name the bot in `appid` (v1.0) or `azp` (v2.0). Only RS256/RS384/RS512 are
-//! accepted, with five minutes of clock skew.
+//! Channel tokens (Teams, Skype) are issued by the cloud's channel issuer
+//! (`https://api.botframework.com`, or `https://api.botframework.us` in GCC High and DoD), carry
+//! the bot's app id (or `api://botid-{appId}`) as audience and a `serviceurl` claim that must
+//! equal the activity's `serviceUrl`; their signing key may restrict the channels it signs for
+//! (`endorsements`). Emulator tokens (Bot Framework Emulator, Agents Playground with
+//! credentials) are issued by the cloud's Bot Framework tenants and name the bot in `appid`
+//! (v1.0) or `azp` (v2.0). Only RS256/RS384/RS512 are accepted, with five minutes of clock skew.
 
 pub mod keys;
 
@@ -19,15 +20,10 @@ use url::Url;
 
 pub use keys::{KeyError, OpenIdKeys, SigningKey};
 
-pub const CHANNEL_ISSUER: &str = "https://api.botframework.com";
+use super::cloud::Cloud;
 
-/// Issuers of emulator tokens: the v1 and v2 endpoints of the two Bot Framework tenants.
-pub const EMULATOR_ISSUERS: [&str; 4] = [
-    "https://sts.windows.net/d6d49420-f39b-4df7-a1dc-d59a935871db/",
-    "https://login.microsoftonline.com/d6d49420-f39b-4df7-a1dc-d59a935871db/v2.0",
-    "https://sts.windows.net/f8cdef31-a31e-4b4a-93e4-5f571e91255a/",
-    "https://login.microsoftonline.com/f8cdef31-a31e-4b4a-93e4-5f571e91255a/v2.0",
-];
+/// The channel issuer of the public cloud.
+pub const CHANNEL_ISSUER: &str = "https://api.botframework.com";
 
 /// Allowed clock skew, seconds.
 pub const CLOCK_SKEW_SECS: u64 = 300;
@@ -141,6 +137,8 @@ struct Remembered {
 
 pub struct Authenticator {
     app_id: String,
+    channel_issuer: &'static str,
+    emulator_issuers: &'static [&'static str],
     /// Verified tokens by their exact text: the signature of a byte-identical token need not be
     /// checked again, but its lifetime is, on every request.
     verified: RwLock<HashMap<String, Remembered>>,
@@ -160,25 +158,31 @@ fn base_validation() -> Validation {
 }
 
 impl Authenticator {
+    /// Trusts the issuers of `cloud`, with keys from the given metadata documents.
     pub fn new(
         app_id: &str,
+        cloud: Cloud,
         channel_metadata: Url,
         emulator_metadata: Url,
         http: reqwest::Client,
     ) -> Authenticator {
+        let endpoints = cloud.endpoints();
         let mut channel_validation = base_validation();
-        channel_validation.set_issuer(&[CHANNEL_ISSUER]);
-        channel_validation.set_audience(&[app_id]);
+        channel_validation.set_issuer(&[endpoints.channel_issuer]);
+        // The bare app id (Bot Framework) or its `api://botid-` form (Teams SDK, newer bots).
+        channel_validation.set_audience(&[app_id.to_string(), format!("api://botid-{app_id}")]);
         channel_validation.set_required_spec_claims(&["exp", "iss", "aud"]);
 
         let mut emulator_validation = base_validation();
-        emulator_validation.set_issuer(&EMULATOR_ISSUERS);
+        emulator_validation.set_issuer(endpoints.emulator_issuers);
         // Emulator tokens are checked through appid/azp, as the SDKs do.
         emulator_validation.validate_aud = false;
         emulator_validation.set_required_spec_claims(&["exp", "iss"]);
 
         Authenticator {
             app_id: app_id.to_string(),
+            channel_issuer: endpoints.channel_issuer,
+            emulator_issuers: endpoints.emulator_issuers,
             verified: RwLock::new(HashMap::new()),
             channel_keys: OpenIdKeys::new(channel_metadata, http.clone()),
             emulator_keys: OpenIdKeys::new(emulator_metadata, http),
@@ -244,7 +248,7 @@ impl Authenticator {
         let kid = header.kid.ok_or(AuthError::UnknownKey)?;
         let issuer = peek_issuer(token)?;
 
-        if issuer == CHANNEL_ISSUER {
+        if issuer == self.channel_issuer {
             let key = self.key(&self.channel_keys, &kid).await?;
             let data = decode::<ChannelClaims>(token, &key.decoding, &self.channel_validation)
                 .map_err(invalid)?;
@@ -264,7 +268,7 @@ impl Authenticator {
                 times.0,
                 times.1,
             ))
-        } else if EMULATOR_ISSUERS.contains(&issuer.as_str()) {
+        } else if self.emulator_issuers.contains(&issuer.as_str()) {
             let key = self.key(&self.emulator_keys, &kid).await?;
             let data = decode::<EmulatorClaims>(token, &key.decoding, &self.emulator_validation)
                 .map_err(invalid)?;
