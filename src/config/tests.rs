@@ -15,10 +15,12 @@ fn constant_urls_parse() {
 
 #[test]
 fn the_example_file_is_valid_and_says_the_defaults() {
-    let text = include_str!("../appsettings.example.toml");
+    let text = include_str!("../../appsettings.example.toml");
     let s = Settings::from_toml(text).unwrap();
     let d = Settings::from_toml("").unwrap();
     assert_eq!(s.server.bind, d.server.bind);
+    assert_eq!(s.server.metrics_bind, d.server.metrics_bind);
+    assert_eq!(s.server.metrics_token(), d.server.metrics_token());
     assert_eq!(
         s.database.url.expose_secret(),
         d.database.url.expose_secret()
@@ -92,9 +94,8 @@ fn service_url_hosts_are_checked_at_load() {
         s.service_url_policy().unwrap(),
         ServiceUrlPolicy::new(&DEFAULT_SERVICE_URL_HOSTS).unwrap()
     );
-    let s =
-        Settings::from_toml("[bot]\nservice_url_hosts = [\"*.example.com\", \"10.0.0.5\"]\n")
-            .unwrap();
+    let s = Settings::from_toml("[bot]\nservice_url_hosts = [\"*.example.com\", \"10.0.0.5\"]\n")
+        .unwrap();
     let url = crate::botframework::ServiceUrl::parse("https://10.0.0.5/").unwrap();
     s.service_url_policy().unwrap().check(&url).unwrap();
     for (bad, named) in [
@@ -115,8 +116,7 @@ fn service_url_hosts_are_checked_at_load() {
 
 #[test]
 fn durations_are_read_with_units_and_checked() {
-    let s =
-        Settings::from_toml("[delivery]\nretry_base = \"250ms\"\nlease = \"2m\"\n").unwrap();
+    let s = Settings::from_toml("[delivery]\nretry_base = \"250ms\"\nlease = \"2m\"\n").unwrap();
     assert_eq!(s.delivery.retry_base, Duration::from_millis(250));
     assert_eq!(s.delivery.lease, Duration::from_secs(120));
     let err = Settings::from_toml("[campaigns]\ntick = \"soon\"\n")
@@ -173,9 +173,8 @@ fn single_tenant_needs_tenant_and_uses_its_endpoint() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("bot.tenant_id"), "{err}");
-    let s =
-        Settings::from_toml("[bot]\napp_type = \"SingleTenant\"\ntenant_id = \"contoso-id\"\n")
-            .unwrap();
+    let s = Settings::from_toml("[bot]\napp_type = \"SingleTenant\"\ntenant_id = \"contoso-id\"\n")
+        .unwrap();
     assert_eq!(
         s.token_endpoint(),
         "https://login.microsoftonline.com/contoso-id/oauth2/v2.0/token"
@@ -242,4 +241,42 @@ fn secrets_are_not_in_debug_output() {
     let debug = format!("{s:?}");
     assert!(!debug.contains("hunter2"), "{debug}");
     assert!(!debug.contains("pw-secret"), "{debug}");
+}
+
+#[test]
+fn metrics_settings_are_checked_with_the_key_named() {
+    let s = Settings::from_toml(
+        "[server]\nmetrics_bind = \"127.0.0.1:9090\"\nmetrics_token = \"0123456789abcdef0123\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        s.server.metrics_bind,
+        Some("127.0.0.1:9090".parse().unwrap())
+    );
+    assert_eq!(s.server.metrics_token(), Some("0123456789abcdef0123"));
+    assert_eq!(
+        Settings::from_toml("").unwrap().server.metrics_token(),
+        None
+    );
+    for (toml, key) in [
+        (
+            "[server]\nbind = \"127.0.0.1:3978\"\nmetrics_bind = \"127.0.0.1:3978\"\n",
+            "server.metrics_bind",
+        ),
+        (
+            "[server]\nmetrics_token = \"short\"\n",
+            "server.metrics_token",
+        ),
+        (
+            "[server]\nmetrics_token = \"has a space in it, sadly\"\n",
+            "server.metrics_token",
+        ),
+    ] {
+        let e = Settings::from_toml(toml).unwrap_err().to_string();
+        assert!(e.contains(key), "{toml}: {e}");
+    }
+    let e = Settings::from_toml("[server]\nmetrics_bind = \"nowhere\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("metrics_bind"), "{e}");
 }
