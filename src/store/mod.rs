@@ -13,6 +13,7 @@ pub mod deliveries;
 pub mod dispatch;
 pub mod inbound;
 pub mod lists;
+mod redact;
 pub mod reports;
 pub mod schema;
 pub mod tracking;
@@ -83,23 +84,12 @@ impl DatabaseUrl {
     }
 }
 
-/// Shows where the database is without its password.
+/// Shows where the database is without its secrets (password, secret query values).
 impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DatabaseUrl::Sqlite(p) => write!(f, "sqlite://{}", p.display()),
-            DatabaseUrl::Postgres(u) => {
-                let shown = match url::Url::parse(u.expose_secret()) {
-                    Ok(mut parsed) => {
-                        if parsed.password().is_some() {
-                            let _ = parsed.set_password(Some("***"));
-                        }
-                        parsed.to_string()
-                    }
-                    Err(_) => "postgres://(unparsable)".to_string(),
-                };
-                f.write_str(&shown)
-            }
+            DatabaseUrl::Postgres(u) => f.write_str(&redact::redacted(u.expose_secret())),
         }
     }
 }
@@ -250,8 +240,10 @@ fn establish(url: &DatabaseUrl) -> Result<Connection, ConnectError> {
     match url {
         DatabaseUrl::Sqlite(path) => {
             let mut c = SqliteConnection::establish(&path.to_string_lossy())?;
+            // busy_timeout first: switching a fresh file to WAL takes a lock, and another
+            // connection opening at the same moment must wait for it, not fail at once.
             c.batch_execute(
-                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
                  PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
                  PRAGMA wal_autocheckpoint = 8192; PRAGMA journal_size_limit = 67108864;",
             )?;
@@ -466,7 +458,7 @@ mod tests {
 
     #[test]
     fn password_is_hidden() {
-        let url = DatabaseUrl::parse("postgres://u:secret@h:5432/db").unwrap();
+        let url = DatabaseUrl::parse("postgres://u:secret@h:5432/db?sslpassword=secret").unwrap();
         let shown = format!("{url:?} {url}");
         assert!(!shown.contains("secret"), "{shown}");
         assert!(shown.contains("h:5432/db"), "{shown}");
