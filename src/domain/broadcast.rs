@@ -300,12 +300,14 @@ pub fn reply_card(lang: Lang, r: &RelayedReply<'_>) -> Value {
     relayed_card(&summary, &head, r.text, answer)
 }
 
-/// A relayed message: who said it about what, what they said, and a box to answer with.
+/// A relayed message: who said it about what, what they said (shown exactly as typed, never
+/// as markdown, links or mentions), and a box to answer with.
 fn relayed_card(summary: &str, head: &str, text: &str, answer_box: Value) -> Value {
+    let text = super::text::escape_text(text);
     let card = adaptive(
         vec![
             text_block(head),
-            json!({"type": "Container", "style": "emphasis", "items": [text_block(text)]}),
+            json!({"type": "Container", "style": "emphasis", "items": [text_block(&text)]}),
         ],
         vec![answer_box],
     );
@@ -430,6 +432,22 @@ mod tests {
         let e = check_text(&long, &"y".repeat(BODY_MAX + 1)).unwrap_err();
         assert!(e[0].problem.contains("201 characters"), "{}", e[0]);
         assert_eq!(e[1].field, "body");
+    }
+
+    #[test]
+    fn a_relayed_reply_shows_as_written_in_the_senders_card() {
+        let text = "[x](https://evil) **urgent** <at>Boss</at>";
+        let r = RelayedReply {
+            thread_id: "t",
+            replier: "Ada",
+            number: 1,
+            subject: "S",
+            text,
+        };
+        let card = &reply_card(Lang::En, &r)["attachments"][0]["content"]["body"][1];
+        let shown = card["items"][0]["text"].as_str().unwrap();
+        assert_eq!(shown, super::super::text::escape_text(text));
+        assert!(!shown.contains("](") && !shown.contains("**") && !shown.contains("<at>"));
     }
 
     #[test]
