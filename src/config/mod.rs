@@ -3,7 +3,6 @@
 //!
 //! Every key is documented in `appsettings.example.toml`; keep the two in step.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -14,6 +13,9 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::botframework::service_url::{DEFAULT_SERVICE_URL_HOSTS, ServiceUrlPolicy};
+
+mod server;
+pub use server::ServerSettings;
 
 /// Where the channel (Teams, Skype) publishes its signing keys.
 pub const CHANNEL_OPENID_METADATA: &str =
@@ -193,15 +195,6 @@ impl Default for DeliverySettings {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct ServerSettings {
-    /// Address and port the HTTP server listens on.
-    pub bind: SocketAddr,
-    /// The public https address Teams reaches herald at (used for links and the app package).
-    pub public_url: Option<Url>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
 pub struct DatabaseSettings {
     /// `sqlite://PATH` (or a bare path) or `postgres://…`/`postgresql://…`.
     pub url: SecretString,
@@ -239,15 +232,6 @@ pub enum AppType {
     MultiTenant,
     #[serde(alias = "singletenant", alias = "single_tenant")]
     SingleTenant,
-}
-
-impl Default for ServerSettings {
-    fn default() -> Self {
-        Self {
-            bind: SocketAddr::from(([127, 0, 0, 1], 3978)),
-            public_url: None,
-        }
-    }
 }
 
 impl Default for DatabaseSettings {
@@ -365,15 +349,7 @@ impl Settings {
                 "required when bot.app_type is SingleTenant (or set MicrosoftAppTenantId)",
             ));
         }
-        if let Some(url) = &self.server.public_url
-            && url.scheme() != "https"
-            && url.scheme() != "http"
-        {
-            return Err(invalid(
-                "server.public_url",
-                "expected an http(s) URL such as https://herald.example.com",
-            ));
-        }
+        self.server.validate()?;
         let d = &self.delivery;
         if d.global_rps == 0 {
             return Err(invalid(

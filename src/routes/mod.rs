@@ -8,6 +8,7 @@ mod tracking;
 use actix_web::web;
 
 pub use messages::{MAX_BODY_BYTES, parse_activity};
+pub use metrics::{MetricsEndpoint, configure_own as configure_metrics};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/messages").route(web::post().to(messages::post)))
