@@ -16,6 +16,7 @@ pub mod lists;
 mod redact;
 pub mod reports;
 pub mod schema;
+mod sqlite;
 pub mod tracking;
 pub mod users;
 
@@ -236,17 +237,12 @@ pub struct Manager {
     url: DatabaseUrl,
 }
 
-fn establish(url: &DatabaseUrl) -> Result<Connection, ConnectError> {
+/// One connection, set up as the pool's are (SQLite: its pragmas).
+pub fn establish(url: &DatabaseUrl) -> Result<Connection, ConnectError> {
     match url {
         DatabaseUrl::Sqlite(path) => {
             let mut c = SqliteConnection::establish(&path.to_string_lossy())?;
-            // busy_timeout first: switching a fresh file to WAL takes a lock, and another
-            // connection opening at the same moment must wait for it, not fail at once.
-            c.batch_execute(
-                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
-                 PRAGMA wal_autocheckpoint = 8192; PRAGMA journal_size_limit = 67108864;",
-            )?;
+            sqlite::configure(&mut c)?;
             Ok(Connection::Sqlite(c))
         }
         DatabaseUrl::Postgres(u) => Ok(Connection::Postgres(PgConnection::establish(
