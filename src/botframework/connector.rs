@@ -7,11 +7,13 @@ use std::time::Duration;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, HeaderMap, RETRY_AFTER};
+use reqwest::header::AUTHORIZATION;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::activity::Activity;
+pub use super::member::Member;
+use super::retry_after::retry_after;
 use super::service_url::ServiceUrl;
 use super::token::{TokenError, TokenProvider};
 
@@ -73,63 +75,6 @@ impl ConnectorError {
 pub struct ResourceResponse {
     #[serde(default)]
     pub id: Option<String>,
-}
-
-/// A conversation member's profile (Teams' `TeamsChannelAccount`). The object id comes as
-/// `objectId`, `aadObjectId`, or both (read through [`RawMember`]: a serde alias would refuse
-/// a profile carrying both as a duplicate field, and the user would lose name and email).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(from = "RawMember")]
-pub struct Member {
-    pub id: String,
-    pub name: Option<String>,
-    pub aad_object_id: Option<String>,
-    pub given_name: Option<String>,
-    pub surname: Option<String>,
-    pub email: Option<String>,
-    pub user_principal_name: Option<String>,
-    pub tenant_id: Option<String>,
-}
-
-/// The profile as the connector writes it.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawMember {
-    #[serde(default)]
-    id: String,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    aad_object_id: Option<String>,
-    #[serde(default)]
-    object_id: Option<String>,
-    #[serde(default)]
-    given_name: Option<String>,
-    #[serde(default)]
-    surname: Option<String>,
-    #[serde(default)]
-    email: Option<String>,
-    #[serde(default)]
-    user_principal_name: Option<String>,
-    #[serde(default)]
-    tenant_id: Option<String>,
-}
-
-impl From<RawMember> for Member {
-    fn from(raw: RawMember) -> Member {
-        let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
-        Member {
-            id: raw.id,
-            name: raw.name,
-            // The two name the same Entra object; the raw JSON's own `objectId` first.
-            aad_object_id: nonempty(raw.object_id).or(nonempty(raw.aad_object_id)),
-            given_name: raw.given_name,
-            surname: raw.surname,
-            email: raw.email,
-            user_principal_name: raw.user_principal_name,
-            tenant_id: raw.tenant_id,
-        }
-    }
 }
 
 #[derive(Clone)]
@@ -367,28 +312,6 @@ fn error_code(body: &[u8]) -> Option<String> {
     v.get("errorCode").map(|c| c.to_string())
 }
 
-/// `Retry-After` in seconds (or an HTTP date, read as the time left until it). Whatever the
-/// connector sends, this never panics: a wait too long to represent (`1e30`, `inf`, a date
-/// centuries ahead) saturates at `Duration::MAX` for the caller to cap, a date in the past is
-/// no wait, and what is neither a wait nor a date (`-1`, `NaN`, garbage) is no `Retry-After`.
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    parse_retry_after(headers.get(RETRY_AFTER)?.to_str().ok()?, chrono::Utc::now())
-}
-
-fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<f64>() {
-        return match secs {
-            s if s.is_nan() || s < 0.0 => None,
-            s => Some(Duration::try_from_secs_f64(s).unwrap_or(Duration::MAX)),
-        };
-    }
-    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let left = when.with_timezone(&chrono::Utc).signed_duration_since(now);
-    // Negative (a date in the past) is no wait; `to_std` cannot overflow a `Duration`.
-    Some(left.to_std().unwrap_or(Duration::ZERO))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,89 +365,6 @@ mod tests {
         assert!(
             matches!(e, ConnectorError::Permanent { status: 404, code } if code == "ConversationNotFound")
         );
-    }
-
-    #[test]
-    fn retry_after_reads_seconds_and_dates() {
-        let mut h = HeaderMap::new();
-        h.insert(RETRY_AFTER, "3".parse().unwrap());
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
-        h.insert(
-            RETRY_AFTER,
-            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
-        );
-        assert_eq!(retry_after(&h), Some(Duration::ZERO));
-        h.insert(RETRY_AFTER, "soon".parse().unwrap());
-        assert_eq!(retry_after(&h), None);
-    }
-
-    #[test]
-    fn retry_after_never_panics_whatever_the_connector_sends() {
-        let now = chrono::DateTime::parse_from_rfc3339("2026-11-30T00:00:00Z")
-            .unwrap()
-            .with_timezone(&chrono::Utc);
-        let parse = |v: &str| parse_retry_after(v, now);
-        // Too long to represent: saturates, for the engine to cap at `delivery.retry_max`.
-        for huge in ["1e30", "inf", "Infinity", "18446744073709551616", "1e400"] {
-            assert_eq!(parse(huge), Some(Duration::MAX), "{huge}");
-        }
-        // Neither a wait nor a date: as if no Retry-After was given.
-        for bad in [
-            "-1",
-            "-0.5",
-            "NaN",
-            "-inf",
-            "",
-            "soon",
-            "1e",
-            "Wed, 99 Foo 2300",
-        ] {
-            assert_eq!(parse(bad), None, "{bad}");
-        }
-        assert_eq!(parse(" 2.5 "), Some(Duration::from_millis(2500)));
-        assert_eq!(parse("0"), Some(Duration::ZERO));
-        // Dates: far ahead is a long wait (capped later), past is none.
-        let far = parse("Mon, 01 Jan 2300 00:00:00 GMT").unwrap();
-        assert!(far > Duration::from_secs(270 * 365 * 24 * 3600), "{far:?}");
-        assert_eq!(parse("Thu, 01 Jan 1970 00:00:00 GMT"), Some(Duration::ZERO));
-        assert_eq!(
-            parse("Mon, 30 Nov 2026 00:00:03 GMT"),
-            Some(Duration::from_secs(3))
-        );
-    }
-
-    proptest::proptest! {
-        /// Any header text at all: an answer, never a panic.
-        #[test]
-        fn any_retry_after_text_is_read_without_panic(v in "\\PC{0,40}") {
-            let _ = parse_retry_after(&v, chrono::Utc::now());
-        }
-    }
-
-    #[test]
-    fn a_profile_with_either_or_both_object_id_fields_is_read_whole() {
-        let both: Member = serde_json::from_str(
-            r#"{"id":"29:u","name":"Ada L","objectId":"aad-1","aadObjectId":"aad-1",
-                "givenName":"Ada","surname":"L","email":"ada@x.com","userPrincipalName":"ada@x.com",
-                "tenantId":"t","userRole":"user"}"#,
-        )
-        .unwrap();
-        assert_eq!(both.aad_object_id.as_deref(), Some("aad-1"));
-        assert_eq!(both.email.as_deref(), Some("ada@x.com"));
-        assert_eq!(both.given_name.as_deref(), Some("Ada"));
-        assert_eq!(both.user_principal_name.as_deref(), Some("ada@x.com"));
-        for one in [
-            r#"{"id":"29:u","objectId":"aad-2"}"#,
-            r#"{"id":"29:u","aadObjectId":"aad-2"}"#,
-        ] {
-            let m: Member = serde_json::from_str(one).unwrap();
-            assert_eq!(m.aad_object_id.as_deref(), Some("aad-2"), "{one}");
-        }
-        let empty: Member =
-            serde_json::from_str(r#"{"id":"29:u","objectId":"","aadObjectId":"aad-3"}"#).unwrap();
-        assert_eq!(empty.aad_object_id.as_deref(), Some("aad-3"));
-        let none: Member = serde_json::from_str(r#"{"id":"29:u"}"#).unwrap();
-        assert_eq!(none.aad_object_id, None);
     }
 
     #[test]

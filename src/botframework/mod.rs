@@ -4,7 +4,9 @@
 pub mod activity;
 pub mod auth;
 pub mod connector;
+mod member;
 pub mod ratelimit;
+mod retry_after;
 pub mod service_url;
 pub mod token;
 

@@ -435,22 +435,6 @@ mod tests {
     }
 
     #[test]
-    fn a_relayed_reply_shows_as_written_in_the_senders_card() {
-        let text = "[x](https://evil) **urgent** <at>Boss</at>";
-        let r = RelayedReply {
-            thread_id: "t",
-            replier: "Ada",
-            number: 1,
-            subject: "S",
-            text,
-        };
-        let card = &reply_card(Lang::En, &r)["attachments"][0]["content"]["body"][1];
-        let shown = card["items"][0]["text"].as_str().unwrap();
-        assert_eq!(shown, super::super::text::escape_text(text));
-        assert!(!shown.contains("](") && !shown.contains("**") && !shown.contains("<at>"));
-    }
-
-    #[test]
     fn audiences_and_numbers() {
         assert_eq!(Audience::parse("ALL"), Audience::All);
         assert_eq!(Audience::parse("tous"), Audience::All);

@@ -62,6 +62,23 @@ mod tests {
     }
 
     #[test]
+    fn a_relayed_reply_shows_as_written_in_the_senders_card() {
+        let text = "[x](https://evil) **urgent** <at>Boss</at>";
+        use crate::domain::broadcast::{RelayedReply, reply_card};
+        let r = RelayedReply {
+            thread_id: "t",
+            replier: "Ada",
+            number: 1,
+            subject: "S",
+            text,
+        };
+        let card = &reply_card(crate::domain::Lang::En, &r)["attachments"][0]["content"]["body"][1];
+        let shown = card["items"][0]["text"].as_str().unwrap();
+        assert_eq!(shown, escape_text(text));
+        assert!(!shown.contains("](") && !shown.contains("**") && !shown.contains("<at>"));
+    }
+
+    #[test]
     fn markup_is_neutralised() {
         assert_eq!(escape_markdown("Ada"), "Ada");
         assert_eq!(escape_markdown("**x**"), "\\*\\*x\\*\\*");
