@@ -339,6 +339,16 @@ async fn metrics_ask_for_the_token_when_one_is_set() {
     let ok = scrape(&app, &url, Some(TOKEN)).await;
     assert_eq!(ok.status(), 200);
     assert!(ok.text().await.unwrap().contains("herald_queue_due"));
+    let lower = app
+        .client
+        .get(&url)
+        .header("authorization", format!("bearer {TOKEN}"));
+    assert_eq!(lower.send().await.unwrap().status(), 200);
+    let basic = app
+        .client
+        .get(&url)
+        .header("authorization", format!("Basic {TOKEN}"));
+    assert_eq!(basic.send().await.unwrap().status(), 401);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

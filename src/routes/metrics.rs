@@ -34,8 +34,10 @@ impl MetricsEndpoint {
             .headers()
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
+            .and_then(|v| v.trim().split_once(' '))
+            // The scheme's case does not matter (RFC 9110); the token's does.
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
             .unwrap_or_default();
         let given: [u8; 32] = Sha256::digest(given.as_bytes()).into();
         // Every byte compared whatever the others: no early exit.
