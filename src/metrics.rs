@@ -1,4 +1,12 @@
 //! Prometheus metrics, served at `GET /metrics`.
+//!
+//! The queue gauges come from the database; they are refreshed at most every
+//! [`QUEUE_REFRESH`], whatever the scrape rate, so scrapes cannot load the database.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use prometheus::{
     Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
@@ -30,7 +38,15 @@ pub struct Metrics {
     pub owned_tenants: IntGauge,
     /// Tenants this instance took over from an instance that stopped renewing its claim.
     pub tenant_takeovers: IntCounter,
+    /// Database reads of the queue gauges (at most one per `QUEUE_REFRESH`).
+    pub queue_reads: IntCounter,
+    /// When the queue gauges were last read; held while one scrape reads them, so scrapes
+    /// arriving together read the database once.
+    queue_read_at: tokio::sync::Mutex<Option<Instant>>,
 }
+
+/// Least time between two database reads of the queue gauges.
+pub const QUEUE_REFRESH: Duration = Duration::from_secs(5);
 
 impl Metrics {
     pub fn new() -> Metrics {
@@ -70,6 +86,11 @@ impl Metrics {
             "Tenants taken over from an instance that stopped renewing its claim",
         )
         .expect("static metric definition");
+        let queue_reads = IntCounter::new(
+            "queue_gauge_reads_total",
+            "Database reads of the queue gauges (at most one every 5 s)",
+        )
+        .expect("static metric definition");
         for c in [
             Box::new(deliveries.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(retries.clone()),
@@ -79,6 +100,7 @@ impl Metrics {
             Box::new(queue_leased.clone()),
             Box::new(owned_tenants.clone()),
             Box::new(tenant_takeovers.clone()),
+            Box::new(queue_reads.clone()),
         ] {
             // Names are distinct constants: registration cannot collide.
             registry.register(c).expect("distinct metric names");
@@ -100,7 +122,33 @@ impl Metrics {
             queue_leased,
             owned_tenants,
             tenant_takeovers,
+            queue_reads,
+            queue_read_at: tokio::sync::Mutex::new(None),
         }
+    }
+
+    /// Sets the queue gauges from `read` (due, leased) unless they were read less than
+    /// [`QUEUE_REFRESH`] ago. A failed read keeps the last values and waits its turn too: a
+    /// database in trouble is not asked again at every scrape.
+    pub async fn refresh_queue<F, Fut, E>(&self, read: F)
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<(i64, i64), E>>,
+        E: std::fmt::Display,
+    {
+        let mut last = self.queue_read_at.lock().await;
+        if last.is_some_and(|at| at.elapsed() < QUEUE_REFRESH) {
+            return;
+        }
+        self.queue_reads.inc();
+        match read().await {
+            Ok((due, leased)) => {
+                self.queue_due.set(due);
+                self.queue_leased.set(leased);
+            }
+            Err(e) => tracing::warn!(error = %e, "queue depth unavailable for metrics"),
+        }
+        *last = Some(Instant::now());
     }
 
     /// The text exposition format.
@@ -135,8 +183,26 @@ mod tests {
             "herald_connector_request_seconds_bucket",
             "herald_queue_due",
             "herald_queue_leased",
+            "herald_queue_gauge_reads_total",
         ] {
             assert!(text.contains(name), "{name} missing:\n{text}");
         }
+    }
+
+    #[tokio::test]
+    async fn the_queue_is_read_once_per_refresh_whatever_the_scrapes() {
+        let m = Metrics::new();
+        for _ in 0..3 {
+            m.refresh_queue(|| async { Ok::<_, String>((4, 2)) }).await;
+        }
+        assert_eq!(m.queue_reads.get(), 1);
+        assert_eq!((m.queue_due.get(), m.queue_leased.get()), (4, 2));
+        // A failed read keeps the values and is not retried at once either.
+        let m = Metrics::new();
+        m.refresh_queue(|| async { Err::<(i64, i64), _>("down") })
+            .await;
+        m.refresh_queue(|| async { Ok::<_, String>((1, 1)) }).await;
+        assert_eq!(m.queue_reads.get(), 1);
+        assert_eq!(m.queue_due.get(), 0);
     }
 }

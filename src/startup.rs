@@ -45,6 +45,9 @@ const INBOUND_MEMORY: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 pub struct Application {
     port: u16,
     server: Server,
+    /// `/metrics` on `server.metrics_bind`, when set.
+    metrics_server: Option<Server>,
+    metrics_port: Option<u16>,
     db: Db,
     clock: Arc<dyn Clock>,
     engine: EngineHandle,
@@ -172,9 +175,15 @@ impl Application {
         let listener = TcpListener::bind(settings.server.bind)
             .with_context(|| format!("binding {} (server.bind)", settings.server.bind))?;
         let port = listener.local_addr()?.port();
+        let (metrics_server, metrics_port) = metrics_server(&settings, &state)?;
+        let main_metrics = web::Data::new(routes::MetricsEndpoint::new(
+            metrics_server.is_none(),
+            settings.server.metrics_token(),
+        ));
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .app_data(main_metrics.clone())
                 .configure(routes::configure)
         })
         .listen(listener)?
@@ -184,10 +193,17 @@ impl Application {
         Ok(Application {
             port,
             server,
+            metrics_server,
+            metrics_port,
             db,
             clock,
             engine,
         })
+    }
+
+    /// The port of `server.metrics_bind`, when metrics have an address of their own.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     pub fn port(&self) -> u16 {
@@ -211,12 +227,47 @@ impl Application {
     /// Serves until SIGINT/SIGTERM (or the handle's stop), finishing in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let housekeeping = tokio::spawn(housekeeping(self.db.clone(), self.clock.clone()));
+        let metrics = self.metrics_server.map(|s| (s.handle(), tokio::spawn(s)));
         let result = self.server.await;
+        if let Some((handle, task)) = metrics {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
         housekeeping.abort();
         self.engine.shutdown(SHUTDOWN_GRACE).await;
         tracing::info!("herald stopped");
         result
     }
+}
+
+/// The server of `server.metrics_bind` (only `/metrics`) and its port, when it is set.
+fn metrics_server(
+    settings: &Settings,
+    state: &web::Data<AppState>,
+) -> anyhow::Result<(Option<Server>, Option<u16>)> {
+    let Some(address) = settings.server.metrics_bind else {
+        return Ok((None, None));
+    };
+    let listener = TcpListener::bind(address)
+        .with_context(|| format!("binding {address} (server.metrics_bind)"))?;
+    let port = listener.local_addr()?.port();
+    let endpoint = web::Data::new(routes::MetricsEndpoint::new(
+        true,
+        settings.server.metrics_token(),
+    ));
+    let state = state.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(endpoint.clone())
+            .configure(routes::configure_metrics)
+    })
+    .workers(1)
+    .listen(listener)?
+    .shutdown_timeout(5)
+    .run();
+    tracing::info!(address = %address.ip(), port, "metrics listening");
+    Ok((Some(server), Some(port)))
 }
 
 /// Forgets old inbound activity ids, hourly.

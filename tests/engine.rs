@@ -16,6 +16,7 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 on_both_backends!(
     a_429_is_waited_out_exactly_and_the_message_arrives_once,
+    a_retry_after_huge_negative_nan_or_far_off_never_stalls_the_tenant_past_retry_max,
     transient_failures_are_retried_until_delivered,
     blocked_recipients_fail_at_once_and_are_marked_not_installed,
     conversation_not_found_fails_with_its_code,
@@ -116,7 +117,12 @@ fn ok(_: &Request) -> ResponseTemplate {
 }
 
 async fn a_429_is_waited_out_exactly_and_the_message_arrives_once(backend: Backend) {
-    let app = spawn_app_with(backend, FAST_RETRIES).await;
+    // A Retry-After is waited exactly when it is within `retry_max`.
+    let app = spawn_app_with(
+        backend,
+        "[delivery]\nretry_base = \"50ms\"\nretry_max = \"5s\"\n",
+    )
+    .await;
     let throttled = ResponseTemplate::new(429).insert_header("Retry-After", "2");
     let (received, done) = deliver_one(
         &app,
@@ -133,6 +139,82 @@ async fn a_429_is_waited_out_exactly_and_the_message_arrives_once(backend: Backe
     let waited = times[1] - times[0];
     assert!(waited >= Duration::from_secs(2), "retried after {waited:?}");
     assert!(waited < Duration::from_secs(4), "retried after {waited:?}");
+}
+
+async fn a_retry_after_huge_negative_nan_or_far_off_never_stalls_the_tenant_past_retry_max(
+    backend: Backend,
+) {
+    let retry_max = Duration::from_secs(1);
+    let app = spawn_app_with(
+        backend,
+        "[delivery]\nretry_base = \"50ms\"\nretry_max = \"1s\"\n",
+    )
+    .await;
+    // (Retry-After, whether it asks for more than retry_max.) Before the cap, `1e30` and `inf`
+    // panicked the send task (the row stayed leased until restart) and the far-off ones paused
+    // the tenant for centuries.
+    let answers = [
+        ("1e30", true),
+        ("inf", true),
+        ("99999999999", true),
+        ("Mon, 01 Jan 2300 00:00:00 GMT", true),
+        ("-1", false),
+        ("NaN", false),
+        ("garbage", false),
+    ];
+    let users = add_users(&app.app_db, &app.service_url(), "ra-", answers.len() + 3).await;
+    let mut throttled = Vec::new();
+    for (i, (value, long)) in answers.iter().enumerate() {
+        let first = ResponseTemplate::new(429).insert_header("Retry-After", *value);
+        let received = record_sends(&app, &format!("a:ra-{i}"), first_n_then_ok(1, first)).await;
+        throttled.push((*value, *long, received));
+    }
+    let id = app
+        .engine
+        .enqueue(TENANT, "test", message(), due_now(&users))
+        .await
+        .unwrap();
+    // Every send of the tenant goes on: the throttled ones once retried, the others at all.
+    let done = wait_all_final(&app, &id, Duration::from_secs(30)).await;
+    assert_eq!(done.len(), users.len());
+    assert!(
+        done.iter().all(|d| d.status == "delivered"),
+        "{:?}",
+        done.iter()
+            .map(|d| (&d.status, &d.last_error))
+            .collect::<Vec<_>>()
+    );
+    // The retry was planned `retry_max` after the 429 (or a backoff, with no usable value)...
+    for (i, (value, long, _)) in throttled.iter().enumerate() {
+        let d = done.iter().find(|d| d.user_id == users[i]).unwrap();
+        let error = d.last_error.as_deref().unwrap_or_default();
+        let expected = if *long {
+            "Retry-After capped at 1s"
+        } else {
+            "throttled (429)"
+        };
+        assert!(error.ends_with(expected), "{value}: {error}");
+        assert_eq!(d.attempts, 2, "{value}");
+    }
+    // ...and happened then: scheduling slack on a loaded machine, where a stall would be
+    // centuries, or forever.
+    let slack = Duration::from_secs(10);
+    for (value, long, received) in throttled {
+        let times = received.times();
+        assert_eq!(times.len(), 2, "{value}: one throttled send, one accepted");
+        let waited = times[1] - times[0];
+        assert!(
+            waited <= retry_max + slack,
+            "{value}: retried after {waited:?}"
+        );
+        if long {
+            // Waited the cap, not nothing.
+            assert!(
+                waited >= retry_max - Duration::from_millis(100),
+                "{value}: {waited:?}"
+            );
+        }
+    }
 }
 
 async fn transient_failures_are_retried_until_delivered(backend: Backend) {

@@ -5,7 +5,7 @@ use crate::botframework::{Activity, Channel};
 use crate::domain::Lang;
 use crate::domain::commands::{Command, parse_emails};
 use crate::domain::text::escape_markdown;
-use crate::store::lists::{self, Member};
+use crate::store::lists;
 use crate::store::users::{self, ConversationRef};
 use crate::store::{StoreError, audit};
 
@@ -298,7 +298,7 @@ impl Bot {
                 text.push_str(&ignored(&bad, fr));
                 ok(text)
             }
-            Command::ListShow { name } => {
+            Command::ListShow { name, page } => {
                 let Some(list) = self.list_named(&tenant, &name).await? else {
                     return Ok((no_such_list(&name, fr), "refused: unknown list".into()));
                 };
@@ -307,7 +307,9 @@ impl Bot {
                     .db
                     .run(move |conn| lists::members(conn, &t, &id, None))
                     .await?;
-                ok(show_members(&list.name, &members, fr))
+                ok(super::listing::members_page(
+                    &list.name, &members, page, lang,
+                ))
             }
             Command::ListDelete { name } => {
                 let Some(list) = self.list_named(&tenant, &name).await? else {
@@ -371,24 +373,4 @@ pub(super) fn no_such_list(name: &str, fr: bool) -> String {
             escape_markdown(name)
         )
     }
-}
-
-fn show_members(name: &str, members: &[Member], fr: bool) -> String {
-    let installed = members.iter().filter(|m| m.installed).count();
-    let mut text = format!(
-        "**{}**: {installed}/{} {}",
-        escape_markdown(name),
-        members.len(),
-        if fr { "installés" } else { "installed" }
-    );
-    for m in members {
-        let state = match (m.installed, fr) {
-            (true, true) => "installé",
-            (false, true) => "non installé",
-            (true, false) => "installed",
-            (false, false) => "not installed",
-        };
-        text.push_str(&format!("\n- {} ({state})", escape_markdown(&m.email)));
-    }
-    text
 }

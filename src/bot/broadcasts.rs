@@ -163,7 +163,7 @@ impl Bot {
                 example: "all-staff",
             });
         }
-        let text = match domain::check_text(&subject, &body) {
+        let text = match self.fit(domain::check_text(&subject, &body), lang) {
             Ok(t) => Some(t),
             Err(e) => {
                 errors.extend(e);
@@ -193,7 +193,7 @@ impl Bot {
     ) -> Reply {
         let fr = lang == Lang::Fr;
         match command {
-            Command::Broadcast { target, rest } => match domain::parse_text(&rest) {
+            Command::Broadcast { target, rest } => match self.fit_text(&rest, lang) {
                 Ok(text) => {
                     self.send_broadcast(caller, Audience::parse(&target), text, lang)
                         .await

@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use super::admin::Caller;
 use super::{Bot, BotError};
 use crate::domain::Lang;
-use crate::domain::commands::{CampaignFields, Channel, Email, FieldError, parse_fields};
+use crate::domain::commands::{CampaignFields, Channel, Email, FieldError};
 use crate::domain::duration::WindowLength;
 use crate::domain::hours::{BusinessHours, Side, resolve};
 use crate::domain::presence::PresencePolicy;
@@ -191,7 +191,7 @@ impl Bot {
         let fr = lang == Lang::Fr;
         let now = self.clock.now();
         let tenant = caller.tenant.clone();
-        let (given, errors) = parse_fields(fields);
+        let (given, errors) = self.parse_sized(fields, lang);
         if !errors.is_empty() {
             return Ok(Saved::Invalid(errors));
         }

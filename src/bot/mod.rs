@@ -6,7 +6,9 @@ mod broadcasts;
 pub mod campaigns;
 pub mod forms;
 mod installs;
+mod listing;
 mod reports;
+mod sizes;
 pub mod texts;
 
 use std::sync::Arc;

@@ -15,6 +15,79 @@ pub fn field_errors(head: &str, errors: &[FieldError]) -> String {
     format!("{head}\n{}", lines.join("\n"))
 }
 
+/// Why a message is refused for its size: what it would weigh, Teams' limit, what to cut.
+pub fn too_heavy(lang: Lang, weight: usize, limit: usize) -> String {
+    let kb = limit / 1024;
+    // Teams counts 2 bytes per character.
+    let cut = (weight.saturating_sub(limit)).div_ceil(2);
+    match lang {
+        Lang::Fr => format!(
+            "trop long pour Teams : une fois personnalisé et envoyé, il pèserait {weight} octets, \
+             au-delà de la limite de {kb} Ko ({limit} octets par message, comptés comme Teams : \
+             2 par caractère, place gardée pour les noms, les liens suivis et l'enveloppe) ; \
+             raccourcissez-le d'au moins {cut} caractères"
+        ),
+        Lang::En => format!(
+            "too long for Teams: once personalised and sent it would weigh {weight} bytes, over \
+             the limit of {kb} KB ({limit} bytes per message, counted as Teams does: 2 per \
+             character, with room kept for names, tracked links and the envelope); shorten it \
+             by at least {cut} characters"
+        ),
+    }
+}
+
+/// The first line of `list show`: the list and how many of its members installed herald.
+pub fn members_head(lang: Lang, name: &str, installed: usize, total: usize) -> String {
+    match lang {
+        Lang::Fr => format!("{}: {installed}/{total} installés", bold(name)),
+        Lang::En => format!("{}: {installed}/{total} installed", bold(name)),
+    }
+}
+
+/// One member of a list (`email` already escaped), installed or not.
+pub fn member_line(lang: Lang, email: &str, installed: bool) -> String {
+    let state = match (lang, installed) {
+        (Lang::Fr, true) => "installé",
+        (Lang::Fr, false) => "non installé",
+        (Lang::En, true) => "installed",
+        (Lang::En, false) => "not installed",
+    };
+    format!("- {email} ({state})")
+}
+
+/// Where a page of `list show` stands, and how to see the next one.
+pub fn page_footer(lang: Lang, name: &str, page: usize, pages: usize) -> String {
+    let next = page + 1;
+    match (lang, page < pages) {
+        (Lang::Fr, true) => format!(
+            "Page {page} sur {pages}. Page suivante : tapez {}.",
+            bold(&format!("liste afficher {name} {next}"))
+        ),
+        (Lang::Fr, false) => format!("Page {page} sur {pages}, la dernière."),
+        (Lang::En, true) => format!(
+            "Page {page} of {pages}. Next page: type {}.",
+            bold(&format!("list show {name} {next}"))
+        ),
+        (Lang::En, false) => format!("Page {page} of {pages}, the last."),
+    }
+}
+
+/// A page of `list show` past the last one.
+pub fn no_such_page(lang: Lang, name: &str, pages: usize) -> String {
+    match lang {
+        Lang::Fr => format!(
+            "{} n'a que {pages} pages de membres : tapez {} pour la dernière.",
+            bold(name),
+            bold(&format!("liste afficher {name} {pages}"))
+        ),
+        Lang::En => format!(
+            "{} has {pages} pages of members: type {} for the last one.",
+            bold(name),
+            bold(&format!("list show {name} {pages}"))
+        ),
+    }
+}
+
 pub fn welcome(lang: Lang, first_name: Option<&str>) -> String {
     let name = first_name.map(str::trim).filter(|n| !n.is_empty());
     match (lang, name) {
@@ -79,7 +152,7 @@ pub fn admin_help(lang: Lang) -> String {
                      - **listes** : vos listes de diffusion\n\
                      - **liste créer** *nom* *emails…* : crée une liste\n\
                      - **liste ajouter** / **retirer** *nom* *emails…*\n\
-                     - **liste afficher** *nom* : les membres, installés ou non\n\
+                     - **liste afficher** *nom* [*page*] : les membres, installés ou non, par pages\n\
                      - **liste supprimer** *nom*\n\
                      - **campagnes** : vos campagnes et leur avancement\n\
                      - **campagne créer** *nom*, puis une ligne par champ (liste:, canal:, début:, \
@@ -98,7 +171,7 @@ pub fn admin_help(lang: Lang) -> String {
                      - **lists**: your distribution lists\n\
                      - **list create** *name* *emails…*: creates a list\n\
                      - **list add** / **remove** *name* *emails…*\n\
-                     - **list show** *name*: members, installed or not\n\
+                     - **list show** *name* [*page*]: members, installed or not, in pages\n\
                      - **list delete** *name*\n\
                      - **campaigns**: your campaigns and their progress\n\
                      - **campaign create** *name*, then one line per field (list:, channel:, start:, \

@@ -7,11 +7,13 @@ use std::time::Duration;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, HeaderMap, RETRY_AFTER};
+use reqwest::header::AUTHORIZATION;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::activity::Activity;
+pub use super::member::Member;
+use super::retry_after::retry_after;
 use super::service_url::ServiceUrl;
 use super::token::{TokenError, TokenProvider, redirect_note};
 
@@ -73,28 +75,6 @@ impl ConnectorError {
 pub struct ResourceResponse {
     #[serde(default)]
     pub id: Option<String>,
-}
-
-/// A conversation member's profile (Teams' `TeamsChannelAccount`).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Member {
-    #[serde(default)]
-    pub id: String,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default, alias = "objectId")]
-    pub aad_object_id: Option<String>,
-    #[serde(default)]
-    pub given_name: Option<String>,
-    #[serde(default)]
-    pub surname: Option<String>,
-    #[serde(default)]
-    pub email: Option<String>,
-    #[serde(default)]
-    pub user_principal_name: Option<String>,
-    #[serde(default)]
-    pub tenant_id: Option<String>,
 }
 
 #[derive(Clone)]
@@ -339,17 +319,6 @@ fn error_code(body: &[u8]) -> Option<String> {
     v.get("errorCode").map(|c| c.to_string())
 }
 
-/// `Retry-After` in seconds (or an HTTP date, read as the time left until it).
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
-    }
-    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let left = when.with_timezone(&chrono::Utc) - chrono::Utc::now();
-    Some(left.to_std().unwrap_or(Duration::ZERO))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,20 +372,6 @@ mod tests {
         assert!(
             matches!(e, ConnectorError::Permanent { status: 404, code } if code == "ConversationNotFound")
         );
-    }
-
-    #[test]
-    fn retry_after_reads_seconds_and_dates() {
-        let mut h = HeaderMap::new();
-        h.insert(RETRY_AFTER, "3".parse().unwrap());
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
-        h.insert(
-            RETRY_AFTER,
-            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
-        );
-        assert_eq!(retry_after(&h), Some(Duration::ZERO));
-        h.insert(RETRY_AFTER, "soon".parse().unwrap());
-        assert_eq!(retry_after(&h), None);
     }
 
     #[test]

@@ -7,7 +7,9 @@ pub mod channel;
 pub mod cloud;
 pub mod connector;
 pub mod credential;
+mod member;
 pub mod ratelimit;
+mod retry_after;
 pub mod service_url;
 pub mod token;
 

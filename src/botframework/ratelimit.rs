@@ -219,6 +219,16 @@ impl SendLimits {
         entry.paused_until = Some(entry.paused_until.map_or(until, |p| p.max(until)));
     }
 
+    /// After a 429 answered at `now`: nothing more goes to this tenant for `wait`. A wait too
+    /// long to add to `now` pauses for a day (callers cap it far below that).
+    pub fn pause_tenant_for(&self, tenant: &str, now: Instant, wait: Duration) {
+        let until = now
+            .checked_add(wait)
+            .or_else(|| now.checked_add(Duration::from_secs(24 * 3600)))
+            .unwrap_or(now);
+        self.pause_tenant(tenant, until);
+    }
+
     /// Whether the tenant is paused at `now`, and until when.
     pub fn paused_until(&self, tenant: &str, now: Instant) -> Option<Instant> {
         let tenants = self.tenants.lock().unwrap_or_else(|e| e.into_inner());
@@ -345,6 +355,19 @@ mod tests {
             Slot::At(until)
         );
         assert_eq!(limits.paused_until("t", until), None);
+    }
+
+    #[test]
+    fn a_pause_too_long_to_represent_does_not_panic() {
+        let limits = SendLimits::new(50);
+        let t0 = Instant::now();
+        limits.pause_tenant_for("t", t0, Duration::MAX);
+        assert!(limits.paused_until("t", t0).is_some_and(|p| p > t0));
+        limits.pause_tenant_for("u", t0, Duration::from_secs(2));
+        assert_eq!(
+            limits.paused_until("u", t0),
+            Some(t0 + Duration::from_secs(2))
+        );
     }
 
     proptest! {

@@ -160,7 +160,9 @@ impl TokenProvider {
             });
         }
         let body: TokenResponse = response.json().await.map_err(|_| TokenError::BadResponse)?;
-        let lifetime = Duration::from_secs(body.expires_in.unwrap_or(3600));
+        // At most a day (Entra's tokens last about an hour): an absurd `expires_in` must not
+        // overflow the Instant below.
+        let lifetime = Duration::from_secs(body.expires_in.unwrap_or(3600).min(24 * 3600));
         let value: Arc<str> = Arc::from(body.access_token);
         let renew_at = Instant::now() + lifetime.saturating_sub(RENEW_BEFORE_EXPIRY);
         *self.cached.write().unwrap_or_else(|e| e.into_inner()) = Some(Cached {
@@ -210,6 +212,14 @@ mod tests {
         provider.token().await.unwrap();
         provider.token().await.unwrap();
         assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn an_absurd_lifetime_is_kept_a_day_without_panicking() {
+        let (server, provider) = provider_with_lifetime(u64::MAX).await;
+        assert_eq!(provider.token().await.unwrap().as_deref(), Some("t"));
+        assert_eq!(provider.token().await.unwrap().as_deref(), Some("t"));
+        assert_eq!(server.received_requests().await.unwrap().len(), 1);
     }
 
     #[tokio::test]

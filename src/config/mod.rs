@@ -3,7 +3,6 @@
 //!
 //! Every key is documented in `appsettings.example.toml`; keep the two in step.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -16,10 +15,12 @@ use url::Url;
 use crate::botframework::service_url::ServiceUrlPolicy;
 
 mod bot;
+mod server;
 pub use bot::{
     AppType, BotSettings, CHANNEL_OPENID_METADATA, EMULATOR_OPENID_METADATA,
     MULTI_TENANT_TOKEN_ENDPOINT, SINGLE_TENANT_TOKEN_ENDPOINT,
 };
+pub use server::ServerSettings;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -179,29 +180,11 @@ impl Default for DeliverySettings {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct ServerSettings {
-    /// Address and port the HTTP server listens on.
-    pub bind: SocketAddr,
-    /// The public https address Teams reaches herald at (used for links and the app package).
-    pub public_url: Option<Url>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
 pub struct DatabaseSettings {
     /// `sqlite://PATH` (or a bare path) or `postgres://…`/`postgresql://…`.
     pub url: SecretString,
     /// Largest number of pooled connections; 0 picks a size for the backend.
     pub max_connections: u32,
-}
-
-impl Default for ServerSettings {
-    fn default() -> Self {
-        Self {
-            bind: SocketAddr::from(([127, 0, 0, 1], 3978)),
-            public_url: None,
-        }
-    }
 }
 
 impl Default for DatabaseSettings {
@@ -297,15 +280,7 @@ impl Settings {
                 "required when bot.app_type is SingleTenant (or set MicrosoftAppTenantId)",
             ));
         }
-        if let Some(url) = &self.server.public_url
-            && url.scheme() != "https"
-            && url.scheme() != "http"
-        {
-            return Err(invalid(
-                "server.public_url",
-                "expected an http(s) URL such as https://herald.example.com",
-            ));
-        }
+        self.server.validate()?;
         let d = &self.delivery;
         if d.global_rps == 0 {
             return Err(invalid(

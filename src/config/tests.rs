@@ -20,6 +20,8 @@ fn the_example_file_is_valid_and_says_the_defaults() {
     let s = Settings::from_toml(text).unwrap();
     let d = Settings::from_toml("").unwrap();
     assert_eq!(s.server.bind, d.server.bind);
+    assert_eq!(s.server.metrics_bind, d.server.metrics_bind);
+    assert_eq!(s.server.metrics_token(), d.server.metrics_token());
     assert_eq!(
         s.database.url.expose_secret(),
         d.database.url.expose_secret()
@@ -242,4 +244,42 @@ fn secrets_are_not_in_debug_output() {
     let debug = format!("{s:?}");
     assert!(!debug.contains("hunter2"), "{debug}");
     assert!(!debug.contains("pw-secret"), "{debug}");
+}
+
+#[test]
+fn metrics_settings_are_checked_with_the_key_named() {
+    let s = Settings::from_toml(
+        "[server]\nmetrics_bind = \"127.0.0.1:9090\"\nmetrics_token = \"0123456789abcdef0123\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        s.server.metrics_bind,
+        Some("127.0.0.1:9090".parse().unwrap())
+    );
+    assert_eq!(s.server.metrics_token(), Some("0123456789abcdef0123"));
+    assert_eq!(
+        Settings::from_toml("").unwrap().server.metrics_token(),
+        None
+    );
+    for (toml, key) in [
+        (
+            "[server]\nbind = \"127.0.0.1:3978\"\nmetrics_bind = \"127.0.0.1:3978\"\n",
+            "server.metrics_bind",
+        ),
+        (
+            "[server]\nmetrics_token = \"short\"\n",
+            "server.metrics_token",
+        ),
+        (
+            "[server]\nmetrics_token = \"has a space in it, sadly\"\n",
+            "server.metrics_token",
+        ),
+    ] {
+        let e = Settings::from_toml(toml).unwrap_err().to_string();
+        assert!(e.contains(key), "{toml}: {e}");
+    }
+    let e = Settings::from_toml("[server]\nmetrics_bind = \"nowhere\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("metrics_bind"), "{e}");
 }

@@ -300,12 +300,14 @@ pub fn reply_card(lang: Lang, r: &RelayedReply<'_>) -> Value {
     relayed_card(&summary, &head, r.text, answer)
 }
 
-/// A relayed message: who said it about what, what they said, and a box to answer with.
+/// A relayed message: who said it about what, what they said (shown exactly as typed, never
+/// as markdown, links or mentions), and a box to answer with.
 fn relayed_card(summary: &str, head: &str, text: &str, answer_box: Value) -> Value {
+    let text = super::text::escape_text(text);
     let card = adaptive(
         vec![
             text_block(head),
-            json!({"type": "Container", "style": "emphasis", "items": [text_block(text)]}),
+            json!({"type": "Container", "style": "emphasis", "items": [text_block(&text)]}),
         ],
         vec![answer_box],
     );

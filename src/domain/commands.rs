@@ -206,7 +206,7 @@ pub enum Command {
     ListCreate { name: String, members: String },
     ListAdd { name: String, members: String },
     ListRemove { name: String, members: String },
-    ListShow { name: String },
+    ListShow { name: String, page: usize },
     ListDelete { name: String },
     Campaigns,
     CampaignCreate { name: String, fields: String },
@@ -293,7 +293,10 @@ impl Command {
                     "create" | "créer" | "creer" => Ok(Command::ListCreate { name, members }),
                     "add" | "ajouter" => Ok(Command::ListAdd { name, members }),
                     "remove" | "retirer" => Ok(Command::ListRemove { name, members }),
-                    "show" | "afficher" => Ok(Command::ListShow { name }),
+                    "show" | "afficher" => {
+                        let page = super::pages::page_argument(&rest_of_line)?;
+                        Ok(Command::ListShow { name, page })
+                    }
                     "delete" | "supprimer" => Ok(Command::ListDelete { name }),
                     other => Err(CommandError::UnknownAction {
                         command: "list",

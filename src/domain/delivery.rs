@@ -4,6 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use chrono::{DateTime, TimeDelta, Utc};
+
 /// Where a delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DeliveryStatus {
@@ -113,7 +115,28 @@ impl RetryPolicy {
     pub fn backoff(&self, retry: u32, jitter: f64) -> Duration {
         let exponent = retry.saturating_sub(1).min(30);
         let full = self.base.saturating_mul(1u32 << exponent).min(self.max);
-        full.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
+        // `clamp` keeps a NaN: the factor must be a number in [½, 1] for `mul_f64` not to panic.
+        let jitter = if jitter.is_nan() {
+            1.0
+        } else {
+            jitter.clamp(0.0, 1.0)
+        };
+        full.mul_f64(0.5 + 0.5 * jitter)
+    }
+
+    /// How long a throttled tenant and its delivery wait: the connector's `Retry-After`, but
+    /// never more than `max` (a huge or far-future value must not stall the tenant), or the
+    /// backoff when it gave none.
+    pub fn throttle_wait(
+        &self,
+        retry_after: Option<Duration>,
+        retry: u32,
+        jitter: f64,
+    ) -> Duration {
+        match retry_after {
+            Some(wait) => wait.min(self.max),
+            None => self.backoff(retry, jitter),
+        }
     }
 
     /// Decides after the `attempts`-th send (counting this one) failed with `failure`.
@@ -131,11 +154,19 @@ impl RetryPolicy {
         };
         match failure {
             SendFailure::Throttled {
-                retry_after: Some(wait),
-            } => retry(
-                *wait,
-                format!("throttled (429), Retry-After {}s", wait.as_secs_f64()),
-            ),
+                retry_after: Some(asked),
+            } => {
+                let wait = self.throttle_wait(Some(*asked), attempts, jitter);
+                let detail = if wait < *asked {
+                    format!(
+                        "throttled (429), Retry-After capped at {}s",
+                        wait.as_secs_f64()
+                    )
+                } else {
+                    format!("throttled (429), Retry-After {}s", wait.as_secs_f64())
+                };
+                retry(wait, detail)
+            }
             SendFailure::Throttled { retry_after: None } => retry(
                 self.backoff(attempts, jitter),
                 "throttled (429)".to_string(),
@@ -155,6 +186,15 @@ impl RetryPolicy {
             },
         }
     }
+}
+
+/// `now + wait`, saturating instead of panicking: a wait too long for the calendar gives the
+/// last moment chrono can represent.
+pub fn later(now: DateTime<Utc>, wait: Duration) -> DateTime<Utc> {
+    TimeDelta::from_std(wait)
+        .ok()
+        .and_then(|d| now.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 #[cfg(test)]
@@ -198,6 +238,44 @@ mod tests {
             0.99,
         );
         assert!(matches!(d, Decision::Retry { after, .. } if after == Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn a_retry_after_beyond_the_maximum_is_capped_at_it() {
+        for asked in [
+            Duration::from_secs(11),
+            Duration::from_secs(1 << 40),
+            Duration::MAX,
+        ] {
+            let d = POLICY.decide(
+                &SendFailure::Throttled {
+                    retry_after: Some(asked),
+                },
+                1,
+                0.5,
+            );
+            assert!(
+                matches!(&d, Decision::Retry { after, detail } if *after == POLICY.max && detail.contains("capped")),
+                "{asked:?}: {d:?}"
+            );
+        }
+        assert_eq!(
+            POLICY.throttle_wait(None, 1, f64::NAN),
+            Duration::from_secs(1)
+        );
+        assert_eq!(POLICY.backoff(2, f64::NAN), Duration::from_secs(2));
+    }
+
+    #[test]
+    fn waits_become_moments_without_overflow() {
+        let now = Utc::now();
+        assert_eq!(
+            later(now, Duration::from_secs(2)),
+            now + TimeDelta::seconds(2)
+        );
+        assert_eq!(later(now, Duration::MAX), DateTime::<Utc>::MAX_UTC);
+        let far = Duration::from_secs(300_000 * 365 * 24 * 3600);
+        assert_eq!(later(now, far), DateTime::<Utc>::MAX_UTC);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::botframework::ratelimit::Slot;
 use crate::botframework::{
     Activity, ChannelAccount, ConnectorError, ConversationAccount, ServiceUrl, ServiceUrlError,
 };
-use crate::domain::delivery::{Decision, SendFailure, reason};
+use crate::domain::delivery::{Decision, RetryPolicy, SendFailure, later, reason};
 use crate::store::broadcasts::{self, DeleteTarget};
 use crate::store::deliveries::{self, Leased, Operation, Outcome, Recipient};
 
@@ -366,9 +366,7 @@ async fn attempt(
                 let wait = t.saturating_duration_since(Instant::now());
                 return Outcome::Released {
                     id: d.id,
-                    at: Some(
-                        inner.clock.now() + chrono::TimeDelta::from_std(wait).unwrap_or_default(),
-                    ),
+                    at: Some(later(inner.clock.now(), wait)),
                 };
             }
             Slot::At(t) => {
@@ -449,11 +447,12 @@ async fn attempt(
     let failure = match error {
         ConnectorError::Throttled { retry_after } => {
             inner.metrics.throttled.inc();
-            let wait = retry_after.unwrap_or_else(|| inner.config.retry.backoff(attempts, jitter));
+            // Capped at `retry_max`: a huge or far-future Retry-After must not stall the tenant.
+            let wait =
+                RetryPolicy::throttle_wait(&inner.config.retry, retry_after, attempts, jitter);
             // The whole tenant slows down, not only this message.
-            inner
-                .limits
-                .pause_tenant(&d.tenant_id, Instant::now() + wait);
+            let limits = &inner.limits;
+            limits.pause_tenant_for(&d.tenant_id, Instant::now(), wait);
             SendFailure::Throttled { retry_after }
         }
         ConnectorError::Transient { status, detail } => SendFailure::Transient {
@@ -474,7 +473,7 @@ async fn attempt(
             tracing::debug!(attempts, ?after, %detail, "send failed; will retry");
             Outcome::Retry {
                 id: d.id,
-                at: inner.clock.now() + chrono::TimeDelta::from_std(after).unwrap_or_default(),
+                at: later(inner.clock.now(), after),
                 error: detail,
             }
         }

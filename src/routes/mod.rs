@@ -12,6 +12,7 @@ pub use local::local_only;
 pub use messages::{
     BODY_PERMIT_WAIT, BODY_READ_TIMEOUT, MAX_BODY_BYTES, MAX_CONCURRENT_BODIES, parse_activity,
 };
+pub use metrics::{MetricsEndpoint, configure_own as configure_metrics};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/messages").route(web::post().to(messages::post)))

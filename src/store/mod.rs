@@ -13,8 +13,10 @@ pub mod deliveries;
 pub mod dispatch;
 pub mod inbound;
 pub mod lists;
+mod redact;
 pub mod reports;
 pub mod schema;
+mod sqlite;
 pub mod tracking;
 pub mod users;
 
@@ -83,23 +85,12 @@ impl DatabaseUrl {
     }
 }
 
-/// Shows where the database is without its password.
+/// Shows where the database is without its secrets (password, secret query values).
 impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DatabaseUrl::Sqlite(p) => write!(f, "sqlite://{}", p.display()),
-            DatabaseUrl::Postgres(u) => {
-                let shown = match url::Url::parse(u.expose_secret()) {
-                    Ok(mut parsed) => {
-                        if parsed.password().is_some() {
-                            let _ = parsed.set_password(Some("***"));
-                        }
-                        parsed.to_string()
-                    }
-                    Err(_) => "postgres://(unparsable)".to_string(),
-                };
-                f.write_str(&shown)
-            }
+            DatabaseUrl::Postgres(u) => f.write_str(&redact::redacted(u.expose_secret())),
         }
     }
 }
@@ -246,15 +237,12 @@ pub struct Manager {
     url: DatabaseUrl,
 }
 
-fn establish(url: &DatabaseUrl) -> Result<Connection, ConnectError> {
+/// One connection, set up as the pool's are (SQLite: its pragmas).
+pub fn establish(url: &DatabaseUrl) -> Result<Connection, ConnectError> {
     match url {
         DatabaseUrl::Sqlite(path) => {
             let mut c = SqliteConnection::establish(&path.to_string_lossy())?;
-            c.batch_execute(
-                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
-                 PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
-                 PRAGMA wal_autocheckpoint = 8192; PRAGMA journal_size_limit = 67108864;",
-            )?;
+            sqlite::configure(&mut c)?;
             Ok(Connection::Sqlite(c))
         }
         DatabaseUrl::Postgres(u) => Ok(Connection::Postgres(PgConnection::establish(
@@ -466,7 +454,7 @@ mod tests {
 
     #[test]
     fn password_is_hidden() {
-        let url = DatabaseUrl::parse("postgres://u:secret@h:5432/db").unwrap();
+        let url = DatabaseUrl::parse("postgres://u:secret@h:5432/db?sslpassword=secret").unwrap();
         let shown = format!("{url:?} {url}");
         assert!(!shown.contains("secret"), "{shown}");
         assert!(shown.contains("h:5432/db"), "{shown}");

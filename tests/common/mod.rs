@@ -127,6 +127,8 @@ pub struct TestApp {
     pub connector: MockServer,
     pub client: reqwest::Client,
     pub handle: actix_web::dev::ServerHandle,
+    /// The port of `server.metrics_bind`, when the test set one.
+    pub metrics_port: Option<u16>,
     pub engine: herald::engine::Engine,
     pub app_db: herald::store::Db,
     _config_dir: tempfile::TempDir,
@@ -269,6 +271,7 @@ token_endpoint = "{login}/{{tenant}}/oauth2/v2.0/token"
     let app = Application::build(settings).await.expect("app builds");
     let port = app.port();
     let handle = app.handle();
+    let metrics_port = app.metrics_port();
     let engine = app.engine();
     let app_db = app.db();
     tokio::spawn(app.run_until_stopped());
@@ -283,6 +286,7 @@ token_endpoint = "{login}/{{tenant}}/oauth2/v2.0/token"
         connector,
         client: reqwest::Client::new(),
         handle,
+        metrics_port,
         engine,
         app_db,
         _config_dir: config_dir,
