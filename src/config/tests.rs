@@ -15,7 +15,7 @@ fn constant_urls_parse() {
 
 #[test]
 fn the_example_file_is_valid_and_says_the_defaults() {
-    let text = include_str!("../appsettings.example.toml");
+    let text = include_str!("../../appsettings.example.toml");
     let s = Settings::from_toml(text).unwrap();
     let d = Settings::from_toml("").unwrap();
     assert_eq!(s.server.bind, d.server.bind);
@@ -92,9 +92,8 @@ fn service_url_hosts_are_checked_at_load() {
         s.service_url_policy().unwrap(),
         ServiceUrlPolicy::new(&DEFAULT_SERVICE_URL_HOSTS).unwrap()
     );
-    let s =
-        Settings::from_toml("[bot]\nservice_url_hosts = [\"*.example.com\", \"10.0.0.5\"]\n")
-            .unwrap();
+    let s = Settings::from_toml("[bot]\nservice_url_hosts = [\"*.example.com\", \"10.0.0.5\"]\n")
+        .unwrap();
     let url = crate::botframework::ServiceUrl::parse("https://10.0.0.5/").unwrap();
     s.service_url_policy().unwrap().check(&url).unwrap();
     for (bad, named) in [
@@ -115,8 +114,7 @@ fn service_url_hosts_are_checked_at_load() {
 
 #[test]
 fn durations_are_read_with_units_and_checked() {
-    let s =
-        Settings::from_toml("[delivery]\nretry_base = \"250ms\"\nlease = \"2m\"\n").unwrap();
+    let s = Settings::from_toml("[delivery]\nretry_base = \"250ms\"\nlease = \"2m\"\n").unwrap();
     assert_eq!(s.delivery.retry_base, Duration::from_millis(250));
     assert_eq!(s.delivery.lease, Duration::from_secs(120));
     let err = Settings::from_toml("[campaigns]\ntick = \"soon\"\n")
@@ -173,9 +171,8 @@ fn single_tenant_needs_tenant_and_uses_its_endpoint() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("bot.tenant_id"), "{err}");
-    let s =
-        Settings::from_toml("[bot]\napp_type = \"SingleTenant\"\ntenant_id = \"contoso-id\"\n")
-            .unwrap();
+    let s = Settings::from_toml("[bot]\napp_type = \"SingleTenant\"\ntenant_id = \"contoso-id\"\n")
+        .unwrap();
     assert_eq!(
         s.token_endpoint(),
         "https://login.microsoftonline.com/contoso-id/oauth2/v2.0/token"
