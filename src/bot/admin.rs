@@ -336,6 +336,9 @@ impl Bot {
                 self.broadcast_command(caller, broadcast, lang).await
             }
             Command::Help => Ok((texts::help(lang), "ok".into())),
+            Command::Audit { page } => {
+                Ok((self.audit_page(caller, page, lang).await?, "ok".into()))
+            }
         }
     }
 }

@@ -44,3 +44,31 @@ pub fn not_audited(lang: Lang) -> String {
             .to_string(),
     }
 }
+
+/// The head of an `audit` page.
+pub fn audit_head(lang: Lang, page: u32, pages: u32) -> String {
+    match lang {
+        Lang::Fr => {
+            format!("**Journal d'audit** (page {page}/{pages}, les plus récentes d'abord) :")
+        }
+        Lang::En => format!("**Audit log** (page {page}/{pages}, latest first):"),
+    }
+}
+
+/// Below an `audit` page that has a next one.
+pub fn audit_more(lang: Lang, next: u32) -> String {
+    match lang {
+        Lang::Fr => format!("Tapez **audit {next}** pour la suite."),
+        Lang::En => format!("Type **audit {next}** for more."),
+    }
+}
+
+/// An `audit` page with nothing on it.
+pub fn audit_empty(lang: Lang, page: u32, pages: u32) -> String {
+    match (lang, pages) {
+        (Lang::Fr, 0) => "Le journal d'audit est vide.".to_string(),
+        (Lang::En, 0) => "The audit log is empty.".to_string(),
+        (Lang::Fr, _) => format!("Il n'y a pas de page {page} : le journal en a {pages}."),
+        (Lang::En, _) => format!("There is no page {page}: the audit log has {pages}."),
+    }
+}
