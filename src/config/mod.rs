@@ -15,6 +15,8 @@ use url::Url;
 
 use crate::botframework::service_url::{DEFAULT_SERVICE_URL_HOSTS, ServiceUrlPolicy};
 
+pub mod retention;
+
 /// Where the channel (Teams, Skype) publishes its signing keys.
 pub const CHANNEL_OPENID_METADATA: &str =
     "https://login.botframework.com/v1/.well-known/openidconfiguration";
@@ -39,6 +41,7 @@ pub struct Settings {
     pub graph: GraphSettings,
     pub tracking: TrackingSettings,
     pub manifest: ManifestSettings,
+    pub retention: retention::RetentionSettings,
 }
 
 /// What `herald manifest` puts in the Teams app package besides the bot id and domain.
@@ -408,6 +411,7 @@ impl Settings {
         if d.lease < Duration::from_secs(1) {
             return Err(invalid("delivery.lease", "must be at least 1s, e.g. 60s"));
         }
+        self.retention.check().map_err(|(key, m)| invalid(key, m))?;
         if self.campaigns.tick < Duration::from_secs(1) {
             return Err(invalid("campaigns.tick", "must be at least 1s, e.g. 30s"));
         }

@@ -198,6 +198,11 @@ pub fn delete(conn: &mut Conn<'_>, id: &str) -> Result<bool, StoreError> {
         )
         .execute(x))?;
         run_on!(conn, |x| diesel::delete(
+            super::schema::report_totals::table
+                .filter(super::schema::report_totals::subject_id.eq(id))
+        )
+        .execute(x))?;
+        run_on!(conn, |x| diesel::delete(
             d::table.filter(d::message_id.eq(id))
         )
         .execute(x))?;
@@ -320,7 +325,7 @@ pub fn complete_finished(conn: &mut Conn<'_>, now: DateTime<Utc>) -> Result<usiz
 }
 
 /// What a report counts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counts {
     pub targeted: i64,
     pub not_installed: i64,
@@ -335,7 +340,11 @@ pub struct Counts {
     pub failed: Vec<(String, i64)>,
 }
 
+/// A report's counts: from the deliveries, or as folded before retention purged them.
 pub fn counts(conn: &mut Conn<'_>, campaign: &Campaign) -> Result<Counts, StoreError> {
+    if let Some(folded) = super::retention::folded_campaign(conn, &campaign.id)? {
+        return Ok(folded.counts);
+    }
     let rows: Vec<(String, i32, Option<String>, NaiveDateTime)> = run_on!(conn, |x| d::table
         .filter(d::message_id.eq(&campaign.id))
         .select((d::status, d::ladder_step, d::failure, d::next_attempt_at))

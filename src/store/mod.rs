@@ -14,6 +14,7 @@ pub mod dispatch;
 pub mod inbound;
 pub mod lists;
 pub mod reports;
+pub mod retention;
 pub mod schema;
 pub mod tracking;
 pub mod users;
