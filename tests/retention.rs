@@ -198,6 +198,17 @@ fn old_work(conn: &mut Conn<'_>, url: &str, then: DateTime<Utc>) -> (String, Str
             .execute(c))
         .unwrap();
     }
+    // A message still pending (due later), as old as the rest: never purged.
+    herald::store::deliveries::create_message(conn, "stuck", TENANT, "test", &json!({}), then)
+        .unwrap();
+    let later = herald::store::deliveries::NewDelivery {
+        user_id: ids[2].clone(),
+        operation: herald::store::deliveries::Operation::Send,
+        target_activity_id: None,
+        due: then + TimeDelta::days(400),
+        planned: None,
+    };
+    herald::store::deliveries::enqueue(conn, "stuck", TENANT, &[later], then).unwrap();
     for i in 0..30 {
         audit::record(conn, TENANT, "aad-boss", &format!("lists {i}"), "ok", done).unwrap();
     }
@@ -340,10 +351,10 @@ async fn old_rows_are_purged_in_batches_while_a_campaign_sends_and_reports_keep_
     assert!(batches.lock().unwrap().iter().all(|(_, n, _)| *n <= 10));
     assert!(longest_batch < Duration::from_secs(5), "{longest_batch:?}");
     let rows_after = counts().await.unwrap();
-    let current_rows = CURRENT as i64;
+    let current_rows = CURRENT as i64 + 1; // and the pending one
     assert_eq!(
         rows_after[0], current_rows,
-        "only the current campaign's deliveries remain: {rows_before:?} → {rows_after:?}"
+        "only the current campaign's and the pending deliveries remain: {rows_before:?} → {rows_after:?}"
     );
     assert_eq!(
         &rows_after[1..4],
