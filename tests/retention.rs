@@ -384,3 +384,47 @@ async fn old_rows_are_purged_in_batches_while_a_campaign_sends_and_reports_keep_
     assert!(delivered.iter().all(|d| d.status == "delivered"));
     engine.shutdown(Duration::from_secs(5)).await;
 }
+
+/// Two instances on one PostgreSQL: while one purges (holding the lock), the other skips; once
+/// a purge ran, none runs again before `every`.
+#[test]
+fn postgres_one_instance_purges_at_a_time() {
+    if !postgres_enabled() {
+        return;
+    }
+    let test_db = TestDb::new(Backend::Postgres);
+    let db = Db::open(&DatabaseUrl::parse(&test_db.url).unwrap(), 3).unwrap();
+    let mut other = db.get().unwrap();
+    let Conn::Postgres(pg) = other.as_conn() else {
+        unreachable!()
+    };
+    // The lock another instance takes while it purges.
+    diesel::sql_query(format!(
+        "SELECT pg_advisory_lock({})",
+        retention::RETENTION_LOCK
+    ))
+    .execute(pg)
+    .unwrap();
+    let mut mine = db.get().unwrap();
+    let conn = &mut mine.as_conn();
+    let settings = RetentionSettings::default();
+    let now = Utc::now();
+    let purge = |conn: &mut Conn<'_>| {
+        retention::purge_if_due(conn, &settings, now, &mut |_, _| {}).unwrap()
+    };
+    assert!(
+        purge(conn).is_none(),
+        "skipped while another instance purges"
+    );
+    let Conn::Postgres(pg) = other.as_conn() else {
+        unreachable!()
+    };
+    diesel::sql_query(format!(
+        "SELECT pg_advisory_unlock({})",
+        retention::RETENTION_LOCK
+    ))
+    .execute(pg)
+    .unwrap();
+    assert!(purge(conn).is_some(), "due, and the lock is free");
+    assert!(purge(conn).is_none(), "not due again before `every`");
+}

@@ -31,7 +31,7 @@ pub mod kind {
 }
 
 /// The PostgreSQL advisory lock held while purging ("retain" in ASCII).
-const RETENTION_LOCK: i64 = 0x7265_7461_696e;
+pub const RETENTION_LOCK: i64 = 0x7265_7461_696e;
 /// The `maintenance_runs` row of the purge.
 const JOB: &str = "retention";
 
