@@ -345,7 +345,7 @@ impl Counts {
 }
 
 pub fn counts(conn: &mut Conn<'_>, bc: &Broadcast) -> Result<Counts, StoreError> {
-    if let Some(folded) = super::retention::folded_broadcast(conn, &bc.id)? {
+    if let Some(folded) = super::folded::folded_broadcast(conn, &bc.id)? {
         return Ok(folded.counts());
     }
     let cards: Vec<String> = messages(conn, &bc.id, role::CARD)?
@@ -416,7 +416,7 @@ pub fn unread(
     bc: &Broadcast,
     limit: usize,
 ) -> Result<(usize, Vec<String>), StoreError> {
-    if let Some(folded) = super::retention::folded_broadcast(conn, &bc.id)? {
+    if let Some(folded) = super::folded::folded_broadcast(conn, &bc.id)? {
         return Ok((folded.unread as usize, Vec::new())); // who: purged with the deliveries
     }
     let cards: Vec<String> = messages(conn, &bc.id, role::CARD)?

@@ -342,7 +342,7 @@ pub struct Counts {
 
 /// A report's counts: from the deliveries, or as folded before retention purged them.
 pub fn counts(conn: &mut Conn<'_>, campaign: &Campaign) -> Result<Counts, StoreError> {
-    if let Some(folded) = super::retention::folded_campaign(conn, &campaign.id)? {
+    if let Some(folded) = super::folded::folded_campaign(conn, &campaign.id)? {
         return Ok(folded.counts);
     }
     let rows: Vec<(String, i32, Option<String>, NaiveDateTime)> = run_on!(conn, |x| d::table

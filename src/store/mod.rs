@@ -11,6 +11,7 @@ pub mod broadcasts;
 pub mod campaigns;
 pub mod deliveries;
 pub mod dispatch;
+pub mod folded;
 pub mod inbound;
 pub mod lists;
 pub mod reports;

@@ -43,7 +43,7 @@ fn clicks_by_user(
 
 /// Clicks on `messages`: counted, or as folded before retention purged them.
 pub fn engagement(conn: &mut Conn<'_>, messages: &[String]) -> Result<Engagement, StoreError> {
-    if let Some(folded) = super::retention::folded_engagement(conn, messages)? {
+    if let Some(folded) = super::folded::folded_engagement(conn, messages)? {
         return Ok(folded);
     }
     let by_user = clicks_by_user(conn, messages)?;
@@ -312,7 +312,7 @@ pub fn record_campaign_receipt(
 
 /// People who read a campaign's message (as folded, once retention purged the reads).
 pub fn campaign_reads(conn: &mut Conn<'_>, campaign_id: &str) -> Result<i64, StoreError> {
-    if let Some(folded) = super::retention::folded_campaign(conn, campaign_id)? {
+    if let Some(folded) = super::folded::folded_campaign(conn, campaign_id)? {
         return Ok(folded.reads);
     }
     Ok(run_on!(conn, |c| cr::table
