@@ -23,7 +23,8 @@ use herald::store::schema::{
 use herald::store::{Conn, DatabaseUrl, Db, audit, lists, reports};
 
 on_both_backends!(
-    old_rows_are_purged_in_batches_while_a_campaign_sends_and_reports_keep_their_figures
+    old_rows_are_purged_in_batches_while_a_campaign_sends_and_reports_keep_their_figures,
+    the_chat_report_of_a_purged_campaign_is_unchanged,
 );
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -427,4 +428,87 @@ fn postgres_one_instance_purges_at_a_time() {
     .unwrap();
     assert!(purge(conn).is_some(), "due, and the lock is free");
     assert!(purge(conn).is_none(), "not due again before `every`");
+}
+
+/// End to end: `campaign report` and `campaigns` answer the same once the rows are purged.
+async fn the_chat_report_of_a_purged_campaign_is_unchanged(backend: Backend) {
+    let app = spawn_app_with(backend, "admins = [\"aad-boss\"]").await;
+    for (id, user) in [("f:u1", "29:u1"), ("f:u2", "29:u2")] {
+        app.post_signed(&app.install(id, user)).await;
+    }
+    app.say(
+        "29:boss",
+        "list create staff ada.u1@contoso.com ada.u2@contoso.com ghost@contoso.com",
+        "en-US",
+    )
+    .await;
+    app.say(
+        "29:boss",
+        "campaign create spring\nlist: staff\nstart: 2030-12-02 10:00\nduration: 2h\nmessage:\nHello [FIRSTNAME]",
+        "en-US",
+    )
+    .await;
+    let c = app
+        .app_db
+        .run(|conn| campaigns::find(conn, TENANT, "spring"))
+        .await
+        .unwrap()
+        .unwrap();
+    let done = c.start_at.and_utc() + TimeDelta::hours(3);
+    let id = c.id.clone();
+    app.app_db
+        .run(move |conn| {
+            planner::plan(conn, &id, c.start_at.and_utc(), false)?;
+            let rows = herald::store::deliveries::of_message(conn, &id)?;
+            herald::run_on!(conn, |x| diesel::update(d::table.find(rows[0].id))
+                .set((
+                    d::status.eq("delivered"),
+                    d::completed_at.eq(done.naive_utc()),
+                    d::updated_at.eq(done.naive_utc())
+                ))
+                .execute(x))?;
+            herald::run_on!(conn, |x| diesel::update(d::table.find(rows[1].id))
+                .set((
+                    d::status.eq("failed"),
+                    d::failure.eq("recipient_gone"),
+                    d::updated_at.eq(done.naive_utc())
+                ))
+                .execute(x))?;
+            campaigns::complete_finished(conn, done)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let report = app.say("29:boss", "campaign report spring", "en-US").await;
+    let listed = app.say("29:boss", "campaigns", "en-US").await;
+    assert!(
+        report.contains(r#"{"title":"Delivered","value":"1"}"#),
+        "{report}"
+    );
+    assert!(
+        report.contains(r#"{"title":"Failed","value":"1 recipient_gone"}"#),
+        "{report}"
+    );
+
+    let later = done + TimeDelta::days(200);
+    let purged = app
+        .app_db
+        .run(move |conn| {
+            retention::purge(conn, &RetentionSettings::default(), later, &mut |_, _| {})
+        })
+        .await
+        .unwrap();
+    assert_eq!(purged.rows.get(&Table::Deliveries), Some(&2), "{purged:?}");
+    let id = c.id.clone();
+    let left = app
+        .app_db
+        .run(move |conn| herald::store::deliveries::of_message(conn, &id))
+        .await
+        .unwrap();
+    assert!(left.is_empty());
+    assert_eq!(
+        app.say("29:boss", "campaign report spring", "en-US").await,
+        report
+    );
+    assert_eq!(app.say("29:boss", "campaigns", "en-US").await, listed);
 }
