@@ -93,13 +93,15 @@ fn main() {
     };
     let campaign = campaigns::create(&mut conn, TENANT, "everyone", "admin", &settings, 7, now)
         .unwrap()
+        .campaign()
         .unwrap();
 
     // Timed: what the planner does when the start comes.
     let started = Instant::now();
-    let planned = herald::engine::planner::plan(&mut conn, &campaign, now + TimeDelta::minutes(1))
-        .unwrap()
-        .expect("the campaign starts");
+    let planned =
+        herald::engine::planner::plan(&mut conn, &campaign.id, now + TimeDelta::minutes(1), false)
+            .unwrap()
+            .expect("the campaign starts");
     let seconds = started.elapsed().as_secs_f64();
 
     let stored: i64 = herald::run_on!(&mut conn, |c| herald::store::schema::deliveries::table

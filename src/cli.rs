@@ -1,15 +1,17 @@
 //! The command line: `herald [serve]`, `herald migrate`, `herald users [--json]`,
-//! `herald manifest --out FILE`.
+//! `herald audit [--since DATE|DURATION] [--limit N] [--json]`, `herald manifest --out FILE`.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 
 use crate::config::Settings;
 use crate::startup::{Application, open_database};
+use crate::store::audit::{self, Entry};
 use crate::store::users::{self, User};
 
 #[derive(Debug, Parser)]
@@ -40,6 +42,19 @@ pub enum Command {
     Migrate,
     /// List the users who installed the bot: name, email or UPN, tenant, channel, state, since
     Users {
+        /// Print one JSON array instead of a table, for scripts
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the audit log, newest first: when (UTC), tenant, who, what, outcome
+    Audit {
+        /// Only entries from then on: a date (2026-11-01), a time (2026-11-01T09:00:00Z) or a
+        /// duration back from now (7d, 24h, 90m)
+        #[arg(long, value_name = "DATE|DURATION", value_parser = parse_since)]
+        since: Option<DateTime<Utc>>,
+        /// At most this many entries (the latest)
+        #[arg(long, value_name = "N", default_value_t = 100)]
+        limit: u32,
         /// Print one JSON array instead of a table, for scripts
         #[arg(long)]
         json: bool,
@@ -78,6 +93,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 crate::manifest::MANIFEST_VERSION,
                 settings.bot.app_id.trim()
             );
+        }
+        Command::Audit { since, limit, json } => {
+            let db = open_database(&settings).await?;
+            let entries = db
+                .run(move |conn| audit::latest(conn, since, i64::from(limit)))
+                .await?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                print_audit_json(&mut out, &entries)?;
+            } else {
+                print_audit_table(&mut out, &entries)?;
+            }
         }
         Command::Users { json } => {
             let db = open_database(&settings).await?;
@@ -194,5 +221,73 @@ fn print_table(out: &mut impl Write, list: &[User]) -> anyhow::Result<()> {
     }
     let installed = list.iter().filter(|u| u.installed).count();
     writeln!(out, "\n{installed}/{} installed", list.len())?;
+    Ok(())
+}
+
+/// `--since`: a date (midnight UTC), an RFC 3339 time, or a duration back from now.
+fn parse_since(text: &str) -> Result<DateTime<Utc>, String> {
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(d.and_time(chrono::NaiveTime::MIN).and_utc());
+    }
+    humantime_serde::re::humantime::parse_duration(text)
+        .ok()
+        .and_then(|d| chrono::TimeDelta::from_std(d).ok())
+        .and_then(|d| Utc::now().checked_sub_signed(d))
+        .ok_or_else(|| {
+            format!("`{text}` is neither a date (2026-11-01), a time (2026-11-01T09:00:00Z) nor a duration (7d, 24h)")
+        })
+}
+
+fn at(e: &Entry) -> String {
+    e.at.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// One audit entry as `herald audit --json` prints it.
+#[derive(Serialize)]
+struct AuditLine<'a> {
+    at: String,
+    tenant_id: &'a str,
+    actor: &'a str,
+    action: &'a str,
+    outcome: &'a str,
+}
+
+fn print_audit_json(out: &mut impl Write, entries: &[Entry]) -> anyhow::Result<()> {
+    let lines: Vec<AuditLine<'_>> = entries
+        .iter()
+        .map(|e| AuditLine {
+            at: at(e),
+            tenant_id: &e.tenant_id,
+            actor: &e.actor,
+            action: &e.action,
+            outcome: &e.outcome,
+        })
+        .collect();
+    serde_json::to_writer_pretty(&mut *out, &lines)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn print_audit_table(out: &mut impl Write, entries: &[Entry]) -> anyhow::Result<()> {
+    if entries.is_empty() {
+        writeln!(out, "no audit entries")?;
+        return Ok(());
+    }
+    for e in entries {
+        writeln!(
+            out,
+            "{}  {}  {}  {}  {}",
+            at(e),
+            e.tenant_id,
+            e.actor,
+            e.action.replace(['\n', '\r'], " "),
+            e.outcome
+        )?;
+    }
     Ok(())
 }

@@ -148,7 +148,7 @@ async fn edit_and_delete_follow_the_lifecycle(backend: Backend) {
     let c = campaign(&app, "spring").await.unwrap();
     let started = app
         .app_db
-        .run(move |conn| herald::engine::planner::plan(conn, &c, chrono::Utc::now()))
+        .run(move |conn| herald::engine::planner::plan(conn, &c.id, c.start_at.and_utc(), false))
         .await
         .unwrap();
     assert_eq!(started, Some(0));

@@ -64,7 +64,11 @@ async fn create_campaign(db: &Db, members: usize, settings: campaigns::Settings)
             list_id: list.id,
             ..settings
         };
-        Ok(campaigns::create(conn, TENANT, "welcome", "admin", &s, 42, now)?.unwrap())
+        Ok(
+            campaigns::create(conn, TENANT, "welcome", "admin", &s, 42, now)?
+                .campaign()
+                .unwrap(),
+        )
     })
     .await
     .unwrap()

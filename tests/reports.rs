@@ -204,7 +204,7 @@ async fn the_report_card_csv_and_chart_say_what_happened(backend: Backend) {
     // Start it now (as the planner does at its start), links tracked.
     let c2 = c.clone();
     app.app_db
-        .run(move |conn| herald::engine::planner::plan_with_links(conn, &c2, Utc::now(), true))
+        .run(move |conn| herald::engine::planner::plan(conn, &c2.id, c2.start_at.and_utc(), true))
         .await
         .unwrap();
     // Play the outcomes by hand, in the future the plan is due in.

@@ -197,7 +197,11 @@ async fn three_instances_deliver_a_campaign_through_a_kill_and_a_database_outage
                 presence: "any".into(),
                 message: "Bonjour [FIRSTNAME] [LASTNAME]".into(),
             };
-            Ok(campaigns::create(conn, TENANT, "scale", "admin", &settings, 7, start)?.unwrap())
+            Ok(
+                campaigns::create(conn, TENANT, "scale", "admin", &settings, 7, start)?
+                    .campaign()
+                    .unwrap(),
+            )
         })
         .await
         .unwrap();

@@ -315,14 +315,21 @@ impl Bot {
                 let Some(list) = self.list_named(&tenant, &name).await? else {
                     return Ok((no_such_list(&name, fr), "refused: unknown list".into()));
                 };
-                self.db
-                    .run(move |conn| lists::delete(conn, &list.id))
-                    .await?;
-                ok(if fr {
-                    format!("Liste {} supprimée.", quote(&list.name))
-                } else {
-                    format!("List {} deleted.", quote(&list.name))
-                })
+                let id = list.id.clone();
+                match self.db.run(move |conn| lists::delete(conn, &id)).await? {
+                    lists::Deleted::InUse(users) => Ok((
+                        super::texts_lifecycle::list_in_use(lang, &list.name, &users),
+                        "refused: list in use".into(),
+                    )),
+                    lists::Deleted::Gone => {
+                        Ok((no_such_list(&name, fr), "refused: unknown list".into()))
+                    }
+                    lists::Deleted::Done => ok(if fr {
+                        format!("Liste {} supprimée.", quote(&list.name))
+                    } else {
+                        format!("List {} deleted.", quote(&list.name))
+                    }),
+                }
             }
             campaign @ (Command::Campaigns
             | Command::CampaignCreate { .. }
@@ -340,6 +347,9 @@ impl Bot {
                 self.broadcast_command(caller, broadcast, lang).await
             }
             Command::Help => Ok((texts::help(lang), "ok".into())),
+            Command::Audit { page } => {
+                Ok((self.audit_page(caller, page, lang).await?, "ok".into()))
+            }
         }
     }
 }

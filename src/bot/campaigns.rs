@@ -17,6 +17,8 @@ use crate::domain::text::escape_markdown;
 use crate::store::campaigns::{self, Campaign, Settings, status};
 use crate::store::lists;
 
+use super::texts_lifecycle::list_gone;
+
 /// Campaign settings that fields left out take.
 #[derive(Debug, Clone)]
 pub struct CampaignDefaults {
@@ -219,43 +221,25 @@ impl Bot {
             Err(BotError::Fields(errors)) => return Ok(Saved::Invalid(errors)),
             Err(e) => return Err(e),
         };
-        let saved = match existing {
-            None => {
-                let (n, actor, seed) = (
-                    name.to_string(),
-                    caller.actor.clone(),
-                    rand::random::<i64>(),
-                );
-                let created = self
-                    .db
-                    .run(move |conn| {
-                        campaigns::create(conn, &tenant, &n, &actor, &settings, seed, now)
-                    })
-                    .await?;
-                let Some(c) = created else {
-                    let text = if fr {
-                        format!("Une campagne nommée {} existe déjà.", q(name))
-                    } else {
-                        format!("A campaign named {} already exists.", q(name))
-                    };
-                    return Ok(Saved::Refused(text, "duplicate name"));
-                };
-                c
+        let (n, actor, seed) = (name.to_string(), caller.actor.clone(), rand::random());
+        let id = existing.as_ref().map(|c| c.id.clone());
+        let stored = self.db.run(move |conn| match id {
+            None => campaigns::create(conn, &tenant, &n, &actor, &settings, seed, now),
+            Some(id) => campaigns::update(conn, &id, &settings, now),
+        });
+        let saved = match (stored.await?, existing) {
+            (campaigns::Saved::Done(c), _) => *c,
+            (campaigns::Saved::Started, Some(c)) => {
+                return Ok(Saved::Refused(started(&c, fr, "edited"), "already started"));
             }
-            Some(c) => {
-                let id = c.id.clone();
-                if !self
-                    .db
-                    .run(move |conn| campaigns::update(conn, &id, &settings, now))
-                    .await?
-                {
-                    return Ok(Saved::Refused(started(&c, fr, "edited"), "already started"));
-                }
-                let id = c.id.clone();
-                self.db
-                    .run(move |conn| campaigns::get(conn, &id))
-                    .await?
-                    .unwrap_or(c)
+            (campaigns::Saved::ListGone, _) => return Ok(Saved::Invalid(vec![list_gone()])),
+            _ => {
+                let text = if fr {
+                    format!("Une campagne nommée {} existe déjà.", q(name))
+                } else {
+                    format!("A campaign named {} already exists.", q(name))
+                };
+                return Ok(Saved::Refused(text, "duplicate name"));
             }
         };
         self.wake_engine();

@@ -2,6 +2,7 @@
 
 pub mod access;
 mod admin;
+mod audit;
 mod broadcasts;
 pub mod campaigns;
 pub mod forms;
@@ -10,6 +11,7 @@ mod listing;
 mod reports;
 mod sizes;
 pub mod texts;
+mod texts_lifecycle;
 
 use std::sync::Arc;
 
@@ -264,7 +266,9 @@ impl Bot {
                         Ok(command) => self.admin_command(&caller, command, lang).await?,
                         Err(e) => (Answer::Text(e.to_string()), format!("refused: {e}")),
                     };
-                    self.audit(&caller, &action, &outcome).await?;
+                    let reply = self
+                        .audit_done(&caller, &action, &outcome, reply, lang)
+                        .await;
                     return {
                         self.answer(activity, checked, reply).await;
                         Ok(Handled::Processed)
@@ -307,8 +311,8 @@ impl Bot {
             } else {
                 self.broadcast_form_submit(&caller, value, lang).await?
             };
-            self.audit(&caller, &what, &outcome).await?;
-            answer
+            self.audit_done(&caller, &what, &outcome, answer, lang)
+                .await
         } else {
             self.audit(&caller, &what, "refused: not an admin").await?;
             Answer::Text(texts::refusal(lang))

@@ -164,7 +164,8 @@ pub fn admin_help(lang: Lang) -> String {
                      envoie maintenant (**diffusion** seul ouvre le formulaire)\n\
                      - **diffusions** : les dernières diffusions, remises et lues\n\
                      - **diffusion info** *n°* : le détail, et qui ne l'a pas encore lue\n\
-                     - **diffusion supprimer** *n°* : la retire de toutes les conversations\n\n\
+                     - **diffusion supprimer** *n°* : la retire de toutes les conversations\n\
+                     - **audit** [*page*] : les dernières actions d'administration\n\n\
                      Les emails peuvent être séparés par des espaces, des virgules ou des retours à la ligne."
             .to_string(),
         Lang::En => "**herald** — admin commands:\n\n\
@@ -183,7 +184,8 @@ pub fn admin_help(lang: Lang) -> String {
                      sends now (**broadcast** alone opens the form)\n\
                      - **broadcasts**: the latest broadcasts, delivered and read\n\
                      - **broadcast info** *n°*: the detail, and who has not read it yet\n\
-                     - **broadcast delete** *n°*: removes it from every chat\n\n\
+                     - **broadcast delete** *n°*: removes it from every chat\n\
+                     - **audit** [*page*]: the latest admin actions\n\n\
                      Emails can be separated by spaces, commas or new lines."
             .to_string(),
     }

@@ -15,6 +15,7 @@ use url::Url;
 use crate::botframework::service_url::ServiceUrlPolicy;
 
 mod bot;
+pub mod retention;
 mod server;
 pub use bot::{
     AppType, BotSettings, CHANNEL_OPENID_METADATA, EMULATOR_OPENID_METADATA,
@@ -33,6 +34,7 @@ pub struct Settings {
     pub graph: GraphSettings,
     pub tracking: TrackingSettings,
     pub manifest: ManifestSettings,
+    pub retention: retention::RetentionSettings,
 }
 
 /// What `herald manifest` puts in the Teams app package besides the bot id and domain.
@@ -315,6 +317,7 @@ impl Settings {
         if d.lease < Duration::from_secs(1) {
             return Err(invalid("delivery.lease", "must be at least 1s, e.g. 60s"));
         }
+        self.retention.check().map_err(|(key, m)| invalid(key, m))?;
         if self.campaigns.tick < Duration::from_secs(1) {
             return Err(invalid("campaigns.tick", "must be at least 1s, e.g. 30s"));
         }

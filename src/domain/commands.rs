@@ -219,6 +219,7 @@ pub enum Command {
     Broadcasts,
     BroadcastInfo { id: String },
     BroadcastDelete { id: String },
+    Audit { page: u32 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -280,6 +281,14 @@ impl Command {
         match verb.as_str() {
             "help" | "aide" | "?" => Ok(Command::Help),
             "lists" | "listes" => Ok(Command::Lists),
+            "audit" => match action.as_deref().map_or(Ok(1), str::parse) {
+                Ok(page) if page > 0 => Ok(Command::Audit { page }),
+                _ => Err(CommandError::Missing {
+                    command: "audit",
+                    what: "a page number",
+                    example: "audit 2",
+                }),
+            },
             "list" | "liste" => {
                 let action = action.ok_or(CommandError::Missing {
                     command: "list",

@@ -8,6 +8,7 @@ mod broadcast;
 mod campaign;
 mod dispatcher;
 pub mod planner;
+mod retention;
 mod tenancy;
 
 use std::sync::Arc;
@@ -53,6 +54,8 @@ pub struct EngineConfig {
     pub tenant_lease: Duration,
     /// The connector hosts herald may call (`bot.service_url_hosts`).
     pub service_urls: crate::botframework::ServiceUrlPolicy,
+    /// What the retention job purges, and when.
+    pub retention: crate::config::retention::RetentionSettings,
 }
 
 impl EngineConfig {
@@ -77,6 +80,7 @@ impl EngineConfig {
             tenant_lease: d.tenant_lease,
             // Checked when the settings were read; the defaults should they somehow not be.
             service_urls: settings.service_url_policy().unwrap_or_default(),
+            retention: settings.retention.clone(),
         }
     }
 }
@@ -180,6 +184,8 @@ impl Engine {
         };
         let tenancy = tokio::spawn(tenancy::run(engine.inner.clone()));
         let dispatcher = tokio::spawn(dispatcher::run(engine.inner.clone()));
+        // Ends with the engine's stop token.
+        tokio::spawn(retention::run(engine.inner.clone()));
         let scheduler = engine.start_tick().await;
         tracing::info!(instance = %engine.inner.config.instance, "delivery engine started");
         Ok(EngineHandle {

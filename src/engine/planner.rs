@@ -10,7 +10,7 @@ use chrono_tz::Tz;
 use super::Inner;
 use crate::domain::hours::BusinessHours;
 use crate::domain::spread;
-use crate::store::campaigns::{self, Campaign};
+use crate::store::campaigns;
 use crate::store::deliveries::{self, NewDelivery, Operation};
 use crate::store::{StoreError, lists};
 
@@ -25,11 +25,13 @@ pub(super) async fn plan_due(inner: &Inner) {
         }
     };
     for campaign in due {
-        let (id, name) = (campaign.id.clone(), campaign.name.clone());
+        // Only the id is taken from this read: the plan comes from the row as it is started.
+        let (id, name) = (campaign.id.clone(), campaign.name);
         let track = inner.config.tracker.as_ref().is_some_and(|t| t.enabled());
+        let plan_id = id.clone();
         match inner
             .db
-            .run(move |conn| plan_with_links(conn, &campaign, now, track))
+            .run(move |conn| plan(conn, &plan_id, now, track))
             .await
         {
             Ok(Some(n)) => {
@@ -65,26 +67,20 @@ pub(super) async fn next_check(inner: &Inner) -> DateTime<Utc> {
     }
 }
 
-/// Plans one campaign; `None` when another instance already started it.
+/// Starts campaign `id` if its start has come and plans it, in one write transaction, from
+/// the row as it became running (an edit committed before is planned; one after is refused).
+/// With `track_links`, its message's links are stored to be tracked. `None` when it was not
+/// started here (not due, or another instance started it).
 pub fn plan(
     conn: &mut crate::store::Conn<'_>,
-    c: &Campaign,
-    now: DateTime<Utc>,
-) -> Result<Option<usize>, StoreError> {
-    plan_with_links(conn, c, now, false)
-}
-
-/// Plans one campaign; with `track_links`, its message's links are stored to be tracked.
-pub fn plan_with_links(
-    conn: &mut crate::store::Conn<'_>,
-    c: &Campaign,
+    id: &str,
     now: DateTime<Utc>,
     track_links: bool,
 ) -> Result<Option<usize>, StoreError> {
     conn.write_transaction(|conn| {
-        if !campaigns::begin(conn, &c.id, now)? {
+        let Some(c) = campaigns::begin(conn, id, now)? else {
             return Ok(None);
-        }
+        };
         let (users, not_installed) = lists::resolve(conn, &c.tenant_id, &c.list_id, &c.channel)?;
         let tz: Tz = c.time_zone.parse().unwrap_or(chrono_tz::UTC);
         let hours = BusinessHours::parse(&c.hours).unwrap_or(BusinessHours::Always);

@@ -110,8 +110,6 @@ fn lang_of(code: &str) -> Lang {
     if code == "fr" { Lang::Fr } else { Lang::En }
 }
 
-/// The audience now: (user id, language) of each installed recipient, and the list members
-/// who resolve to nobody installed.
 /// Installed recipients (user id, language) and list members installed nowhere.
 type Audience = (Vec<(String, Lang)>, Vec<String>);
 
@@ -347,6 +345,9 @@ impl Counts {
 }
 
 pub fn counts(conn: &mut Conn<'_>, bc: &Broadcast) -> Result<Counts, StoreError> {
+    if let Some(folded) = super::folded::folded_broadcast(conn, &bc.id)? {
+        return Ok(folded.counts());
+    }
     let cards: Vec<String> = messages(conn, &bc.id, role::CARD)?
         .into_iter()
         .map(|(m, _)| m)
@@ -415,6 +416,9 @@ pub fn unread(
     bc: &Broadcast,
     limit: usize,
 ) -> Result<(usize, Vec<String>), StoreError> {
+    if let Some(folded) = super::folded::folded_broadcast(conn, &bc.id)? {
+        return Ok((folded.unread as usize, Vec::new())); // who: purged with the deliveries
+    }
     let cards: Vec<String> = messages(conn, &bc.id, role::CARD)?
         .into_iter()
         .map(|(m, _)| m)

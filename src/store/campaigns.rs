@@ -71,7 +71,21 @@ pub fn get(conn: &mut Conn<'_>, id: &str) -> Result<Option<Campaign>, StoreError
         .optional())?)
 }
 
-/// Creates a scheduled campaign; `None` when the name is taken in this tenant.
+/// What saving a campaign's settings came to.
+#[derive(Debug, Clone)]
+pub enum Saved {
+    Done(Box<Campaign>),
+    /// Another campaign of the tenant has this name.
+    NameTaken,
+    /// It has started: its settings are final.
+    Started,
+    /// Its list was deleted meanwhile: nothing saved.
+    ListGone,
+}
+
+/// Creates a scheduled campaign, under a share lock of its list (see [`lists::delete`]).
+///
+/// [`lists::delete`]: super::lists::delete
 pub fn create(
     conn: &mut Conn<'_>,
     tenant: &str,
@@ -80,15 +94,60 @@ pub fn create(
     s: &Settings,
     seed: i64,
     now: DateTime<Utc>,
-) -> Result<Option<Campaign>, StoreError> {
+) -> Result<Saved, StoreError> {
     let id = uuid::Uuid::now_v7().to_string();
     let now = now.naive_utc();
-    let inserted = run_on!(conn, |x| diesel::insert_into(c::table)
-        .values((
-            c::id.eq(&id),
-            c::tenant_id.eq(tenant),
-            c::name.eq(name.trim()),
-            c::name_key.eq(super::name_key(name)),
+    conn.write_transaction(|conn| {
+        if !super::lists::lock(conn, &s.list_id, super::lists::LockMode::Use)? {
+            return Ok(Saved::ListGone);
+        }
+        let inserted = run_on!(conn, |x| diesel::insert_into(c::table)
+            .values((
+                c::id.eq(&id),
+                c::tenant_id.eq(tenant),
+                c::name.eq(name.trim()),
+                c::name_key.eq(super::name_key(name)),
+                c::list_id.eq(&s.list_id),
+                c::channel.eq(&s.channel),
+                c::start_at.eq(s.start_at.naive_utc()),
+                c::time_zone.eq(&s.time_zone),
+                c::duration_minutes.eq(s.duration_minutes),
+                c::hours.eq(&s.hours),
+                c::presence.eq(&s.presence),
+                c::message.eq(&s.message),
+                c::status.eq(status::SCHEDULED),
+                c::seed.eq(seed),
+                c::created_by.eq(created_by),
+                c::created_at.eq(now),
+                c::updated_at.eq(now),
+            ))
+            .on_conflict_do_nothing()
+            .execute(x))?;
+        if inserted == 0 {
+            return Ok(Saved::NameTaken);
+        }
+        saved(conn, &id)
+    })
+}
+
+/// Replaces the settings of a campaign that has not started, under a share lock of its list.
+/// The update waits for a planner starting it, and then finds it started.
+pub fn update(
+    conn: &mut Conn<'_>,
+    id: &str,
+    s: &Settings,
+    now: DateTime<Utc>,
+) -> Result<Saved, StoreError> {
+    conn.write_transaction(|conn| {
+        if !super::lists::lock(conn, &s.list_id, super::lists::LockMode::Use)? {
+            return Ok(Saved::ListGone);
+        }
+        let n = run_on!(conn, |x| diesel::update(
+            c::table
+                .filter(c::id.eq(id))
+                .filter(c::status.eq(status::SCHEDULED))
+        )
+        .set((
             c::list_id.eq(&s.list_id),
             c::channel.eq(&s.channel),
             c::start_at.eq(s.start_at.naive_utc()),
@@ -97,45 +156,29 @@ pub fn create(
             c::hours.eq(&s.hours),
             c::presence.eq(&s.presence),
             c::message.eq(&s.message),
-            c::status.eq(status::SCHEDULED),
-            c::seed.eq(seed),
-            c::created_by.eq(created_by),
-            c::created_at.eq(now),
-            c::updated_at.eq(now),
+            c::updated_at.eq(now.naive_utc()),
         ))
-        .on_conflict_do_nothing()
         .execute(x))?;
-    if inserted == 0 {
-        return Ok(None);
-    }
-    get(conn, &id)
+        if n == 0 {
+            return Ok(Saved::Started);
+        }
+        saved(conn, id)
+    })
 }
 
-/// Replaces the settings of a campaign that has not started; false when it has.
-pub fn update(
-    conn: &mut Conn<'_>,
-    id: &str,
-    s: &Settings,
-    now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let n = run_on!(conn, |x| diesel::update(
-        c::table
-            .filter(c::id.eq(id))
-            .filter(c::status.eq(status::SCHEDULED))
-    )
-    .set((
-        c::list_id.eq(&s.list_id),
-        c::channel.eq(&s.channel),
-        c::start_at.eq(s.start_at.naive_utc()),
-        c::time_zone.eq(&s.time_zone),
-        c::duration_minutes.eq(s.duration_minutes),
-        c::hours.eq(&s.hours),
-        c::presence.eq(&s.presence),
-        c::message.eq(&s.message),
-        c::updated_at.eq(now.naive_utc()),
-    ))
-    .execute(x))?;
-    Ok(n == 1)
+impl Saved {
+    /// The saved campaign, if it was saved.
+    pub fn campaign(self) -> Option<Campaign> {
+        match self {
+            Saved::Done(c) => Some(*c),
+            _ => None,
+        }
+    }
+}
+
+fn saved(conn: &mut Conn<'_>, id: &str) -> Result<Saved, StoreError> {
+    let c = get(conn, id)?.ok_or(StoreError::Query(diesel::result::Error::NotFound))?;
+    Ok(Saved::Done(Box::new(c)))
 }
 
 /// Deletes a campaign that is not running, with its deliveries; false when it is running.
@@ -152,6 +195,11 @@ pub fn delete(conn: &mut Conn<'_>, id: &str) -> Result<bool, StoreError> {
         }
         run_on!(conn, |x| diesel::delete(
             ni::table.filter(ni::campaign_id.eq(id))
+        )
+        .execute(x))?;
+        run_on!(conn, |x| diesel::delete(
+            super::schema::report_totals::table
+                .filter(super::schema::report_totals::subject_id.eq(id))
         )
         .execute(x))?;
         run_on!(conn, |x| diesel::delete(
@@ -194,21 +242,30 @@ pub fn next_start(conn: &mut Conn<'_>) -> Result<Option<DateTime<Utc>>, StoreErr
     Ok(t.map(|t| t.and_utc()))
 }
 
-/// Takes a scheduled campaign to running; false when another instance already did.
-pub fn begin(conn: &mut Conn<'_>, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+/// Takes a scheduled campaign whose start has come to running, and returns the row as it
+/// became running: what the planner must plan from. `None` when it is not due (an edit moved
+/// its start) or another instance already started it. On PostgreSQL the update waits for an
+/// edit in flight and is then judged on the edited row; an edit arriving later finds it started.
+pub fn begin(
+    conn: &mut Conn<'_>,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Campaign>, StoreError> {
     let now = now.naive_utc();
-    let n = run_on!(conn, |x| diesel::update(
+    Ok(run_on!(conn, |x| diesel::update(
         c::table
             .filter(c::id.eq(id))
             .filter(c::status.eq(status::SCHEDULED))
+            .filter(c::start_at.le(now))
     )
     .set((
         c::status.eq(status::RUNNING),
         c::started_at.eq(now),
         c::updated_at.eq(now)
     ))
-    .execute(x))?;
-    Ok(n == 1)
+    .returning(Campaign::as_returning())
+    .get_result(x)
+    .optional())?)
 }
 
 /// Records who was targeted and who could not be (not installed).
@@ -268,7 +325,7 @@ pub fn complete_finished(conn: &mut Conn<'_>, now: DateTime<Utc>) -> Result<usiz
 }
 
 /// What a report counts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counts {
     pub targeted: i64,
     pub not_installed: i64,
@@ -283,7 +340,11 @@ pub struct Counts {
     pub failed: Vec<(String, i64)>,
 }
 
+/// A report's counts: from the deliveries, or as folded before retention purged them.
 pub fn counts(conn: &mut Conn<'_>, campaign: &Campaign) -> Result<Counts, StoreError> {
+    if let Some(folded) = super::folded::folded_campaign(conn, &campaign.id)? {
+        return Ok(folded.counts);
+    }
     let rows: Vec<(String, i32, Option<String>, NaiveDateTime)> = run_on!(conn, |x| d::table
         .filter(d::message_id.eq(&campaign.id))
         .select((d::status, d::ladder_step, d::failure, d::next_attempt_at))

@@ -107,15 +107,64 @@ pub fn remove_members(
     .execute(c))?)
 }
 
-pub fn delete(conn: &mut Conn<'_>, list_id: &str) -> Result<bool, StoreError> {
+/// What deleting a list came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deleted {
+    Done,
+    /// Scheduled or running campaigns send to it (their names): nothing was changed.
+    InUse(Vec<String>),
+    /// It was already gone.
+    Gone,
+}
+
+/// Deletes a list and its members, unless a scheduled or running campaign uses it. The check
+/// and the delete are one write transaction that first locks the list's row, and a campaign is
+/// saved only under a share lock of its list ([`lock`]): whichever commits first, the other
+/// sees it, so no campaign is left naming a deleted list.
+pub fn delete(conn: &mut Conn<'_>, list_id: &str) -> Result<Deleted, StoreError> {
+    use super::campaigns::status;
+    use super::schema::campaigns as c;
     conn.write_transaction(|conn| {
+        if !lock(conn, list_id, LockMode::Delete)? {
+            return Ok(Deleted::Gone);
+        }
+        let users: Vec<String> = run_on!(conn, |x| c::table
+            .filter(c::list_id.eq(list_id))
+            .filter(c::status.eq_any([status::SCHEDULED, status::RUNNING]))
+            .order(c::name_key)
+            .select(c::name)
+            .load(x))?;
+        if !users.is_empty() {
+            return Ok(Deleted::InUse(users));
+        }
         run_on!(conn, |c| diesel::delete(
             m::table.filter(m::list_id.eq(list_id))
         )
         .execute(c))?;
-        let n = run_on!(conn, |c| diesel::delete(l::table.find(list_id)).execute(c))?;
-        Ok(n > 0)
+        run_on!(conn, |c| diesel::delete(l::table.find(list_id)).execute(c))?;
+        Ok(Deleted::Done)
     })
+}
+
+/// Why a list's row is locked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockMode {
+    /// A campaign is saved naming it (shared with other savers).
+    Use,
+    /// It is about to be deleted (exclusive).
+    Delete,
+}
+
+/// Locks a list's row until the end of the current transaction; false when there is no such
+/// list. On PostgreSQL a row lock; on SQLite write transactions already run one at a time.
+pub fn lock(conn: &mut Conn<'_>, list_id: &str, mode: LockMode) -> Result<bool, StoreError> {
+    let q = l::table.find(list_id).select(l::id);
+    let found: Option<String> = match (conn, mode) {
+        (Conn::Postgres(c), LockMode::Use) => q.for_share().first(*c).optional()?,
+        (Conn::Postgres(c), LockMode::Delete) => q.for_update().first(*c).optional()?,
+        (Conn::Sqlite(c), _) => q.first(*c).optional()?,
+    };
+    Ok(found.is_some())
 }
 
 /// A list's name by id.

@@ -41,7 +41,11 @@ fn clicks_by_user(
     Ok(by_user)
 }
 
+/// Clicks on `messages`: counted, or as folded before retention purged them.
 pub fn engagement(conn: &mut Conn<'_>, messages: &[String]) -> Result<Engagement, StoreError> {
+    if let Some(folded) = super::folded::folded_engagement(conn, messages)? {
+        return Ok(folded);
+    }
     let by_user = clicks_by_user(conn, messages)?;
     Ok(Engagement {
         people: by_user.len() as i64,
@@ -306,8 +310,11 @@ pub fn record_campaign_receipt(
     Ok(new)
 }
 
-/// People who read a campaign's message.
+/// People who read a campaign's message (as folded, once retention purged the reads).
 pub fn campaign_reads(conn: &mut Conn<'_>, campaign_id: &str) -> Result<i64, StoreError> {
+    if let Some(folded) = super::folded::folded_campaign(conn, campaign_id)? {
+        return Ok(folded.reads);
+    }
     Ok(run_on!(conn, |c| cr::table
         .filter(cr::campaign_id.eq(campaign_id))
         .count()

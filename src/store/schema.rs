@@ -294,3 +294,24 @@ diesel::table! {
         seen_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    report_totals (subject_id) {
+        subject_id -> Text,
+        kind -> Text,
+        counts -> Text,
+        folded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    maintenance_runs (name) {
+        name -> Text,
+        ran_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(report_totals, campaigns);
+diesel::allow_tables_to_appear_in_same_query!(report_totals, broadcasts);
+diesel::allow_tables_to_appear_in_same_query!(report_totals, broadcast_messages);
+diesel::allow_tables_to_appear_in_same_query!(report_totals, deliveries);

@@ -1,0 +1,225 @@
+//! Folded reports: what reports show of a finished campaign or broadcast, kept in one
+//! `report_totals` row before retention purges the rows it was counted from. Reports read the
+//! folded figures from then on (see `store::retention`).
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::schema::{
+    broadcast_messages as bm, broadcasts as b, campaigns as c, deliveries as d, report_totals as t,
+};
+use super::{Conn, StoreError};
+use crate::run_on;
+
+/// What a folded row is the report of.
+pub mod kind {
+    pub const CAMPAIGN: &str = "campaign";
+    pub const BROADCAST: &str = "broadcast";
+}
+
+/// A finished campaign's report, folded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoldedCampaign {
+    pub counts: super::campaigns::Counts,
+    pub clicked_people: i64,
+    pub clicks: i64,
+    pub reads: i64,
+}
+
+/// A finished broadcast's report, folded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoldedBroadcast {
+    pub targeted: i64,
+    pub not_installed: i64,
+    pub delivered: i64,
+    pub pending: i64,
+    pub failed: i64,
+    pub read_button: i64,
+    pub read_receipt: i64,
+    pub repliers: i64,
+    pub recall_removed: i64,
+    pub recall_failed: i64,
+    pub recall_pending: i64,
+    pub recall_not_sent: i64,
+    pub unread: i64,
+    pub clicked_people: i64,
+    pub clicks: i64,
+}
+
+impl FoldedBroadcast {
+    pub fn counts(&self) -> super::broadcasts::Counts {
+        super::broadcasts::Counts {
+            targeted: self.targeted,
+            not_installed: self.not_installed,
+            delivered: self.delivered,
+            pending: self.pending,
+            failed: self.failed,
+            read_button: self.read_button,
+            read_receipt: self.read_receipt,
+            repliers: self.repliers,
+            recall: crate::domain::broadcast::RecallCounts {
+                removed: self.recall_removed,
+                failed: self.recall_failed,
+                pending: self.recall_pending,
+                not_sent: self.recall_not_sent,
+            },
+        }
+    }
+}
+
+fn folded<T: for<'de> Deserialize<'de>>(
+    conn: &mut Conn<'_>,
+    id: &str,
+) -> Result<Option<T>, StoreError> {
+    let json: Option<String> = run_on!(conn, |x| t::table
+        .find(id)
+        .select(t::counts)
+        .first(x)
+        .optional())?;
+    // A row that cannot be read back is treated as absent: the live rows are counted instead.
+    Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+}
+
+pub fn folded_campaign(
+    conn: &mut Conn<'_>,
+    id: &str,
+) -> Result<Option<FoldedCampaign>, StoreError> {
+    folded(conn, id)
+}
+
+pub fn folded_broadcast(
+    conn: &mut Conn<'_>,
+    id: &str,
+) -> Result<Option<FoldedBroadcast>, StoreError> {
+    folded(conn, id)
+}
+
+/// The folded clicks of the campaign or broadcast `messages` belong to, if it was folded.
+pub fn folded_engagement(
+    conn: &mut Conn<'_>,
+    messages: &[String],
+) -> Result<Option<super::reports::Engagement>, StoreError> {
+    let Some(first) = messages.first() else {
+        return Ok(None);
+    };
+    if let Some(f) = folded_campaign(conn, first)? {
+        return Ok(Some(super::reports::Engagement {
+            people: f.clicked_people,
+            clicks: f.clicks,
+        }));
+    }
+    let broadcast: Option<String> = run_on!(conn, |x| bm::table
+        .find(first)
+        .select(bm::broadcast_id)
+        .first(x)
+        .optional())?;
+    Ok(match broadcast {
+        Some(id) => folded_broadcast(conn, &id)?.map(|f| super::reports::Engagement {
+            people: f.clicked_people,
+            clicks: f.clicks,
+        }),
+        None => None,
+    })
+}
+
+fn store_fold(
+    conn: &mut Conn<'_>,
+    id: &str,
+    of: &str,
+    counts: &impl Serialize,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let json = serde_json::to_string(counts)
+        .map_err(|e| StoreError::Migration(format!("folding a report: {e}")))?;
+    run_on!(conn, |x| diesel::insert_into(t::table)
+        .values((
+            t::subject_id.eq(id),
+            t::kind.eq(of),
+            t::counts.eq(&json),
+            t::folded_at.eq(now.naive_utc()),
+        ))
+        .on_conflict_do_nothing()
+        .execute(x))?;
+    Ok(())
+}
+
+/// Folds the report of every campaign completed and every broadcast sent before `before`
+/// whose rows are all final and that is not folded yet, each in its own transaction.
+/// Returns how many were folded.
+pub fn fold_finished(
+    conn: &mut Conn<'_>,
+    before: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let before = before.naive_utc();
+    let campaigns: Vec<String> = run_on!(conn, |x| c::table
+        .filter(c::status.eq(super::campaigns::status::COMPLETED))
+        .filter(c::completed_at.lt(before))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            t::table.filter(t::subject_id.eq(c::id))
+        )))
+        .select(c::id)
+        .load(x))?;
+    let mut n = 0;
+    for id in campaigns {
+        n += conn.write_transaction(|conn| {
+            let Some(campaign) = super::campaigns::get(conn, &id)? else {
+                return Ok::<_, StoreError>(0);
+            };
+            let engagement = super::reports::engagement(conn, std::slice::from_ref(&id))?;
+            let fold = FoldedCampaign {
+                counts: super::campaigns::counts(conn, &campaign)?,
+                clicked_people: engagement.people,
+                clicks: engagement.clicks,
+                reads: super::reports::campaign_reads(conn, &id)?,
+            };
+            store_fold(conn, &id, kind::CAMPAIGN, &fold, now)?;
+            Ok(1)
+        })?;
+    }
+    let broadcasts: Vec<String> = run_on!(conn, |x| b::table
+        .filter(b::created_at.lt(before))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            t::table.filter(t::subject_id.eq(b::id))
+        )))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            bm::table
+                .inner_join(d::table.on(d::message_id.eq(bm::message_id)))
+                .filter(bm::broadcast_id.eq(b::id))
+                .filter(d::status.eq("pending"))
+        )))
+        .select(b::id)
+        .load(x))?;
+    for id in broadcasts {
+        n += conn.write_transaction(|conn| {
+            let Some(bc) = super::broadcasts::get(conn, &id)? else {
+                return Ok::<_, StoreError>(0);
+            };
+            let live = super::broadcasts::counts(conn, &bc)?;
+            let (unread, _) = super::broadcasts::unread(conn, &bc, 0)?;
+            let all = super::broadcasts::all_messages(conn, &id)?;
+            let engagement = super::reports::engagement(conn, &all)?;
+            let fold = FoldedBroadcast {
+                targeted: live.targeted,
+                not_installed: live.not_installed,
+                delivered: live.delivered,
+                pending: live.pending,
+                failed: live.failed,
+                read_button: live.read_button,
+                read_receipt: live.read_receipt,
+                repliers: live.repliers,
+                recall_removed: live.recall.removed,
+                recall_failed: live.recall.failed,
+                recall_pending: live.recall.pending,
+                recall_not_sent: live.recall.not_sent,
+                unread: unread as i64,
+                clicked_people: engagement.people,
+                clicks: engagement.clicks,
+            };
+            store_fold(conn, &id, kind::BROADCAST, &fold, now)?;
+            Ok(1)
+        })?;
+    }
+    Ok(n)
+}
