@@ -285,9 +285,28 @@ fn print_audit_table(out: &mut impl Write, entries: &[Entry]) -> anyhow::Result<
             at(e),
             e.tenant_id,
             e.actor,
-            e.action.replace(['\n', '\r'], " "),
-            e.outcome
+            printable(&e.action),
+            printable(&e.outcome)
         )?;
     }
     Ok(())
+}
+
+/// `text` with every control character (line breaks, and the escape sequences a chat user could
+/// type to act on the operator's terminal) shown as a space.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn audit_text_reaches_the_terminal_without_control_characters() {
+        let typed = "list show x\u{1b}]52;c;ZXZpbA==\u{7}\r\nrm -rf";
+        let shown = super::printable(typed);
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert_eq!(shown, "list show x ]52;c;ZXZpbA==   rm -rf");
+    }
 }

@@ -130,6 +130,18 @@ impl Application {
             graph,
         )
         .await?;
+        if settings.bot.app_type == crate::config::AppType::SingleTenant
+            && settings.bot.allowed_tenants.is_empty()
+            && uuid::Uuid::parse_str(settings.bot.tenant_id.trim()).is_err()
+        {
+            // Teams names the tenant by its id: a domain here would match no activity.
+            tracing::warn!(
+                tenant_id = %settings.bot.tenant_id,
+                "a SingleTenant bot serves only bot.tenant_id, and Teams activities name their \
+                 tenant by its id (a GUID): if this is a domain name, no activity will be \
+                 handled; set bot.tenant_id to the directory id, or list bot.allowed_tenants"
+            );
+        }
         let auth = if settings.auth_disabled() {
             tracing::warn!(
                 "bot.app_id is empty: inbound authentication is OFF (local development only). \

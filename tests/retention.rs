@@ -25,6 +25,7 @@ use herald::store::{Conn, DatabaseUrl, Db, audit, lists, reports};
 on_both_backends!(
     old_rows_are_purged_in_batches_while_a_campaign_sends_and_reports_keep_their_figures,
     the_chat_report_of_a_purged_campaign_is_unchanged,
+    a_broadcast_past_retention_cannot_be_recalled_and_says_so,
 );
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -511,4 +512,71 @@ async fn the_chat_report_of_a_purged_campaign_is_unchanged(backend: Backend) {
         report
     );
     assert_eq!(app.say("29:boss", "campaigns", "en-US").await, listed);
+}
+
+/// Once a broadcast's deliveries are purged, nothing says where its cards are: `broadcast
+/// delete` says so instead of reporting a recall that removed nothing.
+async fn a_broadcast_past_retention_cannot_be_recalled_and_says_so(backend: Backend) {
+    let app = spawn_app_with(backend, "admins = [\"aad-boss\"]").await;
+    for (id, user) in [("r:boss", "29:boss"), ("r:u1", "29:u1"), ("r:u2", "29:u2")] {
+        app.post_signed(&app.install(id, user)).await;
+    }
+    app.say(
+        "29:boss",
+        "list create staff ada.u1@contoso.com ada.u2@contoso.com",
+        "en-US",
+    )
+    .await;
+    let sent = app
+        .say(
+            "29:boss",
+            "broadcast staff\nsubject: Fire drill\nAt 10:00.",
+            "en-US",
+        )
+        .await;
+    assert!(sent.contains("#1"), "{sent}");
+    wait_for(Duration::from_secs(30), "both cards sent", || {
+        let db = app.app_db.clone();
+        async move {
+            db.run(|conn| {
+                let n: i64 = herald::run_on!(conn, |x| d::table
+                    .filter(d::status.eq("pending"))
+                    .count()
+                    .get_result(x))?;
+                Ok(n)
+            })
+            .await
+            .unwrap()
+                == 0
+        }
+    })
+    .await;
+    let later = Utc::now() + TimeDelta::days(200);
+    let purged = app
+        .app_db
+        .run(move |conn| {
+            retention::purge(conn, &RetentionSettings::default(), later, &mut |_, _| {})
+        })
+        .await
+        .unwrap();
+    assert_eq!(purged.rows.get(&Table::Deliveries), Some(&2), "{purged:?}");
+
+    let deletes_before = app.connector_requests("DELETE", "").await.len();
+    let reply = app.say("29:boss", "broadcast delete 1", "en-US").await;
+    assert_eq!(
+        reply,
+        "Broadcast **#1** is older than the retention period: its deliveries are no longer \
+         recorded, so its cards can no longer be recalled."
+    );
+    let reply = app.say("29:boss", "diffusion supprimer 1", "fr-FR").await;
+    assert!(
+        reply.starts_with("La diffusion **#1** est plus ancienne"),
+        "{reply}"
+    );
+    assert_eq!(
+        app.connector_requests("DELETE", "").await.len(),
+        deletes_before
+    );
+    let info = app.say("29:boss", "broadcast info 1", "en-US").await;
+    assert!(!info.contains("Recalled"), "not marked recalled: {info}");
 }

@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use serde_json::Value;
 
 use super::admin::Caller;
-use super::{Bot, BotError, Handled};
+use super::{Bot, BotError, Handled, texts_lifecycle};
 use crate::botframework::Activity;
 use crate::botframework::activity::Checked;
 use crate::domain::Lang;
@@ -19,7 +19,7 @@ use crate::domain::commands::{Command, FieldError};
 use crate::domain::text::escape_markdown;
 use crate::store::broadcasts::{self, Broadcast, Created, Read, direction, source};
 use crate::store::users::{self, User};
-use crate::store::{StoreError, lists};
+use crate::store::{StoreError, folded, lists};
 
 type Reply = Result<(String, String), BotError>;
 
@@ -609,6 +609,17 @@ impl Bot {
                 "refused: already recalled".into(),
             ));
         }
+        let id = bc.id.clone();
+        if self
+            .db
+            .run(move |c| folded::folded_broadcast(c, &id))
+            .await?
+            .is_some()
+        {
+            let lang = if fr { Lang::Fr } else { Lang::En };
+            let text = texts_lifecycle::recall_past_retention(lang, bc.number);
+            return Ok((text, "refused: past retention".into()));
+        }
         let (b2, by, now) = (bc.clone(), caller.actor.clone(), self.clock.now());
         let by_user = self.user_of(&caller.key).await?.map(|u| u.id);
         let started = self
@@ -946,6 +957,16 @@ fn reply_problem(text: &str, fr: bool) -> Option<String> {
             format!("Votre réponse fait {n} caractères ; {REPLY_MAX} au plus.")
         } else {
             format!("Your reply is {n} characters long; at most {REPLY_MAX}.")
+        })
+    } else if crate::domain::size::relayed_text(text) > crate::domain::size::RELAYED_MAX {
+        // Shown as written, `<`, `&` and line breaks grow: the card must still fit in Teams.
+        Some(if fr {
+            "Votre réponse est trop lourde une fois affichée (caractères < & * et retours à la \
+             ligne comptent plus) : raccourcissez-la."
+                .into()
+        } else {
+            "Your reply is too heavy once shown (< & * and line breaks count more): shorten it."
+                .into()
         })
     } else {
         None

@@ -23,7 +23,7 @@ pub fn members_page(name: &str, members: &[Member], page: usize, lang: Lang) -> 
         .collect();
     let weights: Vec<usize> = lines.iter().map(|l| counted(l) + 2).collect();
     let pages = paginate(&weights, PER_PAGE, PAGE_BUDGET);
-    let Some(range) = pages.get(page - 1).cloned().filter(|_| page > 0) else {
+    let Some(range) = page.checked_sub(1).and_then(|i| pages.get(i)).cloned() else {
         return texts::no_such_page(lang, name, pages.len());
     };
     let mut text = texts::members_head(lang, name, installed, members.len());

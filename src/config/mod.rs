@@ -318,6 +318,21 @@ impl Settings {
             return Err(invalid("delivery.lease", "must be at least 1s, e.g. 60s"));
         }
         self.retention.check().map_err(|(key, m)| invalid(key, m))?;
+        // A tracked link finds its delivery row: purging deliveries sooner would break links
+        // that were promised to work for their whole lifetime.
+        if let Some(deliveries) = self.retention.deliveries
+            && deliveries < self.tracking.link_lifetime
+        {
+            return Err(invalid(
+                "retention.deliveries",
+                format!(
+                    "{} days is shorter than tracking.link_lifetime ({} days): tracked links \
+                     would stop working before they expire; keep deliveries at least as long",
+                    deliveries.as_secs() / 86_400,
+                    self.tracking.link_lifetime.as_secs() / 86_400
+                ),
+            ));
+        }
         if self.campaigns.tick < Duration::from_secs(1) {
             return Err(invalid("campaigns.tick", "must be at least 1s, e.g. 30s"));
         }
@@ -346,6 +361,31 @@ impl Settings {
                     self.server.bind
                 ),
             ));
+        }
+        if self.auth_disabled() {
+            // Credentials, a tenant or a public address without an app id: a mistyped
+            // MicrosoftAppId in a deployment, not local development. Serving it unauthenticated
+            // behind a proxy that adds no header of its own would let anyone be an admin.
+            let given = [
+                (
+                    "bot.app_password",
+                    !self.bot.app_password.expose_secret().is_empty(),
+                ),
+                (
+                    "bot.certificate_path",
+                    !self.bot.certificate_path.trim().is_empty(),
+                ),
+                ("bot.tenant_id", !self.bot.tenant_id.trim().is_empty()),
+                ("server.public_url", self.server.public_url.is_some()),
+            ];
+            if let Some((key, _)) = given.iter().find(|(_, set)| *set) {
+                return Err(invalid(
+                    "bot.app_id",
+                    format!(
+                        "empty, which turns authentication off, while {key} is set: this looks                          like a deployment with a missing or mistyped app id (MicrosoftAppId).                          Set bot.app_id, or remove {key} for local development"
+                    ),
+                ));
+            }
         }
         self.validate_credential()
     }

@@ -66,8 +66,8 @@ impl RetentionSettings {
         if self.batch == 0 || self.batch > 100_000 {
             return Err(("retention.batch", "must be between 1 and 100000".into()));
         }
-        if self.every < Duration::from_secs(60) {
-            return Err(("retention.every", "must be at least 1m".into()));
+        if self.every < Duration::from_secs(60) || self.every > Duration::from_secs(366 * DAY) {
+            return Err(("retention.every", "must be between 1m and 366days".into()));
         }
         Ok(())
     }
@@ -96,7 +96,8 @@ mod tests {
     #[test]
     fn ages_are_read_and_zero_keeps_forever() {
         let s = Settings::from_toml(
-            "[retention]\ndeliveries = \"90days\"\nclicks = \"0\"\nreads = \"\"\naudit = \"2y\"\nbatch = 500\n",
+            "[retention]\ndeliveries = \"90days\"\nclicks = \"0\"\nreads = \"\"\naudit = \"2y\"\nbatch = 500\n\
+             [tracking]\nlink_lifetime = \"90days\"\n",
         )
         .unwrap();
         let r = &s.retention;

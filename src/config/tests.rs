@@ -229,6 +229,48 @@ fn auth_off_refused_on_public_address() {
 }
 
 #[test]
+fn auth_off_refused_when_the_rest_looks_like_a_deployment() {
+    for (extra, key) in [
+        ("[bot]\napp_password = \"secret\"\n", "bot.app_password"),
+        ("[bot]\ntenant_id = \"contoso-id\"\n", "bot.tenant_id"),
+        (
+            "[bot]\ncertificate_path = \"/etc/herald/bot.pem\"\n",
+            "bot.certificate_path",
+        ),
+        (
+            "[server]\npublic_url = \"https://herald.contoso.com\"\n",
+            "server.public_url",
+        ),
+    ] {
+        let s = Settings::from_toml(extra).unwrap();
+        let err = s.validate_for_serve().unwrap_err().to_string();
+        assert!(err.contains("bot.app_id") && err.contains(key), "{err}");
+        assert!(!err.contains("secret"), "{err}");
+    }
+    Settings::default().validate_for_serve().unwrap();
+}
+
+#[test]
+fn deliveries_are_kept_at_least_as_long_as_tracked_links_work() {
+    let err = Settings::from_toml("[retention]\ndeliveries = \"30days\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("retention.deliveries") && err.contains("tracking.link_lifetime"),
+        "{err}"
+    );
+    Settings::from_toml(
+        "[retention]\ndeliveries = \"30days\"\n[tracking]\nlink_lifetime = \"30days\"\n",
+    )
+    .unwrap();
+    Settings::from_toml("[retention]\ndeliveries = \"0\"\n").unwrap();
+    let err = Settings::from_toml("[retention]\nevery = \"300000years\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("retention.every"), "{err}");
+}
+
+#[test]
 fn app_id_without_password_refused() {
     let s = Settings::from_toml("[bot]\napp_id = \"abc\"\n").unwrap();
     let err = s.validate_for_serve().unwrap_err().to_string();

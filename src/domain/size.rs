@@ -30,10 +30,20 @@ pub const ADDRESSING: usize = 2 * 1024;
 /// Characters of a link token (`Signer::link_token`: 34 bytes in unpadded base64).
 const LINK_TOKEN_CHARS: usize = 46;
 
-/// A given name or surname as long as Entra allows (64 characters), each one the character
-/// that grows most once escaped for markdown (`&` becomes `&amp;`).
+/// A name as long as a placeholder can be, each character the one that grows most once escaped
+/// for markdown (`&` becomes `&amp;`): a given name or surname has at most 64 characters, but a
+/// missing given name falls back to the first word of the display name, which may have 256.
 fn worst_name() -> String {
-    "&".repeat(64)
+    "&".repeat(256)
+}
+
+/// Most bytes a relayed reply or answer may weigh once escaped to show as written, leaving the
+/// rest of [`LIMIT`] to its card (names, broadcast subject, actions) and the addressing.
+pub const RELAYED_MAX: usize = LIMIT - 8 * 1024;
+
+/// What a relayed reply or answer weighs in its card, escaped to show exactly as typed.
+pub fn relayed_text(text: &str) -> usize {
+    counted(&super::text::escape_text(text))
 }
 
 /// Bytes of `text` as Teams counts them (UTF-16).
@@ -114,7 +124,7 @@ mod tests {
         let named = campaign_message("Hello [FIRSTNAME] [LASTNAME]", None);
         assert_eq!(
             named,
-            base + counted("Hello  ") + 2 * counted(&"&amp;".repeat(64))
+            base + counted("Hello  ") + 2 * counted(&"&amp;".repeat(256))
         );
         // JSON escaping counts: a quote is two characters.
         assert_eq!(campaign_message("\"", None), base + counted("\\\""));
@@ -138,5 +148,16 @@ mod tests {
         assert_eq!(heavy - light, 2 * (1000 - "Body".len()));
         assert!(light > ADDRESSING + 1000, "{light}");
         assert!(light < LIMIT / 4, "{light}");
+    }
+
+    #[test]
+    fn a_relayed_reply_of_the_longest_allowed_length_can_still_be_too_heavy() {
+        let plain = "a".repeat(super::super::broadcast::REPLY_MAX);
+        assert!(relayed_text(&plain) <= RELAYED_MAX);
+        let angles = "<".repeat(super::super::broadcast::REPLY_MAX);
+        assert!(
+            relayed_text(&angles) > RELAYED_MAX,
+            "4,000 `<` become 16,000 characters"
+        );
     }
 }

@@ -3,7 +3,10 @@
 //! only, and not through a proxy or tunnel on it, nor from a web page that renamed itself with
 //! DNS rebinding. A request passes when its peer is a loopback address, its `Host` names the
 //! loopback interface (`localhost`, `127.0.0.1` or `[::1]`, any port), and it carries no
-//! `Forwarded` or `X-Forwarded-*` header (a proxy's mark).
+//! `Forwarded`, `Via`, `X-Forwarded-*` or other proxy header (a proxy's mark). A proxy that
+//! adds none and keeps `Host: 127.0.0.1` is indistinguishable from a local tool, so a
+//! configuration that looks like a deployment (credentials, a tenant, a public address) with no
+//! app id does not start at all.
 
 use std::net::SocketAddr;
 
@@ -12,6 +15,20 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{HOST, HeaderMap};
 
 use crate::error::ApiError;
+
+/// Headers that proxies, tunnels and CDNs add (besides every `X-Forwarded-*`). A proxy that adds
+/// none of them and keeps `Host: 127.0.0.1` cannot be told from a local tool: that is why herald
+/// also refuses to start with authentication off when credentials or a public address are set.
+const PROXY_HEADERS: [&str; 8] = [
+    "forwarded",
+    "via",
+    "x-real-ip",
+    "x-client-ip",
+    "x-original-forwarded-for",
+    "true-client-ip",
+    "cf-connecting-ip",
+    "fastly-client-ip",
+];
 
 /// The names a local tool (Agents Playground, Emulator, curl) calls herald by.
 const LOCAL_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "[::1]"];
@@ -62,7 +79,7 @@ fn check(
     if let Some(name) = headers
         .keys()
         .map(|k| k.as_str())
-        .find(|k| *k == "forwarded" || k.starts_with("x-forwarded-") || *k == "x-real-ip")
+        .find(|k| PROXY_HEADERS.contains(k) || k.starts_with("x-forwarded-"))
     {
         return Err(refused(
             "auth_off_forwarded",
@@ -164,6 +181,8 @@ mod tests {
             "X-Forwarded-Host",
             "forwarded",
             "x-real-ip",
+            "via",
+            "cf-connecting-ip",
         ] {
             assert_eq!(
                 code(

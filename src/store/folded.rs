@@ -197,6 +197,10 @@ pub fn fold_finished(
                 return Ok::<_, StoreError>(0);
             };
             let live = super::broadcasts::counts(conn, &bc)?;
+            // Re-checked inside the transaction: a recall may have queued deletes since.
+            if live.pending > 0 || live.recall.pending > 0 {
+                return Ok(0);
+            }
             let (unread, _) = super::broadcasts::unread(conn, &bc, 0)?;
             let all = super::broadcasts::all_messages(conn, &id)?;
             let engagement = super::reports::engagement(conn, &all)?;

@@ -343,7 +343,11 @@ fn purge_locked(
         .first(x)
         .optional())?;
     let every = TimeDelta::from_std(settings.every).unwrap_or(TimeDelta::days(1));
-    if last.is_some_and(|l| l.and_utc() + every > now) {
+    if last.is_some_and(|l| {
+        l.and_utc()
+            .checked_add_signed(every)
+            .is_none_or(|next| next > now)
+    }) {
         return Ok(None);
     }
     let purged = purge(conn, settings, now, after_batch)?;
