@@ -352,7 +352,7 @@ pub fn answer_card(lang: Lang, a: &RelayedAnswer<'_>) -> Value {
 }
 
 /// What a recall came to, per recipient chat.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RecallCounts {
     /// Deleted from the chat.
     pub removed: i64,

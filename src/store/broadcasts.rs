@@ -321,8 +321,8 @@ pub fn all_messages(conn: &mut Conn<'_>, broadcast_id: &str) -> Result<Vec<Strin
         .load(c))?)
 }
 
-/// What `broadcasts` and `broadcast info` count.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What `broadcasts` and `broadcast info` count (and a folded report keeps).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counts {
     /// Installed recipients the card was sent to.
     pub targeted: i64,
@@ -346,7 +346,7 @@ impl Counts {
 
 pub fn counts(conn: &mut Conn<'_>, bc: &Broadcast) -> Result<Counts, StoreError> {
     if let Some(folded) = super::folded::folded_broadcast(conn, &bc.id)? {
-        return Ok(folded.counts());
+        return Ok(folded.counts);
     }
     let cards: Vec<String> = messages(conn, &bc.id, role::CARD)?
         .into_iter()

@@ -30,42 +30,10 @@ pub struct FoldedCampaign {
 /// A finished broadcast's report, folded.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FoldedBroadcast {
-    pub targeted: i64,
-    pub not_installed: i64,
-    pub delivered: i64,
-    pub pending: i64,
-    pub failed: i64,
-    pub read_button: i64,
-    pub read_receipt: i64,
-    pub repliers: i64,
-    pub recall_removed: i64,
-    pub recall_failed: i64,
-    pub recall_pending: i64,
-    pub recall_not_sent: i64,
+    pub counts: super::broadcasts::Counts,
     pub unread: i64,
     pub clicked_people: i64,
     pub clicks: i64,
-}
-
-impl FoldedBroadcast {
-    pub fn counts(&self) -> super::broadcasts::Counts {
-        super::broadcasts::Counts {
-            targeted: self.targeted,
-            not_installed: self.not_installed,
-            delivered: self.delivered,
-            pending: self.pending,
-            failed: self.failed,
-            read_button: self.read_button,
-            read_receipt: self.read_receipt,
-            repliers: self.repliers,
-            recall: crate::domain::broadcast::RecallCounts {
-                removed: self.recall_removed,
-                failed: self.recall_failed,
-                pending: self.recall_pending,
-                not_sent: self.recall_not_sent,
-            },
-        }
-    }
 }
 
 fn folded<T: for<'de> Deserialize<'de>>(
@@ -205,18 +173,7 @@ pub fn fold_finished(
             let all = super::broadcasts::all_messages(conn, &id)?;
             let engagement = super::reports::engagement(conn, &all)?;
             let fold = FoldedBroadcast {
-                targeted: live.targeted,
-                not_installed: live.not_installed,
-                delivered: live.delivered,
-                pending: live.pending,
-                failed: live.failed,
-                read_button: live.read_button,
-                read_receipt: live.read_receipt,
-                repliers: live.repliers,
-                recall_removed: live.recall.removed,
-                recall_failed: live.recall.failed,
-                recall_pending: live.recall.pending,
-                recall_not_sent: live.recall.not_sent,
+                counts: live,
                 unread: unread as i64,
                 clicked_people: engagement.people,
                 clicks: engagement.clicks,
