@@ -350,7 +350,7 @@ async fn bench(args: Args, n: usize, paced: bool) {
     let cpu0 = proc_stats::cpu_seconds("self");
     let t0 = Instant::now();
     let handle = Engine::start(
-        db.clone(),
+        herald::outbox::Outbox::new(db.clone()),
         // The fake connector checks no token.
         herald::botframework::ConnectorClient::without_credentials(
             herald::startup::http_client().unwrap(),

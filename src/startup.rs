@@ -118,8 +118,9 @@ impl Application {
         if !tracker.enabled() {
             tracing::info!("server.public_url is not set: links are not tracked");
         }
+        let outbox = crate::outbox::Outbox::new(db.clone());
         let engine = Engine::start(
-            db.clone(),
+            outbox.clone(),
             connector.clone(),
             clock.clone(),
             metrics.clone(),
@@ -170,7 +171,7 @@ impl Application {
                     time_zone: settings.campaign_time_zone()?,
                     hours: settings.campaign_hours()?,
                 },
-                Some(engine.engine()),
+                outbox,
                 ClaimWriter::start(db.clone()).context("starting the claim writer")?,
                 connector,
                 settings.service_url_policy()?,

@@ -91,7 +91,7 @@ async fn engine(db: &Db, clock: &ManualClock, graph: Option<&MockServer>) -> Eng
         ..EngineConfig::from_settings(&herald::config::Settings::default())
     };
     Engine::start(
-        db.clone(),
+        herald::outbox::Outbox::new(db.clone()),
         herald::botframework::ConnectorClient::without_credentials(http),
         Arc::new(clock.clone()),
         Arc::new(herald::metrics::Metrics::new()),

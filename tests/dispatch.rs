@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use common::*;
+use herald::domain::delivery::MessageKind;
 use herald::domain::SystemClock;
 use herald::store::deliveries::{self, Outcome};
 use herald::store::dispatch::{self, Round, Terms};
@@ -256,7 +257,7 @@ async fn two_instances_keep_one_tenants_pace(backend: Backend) {
     let b = start_bare_engine(&open(&test_db), Arc::new(SystemClock), config()).await;
     let id = a
         .engine()
-        .enqueue(TENANT, "test", json!({"text": "hi"}), due_now(&users))
+        .enqueue(TENANT, MessageKind::Notice, json!({"text": "hi"}), due_now(&users))
         .await
         .unwrap();
     b.engine().wake();

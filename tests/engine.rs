@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
+use herald::domain::delivery::MessageKind;
 use herald::domain::SystemClock;
 use herald::store::deliveries::{self, Delivery};
 use herald::store::users;
@@ -90,7 +91,7 @@ where
     let received = record_sends(app, &format!("a:{prefix}0"), respond).await;
     let id = app
         .engine
-        .enqueue(TENANT, "test", message(), due_now(&users))
+        .enqueue(TENANT, MessageKind::Notice, message(), due_now(&users))
         .await
         .unwrap();
     let done = wait_all_final(app, &id, timeout).await;
@@ -171,7 +172,7 @@ async fn a_retry_after_huge_negative_nan_or_far_off_never_stalls_the_tenant_past
     }
     let id = app
         .engine
-        .enqueue(TENANT, "test", message(), due_now(&users))
+        .enqueue(TENANT, MessageKind::Notice, message(), due_now(&users))
         .await
         .unwrap();
     // Every send of the tenant goes on: the throttled ones once retried, the others at all.
@@ -254,7 +255,7 @@ async fn blocked_recipients_fail_at_once_and_are_marked_not_installed(backend: B
     .await;
     let id = app
         .engine
-        .enqueue(TENANT, "test", message(), due_now(&users))
+        .enqueue(TENANT, MessageKind::Notice, message(), due_now(&users))
         .await
         .unwrap();
     let done = wait_all_final(&app, &id, Duration::from_secs(10)).await;
@@ -313,7 +314,7 @@ async fn a_delivery_leaves_at_its_moment_not_at_the_tick(backend: Backend) {
     let mut items = due_now(&users);
     items[1].due = chrono::Utc::now() + chrono::TimeDelta::seconds(2);
     app.engine
-        .enqueue(TENANT, "test", message(), items)
+        .enqueue(TENANT, MessageKind::Notice, message(), items)
         .await
         .unwrap();
     wait_for(Duration::from_secs(5), "both sends", || {
@@ -342,7 +343,7 @@ async fn a_hundred_messages_to_one_conversation_keep_every_teams_window(backend:
     for _ in 0..100 {
         ids.push(
             app.engine
-                .enqueue(TENANT, "test", message(), due_now(&users))
+                .enqueue(TENANT, MessageKind::Notice, message(), due_now(&users))
                 .await
                 .unwrap(),
         );
@@ -383,7 +384,7 @@ async fn a_thousand_recipients_never_exceed_the_tenant_rate(backend: Backend) {
     .await;
     let id = app
         .engine
-        .enqueue(TENANT, "test", message(), due_now(&users))
+        .enqueue(TENANT, MessageKind::Notice, message(), due_now(&users))
         .await
         .unwrap();
     let done = wait_all_final(&app, &id, Duration::from_secs(60)).await;
@@ -451,7 +452,7 @@ async fn a_crashed_dispatcher_loses_nothing_and_duplicates_only_what_was_in_flig
             let handle = bare_engine(&first_db, CONCURRENCY, LEASE, 1_000).await;
             let id = handle
                 .engine()
-                .enqueue(TENANT, "test", message(), due_now(&first_users))
+                .enqueue(TENANT, MessageKind::Notice, message(), due_now(&first_users))
                 .await
                 .unwrap();
             std::mem::forget(handle); // never shut down: it dies with its runtime
@@ -578,7 +579,7 @@ async fn two_dispatchers_on_one_database_never_send_the_same_delivery(backend: B
     let b = bare_engine(&db, 8, Duration::from_secs(30), 1_000).await;
     let id = a
         .engine()
-        .enqueue(TENANT, "test", message(), due_now(&users))
+        .enqueue(TENANT, MessageKind::Notice, message(), due_now(&users))
         .await
         .unwrap();
     b.engine().wake();
@@ -609,7 +610,7 @@ async fn metrics_count_outcomes_and_queue_depth(backend: Backend) {
     record_sends(&app, "a:met-2", |_| ResponseTemplate::new(404)).await;
     let id = app
         .engine
-        .enqueue(TENANT, "test", message(), due_now(&users))
+        .enqueue(TENANT, MessageKind::Notice, message(), due_now(&users))
         .await
         .unwrap();
     wait_all_final(&app, &id, Duration::from_secs(10)).await;
@@ -647,7 +648,7 @@ async fn shutdown_finishes_in_flight_sends_and_gives_back_every_lease(backend: B
     let handle = bare_engine(&db, 6, Duration::from_secs(60), 1).await;
     let id = handle
         .engine()
-        .enqueue(TENANT, "test", message(), due_now(&users))
+        .enqueue(TENANT, MessageKind::Notice, message(), due_now(&users))
         .await
         .unwrap();
     wait_for(Duration::from_secs(10), "the first send", || {
@@ -698,7 +699,7 @@ async fn a_test_clock_runs_hours_of_schedule_at_once(backend: Backend) {
     }
     let message_id = handle
         .engine()
-        .enqueue(TENANT, "test", message(), items)
+        .enqueue(TENANT, MessageKind::Notice, message(), items)
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -742,7 +743,7 @@ async fn a_stored_service_url_off_the_allow_list_is_never_called(backend: Backen
     let users = add_users(&app.app_db, &app.service_url(), "off-", 3).await;
     let id = app
         .engine
-        .enqueue(TENANT, "test", message(), due_now(&users))
+        .enqueue(TENANT, MessageKind::Notice, message(), due_now(&users))
         .await
         .unwrap();
     let done = wait_all_final(&app, &id, Duration::from_secs(10)).await;

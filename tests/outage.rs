@@ -8,6 +8,7 @@ mod common;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use herald::domain::delivery::MessageKind;
 use serde_json::json;
 
 use common::proxy::Proxy;
@@ -34,7 +35,7 @@ async fn fire_drill(app: &TestApp, users: &[String]) -> String {
     app.engine
         .enqueue(
             TENANT,
-            "broadcast",
+            MessageKind::BroadcastCard,
             json!({"type": "message", "text": "Fire drill at 11:00"}),
             due_now(users),
         )

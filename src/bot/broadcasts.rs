@@ -636,12 +636,8 @@ impl Bot {
                 "refused: already recalled".into(),
             ));
         };
-        if let Some(engine) = &self.engine {
-            // Cards this instance holds ready to send are dropped before they go out.
-            engine.withdraw(&started.cards);
-            engine.wake();
-            engine.recalls_changed();
-        }
+        // Cards this instance holds ready to send are dropped before they go out.
+        self.outbox.withdraw(&started.cards);
         tracing::info!(
             broadcast = bc.number,
             deletes = started.deletes,

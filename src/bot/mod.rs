@@ -9,6 +9,7 @@ pub mod forms;
 mod installs;
 mod listing;
 mod reports;
+pub mod reply;
 mod sizes;
 pub mod texts;
 mod texts_lifecycle;
@@ -67,8 +68,8 @@ pub struct Bot {
     db: Db,
     access: access::Access,
     campaign_defaults: campaigns::CampaignDefaults,
-    /// Woken when campaigns are scheduled; `None` in tools that run no engine.
-    engine: Option<crate::engine::Engine>,
+    /// How work reaches the delivery engine.
+    outbox: crate::outbox::Outbox,
     claims: ClaimWriter,
     connector: ConnectorClient,
     /// The only connector hosts the bot calls.
@@ -84,7 +85,7 @@ impl Bot {
         db: Db,
         access: access::Access,
         campaign_defaults: campaigns::CampaignDefaults,
-        engine: Option<crate::engine::Engine>,
+        outbox: crate::outbox::Outbox,
         claims: ClaimWriter,
         connector: ConnectorClient,
         service_urls: ServiceUrlPolicy,
@@ -94,7 +95,7 @@ impl Bot {
             db,
             access,
             campaign_defaults,
-            engine,
+            outbox,
             claims,
             connector,
             service_urls,
@@ -115,9 +116,7 @@ impl Bot {
 
     /// Tells the engine (when this bot runs one) that work was enqueued.
     fn wake_engine(&self) {
-        if let Some(engine) = &self.engine {
-            engine.wake();
-        }
+        self.outbox.wake();
     }
 
     /// Handles one activity exactly once: a redelivered activity id changes nothing. An activity

@@ -6,6 +6,46 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+/// What an outbound message is, which decides how the dispatcher renders it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MessageKind {
+    /// A campaign's personalised text, rendered per recipient at send time.
+    Campaign,
+    /// A broadcast's card, as recipients first get it.
+    BroadcastCard,
+    /// A broadcast's card as it shows once read (sent as an update of the first).
+    BroadcastRead,
+    /// A recipient's reply relayed to the sender, or the sender's answer relayed back.
+    Relay,
+    /// A notice to an admin (a recall's outcome).
+    Notice,
+}
+
+impl MessageKind {
+    pub const ALL: [MessageKind; 5] = [
+        MessageKind::Campaign,
+        MessageKind::BroadcastCard,
+        MessageKind::BroadcastRead,
+        MessageKind::Relay,
+        MessageKind::Notice,
+    ];
+
+    /// As stored (`messages.kind`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Campaign => "campaign",
+            MessageKind::BroadcastCard => "broadcast",
+            MessageKind::BroadcastRead => "broadcast-read",
+            MessageKind::Relay => "relay",
+            MessageKind::Notice => "notice",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MessageKind> {
+        MessageKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 /// Where a delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DeliveryStatus {

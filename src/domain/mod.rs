@@ -7,6 +7,7 @@ pub mod commands;
 pub mod delivery;
 pub mod duration;
 pub mod hours;
+pub mod ids;
 pub mod ladder;
 pub mod lang;
 pub mod pages;

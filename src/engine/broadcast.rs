@@ -1,7 +1,5 @@
 //! Broadcast recalls: once every delete of a recall is done, its sender hears how it went.
 
-use std::sync::atomic::Ordering;
-
 use super::Inner;
 use crate::domain::broadcast::recall_report;
 use crate::domain::text::escape_markdown;
@@ -27,11 +25,11 @@ pub(super) async fn finish_recalls(inner: &Inner) {
         Ok(0) => {}
         Ok(n) => {
             tracing::info!(recalls = n, "broadcast recalls reported");
-            inner.wake.notify_one();
+            inner.signals.dispatcher.notify_one();
         }
         Err(e) => {
             tracing::warn!(error = %e, "could not report finished recalls; will look again");
-            inner.recalls_due.store(true, Ordering::SeqCst);
+            inner.signals.recalls_changed();
         }
     }
 }

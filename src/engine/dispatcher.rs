@@ -9,7 +9,6 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use std::sync::atomic::Ordering;
 
 use super::tenancy::Epoch;
 use super::{Inner, broadcast, campaign, planner};
@@ -49,12 +48,12 @@ pub(super) async fn run(inner: Arc<Inner>) {
             break;
         }
         if (ready.is_empty() || recall_checked.elapsed() >= RECALL_CHECK)
-            && inner.recalls_due.swap(false, Ordering::SeqCst)
+            && inner.signals.take_recalls_due()
         {
             recall_checked = Instant::now();
             broadcast::finish_recalls(&inner).await;
         }
-        if inner.clock.now() >= next_plan || inner.replan.swap(false, Ordering::SeqCst) {
+        if inner.clock.now() >= next_plan || inner.signals.take_replan() {
             planner::plan_due(&inner).await;
             next_plan = planner::next_check(&inner).await;
         }
@@ -165,7 +164,7 @@ async fn idle(inner: &Inner, next_plan: chrono::DateTime<chrono::Utc>) {
     };
     tokio::select! {
         _ = sleep => {}
-        _ = inner.wake.notified() => {}
+        _ = inner.signals.dispatcher.notified() => {}
         _ = inner.stop.cancelled() => {}
     }
 }
@@ -199,11 +198,11 @@ async fn deliver(
     record_outcome(inner, leased.delivery.id, outcome).await;
     inner.held().remove(&leased.delivery.id);
     if recall_step {
-        inner.recalls_due.store(true, Ordering::SeqCst);
+        inner.signals.recalls_changed();
     }
     if requeued || recall_step {
         // The dispatcher may be asleep until a moment computed before this row came back.
-        inner.wake.notify_one();
+        inner.signals.dispatcher.notify_one();
     }
 }
 
@@ -393,7 +392,7 @@ async fn attempt(
         return Outcome::Released { id: d.id, at: None };
     }
     // Recalled while this send waited: it must not go out.
-    if operation == Operation::Send && inner.is_withdrawn(&d.message_id) {
+    if operation == Operation::Send && inner.signals.is_withdrawn(&d.message_id) {
         return failed(
             d.id,
             reason::RECALLED,
@@ -617,14 +616,6 @@ impl Inner {
     fn held(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<i64>> {
         // A poisoned lock only means a panic elsewhere; the set is still whole.
         self.held.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn is_withdrawn(&self, message_id: &str) -> bool {
-        // A poisoned lock only means a panic elsewhere; the set is still whole.
-        self.withdrawn
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(message_id)
     }
 
     /// `text` with each link marker replaced by this delivery's tracked URL (or, with tracking

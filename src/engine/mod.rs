@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio::sync::Notify;
 use tokio_cron_scheduler::{Job, JobScheduler};
 use tokio_util::sync::CancellationToken;
 
@@ -23,8 +22,9 @@ use crate::botframework::ConnectorClient;
 use crate::botframework::ratelimit::SendLimits;
 use crate::config::Settings;
 use crate::domain::Clock;
-use crate::domain::delivery::RetryPolicy;
+use crate::domain::delivery::{MessageKind, RetryPolicy};
 use crate::metrics::Metrics;
+use crate::outbox::{Outbox, Signals};
 use crate::store::Db;
 use crate::store::batch::BatchWriter;
 use crate::store::deliveries::{self, Outcome};
@@ -109,18 +109,14 @@ pub(crate) struct Inner {
     service_urls: dispatcher::ServiceUrls,
     /// Presence lookups; `None` when Graph is off.
     graph: Option<Arc<crate::graph::GraphClient>>,
-    /// Set by `wake`: campaigns may have been scheduled, look again.
-    replan: std::sync::atomic::AtomicBool,
     /// Which tenants this instance dispatches.
     tenancy: tenancy::Tenancy,
     /// Deliveries leased here and not yet recorded (waiting, in flight, or their outcome on its
     /// way): the only rows of ours never leased again.
     held: std::sync::Mutex<std::collections::HashSet<i64>>,
-    /// Set when a recall's delete finished: look for recalls to report.
-    recalls_due: std::sync::atomic::AtomicBool,
-    /// Messages recalled: a send of one still leased here is dropped, not sent.
-    withdrawn: std::sync::Mutex<std::collections::HashSet<String>>,
-    wake: Notify,
+    /// The outbox use cases post work through, and its signals (wake-ups, withdrawn messages).
+    outbox: Outbox,
+    signals: Arc<Signals>,
     stop: CancellationToken,
 }
 
@@ -140,14 +136,17 @@ pub struct EngineHandle {
 
 impl Engine {
     /// Starts the dispatcher and the tick on the current runtime.
+    /// Starts the dispatcher and the tick on the current runtime; the engine sends what is
+    /// posted through `outbox`.
     pub async fn start(
-        db: Db,
+        outbox: Outbox,
         connector: ConnectorClient,
         clock: Arc<dyn Clock>,
         metrics: Arc<Metrics>,
         config: EngineConfig,
         graph: Option<Arc<crate::graph::GraphClient>>,
     ) -> anyhow::Result<EngineHandle> {
+        let db = outbox.db().clone();
         let owner = config.instance.clone();
         let tenant_lease = config.tenant_lease;
         let recorder_clock = clock.clone();
@@ -173,12 +172,10 @@ impl Engine {
                 payloads: dispatcher::Payloads::default(),
                 service_urls: dispatcher::ServiceUrls::default(),
                 graph,
-                replan: std::sync::atomic::AtomicBool::new(true),
                 tenancy: tenancy::Tenancy::new(tenant_lease),
                 held: std::sync::Mutex::default(),
-                recalls_due: std::sync::atomic::AtomicBool::new(false),
-                withdrawn: std::sync::Mutex::default(),
-                wake: Notify::new(),
+                signals: outbox.signals(),
+                outbox,
                 stop: CancellationToken::new(),
             }),
         };
@@ -204,10 +201,7 @@ impl Engine {
                 let weak = weak.clone();
                 Box::pin(async move {
                     if let Some(inner) = weak.upgrade() {
-                        inner
-                            .replan
-                            .store(true, std::sync::atomic::Ordering::SeqCst);
-                        inner.wake.notify_one();
+                        inner.signals.replan();
                     }
                 })
             })?;
@@ -226,33 +220,9 @@ impl Engine {
         }
     }
 
-    /// Tells the dispatcher to look for due work (and newly scheduled campaigns) now.
-    pub fn wake(&self) {
-        self.inner
-            .replan
-            .store(true, std::sync::atomic::Ordering::SeqCst);
-        self.inner.tenancy.wake.notify_one();
-        self.inner.wake.notify_one();
-    }
-
-    /// Messages that must no longer be sent (a recalled broadcast's cards): sends of them this
-    /// instance already leased are dropped instead of sent.
-    pub fn withdraw(&self, message_ids: &[String]) {
-        // A poisoned lock only means a panic elsewhere; the set is still whole.
-        let mut set = self
-            .inner
-            .withdrawn
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        set.extend(message_ids.iter().cloned());
-    }
-
-    /// Tells the dispatcher to report recalls whose deletes are all done.
-    pub fn recalls_changed(&self) {
-        self.inner
-            .recalls_due
-            .store(true, std::sync::atomic::Ordering::SeqCst);
-        self.inner.wake.notify_one();
+    /// The outbox this engine listens to.
+    pub fn outbox(&self) -> &Outbox {
+        &self.inner.outbox
     }
 
     pub fn instance(&self) -> &str {
@@ -263,29 +233,32 @@ impl Engine {
         &self.inner.db
     }
 
-    /// Stores a message (`payload` is the activity every recipient gets) with one delivery per
-    /// recipient, due when each says, and wakes the dispatcher. Returns the message id.
+    /// Posts a message (`payload` is the activity every recipient gets) with one delivery per
+    /// recipient, due when each says, through this engine's outbox. Returns the message id.
+    /// For tools and tests that drive the engine directly; use cases post through their outbox.
     pub async fn enqueue(
         &self,
         tenant_id: &str,
-        kind: &str,
+        kind: MessageKind,
         payload: serde_json::Value,
         recipients: Vec<deliveries::NewDelivery>,
     ) -> Result<String, crate::store::StoreError> {
         let id = uuid::Uuid::now_v7().to_string();
         let now = self.inner.clock.now();
-        let (message_id, tenant, kind) = (id.clone(), tenant_id.to_string(), kind.to_string());
+        let (message_id, tenant) = (id.clone(), tenant_id.to_string());
         self.inner
-            .db
-            .run(move |conn| {
-                conn.write_transaction(|conn| {
-                    deliveries::create_message(conn, &message_id, &tenant, &kind, &payload, now)?;
-                    deliveries::enqueue(conn, &message_id, &tenant, &recipients, now)
-                })
+            .outbox
+            .write(move |conn, post| {
+                post.message(conn, &message_id, &tenant, kind, &payload, now)?;
+                post.enqueue(conn, &message_id, &tenant, &recipients, now)
             })
             .await?;
-        self.wake();
         Ok(id)
+    }
+
+    /// Tells the dispatcher to look for due work (and newly scheduled campaigns) now.
+    pub fn wake(&self) {
+        self.inner.signals.wake();
     }
 }
 

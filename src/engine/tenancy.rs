@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
-use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::Inner;
@@ -26,8 +25,6 @@ const RELEASE_GRACE: TimeDelta = TimeDelta::seconds(2);
 pub(super) struct Tenancy {
     ttl: Duration,
     state: Mutex<State>,
-    /// Work may be due in a tenant nobody dispatches yet: claim now.
-    pub(super) wake: Notify,
 }
 
 /// The claim a delivery was leased under: its tenant and when the claim was acquired.
@@ -57,7 +54,6 @@ impl Tenancy {
                 // whole lease to renew their claims first.
                 take_over_after: now + ttl,
             }),
-            wake: Notify::new(),
         }
     }
 
@@ -97,7 +93,7 @@ pub(super) async fn run(inner: Arc<Inner>) {
             break;
         }
         if round(&inner).await {
-            inner.wake.notify_one();
+            inner.signals.dispatcher.notify_one();
         }
         let (next, next_at) = {
             let s = inner.tenancy.state();
@@ -110,7 +106,7 @@ pub(super) async fn run(inner: Arc<Inner>) {
         tokio::select! {
             _ = tokio::time::sleep_until(next) => {}
             _ = on_clock => {}
-            _ = inner.tenancy.wake.notified() => {}
+            _ = inner.signals.tenancy.notified() => {}
             _ = inner.stop.cancelled() => break,
         }
     }

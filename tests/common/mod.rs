@@ -463,7 +463,7 @@ pub async fn start_bare_engine(
         herald::startup::http_client().unwrap(),
     );
     herald::engine::Engine::start(
-        db.clone(),
+        herald::outbox::Outbox::new(db.clone()),
         connector,
         clock,
         Arc::new(herald::metrics::Metrics::new()),

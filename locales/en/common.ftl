@@ -1,0 +1,6 @@
+# Words and fragments shared by several features.
+
+members = { $count ->
+    [one] { $count } member
+   *[other] { $count } members
+}
