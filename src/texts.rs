@@ -92,6 +92,23 @@ pub fn lookup(lang: Lang, id: &str, args: &[(&'static str, Arg)]) -> String {
     CATALOGUE.lookup_with_args(language, id, &args)
 }
 
+/// A problem the pure rules found, said in `lang`.
+pub fn problem(lang: Lang, problem: &crate::domain::problem::Problem) -> String {
+    use crate::domain::problem::Value;
+    let args: Vec<(&'static str, Arg)> = problem
+        .args
+        .iter()
+        .map(|(name, value)| {
+            let value = match value {
+                Value::Text(s) => Arg::Text(s.clone()),
+                Value::Number(n) => Arg::Number(*n),
+            };
+            (*name, value)
+        })
+        .collect();
+    lookup(lang, problem.id, &args)
+}
+
 /// `t!(lang, "message-id", name = value, …)`: a sentence from the catalogue.
 #[macro_export]
 macro_rules! t {
@@ -185,7 +202,8 @@ mod tests {
         }
     }
 
-    /// Every `t!(…, "id"` in the sources names a message of the catalogue.
+    /// Every `t!(…, "id"` and `Problem::new("id"` in the sources names a message of the
+    /// catalogue.
     #[test]
     fn every_message_the_code_names_is_in_the_catalogue() {
         let en = catalogue("en");
@@ -204,7 +222,10 @@ mod tests {
                     continue;
                 }
                 let source = std::fs::read_to_string(&path).expect("readable source");
-                for (i, _) in source.match_indices("t!(") {
+                let uses = source
+                    .match_indices("t!(")
+                    .chain(source.match_indices("Problem::new("));
+                for (i, _) in uses {
                     // Only the macro: not `format!(`, `assert!(` and the like.
                     let before = source[..i].chars().next_back();
                     if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '"') {

@@ -12,6 +12,7 @@ pub mod ladder;
 pub mod lang;
 pub mod pages;
 pub mod presence;
+pub mod problem;
 pub mod size;
 pub mod spread;
 pub mod template;
