@@ -126,14 +126,16 @@ mod tests {
     use std::collections::{BTreeMap, BTreeSet};
     use std::path::Path;
 
-    use fluent_templates::fluent_bundle::FluentResource;
     use fluent_syntax::ast::{Entry, Expression, InlineExpression, Pattern, PatternElement};
+    use fluent_templates::fluent_bundle::FluentResource;
 
     use super::*;
 
     /// Message id → the variables it uses, for every `.ftl` file of one language.
     fn catalogue(lang: &str) -> BTreeMap<String, BTreeSet<String>> {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("locales").join(lang);
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("locales")
+            .join(lang);
         let mut messages = BTreeMap::new();
         for entry in std::fs::read_dir(&dir).expect("locale folder") {
             let path = entry.expect("locale file").path();
@@ -238,9 +240,7 @@ mod tests {
                     let rest = &source[i..];
                     let Some(open) = rest.find('"') else { continue };
                     let id: String = rest[open + 1..].chars().take_while(|c| *c != '"').collect();
-                    if id.is_empty()
-                        || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                    {
+                    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
                         continue; // the text `t!(` inside a string or a comment
                     }
                     named += 1;
@@ -269,6 +269,9 @@ mod tests {
     #[test]
     fn arguments_are_not_wrapped_in_isolation_marks() {
         let text = crate::t!(Lang::Fr, "members", count = 3);
-        assert!(!text.contains('\u{2068}') && !text.contains('\u{2069}'), "{text:?}");
+        assert!(
+            !text.contains('\u{2068}') && !text.contains('\u{2069}'),
+            "{text:?}"
+        );
     }
 }

@@ -16,6 +16,7 @@ use crate::domain::broadcast::{
     action,
 };
 use crate::domain::commands::{Command, FieldError};
+use crate::domain::problem::Problem;
 use crate::domain::text::escape_markdown;
 use crate::store::broadcasts::{self, Broadcast, Created, Read, direction, source};
 use crate::store::users::{self, User};
@@ -62,7 +63,7 @@ fn errors_text(errors: &[FieldError], fr: bool) -> String {
     } else {
         "The broadcast was not sent:"
     };
-    super::texts::field_errors(head, errors)
+    super::texts::field_errors(if fr { Lang::Fr } else { Lang::En }, head, errors)
 }
 
 fn no_such_broadcast(id: &str, fr: bool) -> String {
@@ -159,7 +160,7 @@ impl Bot {
         if audience.trim().is_empty() {
             errors.push(FieldError {
                 field: "audience",
-                problem: "choose a list or everyone".into(),
+                problem: Problem::new("field-choose-audience"),
                 example: "all-staff",
             });
         }

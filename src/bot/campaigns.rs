@@ -12,6 +12,7 @@ use crate::domain::commands::{CampaignFields, Channel, Email, FieldError};
 use crate::domain::duration::WindowLength;
 use crate::domain::hours::{BusinessHours, Side, resolve};
 use crate::domain::presence::PresencePolicy;
+use crate::domain::problem::Problem;
 use crate::domain::template::MessageTemplate;
 use crate::domain::text::escape_markdown;
 use crate::store::campaigns::{self, Campaign, Settings, status};
@@ -54,13 +55,13 @@ fn errors_text(errors: &[FieldError], fr: bool) -> String {
     } else {
         "The campaign was not saved:"
     };
-    super::texts::field_errors(head, errors)
+    super::texts::field_errors(if fr { Lang::Fr } else { Lang::En }, head, errors)
 }
 
 fn missing(field: &'static str, example: &'static str) -> FieldError {
     FieldError {
         field,
-        problem: "missing".into(),
+        problem: Problem::new("field-missing"),
         example,
     }
 }
@@ -97,7 +98,7 @@ impl Bot {
             )),
             Some(Err(e)) => errors.push(FieldError {
                 field: "message",
-                problem: e.to_string(),
+                problem: Problem::new("field-invalid").with("reason", e.to_string()),
                 example: "message: Bonjour [FIRSTNAME] [LASTNAME], …",
             }),
             Some(Ok(t)) => warnings.extend(t.unknown_placeholders),
@@ -110,9 +111,7 @@ impl Bot {
                     None => {
                         errors.push(FieldError {
                             field: "list",
-                            problem: format!(
-                                "there is no list named `{name}` (type lists to see them)"
-                            ),
+                            problem: Problem::new("field-unknown-list").with("name", name),
                             example: "list: all-staff",
                         });
                         None
@@ -127,9 +126,9 @@ impl Bot {
         {
             errors.push(FieldError {
                 field: "start",
-                problem: format!(
-                    "{} is in the past",
-                    s.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z")
+                problem: Problem::new("field-start-in-past").with(
+                    "start",
+                    s.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string(),
                 ),
                 example: "start: 2026-12-01 10:00",
             });
@@ -139,9 +138,9 @@ impl Bot {
         {
             errors.push(FieldError {
                 field: "hours",
-                problem: format!(
-                    "the window from the start for {d} has no business time in it ({hours})"
-                ),
+                problem: Problem::new("field-window-outside-hours")
+                    .with("duration", d.to_string())
+                    .with("hours", hours.to_string()),
                 example: "hours: Mon-Fri 09:00-18:00",
             });
         }

@@ -31,9 +31,14 @@ const FIELDS: [(&str, &str, &str, &str); 7] = [
 const FORM_VERSION: &str = "1.5";
 
 /// The errors of one input, as attention-coloured lines to put under it.
-fn field_errors<'a>(errors: &'a [FieldError], field: &'a str) -> impl Iterator<Item = Value> + 'a {
-    errors.iter().filter(move |e| e.field == field).map(|e| {
-        json!({"type": "TextBlock", "text": format!("{}: {}", e.problem, e.example), "color": "Attention", "wrap": true, "size": "Small"})
+fn field_errors<'a>(
+    lang: Lang,
+    errors: &'a [FieldError],
+    field: &'a str,
+) -> impl Iterator<Item = Value> + 'a {
+    errors.iter().filter(move |e| e.field == field).map(move |e| {
+        let text = format!("{}: {}", crate::texts::problem(lang, &e.problem), e.example);
+        json!({"type": "TextBlock", "text": text, "color": "Attention", "wrap": true, "size": "Small"})
     })
 }
 
@@ -63,7 +68,7 @@ pub fn campaign_form(
             "placeholder": placeholder,
             "value": values.get(id).and_then(Value::as_str).unwrap_or(""),
         }));
-        body.extend(field_errors(errors, id));
+        body.extend(field_errors(lang, errors, id));
     }
     body.push(json!({
         "type": "Input.Text",
@@ -73,7 +78,7 @@ pub fn campaign_form(
         "placeholder": "Bonjour [FIRSTNAME] [LASTNAME], …",
         "value": values.get("message").and_then(Value::as_str).unwrap_or(""),
     }));
-    body.extend(field_errors(errors, "message"));
+    body.extend(field_errors(lang, errors, "message"));
     // Errors that belong to no single input (e.g. a line of the form that is not a field).
     for e in errors
         .iter()
@@ -134,7 +139,7 @@ pub fn broadcast_form(
     })];
     let mut field = |input: Value, id: &str| {
         body.push(input);
-        body.extend(field_errors(errors, id));
+        body.extend(field_errors(lang, errors, id));
     };
     field(
         json!({
@@ -221,7 +226,8 @@ mod tests {
     fn errors_appear_under_their_field() {
         let errors = vec![FieldError {
             field: "duration",
-            problem: "`2x` is not a duration".into(),
+            problem: crate::domain::problem::Problem::new("field-invalid")
+                .with("reason", "`2x` is not a duration"),
             example: "duration: 2h",
         }];
         let card = campaign_form(

@@ -24,7 +24,7 @@ impl Bot {
             if weight > size::LIMIT {
                 errors.push(FieldError {
                     field: "message",
-                    problem: texts::too_heavy(lang, weight, size::LIMIT),
+                    problem: texts::too_heavy(weight, size::LIMIT),
                     example: "message: Bonjour [FIRSTNAME] [LASTNAME], …",
                 });
             }
@@ -53,7 +53,7 @@ impl Bot {
         if weight > size::LIMIT {
             return Err(vec![FieldError {
                 field: "body",
-                problem: texts::too_heavy(lang, weight, size::LIMIT),
+                problem: texts::too_heavy(weight, size::LIMIT),
                 example: "a line under the subject: Please work from home.",
             }]);
         }

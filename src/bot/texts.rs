@@ -2,6 +2,7 @@
 
 use crate::domain::Lang;
 use crate::domain::commands::FieldError;
+use crate::domain::problem::Problem;
 use crate::domain::text::escape_markdown;
 
 /// `s` in bold, its Markdown escaped.
@@ -10,30 +11,32 @@ pub fn bold(s: &str) -> String {
 }
 
 /// `head`, then one line per field that did not hold up.
-pub fn field_errors(head: &str, errors: &[FieldError]) -> String {
-    let lines: Vec<String> = errors.iter().map(|e| format!("- {e}")).collect();
+pub fn field_errors(lang: Lang, head: &str, errors: &[FieldError]) -> String {
+    let lines: Vec<String> = errors
+        .iter()
+        .map(|e| {
+            let line = crate::t!(
+                lang,
+                "field-error-line",
+                field = e.field,
+                problem = crate::texts::problem(lang, &e.problem),
+                example = e.example,
+            );
+            format!("- {line}")
+        })
+        .collect();
     format!("{head}\n{}", lines.join("\n"))
 }
 
 /// Why a message is refused for its size: what it would weigh, Teams' limit, what to cut.
-pub fn too_heavy(lang: Lang, weight: usize, limit: usize) -> String {
-    let kb = limit / 1024;
+pub fn too_heavy(weight: usize, limit: usize) -> Problem {
     // Teams counts 2 bytes per character.
     let cut = (weight.saturating_sub(limit)).div_ceil(2);
-    match lang {
-        Lang::Fr => format!(
-            "trop long pour Teams : une fois personnalisé et envoyé, il pèserait {weight} octets, \
-             au-delà de la limite de {kb} Ko ({limit} octets par message, comptés comme Teams : \
-             2 par caractère, place gardée pour les noms, les liens suivis et l'enveloppe) ; \
-             raccourcissez-le d'au moins {cut} caractères"
-        ),
-        Lang::En => format!(
-            "too long for Teams: once personalised and sent it would weigh {weight} bytes, over \
-             the limit of {kb} KB ({limit} bytes per message, counted as Teams does: 2 per \
-             character, with room kept for names, tracked links and the envelope); shorten it \
-             by at least {cut} characters"
-        ),
-    }
+    Problem::new("field-too-heavy")
+        .with_number("weight", weight as i64)
+        .with_number("kb", (limit / 1024) as i64)
+        .with_number("limit", limit as i64)
+        .with_number("cut", cut as i64)
 }
 
 /// The first line of `list show`: the list and how many of its members installed herald.

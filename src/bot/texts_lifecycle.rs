@@ -3,6 +3,7 @@
 
 use crate::domain::Lang;
 use crate::domain::commands::FieldError;
+use crate::domain::problem::Problem;
 
 use super::texts::bold;
 
@@ -43,7 +44,7 @@ pub fn recall_past_retention(lang: Lang, number: i32) -> String {
 pub fn list_gone() -> FieldError {
     FieldError {
         field: "list",
-        problem: "the list was deleted while the campaign was being saved".into(),
+        problem: Problem::new("field-list-gone"),
         example: "list: all-staff",
     }
 }

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::Lang;
 use super::commands::FieldError;
+use super::problem::Problem;
 
 /// What the buttons of herald's cards send back as `value.herald`.
 pub mod action {
@@ -73,7 +74,7 @@ pub fn parse_text(text: &str) -> Result<BroadcastText, Vec<FieldError>> {
         _ => {
             errors.push(FieldError {
                 field: "subject",
-                problem: "the first line must be the subject".into(),
+                problem: Problem::new("field-subject-first"),
                 example: SUBJECT_EXAMPLE,
             });
             String::new()
@@ -117,14 +118,14 @@ fn check(subject: &str, body: &str, errors: &mut Vec<FieldError>) {
     if subject.is_empty() && !has_subject_error {
         errors.push(FieldError {
             field: "subject",
-            problem: "it is empty".into(),
+            problem: Problem::new("field-empty"),
             example: SUBJECT_EXAMPLE,
         });
     }
     if subject.contains('\n') {
         errors.push(FieldError {
             field: "subject",
-            problem: "it must fit on one line".into(),
+            problem: Problem::new("field-one-line"),
             example: SUBJECT_EXAMPLE,
         });
     }
@@ -132,14 +133,16 @@ fn check(subject: &str, body: &str, errors: &mut Vec<FieldError>) {
     if n > SUBJECT_MAX {
         errors.push(FieldError {
             field: "subject",
-            problem: format!("it is {n} characters long, at most {SUBJECT_MAX}"),
+            problem: Problem::new("field-too-long")
+                .with_number("length", n as i64)
+                .with_number("max", SUBJECT_MAX as i64),
             example: SUBJECT_EXAMPLE,
         });
     }
     if body.is_empty() {
         errors.push(FieldError {
             field: "body",
-            problem: "it is empty".into(),
+            problem: Problem::new("field-empty"),
             example: BODY_EXAMPLE,
         });
     }
@@ -147,7 +150,9 @@ fn check(subject: &str, body: &str, errors: &mut Vec<FieldError>) {
     if n > BODY_MAX {
         errors.push(FieldError {
             field: "body",
-            problem: format!("it is {n} characters long, at most {BODY_MAX}"),
+            problem: Problem::new("field-too-long")
+                .with_number("length", n as i64)
+                .with_number("max", BODY_MAX as i64),
             example: BODY_EXAMPLE,
         });
     }
@@ -430,7 +435,14 @@ mod tests {
         );
         let long = "x".repeat(SUBJECT_MAX + 1);
         let e = check_text(&long, &"y".repeat(BODY_MAX + 1)).unwrap_err();
-        assert!(e[0].problem.contains("201 characters"), "{}", e[0]);
+        assert_eq!(
+            e[0].problem,
+            Problem::new("field-too-long")
+                .with_number("length", 201)
+                .with_number("max", SUBJECT_MAX as i64),
+            "{}",
+            e[0]
+        );
         assert_eq!(e[1].field, "body");
     }
 

@@ -5,6 +5,8 @@
 use chrono::{Datelike, NaiveDateTime};
 use chrono_tz::Tz;
 
+use super::problem::Problem;
+
 use super::duration::WindowLength;
 use super::hours::BusinessHours;
 use super::presence::PresencePolicy;
@@ -88,25 +90,33 @@ pub struct CampaignFields {
     pub message: Option<String>,
 }
 
-/// One field that could not be read: which, what was wrong, a right example.
+/// One field that could not be read: which, what was wrong (a sentence of the catalogue, said
+/// in the reader's language), a right example.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {problem} (for example `{example}`)")]
 pub struct FieldError {
     pub field: &'static str,
-    pub problem: String,
+    pub problem: Problem,
     pub example: &'static str,
 }
 
-fn field_error(
-    field: &'static str,
-    problem: impl Into<String>,
-    example: &'static str,
-) -> FieldError {
-    FieldError {
-        field,
-        problem: problem.into(),
-        example,
+impl FieldError {
+    pub fn new(field: &'static str, problem: Problem, example: &'static str) -> FieldError {
+        FieldError {
+            field,
+            problem,
+            example,
+        }
     }
+}
+
+fn field_error(field: &'static str, problem: Problem, example: &'static str) -> FieldError {
+    FieldError::new(field, problem, example)
+}
+
+/// A rule's own error, whose text is not yet in the catalogue, as a problem.
+fn reason(e: impl std::fmt::Display) -> Problem {
+    Problem::new("field-invalid").with("reason", e.to_string())
 }
 
 /// Reads field lines; collects every error rather than stopping at the first.
@@ -121,7 +131,7 @@ pub fn parse_fields(lines: &str) -> (CampaignFields, Vec<FieldError>) {
         let Some((key, value)) = line.split_once(':') else {
             errors.push(field_error(
                 "line",
-                format!("`{}` is not a `field: value` line", line.trim()),
+                Problem::new("field-not-a-line").with("line", line.trim()),
                 "duration: 2h",
             ));
             continue;
@@ -137,21 +147,33 @@ pub fn parse_fields(lines: &str) -> (CampaignFields, Vec<FieldError>) {
                 }
                 let text = text.trim().to_string();
                 if text.is_empty() {
-                    errors.push(field_error("message", "it is empty", "message: Bonjour [FIRSTNAME] [LASTNAME], …"));
+                    errors.push(field_error(
+                        "message",
+                        Problem::new("field-empty"),
+                        "message: Bonjour [FIRSTNAME] [LASTNAME], …",
+                    ));
                 } else {
                     fields.message = Some(text);
                 }
             }
             "list" | "liste" => {
                 if value.is_empty() {
-                    errors.push(field_error("list", "no list named", "list: all-staff"));
+                    errors.push(field_error(
+                        "list",
+                        Problem::new("field-no-list-named"),
+                        "list: all-staff",
+                    ));
                 } else {
                     fields.list = Some(value.to_string());
                 }
             }
             "channel" | "canal" => match Channel::parse(value) {
                 Some(c) => fields.channel = Some(c),
-                None => errors.push(field_error("channel", format!("`{value}` is neither teams nor skype"), "channel: teams")),
+                None => errors.push(field_error(
+                    "channel",
+                    Problem::new("field-not-a-channel").with("value", value),
+                    "channel: teams",
+                )),
             },
             "start" | "début" | "debut" => {
                 // Four-digit years, as the format says: chrono also reads `+262142-12-31`,
@@ -163,34 +185,38 @@ pub fn parse_fields(lines: &str) -> (CampaignFields, Vec<FieldError>) {
                     Some(t) => fields.start = Some(t),
                     None => errors.push(field_error(
                         "start",
-                        format!("`{value}` is not a date and time as YYYY-MM-DD HH:MM"),
+                        Problem::new("field-not-a-date-time").with("value", value),
                         "start: 2026-12-01 10:00",
                     )),
                 }
             }
             "duration" | "durée" | "duree" => match WindowLength::parse(value) {
                 Ok(d) => fields.duration = Some(d),
-                Err(e) => errors.push(field_error("duration", e.to_string(), "duration: 2h")),
+                Err(e) => errors.push(field_error("duration", reason(e), "duration: 2h")),
             },
             "hours" | "horaires" => match BusinessHours::parse(value) {
                 Ok(h) => fields.hours = Some(h),
-                Err(e) => errors.push(field_error("hours", e.to_string(), "hours: Mon-Fri 09:00-18:00")),
+                Err(e) => errors.push(field_error(
+                    "hours",
+                    reason(e),
+                    "hours: Mon-Fri 09:00-18:00",
+                )),
             },
             "timezone" | "time zone" | "fuseau" | "fuseau horaire" => match value.parse::<Tz>() {
                 Ok(tz) => fields.time_zone = Some(tz),
                 Err(_) => errors.push(field_error(
                     "timezone",
-                    format!("`{value}` is not an IANA time zone"),
+                    Problem::new("field-not-a-time-zone").with("value", value),
                     "timezone: Europe/Paris",
                 )),
             },
             "presence" | "présence" => match PresencePolicy::parse(value) {
                 Ok(p) => fields.presence = Some(p),
-                Err(e) => errors.push(field_error("presence", e.to_string(), "presence: available")),
+                Err(e) => errors.push(field_error("presence", reason(e), "presence: available")),
             },
             other => errors.push(field_error(
                 "line",
-                format!("`{other}` is not a campaign field (list, channel, start, duration, hours, timezone, presence, message)"),
+                Problem::new("field-unknown").with("name", other),
                 "duration: 2h",
             )),
         }
@@ -504,7 +530,8 @@ mod tests {
         for e in &errors {
             assert!(e.to_string().contains("for example"), "{e}");
         }
-        assert!(errors[1].to_string().contains("YYYY-MM-DD HH:MM"));
+        // The catalogue's sentence gives the format (YYYY-MM-DD HH:MM).
+        assert_eq!(errors[1].problem.id, "field-not-a-date-time");
     }
 
     #[test]
@@ -519,7 +546,7 @@ mod tests {
             let (f, errors) = parse_fields(&format!("start: {start}\nduration: 366d"));
             assert!(f.start.is_none(), "{start}");
             assert_eq!(errors.len(), 1, "{start}");
-            assert!(errors[0].to_string().contains("YYYY-MM-DD HH:MM"));
+            assert_eq!(errors[0].problem.id, "field-not-a-date-time");
         }
         let (f, _) = parse_fields("start: 9999-12-31 23:59");
         assert!(f.start.is_some());

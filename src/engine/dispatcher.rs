@@ -9,7 +9,6 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-
 use super::tenancy::Epoch;
 use super::{Inner, broadcast, campaign, planner};
 use crate::botframework::ratelimit::Slot;
