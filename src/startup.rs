@@ -20,21 +20,9 @@ use crate::domain::{Clock, SystemClock};
 use crate::engine::{Engine, EngineConfig, EngineHandle};
 use crate::graph::GraphClient;
 use crate::metrics::Metrics;
-use crate::routes;
+use crate::routes::{self, AppState};
 use crate::store::inbound::{self, ClaimWriter};
 use crate::store::{DatabaseUrl, Db};
-
-/// Shared by every request handler.
-pub struct AppState {
-    pub bot: Bot,
-    /// `None` when authentication is off (local development).
-    pub auth: Option<Authenticator>,
-    pub metrics: Arc<Metrics>,
-    pub tracker: Arc<crate::tracking::Tracker>,
-    pub clock: Arc<dyn Clock>,
-    /// Permits to read an activity's body: at most `routes::MAX_CONCURRENT_BODIES` at once.
-    pub body_readers: tokio::sync::Semaphore,
-}
 
 /// How long in-flight sends get to finish at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);

@@ -310,7 +310,7 @@ async fn old_rows_are_purged_in_batches_while_a_campaign_sends_and_reports_keep_
             let mut conn = pooled.as_conn();
             let mut last = Instant::now();
             let mut longest = Duration::ZERO;
-            let purged = retention::purge_if_due(&mut conn, &settings, now, &mut |table, n| {
+            let purged = retention::purge_if_due(&mut conn, &settings.policy(), now, &mut |table, n| {
                 longest = longest.max(last.elapsed());
                 let mut seen = batches.lock().unwrap();
                 seen.push((table, n, Instant::now()));
@@ -373,7 +373,7 @@ async fn old_rows_are_purged_in_batches_while_a_campaign_sends_and_reports_keep_
     // Not due again before `every`; the current campaign's rows are untouched.
     let again = db
         .run(move |conn| {
-            retention::purge_if_due(conn, &RetentionSettings::default(), now, &mut |_, _| {})
+            retention::purge_if_due(conn, &RetentionSettings::default().policy(), now, &mut |_, _| {})
         })
         .await
         .unwrap();
@@ -412,7 +412,7 @@ fn postgres_one_instance_purges_at_a_time() {
     let settings = RetentionSettings::default();
     let now = Utc::now();
     let purge = |conn: &mut Conn<'_>| {
-        retention::purge_if_due(conn, &settings, now, &mut |_, _| {}).unwrap()
+        retention::purge_if_due(conn, &settings.policy(), now, &mut |_, _| {}).unwrap()
     };
     assert!(
         purge(conn).is_none(),
@@ -495,7 +495,7 @@ async fn the_chat_report_of_a_purged_campaign_is_unchanged(backend: Backend) {
     let purged = app
         .app_db
         .run(move |conn| {
-            retention::purge(conn, &RetentionSettings::default(), later, &mut |_, _| {})
+            retention::purge(conn, &RetentionSettings::default().policy(), later, &mut |_, _| {})
         })
         .await
         .unwrap();
@@ -558,7 +558,7 @@ async fn a_broadcast_past_retention_cannot_be_recalled_and_says_so(backend: Back
     let purged = app
         .app_db
         .run(move |conn| {
-            retention::purge(conn, &RetentionSettings::default(), later, &mut |_, _| {})
+            retention::purge(conn, &RetentionSettings::default().policy(), later, &mut |_, _| {})
         })
         .await
         .unwrap();

@@ -51,15 +51,20 @@ impl Default for RetentionSettings {
 impl RetentionSettings {
     /// The youngest age anything a report counts is purged at: finished work is folded then.
     pub fn fold_after(&self) -> Option<Duration> {
-        [
-            self.deliveries,
-            self.clicks,
-            self.reads,
-            self.relay_messages,
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        self.policy().fold_after()
+    }
+
+    /// What the store purges by.
+    pub fn policy(&self) -> crate::store::retention::Policy {
+        crate::store::retention::Policy {
+            deliveries: self.deliveries,
+            clicks: self.clicks,
+            reads: self.reads,
+            relay_messages: self.relay_messages,
+            audit: self.audit,
+            every: self.every,
+            batch: self.batch,
+        }
     }
 
     pub(super) fn check(&self) -> Result<(), (&'static str, String)> {

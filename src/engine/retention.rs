@@ -23,7 +23,7 @@ pub(super) async fn run(inner: Arc<Inner>) {
         let purged = inner
             .db
             .run(move |conn| {
-                retention::purge_if_due(conn, &settings, now, &mut |table, n| {
+                retention::purge_if_due(conn, &settings.policy(), now, &mut |table, n| {
                     tracing::debug!(?table, rows = n, "retention batch");
                 })
             })

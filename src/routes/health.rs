@@ -1,7 +1,7 @@
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
-use crate::startup::AppState;
+use super::AppState;
 
 /// The process is up.
 pub async fn healthz() -> HttpResponse {

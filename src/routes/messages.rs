@@ -21,7 +21,7 @@ use crate::botframework::Activity;
 use crate::botframework::activity::Checked;
 use crate::botframework::auth::VerifiedToken;
 use crate::error::ApiError;
-use crate::startup::AppState;
+use super::AppState;
 
 /// Largest accepted activity body. Teams activities are a few KiB; cards stay well below.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;

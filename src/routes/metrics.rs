@@ -5,7 +5,7 @@ use actix_web::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use actix_web::{HttpRequest, HttpResponse, web};
 use sha2::{Digest, Sha256};
 
-use crate::startup::AppState;
+use super::AppState;
 use crate::store::deliveries;
 
 /// How one listener serves `/metrics`.

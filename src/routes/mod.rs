@@ -4,6 +4,7 @@ mod health;
 mod local;
 mod messages;
 mod metrics;
+mod state;
 mod tracking;
 
 use actix_web::web;
@@ -13,6 +14,7 @@ pub use messages::{
     BODY_PERMIT_WAIT, BODY_READ_TIMEOUT, MAX_BODY_BYTES, MAX_CONCURRENT_BODIES, parse_activity,
 };
 pub use metrics::{MetricsEndpoint, configure_own as configure_metrics};
+pub use state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/messages").route(web::post().to(messages::post)))

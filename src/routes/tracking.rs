@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, web};
 use crate::domain::tracking::{ReportFile, ReportKind, TokenError};
 use crate::error::ApiError;
 use crate::reports::{ChartData, chart_png, recipients_csv};
-use crate::startup::AppState;
+use super::AppState;
 use crate::store::reports::{self as store_reports, Scope};
 
 fn not_found() -> ApiError {

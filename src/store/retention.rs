@@ -19,7 +19,6 @@ use super::schema::{
     maintenance_runs as mr, outbound_messages as m, relay_messages as rm, tracked_links as tl,
 };
 use super::{Backend, Conn, StoreError};
-use crate::config::retention::RetentionSettings;
 use crate::run_on;
 
 /// The PostgreSQL advisory lock held while purging ("retain" in ASCII).
@@ -253,6 +252,35 @@ pub struct Purged {
     pub batches: usize,
 }
 
+/// How long finished work is kept (`[retention]` in the settings): `None` keeps forever.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    pub deliveries: Option<Duration>,
+    pub clicks: Option<Duration>,
+    pub reads: Option<Duration>,
+    pub relay_messages: Option<Duration>,
+    pub audit: Option<Duration>,
+    /// How often a purge runs.
+    pub every: Duration,
+    /// Rows deleted per transaction.
+    pub batch: u32,
+}
+
+impl Policy {
+    /// The youngest age anything a report counts is purged at: finished work is folded then.
+    pub fn fold_after(&self) -> Option<Duration> {
+        [
+            self.deliveries,
+            self.clicks,
+            self.reads,
+            self.relay_messages,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+}
+
 fn cutoff(now: DateTime<Utc>, age: Option<Duration>) -> Option<NaiveDateTime> {
     let age = TimeDelta::from_std(age?).ok()?;
     Some(now.checked_sub_signed(age)?.naive_utc())
@@ -262,7 +290,7 @@ fn cutoff(now: DateTime<Utc>, age: Option<Duration>) -> Option<NaiveDateTime> {
 /// is told of each batch once it committed (the table and how many rows).
 pub fn purge(
     conn: &mut Conn<'_>,
-    settings: &RetentionSettings,
+    settings: &Policy,
     now: DateTime<Utc>,
     after_batch: &mut dyn FnMut(Table, usize),
 ) -> Result<Purged, StoreError> {
@@ -304,7 +332,7 @@ pub fn purge(
 /// another instance is purging.
 pub fn purge_if_due(
     conn: &mut Conn<'_>,
-    settings: &RetentionSettings,
+    settings: &Policy,
     now: DateTime<Utc>,
     after_batch: &mut dyn FnMut(Table, usize),
 ) -> Result<Option<Purged>, StoreError> {
@@ -333,7 +361,7 @@ pub fn purge_if_due(
 
 fn purge_locked(
     conn: &mut Conn<'_>,
-    settings: &RetentionSettings,
+    settings: &Policy,
     now: DateTime<Utc>,
     after_batch: &mut dyn FnMut(Table, usize),
 ) -> Result<Option<Purged>, StoreError> {
