@@ -346,7 +346,7 @@ impl Bot {
             | Command::BroadcastDelete { .. }) => {
                 self.broadcast_command(caller, broadcast, lang).await
             }
-            Command::Help => Ok((texts::help(lang), "ok".into())),
+            Command::Help => Ok((texts::help(lang, true), "ok".into())),
             Command::Audit { page } => {
                 Ok((self.audit_page(caller, page, lang).await?, "ok".into()))
             }

@@ -240,11 +240,7 @@ impl Bot {
             }
             Ok(Command::Help) => {
                 let caller = self.caller(activity, checked).await?;
-                if self.is_admin(&caller) {
-                    format!("{}\n\n{}", texts::help(lang), texts::admin_help(lang))
-                } else {
-                    texts::help(lang)
-                }
+                texts::help(lang, self.is_admin(&caller))
             }
             parsed => {
                 // An admin verb (list, campaign, broadcast…), well formed or not.

@@ -1,0 +1,58 @@
+# Ce que herald dit à tous : accueil, aide, refus, journal d'audit.
+
+welcome = Bonjour ! Je suis **herald**. Votre entreprise m'utilise pour vous envoyer ses annonces et ses messages. Tapez **aide** pour voir ce que je sais faire.
+welcome-named = Bonjour { $name } ! Je suis **herald**. Votre entreprise m'utilise pour vous envoyer ses annonces et ses messages. Tapez **aide** pour voir ce que je sais faire.
+help = **herald** remet les campagnes et les diffusions de votre entreprise directement dans Teams.
+
+    - **aide** : ce message
+
+    Vous recevrez ici les messages que vos administrateurs vous envoient. Pour répondre à une diffusion, utilisez son bouton **Répondre** ou écrivez simplement ici : votre message est transmis à son expéditeur.
+# Ce qu'un administrateur écrit est lu comme une commande : seul le bouton répond.
+help-for-admins = **herald** remet les campagnes et les diffusions de votre entreprise directement dans Teams.
+
+    - **aide** : ce message
+
+    Vous recevrez ici les messages que vos administrateurs vous envoient. Pour répondre à une diffusion, utilisez son bouton **Répondre** (ce que vous écrivez ici est lu comme une commande).
+hint = Je n'ai pas compris. Tapez **aide** pour voir ce que je sais faire.
+channel-not-served = herald fonctionne dans Microsoft Teams : retrouvez-moi là-bas.
+admin-help = **herald** — commandes d'administration :
+
+    - **listes** : vos listes de diffusion
+    - **liste créer** *nom* *emails…* : crée une liste
+    - **liste ajouter** / **retirer** *nom* *emails…*
+    - **liste afficher** *nom* [*page*] : les membres, installés ou non, par pages
+    - **liste supprimer** *nom*
+    - **campagnes** : vos campagnes et leur avancement
+    - **campagne créer** *nom*, puis une ligne par champ (liste:, canal:, début:, durée:, horaires:, fuseau:, présence:) et **message:** suivi du texte
+    - **campagne modifier** *nom* + les champs à changer (avant le début)
+    - **campagne info** / **rapport** / **supprimer** *nom*
+    - **campagne essayer** *nom* *email* : envoie le message maintenant à une personne
+    - **diffusion** *liste* (ou **tous**), puis **sujet:** et le texte en dessous : envoie maintenant (**diffusion** seul ouvre le formulaire)
+    - **diffusions** : les dernières diffusions, remises et lues
+    - **diffusion info** *n°* : le détail, et qui ne l'a pas encore lue
+    - **diffusion supprimer** *n°* : la retire de toutes les conversations
+    - **audit** [*page*] : les dernières actions d'administration
+
+    Les emails peuvent être séparés par des espaces, des virgules ou des retours à la ligne.
+refusal = Désolé, seuls les administrateurs de herald peuvent utiliser cette commande. Demandez à votre équipe informatique si vous avez besoin d'un accès.
+
+list-members-head = { $name }: { $installed }/{ $total } installés
+list-member-line = { $installed ->
+    [yes] - { $email } (installé)
+   *[no] - { $email } (non installé)
+}
+list-page-footer = { $last ->
+    [yes] Page { $page } sur { $pages }, la dernière.
+   *[no] Page { $page } sur { $pages }. Page suivante : tapez **liste afficher { $name } { $next }**.
+}
+list-no-such-page = { $bold } n'a que { $pages } pages de membres : tapez **liste afficher { $name } { $pages }** pour la dernière.
+list-in-use = La liste { $list } n'a pas été supprimée : des campagnes programmées ou en cours l'utilisent ({ $campaigns }). Modifiez ou supprimez ces campagnes, ou attendez leur fin.
+recall-past-retention = La diffusion **#{ $number }** est plus ancienne que la durée de conservation : ses envois ne sont plus enregistrés, ses messages ne peuvent donc plus être retirés.
+
+not-audited = Attention : l'action a été faite, mais elle n'a pas pu être inscrite au journal d'audit. Prévenez votre équipe informatique.
+audit-head = **Journal d'audit** (page { $page }/{ $pages }, les plus récentes d'abord) :
+audit-more = Tapez **audit { $next }** pour la suite.
+audit-empty = { $pages ->
+    [0] Le journal d'audit est vide.
+   *[other] Il n'y a pas de page { $page } : le journal en a { $pages }.
+}
