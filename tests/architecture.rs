@@ -17,15 +17,34 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     (
         "botframework",
         &[
-            "store", "engine", "bot", "routes", "campaigns", "broadcasts", "lists", "reports",
-            "outbox", "startup", "texts",
+            "store",
+            "engine",
+            "bot",
+            "routes",
+            "campaigns",
+            "broadcasts",
+            "lists",
+            "reports",
+            "outbox",
+            "startup",
+            "texts",
         ],
     ),
     (
         "store",
         &[
-            "bot", "engine", "routes", "campaigns", "broadcasts", "lists", "reports", "outbox",
-            "startup", "texts", "botframework", "graph",
+            "bot",
+            "engine",
+            "routes",
+            "campaigns",
+            "broadcasts",
+            "lists",
+            "reports",
+            "outbox",
+            "startup",
+            "texts",
+            "botframework",
+            "graph",
         ],
     ),
     ("engine", &["routes", "bot", "startup", "cli"]),
@@ -211,7 +230,9 @@ fn top_level_modules_import_no_circle() {
     let sources = sources();
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for s in &sources {
-        let Some(top) = s.module.first() else { continue };
+        let Some(top) = s.module.first() else {
+            continue;
+        };
         for path in imports(s) {
             if let Some(to) = path.first()
                 && to != top
@@ -235,7 +256,9 @@ fn files_of_a_folder_import_no_circle() {
         }
         let folder = s.module[..s.module.len() - 1].to_vec();
         for path in imports(s) {
-            let Some(target) = file_module(&path, &known) else { continue };
+            let Some(target) = file_module(&path, &known) else {
+                continue;
+            };
             // A sibling file (or something inside a sibling folder).
             if target.len() > folder.len()
                 && target[..folder.len()] == folder[..]
@@ -265,9 +288,13 @@ fn files_of_a_folder_import_no_circle() {
 fn dependencies_point_inward() {
     let mut wrong = Vec::new();
     for s in &sources() {
-        let Some(top) = s.module.first().map(String::as_str) else { continue };
+        let Some(top) = s.module.first().map(String::as_str) else {
+            continue;
+        };
         for path in imports(s) {
-            let Some(to) = path.first().map(String::as_str) else { continue };
+            let Some(to) = path.first().map(String::as_str) else {
+                continue;
+            };
             if to == top {
                 continue;
             }
@@ -293,12 +320,19 @@ fn the_import_scan_sees_imports() {
         .find(|s| s.module == ["bot"])
         .expect("src/bot/mod.rs");
     assert!(
-        imports(bot).iter().any(|p| p.first().is_some_and(|m| m == "domain")),
+        imports(bot)
+            .iter()
+            .any(|p| p.first().is_some_and(|m| m == "domain")),
         "bot/mod.rs imports domain"
     );
     let child = sources
         .iter()
         .find(|s| s.module == ["bot", "installs"])
         .expect("src/bot/installs.rs");
-    assert!(imports(child).contains(&vec!["bot".to_string(), "Bot".to_string()]) || imports(child).iter().any(|p| p.first().is_some_and(|m| m == "bot")));
+    assert!(
+        imports(child).contains(&vec!["bot".to_string(), "Bot".to_string()])
+            || imports(child)
+                .iter()
+                .any(|p| p.first().is_some_and(|m| m == "bot"))
+    );
 }

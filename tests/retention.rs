@@ -310,17 +310,18 @@ async fn old_rows_are_purged_in_batches_while_a_campaign_sends_and_reports_keep_
             let mut conn = pooled.as_conn();
             let mut last = Instant::now();
             let mut longest = Duration::ZERO;
-            let purged = retention::purge_if_due(&mut conn, &settings.policy(), now, &mut |table, n| {
-                longest = longest.max(last.elapsed());
-                let mut seen = batches.lock().unwrap();
-                seen.push((table, n, Instant::now()));
-                if seen.len() == 2 {
-                    paused_tx.send(()).unwrap();
-                    resume_rx.recv().unwrap();
-                }
-                last = Instant::now();
-            })
-            .unwrap();
+            let purged =
+                retention::purge_if_due(&mut conn, &settings.policy(), now, &mut |table, n| {
+                    longest = longest.max(last.elapsed());
+                    let mut seen = batches.lock().unwrap();
+                    seen.push((table, n, Instant::now()));
+                    if seen.len() == 2 {
+                        paused_tx.send(()).unwrap();
+                        resume_rx.recv().unwrap();
+                    }
+                    last = Instant::now();
+                })
+                .unwrap();
             (purged, longest)
         })
     };
@@ -373,7 +374,12 @@ async fn old_rows_are_purged_in_batches_while_a_campaign_sends_and_reports_keep_
     // Not due again before `every`; the current campaign's rows are untouched.
     let again = db
         .run(move |conn| {
-            retention::purge_if_due(conn, &RetentionSettings::default().policy(), now, &mut |_, _| {})
+            retention::purge_if_due(
+                conn,
+                &RetentionSettings::default().policy(),
+                now,
+                &mut |_, _| {},
+            )
         })
         .await
         .unwrap();
@@ -495,7 +501,12 @@ async fn the_chat_report_of_a_purged_campaign_is_unchanged(backend: Backend) {
     let purged = app
         .app_db
         .run(move |conn| {
-            retention::purge(conn, &RetentionSettings::default().policy(), later, &mut |_, _| {})
+            retention::purge(
+                conn,
+                &RetentionSettings::default().policy(),
+                later,
+                &mut |_, _| {},
+            )
         })
         .await
         .unwrap();
@@ -558,7 +569,12 @@ async fn a_broadcast_past_retention_cannot_be_recalled_and_says_so(backend: Back
     let purged = app
         .app_db
         .run(move |conn| {
-            retention::purge(conn, &RetentionSettings::default().policy(), later, &mut |_, _| {})
+            retention::purge(
+                conn,
+                &RetentionSettings::default().policy(),
+                later,
+                &mut |_, _| {},
+            )
         })
         .await
         .unwrap();

@@ -3,7 +3,7 @@
 
 use chrono_tz::Tz;
 
-use super::admin::Caller;
+use super::caller::Caller;
 use super::{Answer, Bot, texts_lifecycle};
 use crate::domain::Lang;
 use crate::domain::text::escape_markdown;

@@ -4,6 +4,7 @@ pub mod access;
 mod admin;
 mod audit;
 mod broadcasts;
+mod caller;
 pub mod campaigns;
 pub mod forms;
 mod installs;

@@ -55,7 +55,12 @@ pub fn members_head(lang: Lang, name: &str, installed: usize, total: usize) -> S
 /// One member of a list (`email` already escaped), installed or not.
 pub fn member_line(lang: Lang, email: &str, installed: bool) -> String {
     let installed = if installed { "yes" } else { "no" };
-    t!(lang, "list-member-line", email = email, installed = installed)
+    t!(
+        lang,
+        "list-member-line",
+        email = email,
+        installed = installed
+    )
 }
 
 /// Where a page of `list show` stands, and how to see the next one.
@@ -94,7 +99,11 @@ pub fn welcome(lang: Lang, first_name: Option<&str>) -> String {
 /// promise that writing here answers a broadcast.
 pub fn help(lang: Lang, admin: bool) -> String {
     if admin {
-        format!("{}\n\n{}", t!(lang, "help-for-admins"), t!(lang, "admin-help"))
+        format!(
+            "{}\n\n{}",
+            t!(lang, "help-for-admins"),
+            t!(lang, "admin-help")
+        )
     } else {
         t!(lang, "help")
     }
@@ -128,7 +137,10 @@ mod tests {
             "{help:?}"
         );
         let admin = help_text_lines(Lang::Fr);
-        assert!(admin.contains(&"- **listes** : vos listes de diffusion"), "{admin:?}");
+        assert!(
+            admin.contains(&"- **listes** : vos listes de diffusion"),
+            "{admin:?}"
+        );
     }
 
     fn help_text_lines(lang: Lang) -> Vec<&'static str> {
@@ -153,7 +165,13 @@ mod tests {
             page_footer(Lang::En, "sales_team", 1, 3),
             "Page 1 of 3. Next page: type **list show sales\\_team 2**."
         );
-        assert_eq!(page_footer(Lang::Fr, "x", 3, 3), "Page 3 sur 3, la dernière.");
-        assert_eq!(member_line(Lang::Fr, "a@b.c", false), "- a@b.c (non installé)");
+        assert_eq!(
+            page_footer(Lang::Fr, "x", 3, 3),
+            "Page 3 sur 3, la dernière."
+        );
+        assert_eq!(
+            member_line(Lang::Fr, "a@b.c", false),
+            "- a@b.c (non installé)"
+        );
     }
 }

@@ -17,11 +17,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use tokio::time::Instant;
 
+use super::AppState;
 use crate::botframework::Activity;
 use crate::botframework::activity::Checked;
 use crate::botframework::auth::VerifiedToken;
 use crate::error::ApiError;
-use super::AppState;
 
 /// Largest accepted activity body. Teams activities are a few KiB; cards stay well below.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;

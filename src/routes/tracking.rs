@@ -5,10 +5,10 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
+use super::AppState;
 use crate::domain::tracking::{ReportFile, ReportKind, TokenError};
 use crate::error::ApiError;
 use crate::reports::{ChartData, chart_png, recipients_csv};
-use super::AppState;
 use crate::store::reports::{self as store_reports, Scope};
 
 fn not_found() -> ApiError {
