@@ -2,8 +2,6 @@
 //! not record, and the audit log itself. In English and French.
 
 use crate::domain::Lang;
-use crate::domain::commands::FieldError;
-use crate::domain::problem::Problem;
 
 use super::texts::bold;
 
@@ -37,15 +35,6 @@ pub fn recall_past_retention(lang: Lang, number: i32) -> String {
             "Broadcast **#{number}** is older than the retention period: its deliveries are no \
              longer recorded, so its cards can no longer be recalled."
         ),
-    }
-}
-
-/// The campaign's list was deleted between the check of its fields and the save.
-pub fn list_gone() -> FieldError {
-    FieldError {
-        field: "list",
-        problem: Problem::new("field-list-gone"),
-        example: "list: all-staff",
     }
 }
 
