@@ -84,10 +84,7 @@ async fn a_campaign_moves_only_forward_and_a_forbidden_move_is_refused(backend: 
         let running = campaigns::begin(conn, &id, now)?.unwrap();
         assert_eq!(running.status, CampaignStatus::Running);
         assert!(running.started_at.is_some());
-        assert!(
-            campaigns::begin(conn, &id, now)?.is_none(),
-            "started once"
-        );
+        assert!(campaigns::begin(conn, &id, now)?.is_none(), "started once");
         forbidden(
             campaigns::set_status(conn, &id, CampaignStatus::Scheduled, now),
             "running",
@@ -111,11 +108,7 @@ async fn a_campaign_moves_only_forward_and_a_forbidden_move_is_refused(backend: 
             (CampaignStatus::Scheduled, "scheduled"),
             (CampaignStatus::Completed, "completed"),
         ] {
-            forbidden(
-                campaigns::set_status(conn, &id, to, now),
-                "completed",
-                word,
-            );
+            forbidden(campaigns::set_status(conn, &id, to, now), "completed", word);
         }
         assert!(campaigns::begin(conn, &id, now)?.is_none());
         assert_eq!(

@@ -265,7 +265,13 @@ pub fn begin(
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Campaign>, StoreError> {
-    write_status(conn, id, CampaignStatus::Scheduled, CampaignStatus::Running, now)
+    write_status(
+        conn,
+        id,
+        CampaignStatus::Scheduled,
+        CampaignStatus::Running,
+        now,
+    )
 }
 
 /// Moves a campaign to `to` from where it stands, when the lifecycle allows it: a forbidden
@@ -304,15 +310,17 @@ fn write_status(
             .filter(c::status.eq(from.as_str()))
     };
     Ok(match to {
-        CampaignStatus::Running => run_on!(conn, |x| diesel::update(row().filter(c::start_at.le(now)))
-            .set((
-                c::status.eq(to.as_str()),
-                c::started_at.eq(now),
-                c::updated_at.eq(now)
-            ))
-            .returning(Campaign::as_returning())
-            .get_result(x)
-            .optional())?,
+        CampaignStatus::Running => {
+            run_on!(conn, |x| diesel::update(row().filter(c::start_at.le(now)))
+                .set((
+                    c::status.eq(to.as_str()),
+                    c::started_at.eq(now),
+                    c::updated_at.eq(now)
+                ))
+                .returning(Campaign::as_returning())
+                .get_result(x)
+                .optional())?
+        }
         _ => run_on!(conn, |x| diesel::update(row())
             .set((
                 c::status.eq(to.as_str()),
