@@ -6,10 +6,9 @@ use super::admin::Caller;
 use super::reply::{Answer, Outcome, Refusal, Reply};
 use super::texts::bold as q;
 use super::{Bot, BotError};
-use crate::campaigns::{self as feature, Campaigns, Deleted, TestTarget};
+use crate::campaigns::{self as feature, Campaigns, Deleted, TestSent, TestTarget};
 use crate::domain::Lang;
 use crate::domain::commands::{CampaignFields, Command, FieldError};
-use crate::domain::template::MessageTemplate;
 use crate::domain::text::escape_markdown;
 use crate::store::campaigns::Campaign;
 use crate::t;
@@ -251,86 +250,41 @@ impl Bot {
         Ok(self.campaigns().named(tenant, name).await?)
     }
 
-    /// `campaign test`: the personalised message to one installed user, now. Nothing of the
-    /// campaign changes.
+    /// `campaign test`: the personalised message to one installed user, now.
     async fn send_test(
         &self,
         c: &Campaign,
         user: &crate::store::users::User,
         lang: Lang,
     ) -> Result<Reply, BotError> {
-        let bad_message = |p| {
-            Ok(Reply::refused(
-                crate::texts::problem(lang, &p),
-                Refusal::BadMessage,
-            ))
-        };
-        let template = match MessageTemplate::parse(&c.message) {
-            Ok(t) => t,
-            Err(e) => return bad_message(e.problem()),
-        };
-        let text = match template.render(
-            user.given_name.as_deref(),
-            user.surname.as_deref(),
-            user.display_name.as_deref(),
-        ) {
-            Ok(t) => t,
-            Err(e) => return bad_message(e.problem()),
-        };
-        let Ok(service_url) = crate::botframework::ServiceUrl::parse(&user.service_url) else {
-            return Ok(Reply::refused(
-                t!(lang, "campaign-test-bad-service-url"),
-                Refusal::BadServiceUrl,
-            ));
-        };
-        if self.service_urls.check(&service_url).is_err() {
-            // Recorded before bot.service_url_hosts changed: never called.
-            let host = escape_markdown(service_url.host_str());
-            return Ok(Reply::refused(
-                t!(lang, "campaign-test-host-not-allowed", host = host),
-                Refusal::ServiceUrlNotAllowed,
-            ));
-        }
-        let activity = crate::botframework::Activity {
-            kind: Some("message".into()),
-            from: Some(crate::botframework::ChannelAccount {
-                id: user.bot_id.clone(),
-                ..Default::default()
-            }),
-            recipient: Some(crate::botframework::ChannelAccount {
-                id: user.channel_user_id.clone(),
-                name: user.display_name.clone(),
-                ..Default::default()
-            }),
-            conversation: Some(crate::botframework::ConversationAccount {
-                id: user.conversation_id.clone(),
-                ..Default::default()
-            }),
-            text: Some(text),
-            text_format: Some("markdown".into()),
-            ..Default::default()
-        };
-        let who = user
-            .email
-            .clone()
-            .or(user.user_principal_name.clone())
-            .unwrap_or_default();
-        match self
-            .connector
-            .send_to_conversation(&service_url, &user.conversation_id, &activity)
-            .await
-        {
-            Ok(_) => Ok(Reply::done(t!(
+        let sent = feature::send_test(&self.connector, &self.service_urls, c, user).await;
+        Ok(match sent {
+            TestSent::Sent { to } => Reply::done(t!(
                 lang,
                 "campaign-test-sent",
                 name = q(&c.name),
-                email = escape_markdown(&who)
-            ))),
-            Err(e) => Ok(Reply {
-                answer: Answer::Text(t!(lang, "campaign-test-failed", error = e.to_string())),
-                outcome: Outcome::Error(e.to_string()),
-            }),
-        }
+                email = escape_markdown(&to)
+            )),
+            TestSent::BadMessage(problem) => {
+                Reply::refused(crate::texts::problem(lang, &problem), Refusal::BadMessage)
+            }
+            TestSent::BadServiceUrl => Reply::refused(
+                t!(lang, "campaign-test-bad-service-url"),
+                Refusal::BadServiceUrl,
+            ),
+            TestSent::HostNotAllowed { host } => Reply::refused(
+                t!(
+                    lang,
+                    "campaign-test-host-not-allowed",
+                    host = escape_markdown(&host)
+                ),
+                Refusal::ServiceUrlNotAllowed,
+            ),
+            TestSent::Failed(error) => Reply {
+                answer: Answer::Text(t!(lang, "campaign-test-failed", error = error.as_str())),
+                outcome: Outcome::Error(error),
+            },
+        })
     }
 }
 
@@ -391,4 +345,51 @@ fn placeholder_warning(lang: Lang, unknown: &[String]) -> String {
         count = unknown.len(),
     );
     format!("\n\n{warning}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::placeholder_warning;
+    use crate::domain::Lang;
+    use crate::domain::duration::WindowLength;
+    use crate::domain::presence::PresencePolicy;
+
+    #[test]
+    fn rule_errors_read_in_english_as_before_and_exist_in_french() {
+        for input in [
+            "2x",
+            "",
+            "h",
+            "1m2h",
+            "2",
+            "0m",
+            "400d",
+            "99999999999999999999m",
+        ] {
+            let e = WindowLength::parse(input).unwrap_err();
+            assert_eq!(crate::texts::problem(Lang::En, &e.problem()), e.to_string());
+            let fr = crate::texts::problem(Lang::Fr, &e.problem());
+            assert!(fr.contains("n'est pas une durée"), "{fr}");
+        }
+        let e = PresencePolicy::parse("sometimes").unwrap_err();
+        assert_eq!(crate::texts::problem(Lang::En, &e.problem()), e.to_string());
+    }
+
+    #[test]
+    fn unknown_placeholders_agree_with_their_number() {
+        assert_eq!(
+            placeholder_warning(Lang::En, &["PRENOM".into()]),
+            "\n\nWarning: [PRENOM] is not a known placeholder ([FIRSTNAME] and [LASTNAME] are); \
+             it will be sent as written."
+        );
+        assert!(
+            placeholder_warning(Lang::En, &["A".into(), "B".into()])
+                .contains("[A], [B] are not known placeholders")
+        );
+        assert!(
+            placeholder_warning(Lang::Fr, &["A".into(), "B".into()])
+                .contains("[A], [B] ne sont pas des champs connus")
+        );
+        assert_eq!(placeholder_warning(Lang::Fr, &[]), "");
+    }
 }

@@ -148,3 +148,42 @@ fn ignored_text(lang: Lang, ignored: &[String]) -> String {
 pub(super) fn no_such_list(lang: Lang, name: &str) -> String {
     t!(lang, "list-unknown", name = q(name))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::Lang;
+    use crate::t;
+
+    #[test]
+    fn list_counts_agree_with_their_number_in_both_languages() {
+        let created = |lang, n: usize| t!(lang, "list-created", name = "**x**", count = n);
+        assert_eq!(created(Lang::En, 1), "List **x** created with 1 member.");
+        assert_eq!(created(Lang::En, 2), "List **x** created with 2 members.");
+        assert_eq!(created(Lang::Fr, 1), "Liste **x** créée avec 1 membre.");
+        assert_eq!(created(Lang::Fr, 3), "Liste **x** créée avec 3 membres.");
+        assert_eq!(
+            t!(Lang::En, "lists-line", name = "**team**", count = 2),
+            "- **team** (2 members)"
+        );
+        assert_eq!(
+            t!(
+                Lang::Fr,
+                "list-added",
+                count = 1,
+                name = "**x**",
+                total = "4"
+            ),
+            "1 ajouté à **x** (maintenant 4)."
+        );
+        assert_eq!(
+            t!(
+                Lang::En,
+                "list-removed",
+                count = 2,
+                name = "**x**",
+                total = "0"
+            ),
+            "2 removed from **x** (now 0)."
+        );
+    }
+}

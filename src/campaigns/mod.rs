@@ -3,6 +3,7 @@
 //! chat text here: `bot/campaigns.rs` turns these results into sentences and cards.
 
 mod settle;
+mod test;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -19,6 +20,7 @@ use crate::store::users::User;
 use crate::store::{Db, StoreError, lists};
 
 pub use settle::{list_gone, settle};
+pub use test::{TestSent, send_test};
 
 /// Campaign settings that fields left out take.
 #[derive(Debug, Clone)]
