@@ -137,7 +137,10 @@ impl Bot {
                     }
                 }
             }
-            Command::CampaignReport { name } => self.campaign_report(caller, &name, lang).await,
+            Command::CampaignReport { name } => self
+                .campaign_report(caller, &name, lang)
+                .await
+                .map(super::campaigns::answer_pair),
             Command::BroadcastInfo { id } => self.broadcast_info(caller, &id, lang).await,
             Command::Broadcast { target, rest } if rest.trim().is_empty() => Ok((
                 Answer::Card(

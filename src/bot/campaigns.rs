@@ -31,6 +31,15 @@ pub(super) fn text_pair(reply: Reply) -> (String, String) {
     (text, reply.outcome.audit_text())
 }
 
+/// A reply as the admin commands' `(answer, audit outcome)` pair.
+pub(super) fn answer_pair(reply: Reply) -> (super::Answer, String) {
+    let answer = match reply.answer {
+        Answer::Text(text) => super::Answer::Text(text),
+        Answer::Card(card) => super::Answer::Card(card),
+    };
+    (answer, reply.outcome.audit_text())
+}
+
 fn errors_text(lang: Lang, errors: &[FieldError]) -> String {
     super::texts::field_errors(lang, &t!(lang, "campaign-not-saved"), errors)
 }

@@ -5,7 +5,8 @@
 use serde_json::{Value, json};
 
 use super::admin::Caller;
-use super::{Answer, Bot, BotError};
+use super::reply::{Outcome, Refusal, Reply};
+use super::{Bot, BotError};
 use crate::domain::Lang;
 use crate::domain::text::escape_markdown;
 use crate::domain::tracking::{ReportFile, ReportGrant, ReportKind};
@@ -106,12 +107,12 @@ impl Bot {
         caller: &Caller,
         name: &str,
         lang: Lang,
-    ) -> Result<(Answer, String), BotError> {
+    ) -> Result<Reply, BotError> {
         let Some(report) = crate::reports::campaign_report(&self.db, &caller.tenant, name).await?
         else {
-            return Ok((
-                Answer::Text(super::campaigns::no_such_campaign(lang, name)),
-                "refused: unknown campaign".into(),
+            return Ok(Reply::refused(
+                super::campaigns::no_such_campaign(lang, name),
+                Refusal::UnknownCampaign,
             ));
         };
         let progress = report.progress();
@@ -177,7 +178,7 @@ impl Bot {
                 grant: Some((ReportKind::Campaign, c.id.clone(), file_stem(&c.name))),
             },
         );
-        Ok((Answer::Card(card), "ok".into()))
+        Ok(Reply::card(card, Outcome::Done))
     }
 }
 
