@@ -5,12 +5,14 @@
 
 pub mod bot;
 pub mod botframework;
+pub mod campaigns;
 pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod error;
 pub mod graph;
+pub mod lists;
 pub mod manifest;
 pub mod metrics;
 pub mod outbox;

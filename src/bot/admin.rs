@@ -73,7 +73,10 @@ impl Bot {
                     }
                 }
             }
-            Command::CampaignReport { name } => self.campaign_report(caller, &name, lang).await,
+            Command::CampaignReport { name } => self
+                .campaign_report(caller, &name, lang)
+                .await
+                .map(super::campaigns::answer_pair),
             Command::BroadcastInfo { id } => self.broadcast_info(caller, &id, lang).await,
             Command::Broadcast { target, rest } if rest.trim().is_empty() => Ok((
                 Answer::Card(
@@ -119,9 +122,9 @@ impl Bot {
                 .save_campaign(caller, mode, &name, &fields, lang)
                 .await?
             {
-                super::campaigns::Saved::Done(text) => (Answer::Text(text), "ok".into()),
-                super::campaigns::Saved::Refused(text, why) => {
-                    (Answer::Text(text), format!("refused: {why}"))
+                super::campaigns::Saved::Answered(reply) => {
+                    let (text, outcome) = super::campaigns::text_pair(reply);
+                    (Answer::Text(text), outcome)
                 }
                 super::campaigns::Saved::Invalid(errors) => (
                     Answer::Card(forms::campaign_form(lang, edit, &name, value, &errors)),
@@ -273,9 +276,10 @@ impl Bot {
             | Command::CampaignInfo { .. }
             | Command::CampaignTest { .. }
             | Command::CampaignDelete { .. }
-            | Command::CampaignReport { .. }) => {
-                self.campaign_command(caller, campaign, lang).await
-            }
+            | Command::CampaignReport { .. }) => self
+                .campaign_command(caller, campaign, lang)
+                .await
+                .map(super::campaigns::text_pair),
             broadcast @ (Command::Broadcast { .. }
             | Command::Broadcasts
             | Command::BroadcastInfo { .. }

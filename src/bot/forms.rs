@@ -7,24 +7,20 @@ use serde_json::{Value, json};
 use crate::domain::Lang;
 use crate::domain::cards::adaptive_card;
 use crate::domain::commands::FieldError;
+use crate::t;
 
 /// Marks a submission as this form's (`value.herald`).
 pub const FORM_ID: &str = "campaign-form";
 
-/// The form's fields: input id, English label, French label, placeholder.
-const FIELDS: [(&str, &str, &str, &str); 7] = [
-    ("list", "List", "Liste", "all-staff"),
-    (
-        "start",
-        "Start (YYYY-MM-DD HH:MM)",
-        "Début (AAAA-MM-JJ HH:MM)",
-        "2026-12-01 10:00",
-    ),
-    ("duration", "Duration", "Durée", "2h"),
-    ("hours", "Business hours", "Horaires", "Mon-Fri 09:00-18:00"),
-    ("timezone", "Time zone", "Fuseau horaire", "Europe/Paris"),
-    ("presence", "Presence", "Présence", "any"),
-    ("channel", "Channel", "Canal", "teams"),
+/// The form's fields: input id, label (catalogue id), placeholder.
+const FIELDS: [(&str, &str, &str); 7] = [
+    ("list", "form-label-list", "all-staff"),
+    ("start", "form-label-start", "2026-12-01 10:00"),
+    ("duration", "form-label-duration", "2h"),
+    ("hours", "form-label-hours", "Mon-Fri 09:00-18:00"),
+    ("timezone", "form-label-timezone", "Europe/Paris"),
+    ("presence", "form-label-presence", "any"),
+    ("channel", "form-label-channel", "teams"),
 ];
 
 /// Forms use Adaptive Cards 1.5 (input labels).
@@ -50,21 +46,25 @@ pub fn campaign_form(
     values: &Value,
     errors: &[FieldError],
 ) -> Value {
-    let fr = lang == Lang::Fr;
-    let title = match (edit, fr) {
-        (false, false) => format!("New campaign: {name}"),
-        (false, true) => format!("Nouvelle campagne : {name}"),
-        (true, false) => format!("Edit campaign: {name}"),
-        (true, true) => format!("Modifier la campagne : {name}"),
+    let (title, submit) = if edit {
+        (
+            t!(lang, "form-campaign-edit-title", name = name),
+            t!(lang, "form-save"),
+        )
+    } else {
+        (
+            t!(lang, "form-campaign-new-title", name = name),
+            t!(lang, "form-schedule"),
+        )
     };
     let mut body = vec![
         json!({"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Medium", "wrap": true}),
     ];
-    for (id, en, fr_label, placeholder) in FIELDS {
+    for (id, label, placeholder) in FIELDS {
         body.push(json!({
             "type": "Input.Text",
             "id": id,
-            "label": if fr { fr_label } else { en },
+            "label": crate::texts::lookup(lang, label, &[]),
             "placeholder": placeholder,
             "value": values.get(id).and_then(Value::as_str).unwrap_or(""),
         }));
@@ -93,7 +93,7 @@ pub fn campaign_form(
         body,
         vec![json!({
             "type": "Action.Submit",
-            "title": match (edit, fr) { (false, false) => "Schedule", (false, true) => "Programmer", (true, false) => "Save", (true, true) => "Enregistrer" },
+            "title": submit,
             "data": {"herald": FORM_ID, "mode": if edit { "edit" } else { "create" }, "campaign": name},
         })],
     )
@@ -108,7 +108,6 @@ pub fn broadcast_form(
     errors: &[FieldError],
 ) -> Value {
     use crate::domain::broadcast::{BODY_MAX, SUBJECT_MAX, action};
-    let fr = lang == Lang::Fr;
     let value = |id: &str| {
         values
             .get(id)
@@ -117,7 +116,7 @@ pub fn broadcast_form(
             .to_string()
     };
     let mut choices = vec![json!({
-        "title": if fr { "Tout le monde (tous les utilisateurs de herald)" } else { "Everyone (every herald user)" },
+        "title": t!(lang, "form-everyone"),
         "value": "all",
     })];
     choices.extend(lists.iter().map(|l| json!({"title": l, "value": l})));
@@ -133,7 +132,7 @@ pub fn broadcast_form(
     };
     let mut body = vec![json!({
         "type": "TextBlock",
-        "text": if fr { "Nouvelle diffusion" } else { "New broadcast" },
+        "text": t!(lang, "form-broadcast-title"),
         "weight": "Bolder",
         "size": "Medium",
     })];
@@ -145,7 +144,7 @@ pub fn broadcast_form(
         json!({
             "type": "Input.ChoiceSet",
             "id": "audience",
-            "label": if fr { "Destinataires" } else { "To" },
+            "label": t!(lang, "form-label-audience"),
             "choices": choices,
             "value": audience,
         }),
@@ -155,7 +154,7 @@ pub fn broadcast_form(
         json!({
             "type": "Input.Text",
             "id": "subject",
-            "label": if fr { "Sujet (le texte de la notification)" } else { "Subject (what the notification shows)" },
+            "label": t!(lang, "form-label-subject"),
             "maxLength": SUBJECT_MAX,
             "value": value("subject"),
         }),
@@ -177,7 +176,7 @@ pub fn broadcast_form(
         body,
         vec![json!({
             "type": "Action.Submit",
-            "title": if fr { "Envoyer maintenant" } else { "Send now" },
+            "title": t!(lang, "form-send-now"),
             "data": {"herald": action::FORM},
         })],
     )

@@ -9,6 +9,7 @@ pub mod campaigns;
 pub mod forms;
 mod installs;
 mod listing;
+mod lists;
 pub mod reply;
 mod reports;
 mod sizes;

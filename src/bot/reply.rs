@@ -24,6 +24,7 @@ pub enum Refusal {
     AlreadyStarted,
     Running,
     TestRecipientNotInstalled,
+    BadEmail,
     BadMessage,
     BadServiceUrl,
     ServiceUrlNotAllowed,
@@ -49,6 +50,7 @@ impl Refusal {
             Refusal::AlreadyStarted => "already started",
             Refusal::Running => "running",
             Refusal::TestRecipientNotInstalled => "test recipient not installed",
+            Refusal::BadEmail => "bad email",
             Refusal::BadMessage => "bad message",
             Refusal::BadServiceUrl => "bad service url",
             Refusal::ServiceUrlNotAllowed => "service url not allowed",
@@ -70,6 +72,8 @@ pub enum Outcome {
     /// A form was shown; nothing changed yet.
     Form,
     Refused(Refusal),
+    /// It was tried and failed (e.g. a `campaign test` the connector refused): the error.
+    Error(String),
 }
 
 impl Outcome {
@@ -79,6 +83,7 @@ impl Outcome {
             Outcome::Done => "ok".into(),
             Outcome::Form => "form".into(),
             Outcome::Refused(why) => format!("refused: {}", why.reason()),
+            Outcome::Error(e) => format!("error: {e}"),
         }
     }
 }

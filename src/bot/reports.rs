@@ -2,17 +2,17 @@
 //! counts, progress, clicks, the chart of deliveries and clicks over time and a CSV download
 //! (both signed, expiring links under `/reports/`, when `server.public_url` is set).
 
-use chrono_tz::Tz;
 use serde_json::{Value, json};
 
 use super::admin::Caller;
-use super::{Answer, Bot, BotError};
+use super::reply::{Outcome, Refusal, Reply};
+use super::{Bot, BotError};
 use crate::domain::Lang;
 use crate::domain::text::escape_markdown;
 use crate::domain::tracking::{ReportFile, ReportGrant, ReportKind};
 use crate::reports::progress_bar;
-use crate::store::campaigns;
 use crate::store::reports::{self as store_reports, Engagement};
+use crate::t;
 
 /// A report card: title, progress, facts, then free lines; chart and CSV when available.
 pub(super) struct ReportCard {
@@ -26,17 +26,18 @@ pub(super) struct ReportCard {
 impl Bot {
     /// The card for `report`, with chart and CSV links signed now.
     pub(super) fn report_card(&self, lang: Lang, report: ReportCard) -> Value {
-        let fr = lang == Lang::Fr;
         let mut body = vec![json!({
             "type": "TextBlock", "text": report.title, "weight": "Bolder", "size": "Medium", "wrap": true,
         })];
         if let Some((done, total)) = report.progress {
             body.push(json!({
                 "type": "TextBlock",
-                "text": format!(
-                    "{} ({done}/{total} {})",
-                    progress_bar(done, total),
-                    if fr { "remis" } else { "delivered" }
+                "text": t!(
+                    lang,
+                    "report-progress",
+                    bar = progress_bar(done, total),
+                    done = done.to_string(),
+                    total = total.to_string(),
                 ),
                 "fontType": "Monospace",
                 "wrap": true,
@@ -67,27 +68,25 @@ impl Bot {
                     body.push(json!({
                         "type": "Image",
                         "url": chart,
-                        "altText": if fr { "Remises et clics dans le temps" } else { "Deliveries and clicks over time" },
+                        "altText": t!(lang, "report-chart-alt"),
                         "size": "Stretch",
                     }));
                 }
-                if let Some(csv) =
-                    t.report_url(&grant(ReportFile::Csv), &format!("{file_stem}-recipients.csv"), now)
-                {
+                if let Some(csv) = t.report_url(
+                    &grant(ReportFile::Csv),
+                    &format!("{file_stem}-recipients.csv"),
+                    now,
+                ) {
                     actions.push(json!({
                         "type": "Action.OpenUrl",
-                        "title": if fr { "Télécharger le CSV" } else { "Download CSV" },
+                        "title": t!(lang, "report-download-csv"),
                         "url": csv,
                     }));
                 }
             }
             _ => body.push(json!({
                 "type": "TextBlock",
-                "text": if fr {
-                    "Suivi des liens désactivé (server.public_url n'est pas défini) : pas de graphique ni d'export."
-                } else {
-                    "Link tracking is off (server.public_url is not set): no chart or export."
-                },
+                "text": t!(lang, "report-tracking-off"),
                 "isSubtle": true,
                 "wrap": true,
             })),
@@ -108,26 +107,22 @@ impl Bot {
         caller: &Caller,
         name: &str,
         lang: Lang,
-    ) -> Result<(Answer, String), BotError> {
-        let fr = lang == Lang::Fr;
-        let Some(c) = self.campaign_named(&caller.tenant, name).await? else {
-            return Ok((
-                Answer::Text(super::campaigns::no_such_campaign(name, fr)),
-                "refused: unknown campaign".into(),
+    ) -> Result<Reply, BotError> {
+        let Some(report) = crate::reports::campaign_report(&self.db, &caller.tenant, name).await?
+        else {
+            return Ok(Reply::refused(
+                super::campaigns::no_such_campaign(lang, name),
+                Refusal::UnknownCampaign,
             ));
         };
-        let c2 = c.clone();
-        let n = self
-            .db
-            .run(move |conn| campaigns::counts(conn, &c2))
-            .await?;
-        let clicks = self.engagement(vec![c.id.clone()]).await?;
-        let c3 = c.id.clone();
-        let reads = self
-            .db
-            .run(move |conn| store_reports::campaign_reads(conn, &c3))
-            .await?;
-        let tz: Tz = c.time_zone.parse().unwrap_or(chrono_tz::UTC);
+        let progress = report.progress();
+        let crate::reports::CampaignReport {
+            campaign: c,
+            counts: n,
+            clicks,
+            reads,
+        } = report;
+        let tz = crate::campaigns::zone(&c);
         let failed = if n.failed.is_empty() {
             "0".to_string()
         } else {
@@ -138,60 +133,52 @@ impl Bot {
                 .join(", ")
         };
         let waiting = match n.next_attempt {
-            Some(t) => format!(
-                "{} ({} {})",
-                n.waiting_for_presence,
-                if fr { "prochain essai" } else { "next attempt" },
-                t.and_utc().with_timezone(&tz).format("%Y-%m-%d %H:%M %Z")
+            Some(t) => t!(
+                lang,
+                "report-waiting-next-attempt",
+                waiting = n.waiting_for_presence.to_string(),
+                at = t
+                    .and_utc()
+                    .with_timezone(&tz)
+                    .format("%Y-%m-%d %H:%M %Z")
+                    .to_string(),
             ),
             None => n.waiting_for_presence.to_string(),
         };
-        let labels: [(&str, &str, String); 10] = [
-            ("Targeted", "Ciblés", n.targeted.to_string()),
-            (
-                "Not installed",
-                "Non installés",
-                n.not_installed.to_string(),
-            ),
-            ("Planned", "Planifiés", n.planned.to_string()),
-            ("Delivered", "Remis", n.delivered.to_string()),
-            ("Waiting for presence", "En attente de présence", waiting),
-            ("Expired", "Expirés", n.expired.to_string()),
-            ("Failed", "Échecs", failed),
-            (
-                "Clicked (people)",
-                "Ont cliqué (personnes)",
-                clicks.people.to_string(),
-            ),
-            ("Clicks", "Clics", clicks.clicks.to_string()),
-            (
-                "Read (read receipts)",
-                "Lus (accusés de lecture)",
-                reads.to_string(),
-            ),
+        // Catalogue ids (`texts` tests check that each exists) and values.
+        let labels: [(&str, String); 10] = [
+            ("report-targeted", n.targeted.to_string()),
+            ("report-not-installed", n.not_installed.to_string()),
+            ("report-planned", n.planned.to_string()),
+            ("report-delivered", n.delivered.to_string()),
+            ("report-waiting", waiting),
+            ("report-expired", n.expired.to_string()),
+            ("report-failed", failed),
+            ("report-clicked", clicks.people.to_string()),
+            ("report-clicks", clicks.clicks.to_string()),
+            ("report-read", reads.to_string()),
         ];
         let facts = labels
             .into_iter()
-            .map(|(en, f, v)| ((if fr { f } else { en }).to_string(), v))
+            .map(|(id, v)| (crate::texts::lookup(lang, id, &[]), v))
             .collect();
-        let installed = n.targeted - n.not_installed;
-        let title = if fr {
-            format!("Rapport de {} ({})", escape_markdown(&c.name), c.status)
-        } else {
-            format!("Report for {} ({})", escape_markdown(&c.name), c.status)
-        };
+        let title = t!(
+            lang,
+            "report-title",
+            name = escape_markdown(&c.name),
+            status = c.status.as_str(),
+        );
         let card = self.report_card(
             lang,
             ReportCard {
                 title,
-                progress: (c.status != campaigns::status::SCHEDULED)
-                    .then_some((n.delivered, installed)),
+                progress,
                 facts,
                 lines: Vec::new(),
                 grant: Some((ReportKind::Campaign, c.id.clone(), file_stem(&c.name))),
             },
         );
-        Ok((Answer::Card(card), "ok".into()))
+        Ok(Reply::card(card, Outcome::Done))
     }
 }
 

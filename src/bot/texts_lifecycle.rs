@@ -2,8 +2,6 @@
 //! not record, and the audit log itself. The sentences are in the catalogue (`locales/`).
 
 use crate::domain::Lang;
-use crate::domain::commands::FieldError;
-use crate::domain::problem::Problem;
 use crate::t;
 
 use super::texts::bold;
@@ -23,11 +21,6 @@ pub fn list_in_use(lang: Lang, list: &str, campaigns: &[String]) -> String {
 /// were purged with the rest of its data past `retention.deliveries`.
 pub fn recall_past_retention(lang: Lang, number: i32) -> String {
     t!(lang, "recall-past-retention", number = number)
-}
-
-/// The campaign's list was deleted between the check of its fields and the save.
-pub fn list_gone() -> FieldError {
-    FieldError::new("list", Problem::new("field-list-gone"), "list: all-staff")
 }
 
 /// Added to the answer of an action that was done but could not be written to the audit log.

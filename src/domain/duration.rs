@@ -4,14 +4,66 @@ use std::fmt;
 
 use chrono::TimeDelta;
 
+use super::problem::Problem;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WindowLength(TimeDelta);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{input}` is not a duration: {why}. Examples: 90m, 2h, 3d, 1h30m")]
+#[error("`{input}` is not a duration: {}. Examples: 90m, 2h, 3d, 1h30m", .why.english())]
 pub struct DurationError {
     input: String,
-    why: &'static str,
+    why: Why,
+}
+
+/// What is wrong with a duration; its catalogue keyword and its English wording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Why {
+    Empty,
+    Units,
+    NumberFirst,
+    Order,
+    TooLarge,
+    NoUnit,
+    Zero,
+    TooLong,
+}
+
+impl Why {
+    fn key(self) -> &'static str {
+        match self {
+            Why::Empty => "empty",
+            Why::Units => "units",
+            Why::NumberFirst => "number-first",
+            Why::Order => "order",
+            Why::TooLarge => "too-large",
+            Why::NoUnit => "no-unit",
+            Why::Zero => "zero",
+            Why::TooLong => "too-long",
+        }
+    }
+
+    fn english(self) -> &'static str {
+        match self {
+            Why::Empty => "it is empty",
+            Why::Units => "use only numbers followed by m, h or d",
+            Why::NumberFirst => "each unit needs a number before it",
+            Why::Order => "give days, then hours, then minutes, each once",
+            Why::TooLarge => "the number is too large",
+            Why::NoUnit => "a number needs a unit (m, h or d)",
+            Why::Zero => "it must be longer than zero",
+            Why::TooLong => "it must be at most 366 days",
+        }
+    }
+}
+
+impl DurationError {
+    /// The error as a catalogue problem (`duration-invalid`), said in the reader's language.
+    pub fn problem(&self) -> Problem {
+        Problem::new("duration-invalid")
+            .with("value", self.input.as_str())
+            .with("why", self.why.key())
+    }
 }
 
 /// Longest window accepted: a campaign spread over more than a year is a mistake.
@@ -29,7 +81,7 @@ impl WindowLength {
             .collect::<String>()
             .to_lowercase();
         if text.is_empty() {
-            return Err(err("it is empty"));
+            return Err(err(Why::Empty));
         }
         let mut total = TimeDelta::zero();
         let mut number = String::new();
@@ -43,31 +95,31 @@ impl WindowLength {
                 'd' | 'j' => (0, 24 * 60),
                 'h' => (1, 60),
                 'm' => (2, 1),
-                _ => return Err(err("use only numbers followed by m, h or d")),
+                _ => return Err(err(Why::Units)),
             };
             if number.is_empty() {
-                return Err(err("each unit needs a number before it"));
+                return Err(err(Why::NumberFirst));
             }
             if last_unit != u8::MAX && rank <= last_unit {
-                return Err(err("give days, then hours, then minutes, each once"));
+                return Err(err(Why::Order));
             }
             last_unit = rank;
-            let n: i64 = number.parse().map_err(|_| err("the number is too large"))?;
+            let n: i64 = number.parse().map_err(|_| err(Why::TooLarge))?;
             number.clear();
             total = n
                 .checked_mul(minutes)
                 .and_then(TimeDelta::try_minutes)
                 .and_then(|d| total.checked_add(&d))
-                .ok_or_else(|| err("the number is too large"))?;
+                .ok_or_else(|| err(Why::TooLarge))?;
         }
         if !number.is_empty() {
-            return Err(err("a number needs a unit (m, h or d)"));
+            return Err(err(Why::NoUnit));
         }
         if total <= TimeDelta::zero() {
-            return Err(err("it must be longer than zero"));
+            return Err(err(Why::Zero));
         }
         if total > TimeDelta::days(MAX_DAYS) {
-            return Err(err("it must be at most 366 days"));
+            return Err(err(Why::TooLong));
         }
         Ok(WindowLength(total))
     }

@@ -1,6 +1,7 @@
 //! Pure rules: no I/O, nothing of ours imported.
 
 pub mod broadcast;
+pub mod campaign;
 pub mod cards;
 pub mod clock;
 pub mod commands;

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::problem::Problem;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PresencePolicy {
     /// Send whatever the presence.
@@ -15,6 +17,13 @@ pub enum PresencePolicy {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not a presence policy. Use any, available, or available,away,busy")]
 pub struct PresenceError(String);
+
+impl PresenceError {
+    /// The error as a catalogue problem (`presence-invalid`).
+    pub fn problem(&self) -> Problem {
+        Problem::new("presence-invalid").with("value", self.0.as_str())
+    }
+}
 
 /// What to do with a recipient now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use handlebars::Handlebars;
 
+use super::problem::Problem;
 use super::text::escape_markdown;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +30,25 @@ pub enum TemplateError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the message could not be personalised: {0}")]
 pub struct RenderError(String);
+
+impl TemplateError {
+    /// The error as a catalogue problem (`template-empty`, `template-invalid`).
+    pub fn problem(&self) -> Problem {
+        match self {
+            TemplateError::Empty => Problem::new("template-empty"),
+            TemplateError::Invalid(why) => {
+                Problem::new("template-invalid").with("reason", why.as_str())
+            }
+        }
+    }
+}
+
+impl RenderError {
+    /// The error as a catalogue problem (`template-not-personalised`).
+    pub fn problem(&self) -> Problem {
+        Problem::new("template-not-personalised").with("reason", self.0.as_str())
+    }
+}
 
 /// A message ready to personalise, and the bracketed words it did not recognise.
 pub struct MessageTemplate {

@@ -6,12 +6,25 @@ use diesel::prelude::*;
 
 use super::schema::{campaign_not_installed as ni, campaigns as c, deliveries as d};
 use super::{Conn, StoreError};
+use crate::domain::campaign::{CampaignStatus, ForbiddenTransition};
 use crate::run_on;
 
+/// The stored words, for queries that filter on them.
 pub mod status {
-    pub const SCHEDULED: &str = "scheduled";
-    pub const RUNNING: &str = "running";
-    pub const COMPLETED: &str = "completed";
+    use crate::domain::campaign::CampaignStatus;
+
+    pub const SCHEDULED: &str = CampaignStatus::Scheduled.as_str();
+    pub const RUNNING: &str = CampaignStatus::Running.as_str();
+    pub const COMPLETED: &str = CampaignStatus::Completed.as_str();
+}
+
+impl From<ForbiddenTransition> for StoreError {
+    fn from(e: ForbiddenTransition) -> StoreError {
+        StoreError::ForbiddenTransition {
+            from: e.from.to_string(),
+            to: e.to.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -29,7 +42,8 @@ pub struct Campaign {
     pub hours: String,
     pub presence: String,
     pub message: String,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub status: CampaignStatus,
     pub seed: i64,
     pub targeted: i32,
     pub not_installed: i32,
@@ -251,21 +265,72 @@ pub fn begin(
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Campaign>, StoreError> {
+    write_status(
+        conn,
+        id,
+        CampaignStatus::Scheduled,
+        CampaignStatus::Running,
+        now,
+    )
+}
+
+/// Moves a campaign to `to` from where it stands, when the lifecycle allows it: a forbidden
+/// move (completed → running, running → scheduled…) is refused with
+/// [`StoreError::ForbiddenTransition`] and changes nothing. `None` when there is no such
+/// campaign, or another writer moved it first.
+pub fn set_status(
+    conn: &mut Conn<'_>,
+    id: &str,
+    to: CampaignStatus,
+    now: DateTime<Utc>,
+) -> Result<Option<Campaign>, StoreError> {
+    conn.write_transaction(|conn| {
+        let Some(current) = get(conn, id)? else {
+            return Ok(None);
+        };
+        write_status(conn, id, current.status, to, now)
+    })
+}
+
+/// Every status write: the move is judged by [`CampaignStatus::transition`], then made only if
+/// the row still stands at `from` (and, for a start, its start has come). Returns the row as it
+/// became.
+fn write_status(
+    conn: &mut Conn<'_>,
+    id: &str,
+    from: CampaignStatus,
+    to: CampaignStatus,
+    now: DateTime<Utc>,
+) -> Result<Option<Campaign>, StoreError> {
+    CampaignStatus::transition(from, to)?;
     let now = now.naive_utc();
-    Ok(run_on!(conn, |x| diesel::update(
+    let row = || {
         c::table
             .filter(c::id.eq(id))
-            .filter(c::status.eq(status::SCHEDULED))
-            .filter(c::start_at.le(now))
-    )
-    .set((
-        c::status.eq(status::RUNNING),
-        c::started_at.eq(now),
-        c::updated_at.eq(now)
-    ))
-    .returning(Campaign::as_returning())
-    .get_result(x)
-    .optional())?)
+            .filter(c::status.eq(from.as_str()))
+    };
+    Ok(match to {
+        CampaignStatus::Running => {
+            run_on!(conn, |x| diesel::update(row().filter(c::start_at.le(now)))
+                .set((
+                    c::status.eq(to.as_str()),
+                    c::started_at.eq(now),
+                    c::updated_at.eq(now)
+                ))
+                .returning(Campaign::as_returning())
+                .get_result(x)
+                .optional())?
+        }
+        _ => run_on!(conn, |x| diesel::update(row())
+            .set((
+                c::status.eq(to.as_str()),
+                c::completed_at.eq(now),
+                c::updated_at.eq(now)
+            ))
+            .returning(Campaign::as_returning())
+            .get_result(x)
+            .optional())?,
+    })
 }
 
 /// Records who was targeted and who could not be (not installed).
@@ -307,18 +372,17 @@ pub fn complete_finished(conn: &mut Conn<'_>, now: DateTime<Utc>) -> Result<usiz
             .filter(d::status.eq("pending"))
             .count()
             .get_result(x))?;
-        if pending == 0 {
-            done += run_on!(conn, |x| diesel::update(
-                c::table
-                    .filter(c::id.eq(&id))
-                    .filter(c::status.eq(status::RUNNING))
-            )
-            .set((
-                c::status.eq(status::COMPLETED),
-                c::completed_at.eq(now.naive_utc()),
-                c::updated_at.eq(now.naive_utc()),
-            ))
-            .execute(x))?;
+        if pending == 0
+            && write_status(
+                conn,
+                &id,
+                CampaignStatus::Running,
+                CampaignStatus::Completed,
+                now,
+            )?
+            .is_some()
+        {
+            done += 1;
         }
     }
     Ok(done)

@@ -207,6 +207,9 @@ pub enum StoreError {
     Query(#[from] diesel::result::Error),
     #[error("database migration failed: {0}")]
     Migration(String),
+    /// A status write the lifecycle does not allow (e.g. a campaign from completed to running).
+    #[error("forbidden status transition from {from} to {to}")]
+    ForbiddenTransition { from: String, to: String },
 }
 
 impl StoreError {

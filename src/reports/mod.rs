@@ -1,5 +1,9 @@
-//! Report files: the chart of deliveries and clicks over time (a PNG drawn by herald) and the
-//! per-recipient CSV.
+//! Reports: the campaign report use case (`campaign`), and the report files: the chart of
+//! deliveries and clicks over time (a PNG drawn by herald) and the per-recipient CSV.
+
+mod campaign;
+
+pub use campaign::{CampaignReport, campaign_report};
 
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont, point};
 use chrono::NaiveDateTime;
@@ -12,7 +16,7 @@ pub const CHART_SIZE: (u32, u32) = (720, 360);
 
 /// DejaVu Sans (free licence, see `assets/fonts/DejaVu-LICENSE.txt`): the chart's labels are
 /// drawn with it, so no system font is needed.
-pub static FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
+pub static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 
 const BLUE: RGBColor = RGBColor(0x46, 0x4e, 0xb8);
 const ORANGE: RGBColor = RGBColor(0xe8, 0x7a, 0x1d);

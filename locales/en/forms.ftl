@@ -1,0 +1,18 @@
+# The campaign and broadcast forms (Adaptive Cards).
+
+form-campaign-new-title = New campaign: { $name }
+form-campaign-edit-title = Edit campaign: { $name }
+form-schedule = Schedule
+form-save = Save
+form-label-list = List
+form-label-start = Start (YYYY-MM-DD HH:MM)
+form-label-duration = Duration
+form-label-hours = Business hours
+form-label-timezone = Time zone
+form-label-presence = Presence
+form-label-channel = Channel
+form-broadcast-title = New broadcast
+form-everyone = Everyone (every herald user)
+form-label-audience = To
+form-label-subject = Subject (what the notification shows)
+form-send-now = Send now

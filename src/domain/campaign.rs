@@ -1,0 +1,149 @@
+//! A campaign's lifecycle: scheduled → running → completed, and nothing else. The one place
+//! that says which moves are allowed; every status write in the store goes through
+//! [`CampaignStatus::transition`].
+
+use std::fmt;
+
+/// Where a campaign stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CampaignStatus {
+    /// Waiting for its start; its settings may still change.
+    Scheduled,
+    /// Started: its deliveries are planned; its settings are final.
+    Running,
+    /// Nothing left pending.
+    Completed,
+}
+
+/// A status move the lifecycle does not allow (for example completed → running).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a campaign cannot go from {from} to {to}")]
+pub struct ForbiddenTransition {
+    pub from: CampaignStatus,
+    pub to: CampaignStatus,
+}
+
+/// A stored status that is none of the three.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown campaign status `{0}`")]
+pub struct UnknownStatus(pub String);
+
+impl CampaignStatus {
+    pub const ALL: [CampaignStatus; 3] = [
+        CampaignStatus::Scheduled,
+        CampaignStatus::Running,
+        CampaignStatus::Completed,
+    ];
+
+    /// The stored word.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CampaignStatus::Scheduled => "scheduled",
+            CampaignStatus::Running => "running",
+            CampaignStatus::Completed => "completed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<CampaignStatus, UnknownStatus> {
+        match s {
+            "scheduled" => Ok(CampaignStatus::Scheduled),
+            "running" => Ok(CampaignStatus::Running),
+            "completed" => Ok(CampaignStatus::Completed),
+            other => Err(UnknownStatus(other.to_string())),
+        }
+    }
+
+    /// The allowed moves: a scheduled campaign starts, a running one completes. Nothing goes
+    /// back, nothing skips running, nothing moves to where it already is.
+    pub fn transition(from: CampaignStatus, to: CampaignStatus) -> Result<(), ForbiddenTransition> {
+        use CampaignStatus::*;
+        match (from, to) {
+            (Scheduled, Running) | (Running, Completed) => Ok(()),
+            (Scheduled | Running | Completed, _) => Err(ForbiddenTransition { from, to }),
+        }
+    }
+
+    /// Its settings may change (edit) only before it starts.
+    pub fn editable(self) -> bool {
+        self == CampaignStatus::Scheduled
+    }
+
+    /// It may be deleted unless it is running.
+    pub fn deletable(self) -> bool {
+        self != CampaignStatus::Running
+    }
+}
+
+impl fmt::Display for CampaignStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl TryFrom<String> for CampaignStatus {
+    type Error = UnknownStatus;
+
+    fn try_from(s: String) -> Result<CampaignStatus, UnknownStatus> {
+        CampaignStatus::parse(&s)
+    }
+}
+
+impl PartialEq<str> for CampaignStatus {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for CampaignStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CampaignStatus::{self, *};
+
+    #[test]
+    fn every_move_is_judged_and_only_start_and_completion_are_allowed() {
+        for from in CampaignStatus::ALL {
+            for to in CampaignStatus::ALL {
+                let allowed = matches!((from, to), (Scheduled, Running) | (Running, Completed));
+                assert_eq!(
+                    CampaignStatus::transition(from, to).is_ok(),
+                    allowed,
+                    "{from} → {to}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn forbidden_moves_say_what_was_tried() {
+        let e = CampaignStatus::transition(Completed, Running).unwrap_err();
+        assert_eq!((e.from, e.to), (Completed, Running));
+        assert_eq!(
+            e.to_string(),
+            "a campaign cannot go from completed to running"
+        );
+        assert!(CampaignStatus::transition(Running, Scheduled).is_err());
+        assert!(CampaignStatus::transition(Scheduled, Completed).is_err());
+    }
+
+    #[test]
+    fn the_stored_words_read_back() {
+        for s in CampaignStatus::ALL {
+            assert_eq!(CampaignStatus::parse(s.as_str()), Ok(s));
+            assert_eq!(s, s.as_str());
+        }
+        assert!(CampaignStatus::parse("cancelled").is_err());
+    }
+
+    #[test]
+    fn only_a_scheduled_campaign_is_edited_and_only_a_running_one_is_kept() {
+        assert!(Scheduled.editable());
+        assert!(!Running.editable() && !Completed.editable());
+        assert!(Scheduled.deletable() && Completed.deletable());
+        assert!(!Running.deletable());
+    }
+}

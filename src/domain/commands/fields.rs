@@ -1,0 +1,224 @@
+//! The field lines that follow `campaign create|edit <name>` (and the e-mail addresses and
+//! channels they name). Every mistake is collected as a catalogue problem with an example.
+
+use chrono::{Datelike, NaiveDateTime};
+use chrono_tz::Tz;
+
+use crate::domain::problem::Problem;
+
+use crate::domain::duration::WindowLength;
+use crate::domain::hours::BusinessHours;
+use crate::domain::presence::PresencePolicy;
+
+/// An email address or UPN, compared in lower case.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(text: &str) -> Option<Email> {
+        let t = text
+            .trim()
+            .trim_matches(|c| c == '<' || c == '>' || c == ';')
+            .to_lowercase();
+        let (local, domain) = t.split_once('@')?;
+        let ok = !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains('@')
+            && t.chars().all(|c| !c.is_whitespace() && !c.is_control());
+        ok.then_some(Email(t))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Emails separated by spaces, commas, semicolons or new lines; the ones that are not emails.
+pub fn parse_emails(text: &str) -> (Vec<Email>, Vec<String>) {
+    let mut good = Vec::new();
+    let mut bad = Vec::new();
+    for word in text.split(|c: char| c.is_whitespace() || c == ',' || c == ';') {
+        if word.trim().is_empty() {
+            continue;
+        }
+        match Email::parse(word) {
+            Some(e) if !good.contains(&e) => good.push(e),
+            Some(_) => {}
+            None => bad.push(word.trim().to_string()),
+        }
+    }
+    (good, bad)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Teams,
+    Skype,
+}
+
+impl Channel {
+    pub fn parse(text: &str) -> Option<Channel> {
+        match text.trim().to_lowercase().as_str() {
+            "teams" | "msteams" | "microsoft teams" => Some(Channel::Teams),
+            "skype" => Some(Channel::Skype),
+            _ => None,
+        }
+    }
+
+    /// The Bot Framework `channelId`.
+    pub fn channel_id(self) -> &'static str {
+        match self {
+            Channel::Teams => "msteams",
+            Channel::Skype => "skype",
+        }
+    }
+}
+
+/// The fields given after `campaign create|edit`; `None` where a line was absent.
+#[derive(Debug, Clone, Default)]
+pub struct CampaignFields {
+    pub list: Option<String>,
+    pub channel: Option<Channel>,
+    pub start: Option<NaiveDateTime>,
+    pub duration: Option<WindowLength>,
+    pub hours: Option<BusinessHours>,
+    pub time_zone: Option<Tz>,
+    pub presence: Option<PresencePolicy>,
+    pub message: Option<String>,
+}
+
+/// One field that could not be read: which, what was wrong (a sentence of the catalogue, said
+/// in the reader's language), a right example.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem} (for example `{example}`)")]
+pub struct FieldError {
+    pub field: &'static str,
+    pub problem: Problem,
+    pub example: &'static str,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, problem: Problem, example: &'static str) -> FieldError {
+        FieldError {
+            field,
+            problem,
+            example,
+        }
+    }
+}
+
+fn field_error(field: &'static str, problem: Problem, example: &'static str) -> FieldError {
+    FieldError::new(field, problem, example)
+}
+
+/// A rule's own error (business hours), whose text is not yet in the catalogue, as a problem.
+fn reason(e: impl std::fmt::Display) -> Problem {
+    Problem::new("field-invalid").with("reason", e.to_string())
+}
+
+/// Reads field lines; collects every error rather than stopping at the first.
+pub fn parse_fields(lines: &str) -> (CampaignFields, Vec<FieldError>) {
+    let mut fields = CampaignFields::default();
+    let mut errors = Vec::new();
+    let mut iter = lines.lines();
+    while let Some(line) = iter.next() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let Some((key, value)) = line.split_once(':') else {
+            errors.push(field_error(
+                "line",
+                Problem::new("field-not-a-line").with("line", line.trim()),
+                "duration: 2h",
+            ));
+            continue;
+        };
+        let value = value.trim();
+        match key.trim().to_lowercase().as_str() {
+            "message" => {
+                // Everything after `message:` is the message, lines included.
+                let mut text = value.to_string();
+                for rest in iter.by_ref() {
+                    text.push('\n');
+                    text.push_str(rest);
+                }
+                let text = text.trim().to_string();
+                if text.is_empty() {
+                    errors.push(field_error(
+                        "message",
+                        Problem::new("field-empty"),
+                        "message: Bonjour [FIRSTNAME] [LASTNAME], …",
+                    ));
+                } else {
+                    fields.message = Some(text);
+                }
+            }
+            "list" | "liste" => {
+                if value.is_empty() {
+                    errors.push(field_error(
+                        "list",
+                        Problem::new("field-no-list-named"),
+                        "list: all-staff",
+                    ));
+                } else {
+                    fields.list = Some(value.to_string());
+                }
+            }
+            "channel" | "canal" => match Channel::parse(value) {
+                Some(c) => fields.channel = Some(c),
+                None => errors.push(field_error(
+                    "channel",
+                    Problem::new("field-not-a-channel").with("value", value),
+                    "channel: teams",
+                )),
+            },
+            "start" | "début" | "debut" => {
+                // Four-digit years, as the format says: chrono also reads `+262142-12-31`,
+                // whose window would run past the end of its calendar.
+                match NaiveDateTime::parse_from_str(value, "%Y-%m-%d %H:%M")
+                    .ok()
+                    .filter(|t| (1..=9999).contains(&t.year()))
+                {
+                    Some(t) => fields.start = Some(t),
+                    None => errors.push(field_error(
+                        "start",
+                        Problem::new("field-not-a-date-time").with("value", value),
+                        "start: 2026-12-01 10:00",
+                    )),
+                }
+            }
+            "duration" | "durée" | "duree" => match WindowLength::parse(value) {
+                Ok(d) => fields.duration = Some(d),
+                Err(e) => errors.push(field_error("duration", e.problem(), "duration: 2h")),
+            },
+            "hours" | "horaires" => match BusinessHours::parse(value) {
+                Ok(h) => fields.hours = Some(h),
+                Err(e) => errors.push(field_error(
+                    "hours",
+                    reason(e),
+                    "hours: Mon-Fri 09:00-18:00",
+                )),
+            },
+            "timezone" | "time zone" | "fuseau" | "fuseau horaire" => match value.parse::<Tz>() {
+                Ok(tz) => fields.time_zone = Some(tz),
+                Err(_) => errors.push(field_error(
+                    "timezone",
+                    Problem::new("field-not-a-time-zone").with("value", value),
+                    "timezone: Europe/Paris",
+                )),
+            },
+            "presence" | "présence" => match PresencePolicy::parse(value) {
+                Ok(p) => fields.presence = Some(p),
+                Err(e) => errors.push(field_error("presence", e.problem(), "presence: available")),
+            },
+            other => errors.push(field_error(
+                "line",
+                Problem::new("field-unknown").with("name", other),
+                "duration: 2h",
+            )),
+        }
+    }
+    (fields, errors)
+}

@@ -1,0 +1,200 @@
+//! Admin commands typed in the 1:1 chat, in English or French (DESIGN §5), and the field lines
+//! that follow `campaign create|edit <name>`. Every mistake says what was wrong and how to
+//! write it right.
+//!
+//! `fields` reads the field lines; this file reads the command line.
+
+mod fields;
+#[cfg(test)]
+mod tests;
+
+pub use fields::{CampaignFields, Channel, Email, FieldError, parse_emails, parse_fields};
+
+/// A command, as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Help,
+    Lists,
+    ListCreate { name: String, members: String },
+    ListAdd { name: String, members: String },
+    ListRemove { name: String, members: String },
+    ListShow { name: String, page: usize },
+    ListDelete { name: String },
+    Campaigns,
+    CampaignCreate { name: String, fields: String },
+    CampaignEdit { name: String, fields: String },
+    CampaignInfo { name: String },
+    CampaignTest { name: String, email: String },
+    CampaignDelete { name: String },
+    CampaignReport { name: String },
+    Broadcast { target: String, rest: String },
+    Broadcasts,
+    BroadcastInfo { id: String },
+    BroadcastDelete { id: String },
+    Audit { page: u32 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error("unknown command `{0}`")]
+    Unknown(String),
+    #[error("`{command}` needs {what}, for example `{example}`")]
+    Missing {
+        command: &'static str,
+        what: &'static str,
+        example: &'static str,
+    },
+    #[error("`{command}` does not know `{action}`; use {allowed}")]
+    UnknownAction {
+        command: &'static str,
+        action: String,
+        allowed: &'static str,
+    },
+}
+
+impl Command {
+    /// Whether this is an admin command (everything but help).
+    pub fn is_admin(&self) -> bool {
+        !matches!(self, Command::Help)
+    }
+
+    /// Parses the text of a message. The first line holds the command; the rest is its body.
+    pub fn parse(text: &str) -> Result<Command, CommandError> {
+        let text = text.trim();
+        let (first, body) = match text.split_once('\n') {
+            Some((f, b)) => (f.trim(), b),
+            None => (text, ""),
+        };
+        let mut words = first.split_whitespace();
+        let verb = words.next().unwrap_or("").to_lowercase();
+        let verb = if verb == "?" {
+            verb
+        } else {
+            verb.trim_end_matches(['!', '.', '?']).to_string()
+        };
+        let action = words.next().map(str::to_lowercase);
+        let name = words.next().map(str::to_string);
+        let rest_of_line: Vec<&str> = words.collect();
+        let rest_of_line = rest_of_line.join(" ");
+        let with_body = |inline: &str| {
+            if body.trim().is_empty() {
+                inline.to_string()
+            } else if inline.is_empty() {
+                body.to_string()
+            } else {
+                format!("{inline}\n{body}")
+            }
+        };
+        let need_name = |command: &'static str, example: &'static str| CommandError::Missing {
+            command,
+            what: "a name",
+            example,
+        };
+        match verb.as_str() {
+            "help" | "aide" | "?" => Ok(Command::Help),
+            "lists" | "listes" => Ok(Command::Lists),
+            "audit" => match action.as_deref().map_or(Ok(1), str::parse) {
+                Ok(page) if page > 0 => Ok(Command::Audit { page }),
+                _ => Err(CommandError::Missing {
+                    command: "audit",
+                    what: "a page number",
+                    example: "audit 2",
+                }),
+            },
+            "list" | "liste" => {
+                let action = action.ok_or(CommandError::Missing {
+                    command: "list",
+                    what: "an action",
+                    example: "list show all-staff",
+                })?;
+                let name =
+                    name.ok_or_else(|| need_name("list", "list create all-staff ada@contoso.com"))?;
+                let members = with_body(&rest_of_line);
+                match action.as_str() {
+                    "create" | "créer" | "creer" => Ok(Command::ListCreate { name, members }),
+                    "add" | "ajouter" => Ok(Command::ListAdd { name, members }),
+                    "remove" | "retirer" => Ok(Command::ListRemove { name, members }),
+                    "show" | "afficher" => {
+                        let page = super::pages::page_argument(&rest_of_line)?;
+                        Ok(Command::ListShow { name, page })
+                    }
+                    "delete" | "supprimer" => Ok(Command::ListDelete { name }),
+                    other => Err(CommandError::UnknownAction {
+                        command: "list",
+                        action: other.to_string(),
+                        allowed: "create, add, remove, show or delete",
+                    }),
+                }
+            }
+            "campaigns" | "campagnes" => Ok(Command::Campaigns),
+            "campaign" | "campagne" => {
+                let action = action.ok_or(CommandError::Missing {
+                    command: "campaign",
+                    what: "an action",
+                    example: "campaign info welcome",
+                })?;
+                let name = name.ok_or_else(|| need_name("campaign", "campaign info welcome"))?;
+                match action.as_str() {
+                    "create" | "créer" | "creer" => Ok(Command::CampaignCreate {
+                        name,
+                        fields: with_body(&rest_of_line),
+                    }),
+                    "edit" | "modifier" => Ok(Command::CampaignEdit {
+                        name,
+                        fields: with_body(&rest_of_line),
+                    }),
+                    "info" => Ok(Command::CampaignInfo { name }),
+                    "test" | "essayer" | "tester" => {
+                        let email = rest_of_line.trim().to_string();
+                        if email.is_empty() {
+                            return Err(CommandError::Missing {
+                                command: "campaign test",
+                                what: "an email",
+                                example: "campaign test welcome ada@contoso.com",
+                            });
+                        }
+                        Ok(Command::CampaignTest { name, email })
+                    }
+                    "delete" | "supprimer" => Ok(Command::CampaignDelete { name }),
+                    "report" | "rapport" => Ok(Command::CampaignReport { name }),
+                    other => Err(CommandError::UnknownAction {
+                        command: "campaign",
+                        action: other.to_string(),
+                        allowed: "create, edit, info, test, delete or report",
+                    }),
+                }
+            }
+            "broadcasts" | "diffusions" => Ok(Command::Broadcasts),
+            "broadcast" | "diffusion" => match action.as_deref() {
+                Some("info") | Some("delete") | Some("supprimer") => {
+                    let id = name.ok_or(CommandError::Missing {
+                        command: "broadcast",
+                        what: "an id",
+                        example: "broadcast info 3",
+                    })?;
+                    if action.as_deref() == Some("info") {
+                        Ok(Command::BroadcastInfo { id })
+                    } else {
+                        Ok(Command::BroadcastDelete { id })
+                    }
+                }
+                Some(target) => {
+                    let inline = [name.unwrap_or_default(), rest_of_line]
+                        .join(" ")
+                        .trim()
+                        .to_string();
+                    Ok(Command::Broadcast {
+                        target: target.to_string(),
+                        rest: with_body(&inline),
+                    })
+                }
+                // The form.
+                None => Ok(Command::Broadcast {
+                    target: String::new(),
+                    rest: String::new(),
+                }),
+            },
+            other => Err(CommandError::Unknown(other.to_string())),
+        }
+    }
+}
