@@ -12,7 +12,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
+use chrono_tz::Tz;
+
 use crate::botframework::service_url::ServiceUrlPolicy;
+use crate::domain::hours::BusinessHours;
 
 mod bot;
 pub mod retention;
@@ -35,6 +38,49 @@ pub struct Settings {
     pub tracking: TrackingSettings,
     pub manifest: ManifestSettings,
     pub retention: retention::RetentionSettings,
+    /// The settings that have a type of their own, parsed once when the settings are loaded.
+    #[serde(skip)]
+    parsed: Parsed,
+}
+
+/// `campaigns.time_zone`, `campaigns.business_hours` and `bot.service_url_hosts` as typed
+/// values: parsed (and checked) by `Settings::validate`, read by the accessors without fallback.
+#[derive(Debug, Clone)]
+struct Parsed {
+    campaign_time_zone: Tz,
+    campaign_hours: BusinessHours,
+    service_urls: ServiceUrlPolicy,
+}
+
+impl Parsed {
+    fn parse(campaigns: &CampaignSettings, bot: &BotSettings) -> Result<Parsed, ConfigError> {
+        let campaign_time_zone = campaigns.time_zone.trim().parse().map_err(|_| {
+            invalid(
+                "campaigns.time_zone",
+                format!(
+                    "`{}` is not an IANA time zone, e.g. Europe/Paris",
+                    campaigns.time_zone
+                ),
+            )
+        })?;
+        let campaign_hours = BusinessHours::parse(&campaigns.business_hours)
+            .map_err(|e| invalid("campaigns.business_hours", e.to_string()))?;
+        let service_urls = ServiceUrlPolicy::new(&bot.service_url_hosts)
+            .map_err(|e| invalid("bot.service_url_hosts", e.to_string()))?;
+        Ok(Parsed {
+            campaign_time_zone,
+            campaign_hours,
+            service_urls,
+        })
+    }
+}
+
+impl Default for Parsed {
+    fn default() -> Self {
+        // Constant defaults (a unit test loads them).
+        Parsed::parse(&CampaignSettings::default(), &BotSettings::default())
+            .expect("the default settings are valid")
+    }
 }
 
 /// What `herald manifest` puts in the Teams app package besides the bot id and domain.
@@ -267,13 +313,13 @@ impl Settings {
     }
 
     fn from_figment(figment: Figment) -> Result<Settings, ConfigError> {
-        let settings: Settings = figment.extract()?;
-        settings.validate()?;
+        let mut settings: Settings = figment.extract()?;
+        settings.parsed = settings.validate()?;
         Ok(settings)
     }
 
-    /// Checks that hold whatever the command.
-    fn validate(&self) -> Result<(), ConfigError> {
+    /// Checks that hold whatever the command; the typed values parsed on the way.
+    fn validate(&self) -> Result<Parsed, ConfigError> {
         crate::store::DatabaseUrl::parse(self.database.url.expose_secret())
             .map_err(|e| invalid("database.url", e.to_string()))?;
         if self.bot.app_type == AppType::SingleTenant && self.bot.tenant_id.trim().is_empty() {
@@ -336,9 +382,7 @@ impl Settings {
         if self.campaigns.tick < Duration::from_secs(1) {
             return Err(invalid("campaigns.tick", "must be at least 1s, e.g. 30s"));
         }
-        self.campaign_time_zone()?;
-        self.campaign_hours()?;
-        self.service_url_policy()?;
+        let parsed = Parsed::parse(&self.campaigns, &self.bot)?;
         if !(1..=10).contains(&self.campaigns.absence_cycles) {
             return Err(invalid(
                 "campaigns.absence_cycles",
@@ -346,7 +390,7 @@ impl Settings {
             ));
         }
         self.validate_endpoints()?;
-        Ok(())
+        Ok(parsed)
     }
 
     /// Checks that only `serve` needs: a bot that can authenticate, or a loopback-only dev mode.
@@ -390,29 +434,19 @@ impl Settings {
         self.validate_credential()
     }
 
-    /// The default campaign time zone.
-    pub fn campaign_time_zone(&self) -> Result<chrono_tz::Tz, ConfigError> {
-        self.campaigns.time_zone.trim().parse().map_err(|_| {
-            invalid(
-                "campaigns.time_zone",
-                format!(
-                    "`{}` is not an IANA time zone, e.g. Europe/Paris",
-                    self.campaigns.time_zone
-                ),
-            )
-        })
+    /// The default campaign time zone (`campaigns.time_zone`), parsed at load.
+    pub fn campaign_time_zone(&self) -> Tz {
+        self.parsed.campaign_time_zone
     }
 
-    /// The default campaign business hours.
-    pub fn campaign_hours(&self) -> Result<crate::domain::hours::BusinessHours, ConfigError> {
-        crate::domain::hours::BusinessHours::parse(&self.campaigns.business_hours)
-            .map_err(|e| invalid("campaigns.business_hours", e.to_string()))
+    /// The default campaign business hours (`campaigns.business_hours`), parsed at load.
+    pub fn campaign_hours(&self) -> BusinessHours {
+        self.parsed.campaign_hours.clone()
     }
 
-    /// The connector hosts herald calls, from `bot.service_url_hosts`.
-    pub fn service_url_policy(&self) -> Result<ServiceUrlPolicy, ConfigError> {
-        ServiceUrlPolicy::new(&self.bot.service_url_hosts)
-            .map_err(|e| invalid("bot.service_url_hosts", e.to_string()))
+    /// The connector hosts herald calls (`bot.service_url_hosts`), parsed at load.
+    pub fn service_url_policy(&self) -> ServiceUrlPolicy {
+        self.parsed.service_urls.clone()
     }
 
     /// Authentication is off when no app id is configured (local development only).
