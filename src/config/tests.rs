@@ -1,6 +1,7 @@
 //! Settings tests: loading, overrides, validation.
 use super::*;
 use crate::botframework::service_url::DEFAULT_SERVICE_URL_HOSTS;
+use url::Url;
 
 #[test]
 fn constant_urls_parse() {
