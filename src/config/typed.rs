@@ -16,7 +16,10 @@ pub(super) struct Parsed {
 }
 
 impl Parsed {
-    pub(super) fn parse(campaigns: &CampaignSettings, bot: &BotSettings) -> Result<Parsed, ConfigError> {
+    pub(super) fn parse(
+        campaigns: &CampaignSettings,
+        bot: &BotSettings,
+    ) -> Result<Parsed, ConfigError> {
         let campaign_time_zone = campaigns.time_zone.trim().parse().map_err(|_| {
             invalid(
                 "campaigns.time_zone",
@@ -45,4 +48,3 @@ impl Default for Parsed {
             .expect("the default settings are valid")
     }
 }
-
