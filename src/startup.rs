@@ -156,13 +156,13 @@ impl Application {
                 db.clone(),
                 Access::from_settings(&settings.bot),
                 CampaignDefaults {
-                    time_zone: settings.campaign_time_zone()?,
-                    hours: settings.campaign_hours()?,
+                    time_zone: settings.campaign_time_zone(),
+                    hours: settings.campaign_hours(),
                 },
                 outbox,
                 ClaimWriter::start(db.clone()).context("starting the claim writer")?,
                 connector,
-                settings.service_url_policy()?,
+                settings.service_url_policy(),
                 clock.clone(),
             )
             .with_tracker(tracker.clone()),

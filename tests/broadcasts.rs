@@ -257,7 +257,8 @@ async fn button_and_receipt_give_two_reads_once_each(backend: Backend) {
         app.connector_requests("PUT", "").await.len() == 2
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Every delivery has its outcome: no other update is left to go out.
+    app.drained("every card update sent").await;
     let puts = app.connector_requests("PUT", "").await;
     assert_eq!(puts.len(), 2);
     let sent = ids.0.lock().unwrap().clone();
@@ -359,7 +360,9 @@ async fn replies_are_relayed_both_ways(backend: Backend) {
     let mut stolen = data.clone();
     stolen["text"] = json!("hijack");
     press(&app, "29:u4", stolen).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A relay would have been enqueued by the press itself: once every delivery has its
+    // outcome, anything relayed has reached the fake connector.
+    app.drained("every relay sent").await;
     assert!(
         !posted_to(&app, "a:conv-u3")
             .await
@@ -536,7 +539,8 @@ async fn a_recall_while_cards_are_still_going_out_leaves_none_behind(backend: Ba
     let reply = tell(&app, ADMIN, "broadcast delete 1", "en-US").await;
     assert!(reply.contains("Recalling broadcast **#1**"), "{reply}");
     let report = recall_report(&app).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Every card, delete and report has its outcome: nothing more is going out.
+    app.drained("every send and delete of the recall").await;
     // Every card that reached a chat was deleted there; the others were never sent.
     let delivered = cards(&app).await;
     assert!(delivered.len() < 18, "the recall stopped some sends");

@@ -162,7 +162,8 @@ async fn a_campaign_reaches_each_installed_member_personalised_at_their_moment(b
     names[0] = ("{{x}}".into(), "*<b>y</b>*".into());
     add_people(&db, &format!("{}/", connector.uri()), &names).await;
 
-    let clock = ManualClock::new("2026-12-01T08:00:00Z".parse().unwrap());
+    let opened: DateTime<Utc> = "2026-12-01T08:00:00Z".parse().unwrap();
+    let clock = ManualClock::new(opened);
     let start: DateTime<Utc> = "2026-12-01T09:00:00Z".parse().unwrap();
     let campaign = create_campaign(
         &db,
@@ -181,7 +182,21 @@ async fn a_campaign_reaches_each_installed_member_personalised_at_their_moment(b
     .await;
     let handle = engine(&db, &clock, None).await;
     handle.engine().wake();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The planner has looked (the campaign was there before the engine started) and the
+    // dispatcher has gone idle until the planner's next look, one tick later: nothing planned.
+    let tick =
+        TimeDelta::from_std(EngineConfig::from_settings(&herald::config::Settings::default()).tick)
+            .unwrap();
+    wait_for_sleeper(
+        &clock,
+        opened + tick,
+        "the dispatcher idle until its next look",
+    )
+    .await;
+    assert!(
+        rows(&db, &campaign.id).await.is_empty(),
+        "nothing planned before the start"
+    );
     assert_eq!(received.len(), 0, "nothing before the start");
 
     // Walk through the window five minutes at a time.

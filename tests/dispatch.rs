@@ -289,10 +289,11 @@ async fn two_instances_keep_one_tenants_pace(backend: Backend) {
 /// Instances started together on a fresh PostgreSQL database all come up: migrations are
 /// applied once, the others wait for them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(herald_postgres),
+    ignore = "set HERALD_TEST_POSTGRES_URL to run this on PostgreSQL"
+)]
 async fn instances_starting_together_migrate_once() {
-    if !postgres_enabled() {
-        return;
-    }
     let test_db = TestDb::new(Backend::Postgres);
     let url = DatabaseUrl::parse(&test_db.url).unwrap();
     let starts: Vec<_> = (0..4)
@@ -312,10 +313,11 @@ async fn instances_starting_together_migrate_once() {
 /// takes the tenant over while a renews it. a's renewal waits for b's row lock, then finds the
 /// row is b's: a must not believe it still owns the tenant.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(herald_postgres),
+    ignore = "set HERALD_TEST_POSTGRES_URL to run this on PostgreSQL"
+)]
 async fn a_renewal_racing_a_takeover_does_not_keep_the_tenant() {
-    if !postgres_enabled() {
-        return;
-    }
     let test_db = TestDb::new(Backend::Postgres);
     let db = open(&test_db);
     let users = add_users(&db, "https://example.invalid/", "race-", 2).await;
@@ -343,12 +345,15 @@ async fn a_renewal_racing_a_takeover_does_not_keep_the_tenant() {
     });
     assert_eq!(taken_rx.recv().unwrap(), ["t1"], "b takes the lapsed claim");
     let a_db = db.clone();
+    let (pid_tx, pid_rx) = std::sync::mpsc::channel();
     let a = std::thread::spawn(move || {
         let mut conn = a_db.get().unwrap();
-        dispatch::claim(&mut conn.as_conn(), "a", later, &terms(true)).unwrap()
+        let mut conn = conn.as_conn();
+        pid_tx.send(backend_pid(&mut conn)).unwrap();
+        dispatch::claim(&mut conn, "a", later, &terms(true)).unwrap()
     });
     // a's renewal is now waiting on b's lock; let b commit.
-    std::thread::sleep(Duration::from_millis(300));
+    wait_until_blocked(&db, pid_rx.recv().unwrap());
     assert!(!a.is_finished(), "a's renewal waits for b");
     commit_tx.send(()).unwrap();
     b.join().unwrap();

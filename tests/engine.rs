@@ -239,7 +239,9 @@ async fn transient_failures_are_retried_until_delivered(backend: Backend) {
 }
 
 async fn blocked_recipients_fail_at_once_and_are_marked_not_installed(backend: Backend) {
-    let app = spawn_app_with(backend, FAST_RETRIES).await;
+    // On a clock of the test's own, so that "later" can be a day later.
+    let clock = herald::domain::ManualClock::new(chrono::Utc::now());
+    let app = spawn_app_on_clock(backend, FAST_RETRIES, clock).await;
     let users = add_users(&app.app_db, &app.service_url(), "blk-", 2).await;
     let blocked = record_sends(&app, "a:blk-0", |_| {
         ResponseTemplate::new(403).set_body_json(json!({"error": {
@@ -253,9 +255,13 @@ async fn blocked_recipients_fail_at_once_and_are_marked_not_installed(backend: B
         }))
     })
     .await;
+    let mut items = due_now(&users);
+    for item in &mut items {
+        item.due = app.now();
+    }
     let id = app
         .engine
-        .enqueue(TENANT, MessageKind::Notice, message(), due_now(&users))
+        .enqueue(TENANT, MessageKind::Notice, message(), items)
         .await
         .unwrap();
     let done = wait_all_final(&app, &id, Duration::from_secs(10)).await;
@@ -264,8 +270,11 @@ async fn blocked_recipients_fail_at_once_and_are_marked_not_installed(backend: B
         assert_eq!(d.failure.as_deref(), Some("not_installed_or_blocked"));
         assert_eq!(d.attempts, 1);
     }
-    // No retry, even later.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // No retry, even a day later: none is pending (one would have become due and been sent
+    // by the time the queue drains), and once the engine has stopped nothing is in flight.
+    app.advance(chrono::TimeDelta::days(1));
+    app.drained("no retry pending").await;
+    app.shut_down().await;
     assert_eq!(blocked.len(), 1);
     assert_eq!(writes.len(), 1);
     for (user, code) in users
@@ -299,7 +308,9 @@ async fn conversation_not_found_fails_with_its_code(backend: Backend) {
             .unwrap()
             .contains("ConversationNotFound")
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // No retry: none is pending, and once the engine has stopped nothing is in flight either.
+    app.drained("no retry pending").await;
+    app.shut_down().await;
     assert_eq!(received.len(), 1);
 }
 
@@ -593,7 +604,11 @@ async fn two_dispatchers_on_one_database_never_send_the_same_delivery(backend: B
         async move { r.len() >= 200 }
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Every delivery is delivered (none left to lease) and both engines have stopped, their
+    // in-flight sends finished: a duplicate would have arrived by now.
+    wait_delivered(&db, &id, Some(200), Duration::from_secs(30)).await;
+    a.shutdown(Duration::from_secs(5)).await;
+    b.shutdown(Duration::from_secs(5)).await;
     let mut paths = received.paths();
     assert_eq!(paths.len(), 200, "no duplicates");
     paths.sort();
@@ -605,8 +620,6 @@ async fn two_dispatchers_on_one_database_never_send_the_same_delivery(backend: B
         .unwrap();
     let by_a = delivered.iter().filter(|d| d.status == "delivered").count();
     assert_eq!(by_a, 200);
-    a.shutdown(Duration::from_secs(5)).await;
-    b.shutdown(Duration::from_secs(5)).await;
 }
 
 async fn metrics_count_outcomes_and_queue_depth(backend: Backend) {
@@ -707,7 +720,26 @@ async fn a_test_clock_runs_hours_of_schedule_at_once(backend: Backend) {
         .enqueue(TENANT, MessageKind::Notice, message(), items)
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A probe due now, enqueued after the three, to a chat on a connector of its own: once it
+    // is delivered, the dispatcher has leased from a queue holding the three; once nothing is
+    // leased either, anything it took by mistake has reached `received`.
+    let probe_connector = MockServer::start().await;
+    let probe_sent = record_posts(&probe_connector, ACTIVITIES, |_| sent()).await;
+    let probe_user = add_users(&db, &format!("{}/", probe_connector.uri()), "probe-", 1).await;
+    let mut probe = due_now(&probe_user);
+    probe[0].due = start;
+    let probe_id = handle
+        .engine()
+        .enqueue(TENANT, MessageKind::Notice, message(), probe)
+        .await
+        .unwrap();
+    wait_delivered(&db, &probe_id, Some(1), Duration::from_secs(10)).await;
+    assert_eq!(probe_sent.len(), 1);
+    let depth = db
+        .run(move |conn| deliveries::queue_depth(conn, start))
+        .await
+        .unwrap();
+    assert_eq!(depth, (0, 0), "nothing due or leased");
     assert_eq!(received.len(), 0, "nothing is due yet");
     for (hours, expected) in [(3, 1), (23, 2), (24 * 6, 3)] {
         clock.advance(chrono::TimeDelta::hours(hours));

@@ -300,65 +300,19 @@ fn in_thread<T: Send + 'static>(
     (pid_rx.recv().unwrap(), handle)
 }
 
-fn backend_pid(conn: &mut Conn<'_>) -> i32 {
-    #[derive(diesel::QueryableByName)]
-    struct Pid {
-        #[diesel(sql_type = diesel::sql_types::Integer)]
-        pid: i32,
-    }
-    let Conn::Postgres(c) = conn else {
-        panic!("PostgreSQL only")
-    };
-    diesel::RunQueryDsl::get_result::<Pid>(diesel::sql_query("SELECT pg_backend_pid() AS pid"), *c)
-        .unwrap()
-        .pid
-}
-
-/// Waits until the backend `pid` waits for a lock: the barrier, with no sleep guessed.
-fn wait_until_blocked(db: &Db, pid: i32) {
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let mut pooled = db.get().unwrap();
-    let Conn::Postgres(c) = pooled.as_conn() else {
-        panic!("PostgreSQL only")
-    };
-    let start = std::time::Instant::now();
-    loop {
-        let n = diesel::RunQueryDsl::get_result::<N>(
-            diesel::sql_query("SELECT count(*) AS n FROM pg_locks WHERE pid = $1 AND NOT granted")
-                .bind::<diesel::sql_types::Integer, _>(pid),
-            c,
-        )
-        .unwrap()
-        .n;
-        if n > 0 {
-            return;
-        }
-        assert!(
-            start.elapsed() < WAIT,
-            "backend {pid} never waited for a lock"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn postgres_db() -> Option<(TestDb, Db)> {
-    if !postgres_enabled() {
-        return None;
-    }
+fn postgres_db() -> (TestDb, Db) {
     let test_db = TestDb::new(Backend::Postgres);
     let db = Db::open(&DatabaseUrl::parse(&test_db.url).unwrap(), 4).unwrap();
-    Some((test_db, db))
+    (test_db, db)
 }
 
 #[test]
+#[cfg_attr(
+    not(herald_postgres),
+    ignore = "set HERALD_TEST_POSTGRES_URL to run this on PostgreSQL"
+)]
 fn postgres_an_edit_held_open_across_the_start_is_planned_with_its_values() {
-    let Some((_guard, db)) = postgres_db() else {
-        return;
-    };
+    let (_guard, db) = postgres_db();
     let (id, b, first) = {
         let mut pooled = db.get().unwrap();
         let conn = &mut pooled.as_conn();
@@ -394,10 +348,12 @@ fn postgres_an_edit_held_open_across_the_start_is_planned_with_its_values() {
 }
 
 #[test]
+#[cfg_attr(
+    not(herald_postgres),
+    ignore = "set HERALD_TEST_POSTGRES_URL to run this on PostgreSQL"
+)]
 fn postgres_an_edit_racing_a_start_held_open_is_refused() {
-    let Some((_guard, db)) = postgres_db() else {
-        return;
-    };
+    let (_guard, db) = postgres_db();
     let (id, b, first) = {
         let mut pooled = db.get().unwrap();
         let conn = &mut pooled.as_conn();
@@ -438,10 +394,12 @@ fn postgres_an_edit_racing_a_start_held_open_is_refused() {
 }
 
 #[test]
+#[cfg_attr(
+    not(herald_postgres),
+    ignore = "set HERALD_TEST_POSTGRES_URL to run this on PostgreSQL"
+)]
 fn postgres_a_campaign_saved_while_its_list_is_deleted_never_names_a_deleted_list() {
-    let Some((_guard, db)) = postgres_db() else {
-        return;
-    };
+    let (_guard, db) = postgres_db();
     let a = {
         let mut pooled = db.get().unwrap();
         seed(&mut pooled.as_conn(), "a", "a", 2)

@@ -8,20 +8,29 @@ use std::time::Duration;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde::Deserialize;
-use url::Url;
+
+use chrono_tz::Tz;
 
 use crate::botframework::service_url::ServiceUrlPolicy;
+use crate::domain::hours::BusinessHours;
 
 mod bot;
 pub mod retention;
+mod sections;
 mod server;
+mod typed;
 pub use bot::{
     AppType, BotSettings, CHANNEL_OPENID_METADATA, EMULATOR_OPENID_METADATA,
     MULTI_TENANT_TOKEN_ENDPOINT, SINGLE_TENANT_TOKEN_ENDPOINT,
 };
+pub use sections::{
+    CampaignSettings, DatabaseSettings, DeliverySettings, GraphSettings, ManifestSettings,
+    TrackingSettings, UnknownPresence,
+};
 pub use server::ServerSettings;
+use typed::Parsed;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -35,167 +44,9 @@ pub struct Settings {
     pub tracking: TrackingSettings,
     pub manifest: ManifestSettings,
     pub retention: retention::RetentionSettings,
-}
-
-/// What `herald manifest` puts in the Teams app package besides the bot id and domain.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ManifestSettings {
-    /// The publisher shown in Teams' app details (your company).
-    pub developer_name: String,
-    /// Your website, privacy statement and terms of use (https); empty: `server.public_url`.
-    pub website_url: String,
-    pub privacy_url: String,
-    pub terms_url: String,
-}
-
-impl Default for ManifestSettings {
-    fn default() -> Self {
-        Self {
-            developer_name: "herald".into(),
-            website_url: String::new(),
-            privacy_url: String::new(),
-            terms_url: String::new(),
-        }
-    }
-}
-
-/// Tracked links and report downloads (both need `server.public_url`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct TrackingSettings {
-    /// Signs link and report tokens. When empty, herald generates one and keeps it in the
-    /// database, so every instance shares it.
-    pub secret: SecretString,
-    /// How long a tracked link keeps working after its message was sent.
-    #[serde(with = "humantime_serde")]
-    pub link_lifetime: Duration,
-    /// How long a report download (chart, CSV) link keeps working.
-    #[serde(with = "humantime_serde")]
-    pub report_lifetime: Duration,
-}
-
-impl Default for TrackingSettings {
-    fn default() -> Self {
-        Self {
-            secret: SecretString::from(String::new()),
-            link_lifetime: Duration::from_secs(180 * 24 * 3600),
-            report_lifetime: Duration::from_secs(7 * 24 * 3600),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct CampaignSettings {
-    /// How often the engine's safety-net tick runs (`30s`, `1m`): it plans campaigns that reach
-    /// their start and wakes the dispatcher. Deliveries themselves leave at their own moment.
-    #[serde(with = "humantime_serde")]
-    pub tick: Duration,
-    /// Time zone of campaigns that do not name one (IANA name).
-    pub time_zone: String,
-    /// Business hours of campaigns that do not give theirs.
-    pub business_hours: String,
-    /// Cycles of the absence ladder (four attempts each) before a recipient expires.
-    pub absence_cycles: u32,
-    /// What to do when presence cannot be looked up: `send` or `wait` (treat as absent).
-    pub unknown_presence: UnknownPresence,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum UnknownPresence {
-    Send,
-    Wait,
-}
-
-/// Microsoft Graph, for presence.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct GraphSettings {
-    /// Look presence up (needs the `Presence.Read.All` application permission). When off,
-    /// presence is unknown and `campaigns.unknown_presence` decides.
-    pub enabled: bool,
-    /// Graph's root; empty: the cloud's (`bot.cloud`).
-    #[serde(deserialize_with = "bot::empty_or_url")]
-    pub base_url: Option<Url>,
-    /// `{tenant}` is replaced by each tenant's id: app-only Graph tokens belong to one tenant.
-    /// Empty: the cloud's login host.
-    pub token_endpoint: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DeliverySettings {
-    /// Most connector requests per second per tenant, across all instances (Teams allows 50).
-    pub global_rps: u32,
-    /// Most sends in flight at once in this instance.
-    pub concurrency: u32,
-    /// Retries after a throttled or transient failure (429, 412, 502, 503, 504, timeout)
-    /// before the delivery fails with the reason.
-    pub max_transport_retries: u32,
-    /// First retry delay; each further retry doubles it, with jitter, up to `retry_max`.
-    #[serde(with = "humantime_serde")]
-    pub retry_base: Duration,
-    #[serde(with = "humantime_serde")]
-    pub retry_max: Duration,
-    /// How long a leased delivery is reserved for this instance. Must exceed the longest
-    /// send (the HTTP timeout is 30 s); a crashed instance's leases are taken again after it.
-    #[serde(with = "humantime_serde")]
-    pub lease: Duration,
-    /// Slack added to every rate window (Teams' and `global_rps`), so network jitter between
-    /// herald and Teams never makes a window look overfull.
-    #[serde(with = "humantime_serde")]
-    pub window_margin: Duration,
-    /// How long an instance's claim on a tenant's dispatch holds without renewal (renewed every
-    /// third of it). When the owner dies, another instance takes the tenant over after this.
-    #[serde(with = "humantime_serde")]
-    pub tenant_lease: Duration,
-}
-
-impl Default for CampaignSettings {
-    fn default() -> Self {
-        Self {
-            tick: Duration::from_secs(30),
-            time_zone: "UTC".to_string(),
-            business_hours: "Mon-Fri 09:00-18:00".to_string(),
-            absence_cycles: 3,
-            unknown_presence: UnknownPresence::Send,
-        }
-    }
-}
-
-impl Default for DeliverySettings {
-    fn default() -> Self {
-        Self {
-            global_rps: 50,
-            concurrency: 16,
-            max_transport_retries: 5,
-            retry_base: Duration::from_secs(1),
-            retry_max: Duration::from_secs(300),
-            lease: Duration::from_secs(60),
-            window_margin: crate::botframework::ratelimit::DEFAULT_MARGIN,
-            tenant_lease: Duration::from_secs(10),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DatabaseSettings {
-    /// `sqlite://PATH` (or a bare path) or `postgres://…`/`postgresql://…`.
-    pub url: SecretString,
-    /// Largest number of pooled connections; 0 picks a size for the backend.
-    pub max_connections: u32,
-}
-
-impl Default for DatabaseSettings {
-    fn default() -> Self {
-        Self {
-            url: SecretString::from("sqlite://data/herald.db"),
-            max_connections: 0,
-        }
-    }
+    /// The settings that have a type of their own, parsed once when the settings are loaded.
+    #[serde(skip)]
+    parsed: Parsed,
 }
 
 /// A setting that cannot be used, with the key that holds it.
@@ -267,13 +118,13 @@ impl Settings {
     }
 
     fn from_figment(figment: Figment) -> Result<Settings, ConfigError> {
-        let settings: Settings = figment.extract()?;
-        settings.validate()?;
+        let mut settings: Settings = figment.extract()?;
+        settings.parsed = settings.validate()?;
         Ok(settings)
     }
 
-    /// Checks that hold whatever the command.
-    fn validate(&self) -> Result<(), ConfigError> {
+    /// Checks that hold whatever the command; the typed values parsed on the way.
+    fn validate(&self) -> Result<Parsed, ConfigError> {
         crate::store::DatabaseUrl::parse(self.database.url.expose_secret())
             .map_err(|e| invalid("database.url", e.to_string()))?;
         if self.bot.app_type == AppType::SingleTenant && self.bot.tenant_id.trim().is_empty() {
@@ -336,9 +187,7 @@ impl Settings {
         if self.campaigns.tick < Duration::from_secs(1) {
             return Err(invalid("campaigns.tick", "must be at least 1s, e.g. 30s"));
         }
-        self.campaign_time_zone()?;
-        self.campaign_hours()?;
-        self.service_url_policy()?;
+        let parsed = Parsed::parse(&self.campaigns, &self.bot)?;
         if !(1..=10).contains(&self.campaigns.absence_cycles) {
             return Err(invalid(
                 "campaigns.absence_cycles",
@@ -346,7 +195,7 @@ impl Settings {
             ));
         }
         self.validate_endpoints()?;
-        Ok(())
+        Ok(parsed)
     }
 
     /// Checks that only `serve` needs: a bot that can authenticate, or a loopback-only dev mode.
@@ -390,29 +239,19 @@ impl Settings {
         self.validate_credential()
     }
 
-    /// The default campaign time zone.
-    pub fn campaign_time_zone(&self) -> Result<chrono_tz::Tz, ConfigError> {
-        self.campaigns.time_zone.trim().parse().map_err(|_| {
-            invalid(
-                "campaigns.time_zone",
-                format!(
-                    "`{}` is not an IANA time zone, e.g. Europe/Paris",
-                    self.campaigns.time_zone
-                ),
-            )
-        })
+    /// The default campaign time zone (`campaigns.time_zone`), parsed at load.
+    pub fn campaign_time_zone(&self) -> Tz {
+        self.parsed.campaign_time_zone
     }
 
-    /// The default campaign business hours.
-    pub fn campaign_hours(&self) -> Result<crate::domain::hours::BusinessHours, ConfigError> {
-        crate::domain::hours::BusinessHours::parse(&self.campaigns.business_hours)
-            .map_err(|e| invalid("campaigns.business_hours", e.to_string()))
+    /// The default campaign business hours (`campaigns.business_hours`), parsed at load.
+    pub fn campaign_hours(&self) -> BusinessHours {
+        self.parsed.campaign_hours.clone()
     }
 
-    /// The connector hosts herald calls, from `bot.service_url_hosts`.
-    pub fn service_url_policy(&self) -> Result<ServiceUrlPolicy, ConfigError> {
-        ServiceUrlPolicy::new(&self.bot.service_url_hosts)
-            .map_err(|e| invalid("bot.service_url_hosts", e.to_string()))
+    /// The connector hosts herald calls (`bot.service_url_hosts`), parsed at load.
+    pub fn service_url_policy(&self) -> ServiceUrlPolicy {
+        self.parsed.service_urls.clone()
     }
 
     /// Authentication is off when no app id is configured (local development only).

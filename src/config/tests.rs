@@ -1,6 +1,7 @@
 //! Settings tests: loading, overrides, validation.
 use super::*;
 use crate::botframework::service_url::DEFAULT_SERVICE_URL_HOSTS;
+use url::Url;
 
 #[test]
 fn constant_urls_parse() {
@@ -91,16 +92,38 @@ fn campaign_defaults_are_checked() {
 }
 
 #[test]
+fn campaign_defaults_are_typed_at_load() {
+    let s = Settings::from_toml(
+        "[campaigns]\ntime_zone = \" Europe/Paris \"\nbusiness_hours = \"Mon-Thu 08:30-17:00\"\n",
+    )
+    .unwrap();
+    assert_eq!(s.campaign_time_zone(), chrono_tz::Europe::Paris);
+    assert_eq!(
+        s.campaign_hours(),
+        crate::domain::hours::BusinessHours::parse("Mon-Thu 08:30-17:00").unwrap()
+    );
+    // The defaults, loaded or not, are the documented ones.
+    for s in [Settings::from_toml("").unwrap(), Settings::default()] {
+        assert_eq!(s.campaign_time_zone(), chrono_tz::UTC);
+        assert_eq!(
+            s.campaign_hours(),
+            crate::domain::hours::BusinessHours::parse("Mon-Fri 09:00-18:00").unwrap()
+        );
+        assert_eq!(s.service_url_policy(), ServiceUrlPolicy::default());
+    }
+}
+
+#[test]
 fn service_url_hosts_are_checked_at_load() {
     let s = Settings::from_toml("").unwrap();
     assert_eq!(
-        s.service_url_policy().unwrap(),
+        s.service_url_policy(),
         ServiceUrlPolicy::new(&DEFAULT_SERVICE_URL_HOSTS).unwrap()
     );
     let s = Settings::from_toml("[bot]\nservice_url_hosts = [\"*.example.com\", \"10.0.0.5\"]\n")
         .unwrap();
     let url = crate::botframework::ServiceUrl::parse("https://10.0.0.5/").unwrap();
-    s.service_url_policy().unwrap().check(&url).unwrap();
+    s.service_url_policy().check(&url).unwrap();
     for (bad, named) in [
         (
             "[\"https://connector.example.com/\"]",

@@ -78,8 +78,7 @@ impl EngineConfig {
             window_margin: d.window_margin,
             tracker: None,
             tenant_lease: d.tenant_lease,
-            // Checked when the settings were read; the defaults should they somehow not be.
-            service_urls: settings.service_url_policy().unwrap_or_default(),
+            service_urls: settings.service_url_policy(),
             retention: settings.retention.clone(),
         }
     }
