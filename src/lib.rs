@@ -4,6 +4,7 @@
 //! `store` owns the database, `bot` handles turns, `routes` adapts HTTP, `startup` wires it up.
 
 pub mod bot;
+pub mod broadcasts;
 pub mod botframework;
 pub mod cli;
 pub mod config;

@@ -138,7 +138,10 @@ impl Bot {
                 }
             }
             Command::CampaignReport { name } => self.campaign_report(caller, &name, lang).await,
-            Command::BroadcastInfo { id } => self.broadcast_info(caller, &id, lang).await,
+            Command::BroadcastInfo { id } => self
+                .broadcast_info(caller, &id, lang)
+                .await
+                .map(super::broadcasts::answer_and_outcome),
             Command::Broadcast { target, rest } if rest.trim().is_empty() => Ok((
                 Answer::Card(
                     self.broadcast_form(
@@ -344,7 +347,9 @@ impl Bot {
             | Command::Broadcasts
             | Command::BroadcastInfo { .. }
             | Command::BroadcastDelete { .. }) => {
-                self.broadcast_command(caller, broadcast, lang).await
+                self.broadcast_command(caller, broadcast, lang)
+                    .await
+                    .map(super::broadcasts::text_and_outcome)
             }
             Command::Help => Ok((texts::help(lang), "ok".into())),
             Command::Audit { page } => {

@@ -25,21 +25,6 @@ pub fn list_in_use(lang: Lang, list: &str, campaigns: &[String]) -> String {
     }
 }
 
-/// `broadcast delete` refused: the broadcast's delivery rows (which say where each card is)
-/// were purged with the rest of its data past `retention.deliveries`.
-pub fn recall_past_retention(lang: Lang, number: i32) -> String {
-    match lang {
-        Lang::Fr => format!(
-            "La diffusion **#{number}** est plus ancienne que la durée de conservation : ses \
-             envois ne sont plus enregistrés, ses messages ne peuvent donc plus être retirés."
-        ),
-        Lang::En => format!(
-            "Broadcast **#{number}** is older than the retention period: its deliveries are no \
-             longer recorded, so its cards can no longer be recalled."
-        ),
-    }
-}
-
 /// The campaign's list was deleted between the check of its fields and the save.
 pub fn list_gone() -> FieldError {
     FieldError {
