@@ -4,8 +4,8 @@
 //! `store` owns the database, `bot` handles turns, `routes` adapts HTTP, `startup` wires it up.
 
 pub mod bot;
-pub mod broadcasts;
 pub mod botframework;
+pub mod broadcasts;
 pub mod cli;
 pub mod config;
 pub mod domain;

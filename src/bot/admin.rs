@@ -346,11 +346,10 @@ impl Bot {
             broadcast @ (Command::Broadcast { .. }
             | Command::Broadcasts
             | Command::BroadcastInfo { .. }
-            | Command::BroadcastDelete { .. }) => {
-                self.broadcast_command(caller, broadcast, lang)
-                    .await
-                    .map(super::broadcasts::text_and_outcome)
-            }
+            | Command::BroadcastDelete { .. }) => self
+                .broadcast_command(caller, broadcast, lang)
+                .await
+                .map(super::broadcasts::text_and_outcome),
             Command::Help => Ok((texts::help(lang), "ok".into())),
             Command::Audit { page } => {
                 Ok((self.audit_page(caller, page, lang).await?, "ok".into()))

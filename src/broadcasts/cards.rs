@@ -49,7 +49,11 @@ pub fn reply_card(lang: Lang, r: &RelayedReply<'_>) -> Value {
         ),
         summary: t!(lang, "broadcast-reply-card-summary", replier = r.replier),
         title: t!(lang, "broadcast-reply-card-answer"),
-        placeholder: t!(lang, "broadcast-reply-card-placeholder", replier = r.replier),
+        placeholder: t!(
+            lang,
+            "broadcast-reply-card-placeholder",
+            replier = r.replier
+        ),
         send: t!(lang, "broadcast-card-send"),
     };
     domain::reply_card(&words, r.thread_id, r.text)
@@ -138,6 +142,9 @@ mod tests {
         );
         assert_eq!(a["summary"], "Answer from Alice");
         let body = &a["attachments"][0]["content"]["body"];
-        assert_eq!(body[0]["text"], "**Alice** answered you about \"Office closed\":");
+        assert_eq!(
+            body[0]["text"],
+            "**Alice** answered you about \"Office closed\":"
+        );
     }
 }

@@ -92,7 +92,14 @@ impl Broadcasts {
                         "type": "message", "textFormat": "markdown", "text": text,
                     });
                     let message_id = uuid::Uuid::now_v7().to_string();
-                    post.message(conn, &message_id, &bc.tenant_id, MessageKind::Notice, &notice, now)?;
+                    post.message(
+                        conn,
+                        &message_id,
+                        &bc.tenant_id,
+                        MessageKind::Notice,
+                        &notice,
+                        now,
+                    )?;
                     let item = NewDelivery {
                         user_id: to,
                         operation: Operation::Send,

@@ -4,18 +4,18 @@
 
 use chrono::{DateTime, Utc};
 
+use super::cards::{self, RelayedAnswer, RelayedReply};
 use super::{Broadcasts, name_of};
 use crate::domain::Lang;
-use super::cards::{self, RelayedAnswer, RelayedReply};
 use crate::domain::broadcast as domain;
 use crate::domain::delivery::MessageKind;
 use crate::domain::problem::Problem;
 use crate::domain::text::escape_markdown;
+use crate::outbox::Posting;
 use crate::store::broadcasts::{self as store, Direction, Thread};
 use crate::store::deliveries::{NewDelivery, Operation};
 use crate::store::users::{self, User};
 use crate::store::{Conn, StoreError};
-use crate::outbox::Posting;
 
 /// How long after a broadcast a plain message from a recipient is taken as a reply to it.
 const REPLY_WINDOW: chrono::TimeDelta = chrono::TimeDelta::days(30);
@@ -87,7 +87,11 @@ impl Broadcasts {
                         text: &body,
                     },
                 );
-                let relay = Relay { thread: &thread, dir: Direction::Reply, text: &body };
+                let relay = Relay {
+                    thread: &thread,
+                    dir: Direction::Reply,
+                    text: &body,
+                };
                 relay.post(conn, post, &bc.tenant_id, &payload, now)?;
                 Ok(Relayed::Passed {
                     to: name_of(&sender),
@@ -132,7 +136,11 @@ impl Broadcasts {
                         text: &body,
                     },
                 );
-                let relay = Relay { thread: &thread, dir: Direction::Answer, text: &body };
+                let relay = Relay {
+                    thread: &thread,
+                    dir: Direction::Answer,
+                    text: &body,
+                };
                 relay.post(conn, post, &bc.tenant_id, &payload, now)?;
                 Ok(Relayed::Passed {
                     to: name_of(&recipient),
@@ -161,7 +169,14 @@ impl Relay<'_> {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let message_id = uuid::Uuid::now_v7().to_string();
-        post.message(conn, &message_id, tenant_id, MessageKind::Relay, payload, now)?;
+        post.message(
+            conn,
+            &message_id,
+            tenant_id,
+            MessageKind::Relay,
+            payload,
+            now,
+        )?;
         let item = NewDelivery {
             user_id: self.thread.to(self.dir).to_string(),
             operation: Operation::Send,

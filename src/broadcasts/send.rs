@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 
 use super::Broadcasts;
-use crate::domain::Lang;
 use super::cards::broadcast_card;
+use crate::domain::Lang;
 use crate::domain::broadcast::CardContent;
 use crate::domain::delivery::MessageKind;
 use crate::outbox::{Outbox, Posting};
@@ -64,7 +64,9 @@ pub fn send_on(
     let mut tries = 0;
     loop {
         tries += 1;
-        match outbox.write_on(conn, |conn, post| post_broadcast(conn, post, new, card_body, now)) {
+        match outbox.write_on(conn, |conn, post| {
+            post_broadcast(conn, post, new, card_body, now)
+        }) {
             Err(e) if e.is_unique_violation() && tries < 5 => continue,
             other => return other,
         }

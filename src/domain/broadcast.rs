@@ -277,7 +277,11 @@ pub fn broadcast_card(w: &CardWords, c: &CardContent<'_>, read: bool) -> Value {
 
 /// A recipient's reply on `thread_id`, shown to the broadcast's sender with a box to answer.
 pub fn reply_card(w: &RelayWords, thread_id: &str, text: &str) -> Value {
-    relayed_card(w, text, json!({"herald": action::ANSWER, "thread": thread_id}))
+    relayed_card(
+        w,
+        text,
+        json!({"herald": action::ANSWER, "thread": thread_id}),
+    )
 }
 
 /// The sender's answer about `broadcast_id`, shown to the recipient with a box to reply again.

@@ -28,8 +28,8 @@ pub mod relay;
 pub use counts::{Counts, counts, unread};
 pub use reads::{CardUpdate, Read, ReadRecorded, record_read, record_receipt, was_sent_to};
 pub use recall::{
-    DeleteTarget, RecallStarted, recall, recalls_to_report, resolve_delete_target,
-    mark_recall_reported,
+    DeleteTarget, RecallStarted, mark_recall_reported, recall, recalls_to_report,
+    resolve_delete_target,
 };
 pub use relay::{Direction, Thread, open_thread, record_relay, reply_target, thread};
 

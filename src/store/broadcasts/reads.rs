@@ -171,4 +171,3 @@ pub fn record_receipt(
     }
     Ok(new)
 }
-

@@ -16,7 +16,9 @@ fn stopped_status() -> Result<&'static str, StoreError> {
     // transition
     let (from, to) = (DeliveryStatus::Pending, DeliveryStatus::Failed);
     if !from.can_become(to) {
-        return Err(StoreError::Query(diesel::result::Error::RollbackTransaction));
+        return Err(StoreError::Query(
+            diesel::result::Error::RollbackTransaction,
+        ));
     }
     Ok(to.as_str())
 }

@@ -178,4 +178,3 @@ pub fn reply_target(
         (None, None) => None,
     })
 }
-
