@@ -317,3 +317,49 @@ impl Bot {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_meet_nouns_in_the_right_form_in_both_languages() {
+        let sent = |lang, count: i64| {
+            t!(
+                lang,
+                "broadcast-sent",
+                number = 1,
+                subject = "**S**",
+                count = count
+            )
+        };
+        assert!(sent(Lang::En, 1).ends_with("is on its way to 1 person."));
+        assert!(sent(Lang::En, 18).ends_with("is on its way to 18 people."));
+        assert!(sent(Lang::Fr, 1).ends_with("en route vers 1 personne."));
+        assert!(sent(Lang::Fr, 2).ends_with("en route vers 2 personnes."));
+        let missing = |lang, count: i64| {
+            t!(
+                lang,
+                "broadcast-sent-not-installed",
+                count = count,
+                list = "**staff**",
+                emails = "a"
+            )
+        };
+        assert_eq!(
+            missing(Lang::En, 1),
+            "1 member of **staff** has not installed herald: a"
+        );
+        assert_eq!(
+            missing(Lang::Fr, 2),
+            "2 membres de **staff** n'ont pas installé herald : a"
+        );
+        let clicks = t!(Lang::Fr, "broadcast-info-clicks", people = 1, clicks = 2);
+        assert_eq!(clicks, "Clics : 1 personne, 2 clics en tout");
+        let too_long = crate::domain::broadcast::check_reply(&"x".repeat(4001)).unwrap_err();
+        assert_eq!(
+            crate::texts::problem(Lang::En, &too_long),
+            "Your reply is 4001 characters long; at most 4000."
+        );
+    }
+}
