@@ -9,6 +9,7 @@ use super::{Broadcasts, name_of};
 use crate::domain::Lang;
 use crate::domain::broadcast as domain;
 use crate::domain::delivery::MessageKind;
+use crate::domain::ids::{BroadcastId, UserId};
 use crate::domain::problem::Problem;
 use crate::domain::text::escape_markdown;
 use crate::outbox::Posting;
@@ -40,14 +41,18 @@ impl Broadcasts {
     /// relayed answer) it replies to, else the latest they got or were answered about.
     pub async fn reply_target(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         reply_to: Option<String>,
-    ) -> Result<Option<String>, StoreError> {
-        let user_id = user_id.to_string();
+    ) -> Result<Option<BroadcastId>, StoreError> {
+        let user_id = user_id.clone();
         let since: DateTime<Utc> = self.now() - REPLY_WINDOW;
         self.outbox
             .db()
-            .run(move |conn| store::reply_target(conn, &user_id, reply_to.as_deref(), since))
+            .run(move |conn| {
+                let target =
+                    store::reply_target(conn, user_id.as_str(), reply_to.as_deref(), since)?;
+                Ok(target.map(BroadcastId::new))
+            })
             .await
     }
 
@@ -55,18 +60,18 @@ impl Broadcasts {
     pub async fn relay_reply(
         &self,
         replier: &User,
-        broadcast_id: &str,
+        broadcast_id: &BroadcastId,
         text: &str,
     ) -> Result<Relayed, StoreError> {
         if let Err(problem) = domain::check_reply(text) {
             return Ok(Relayed::Refused(problem));
         }
-        let (id, replier_id, now) = (broadcast_id.to_string(), replier.id.clone(), self.now());
+        let (id, replier_id, now) = (broadcast_id.clone(), replier.id.clone(), self.now());
         let replier_name = name_of(replier);
         let body = text.to_string();
         self.outbox
             .write(move |conn, post| {
-                let Some(bc) = store::get(conn, &id)? else {
+                let Some(bc) = store::get(conn, id.as_str())? else {
                     return Ok(Relayed::NotYours);
                 };
                 // Only someone the broadcast was sent to replies to it.

@@ -10,6 +10,7 @@ use crate::botframework::activity::Checked;
 use crate::broadcasts::Relayed;
 use crate::domain::Lang;
 use crate::domain::broadcast::{self as domain, action};
+use crate::domain::ids::{BroadcastId, UserId};
 use crate::domain::text::escape_markdown;
 use crate::store::broadcasts::Read;
 use crate::store::users::{self, User};
@@ -74,7 +75,8 @@ impl Bot {
                 crate::store::reports::record_campaign_receipt(conn, &user_id, &read_to, now)
             })
             .await?;
-        let n = campaigns + self.broadcasts().receipt(&user.id, &last_read).await?;
+        let reader = UserId::new(user.id.as_str());
+        let n = campaigns + self.broadcasts().receipt(&reader, &last_read).await?;
         if n > 0 {
             tracing::debug!(reads = n, "read receipt recorded");
         }
@@ -99,7 +101,9 @@ impl Bot {
         let text = get(domain::TEXT_INPUT).trim().to_string();
         let answer = match value.get("herald").and_then(Value::as_str) {
             Some(action::READ) => {
-                match self.broadcasts().read(get("broadcast"), &user.id).await? {
+                let (broadcast, reader) =
+                    (BroadcastId::new(get("broadcast")), UserId::new(&user.id));
+                match self.broadcasts().read(&broadcast, &reader).await? {
                     // The card itself changes to say it was read.
                     Read::New | Read::Already => None,
                     Read::NotARecipient => Some(t!(lang, "broadcast-not-yours")),
@@ -137,9 +141,9 @@ impl Bot {
         };
         let target = self
             .broadcasts()
-            .reply_target(&user.id, activity.reply_to_id.clone())
+            .reply_target(&UserId::new(&user.id), activity.reply_to_id.clone())
             .await?;
-        Ok(target.map(|t| (user, t)))
+        Ok(target.map(|t| (user, t.into_string())))
     }
 
     /// Relays a recipient's reply into the sender's chat; returns what the replier is told.
@@ -152,7 +156,7 @@ impl Bot {
     ) -> Result<String, BotError> {
         let relayed = self
             .broadcasts()
-            .relay_reply(replier, broadcast_id, text)
+            .relay_reply(replier, &BroadcastId::new(broadcast_id), text)
             .await?;
         Ok(relayed_text(lang, relayed, true))
     }
