@@ -5,6 +5,7 @@
 
 pub mod bot;
 pub mod botframework;
+pub mod broadcasts;
 pub mod campaigns;
 pub mod cli;
 pub mod config;

@@ -152,7 +152,7 @@ async fn broadcast_to_staff(app: &TestApp) -> String {
         "{reply}"
     );
     assert!(
-        reply.contains("2 member(s) of **staff** have not installed herald"),
+        reply.contains("2 members of **staff** have not installed herald"),
         "{reply}"
     );
     assert!(reply.contains("ghost1@contoso.com"), "{reply}");

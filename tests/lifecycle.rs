@@ -517,7 +517,11 @@ async fn a_failed_audit_write_after_a_broadcast_does_not_repeat_it_on_redelivery
         .run(|conn| {
             let bc = herald::store::broadcasts::find(conn, TENANT, 1)?.unwrap();
             let mut n = 0;
-            for (m, _) in herald::store::broadcasts::messages(conn, &bc.id, "card")? {
+            for (m, _) in herald::store::broadcasts::messages(
+                conn,
+                &bc.id,
+                herald::store::broadcasts::Role::Card,
+            )? {
                 n += deliveries::of_message(conn, &m)?.len();
             }
             Ok(n)

@@ -169,7 +169,7 @@ async fn links_are_tracked_per_person_and_forgeries_refused(backend: Backend) {
 
     let info = say_card(&app, "broadcast info 1").await;
     let text = info["attachments"][0]["content"].to_string();
-    assert!(text.contains("Clicks: 1 people, 2 in all"), "{text}");
+    assert!(text.contains("Clicks: 1 person, 2 in all"), "{text}");
 }
 
 /// A campaign with two delivered, one waiting for presence, one expired, one failed and one

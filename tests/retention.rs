@@ -169,12 +169,16 @@ fn old_work(conn: &mut Conn<'_>, url: &str, then: DateTime<Utc>) -> (String, Str
         sender_name: "Ada".into(),
         links: Vec::new(),
     };
-    let created =
-        broadcasts::create(conn, &new, &|_, _, _| json!({"type": "message"}), then).unwrap();
-    let broadcasts::Created::Sent(bc, _) = created else {
+    let created = conn
+        .write_transaction(|conn| {
+            let post = &mut herald::outbox::Posting::default();
+            herald::broadcasts::send::post_broadcast(conn, post, &new, &new.body, then)
+        })
+        .unwrap();
+    let herald::broadcasts::Sent::Sent(bc, _) = created else {
         panic!("broadcast not sent")
     };
-    let cards: Vec<String> = broadcasts::messages(conn, &bc.id, broadcasts::role::CARD)
+    let cards: Vec<String> = broadcasts::messages(conn, &bc.id, broadcasts::Role::Card)
         .unwrap()
         .into_iter()
         .map(|(m, _)| m)

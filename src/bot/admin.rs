@@ -77,7 +77,10 @@ impl Bot {
                 .campaign_report(caller, &name, lang)
                 .await
                 .map(super::campaigns::answer_pair),
-            Command::BroadcastInfo { id } => self.broadcast_info(caller, &id, lang).await,
+            Command::BroadcastInfo { id } => self
+                .broadcast_info(caller, &id, lang)
+                .await
+                .map(super::broadcasts::answer_and_outcome),
             Command::Broadcast { target, rest } if rest.trim().is_empty() => Ok((
                 Answer::Card(
                     self.broadcast_form(
@@ -283,9 +286,10 @@ impl Bot {
             broadcast @ (Command::Broadcast { .. }
             | Command::Broadcasts
             | Command::BroadcastInfo { .. }
-            | Command::BroadcastDelete { .. }) => {
-                self.broadcast_command(caller, broadcast, lang).await
-            }
+            | Command::BroadcastDelete { .. }) => self
+                .broadcast_command(caller, broadcast, lang)
+                .await
+                .map(super::broadcasts::text_and_outcome),
             Command::Help => Ok((texts::help(lang, true), "ok".into())),
             Command::Audit { page } => {
                 Ok((self.audit_page(caller, page, lang).await?, "ok".into()))

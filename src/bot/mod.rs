@@ -306,7 +306,9 @@ impl Bot {
             let (answer, outcome) = if form == Some(forms::FORM_ID) {
                 self.form_submit(&caller, value, lang).await?
             } else {
-                self.broadcast_form_submit(&caller, value, lang).await?
+                broadcasts::answer_and_outcome(
+                    self.broadcast_form_submit(&caller, value, lang).await?,
+                )
             };
             self.audit_done(&caller, &what, &outcome, answer, lang)
                 .await

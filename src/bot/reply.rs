@@ -69,6 +69,8 @@ impl Refusal {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Done,
+    /// Done, with what was done noted in the audit log (`ok: broadcast #3`).
+    Noted(String),
     /// A form was shown; nothing changed yet.
     Form,
     Refused(Refusal),
@@ -81,6 +83,7 @@ impl Outcome {
     pub fn audit_text(&self) -> String {
         match self {
             Outcome::Done => "ok".into(),
+            Outcome::Noted(what) => format!("ok: {what}"),
             Outcome::Form => "form".into(),
             Outcome::Refused(why) => format!("refused: {}", why.reason()),
             Outcome::Error(e) => format!("error: {e}"),
@@ -130,6 +133,10 @@ mod tests {
     fn outcomes_read_in_the_audit_log_as_before() {
         assert_eq!(Outcome::Done.audit_text(), "ok");
         assert_eq!(Outcome::Form.audit_text(), "form");
+        assert_eq!(
+            Outcome::Noted("broadcast #3".into()).audit_text(),
+            "ok: broadcast #3"
+        );
         assert_eq!(
             Outcome::Refused(Refusal::NotAdmin).audit_text(),
             "refused: not an admin"

@@ -49,7 +49,12 @@ impl Bot {
         lang: Lang,
     ) -> Result<BroadcastText, Vec<FieldError>> {
         let text = text?;
-        let weight = size::broadcast(&text.subject, &text.body, self.link_base());
+        let weight = size::broadcast(
+            &text.subject,
+            &text.body,
+            self.link_base(),
+            &crate::broadcasts::cards::every_card,
+        );
         if weight > size::LIMIT {
             return Err(vec![FieldError {
                 field: "body",

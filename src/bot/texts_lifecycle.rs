@@ -17,12 +17,6 @@ pub fn list_in_use(lang: Lang, list: &str, campaigns: &[String]) -> String {
     )
 }
 
-/// `broadcast delete` refused: the broadcast's delivery rows (which say where each card is)
-/// were purged with the rest of its data past `retention.deliveries`.
-pub fn recall_past_retention(lang: Lang, number: i32) -> String {
-    t!(lang, "recall-past-retention", number = number)
-}
-
 /// Added to the answer of an action that was done but could not be written to the audit log.
 pub fn not_audited(lang: Lang) -> String {
     t!(lang, "not-audited")

@@ -3,7 +3,6 @@
 
 use serde_json::{Value, json};
 
-use super::Lang;
 use super::commands::FieldError;
 use super::problem::Problem;
 
@@ -187,12 +186,34 @@ fn adaptive(body: Vec<Value>, actions: Vec<Value>) -> Value {
 
 pub use super::cards::card_activity;
 
+/// The words of a card, in its reader's language (from the text catalogue).
+#[derive(Debug, Clone, Default)]
+pub struct CardWords {
+    /// "From <sender>".
+    pub from: String,
+    /// Shown once read.
+    pub read: String,
+    pub mark_read: String,
+    pub reply: String,
+    pub reply_placeholder: String,
+    pub send: String,
+}
+
+/// The words of a relayed reply or answer, in its reader's language.
+#[derive(Debug, Clone, Default)]
+pub struct RelayWords {
+    /// Who said it about what.
+    pub head: String,
+    /// The notification's text.
+    pub summary: String,
+    /// The button that opens the box to answer.
+    pub title: String,
+    pub placeholder: String,
+    pub send: String,
+}
+
 /// A box to write in and a button that sends it with `data`.
-fn reply_box(lang: Lang, title: &str, placeholder: &str, data: Value) -> Value {
-    let send = match lang {
-        Lang::Fr => "Envoyer",
-        Lang::En => "Send",
-    };
+fn reply_box(title: &str, placeholder: &str, send: &str, data: Value) -> Value {
     json!({
         "type": "Action.ShowCard",
         "title": title,
@@ -224,136 +245,67 @@ pub struct CardContent<'a> {
 
 /// The card a recipient gets: subject, sender, body, **Mark as read** and **Reply**. Once read,
 /// the same card says so in place of the button.
-pub fn broadcast_card(lang: Lang, c: &CardContent<'_>, read: bool) -> Value {
-    let fr = lang == Lang::Fr;
-    let from = if fr {
-        format!("De {}", c.sender)
-    } else {
-        format!("From {}", c.sender)
-    };
+pub fn broadcast_card(w: &CardWords, c: &CardContent<'_>, read: bool) -> Value {
     let mut body = vec![
         json!({"type": "TextBlock", "text": c.subject, "weight": "Bolder", "size": "Medium", "wrap": true}),
-        json!({"type": "TextBlock", "text": from, "isSubtle": true, "spacing": "None", "wrap": true}),
+        json!({"type": "TextBlock", "text": w.from, "isSubtle": true, "spacing": "None", "wrap": true}),
         text_block(c.body),
     ];
     let mut actions = Vec::new();
     if read {
         body.push(json!({
             "type": "TextBlock",
-            "text": if fr { "✓ Lu" } else { "✓ Read" },
+            "text": w.read,
             "color": "Good",
             "weight": "Bolder",
         }));
     } else {
         actions.push(json!({
             "type": "Action.Submit",
-            "title": if fr { "Marquer comme lu" } else { "Mark as read" },
+            "title": w.mark_read,
             "data": {"herald": action::READ, "broadcast": c.broadcast_id},
         }));
     }
     actions.push(reply_box(
-        lang,
-        if fr { "Répondre" } else { "Reply" },
-        if fr {
-            "Votre réponse à l'expéditeur"
-        } else {
-            "Your reply to the sender"
-        },
+        &w.reply,
+        &w.reply_placeholder,
+        &w.send,
         json!({"herald": action::REPLY, "broadcast": c.broadcast_id}),
     ));
     card_activity(c.subject, adaptive(body, actions))
 }
 
-/// A recipient's reply, shown to the broadcast's sender with a box to answer.
-pub struct RelayedReply<'a> {
-    pub thread_id: &'a str,
-    pub replier: &'a str,
-    pub number: i32,
-    pub subject: &'a str,
-    pub text: &'a str,
+/// A recipient's reply on `thread_id`, shown to the broadcast's sender with a box to answer.
+pub fn reply_card(w: &RelayWords, thread_id: &str, text: &str) -> Value {
+    relayed_card(
+        w,
+        text,
+        json!({"herald": action::ANSWER, "thread": thread_id}),
+    )
 }
 
-pub fn reply_card(lang: Lang, r: &RelayedReply<'_>) -> Value {
-    let fr = lang == Lang::Fr;
-    let (head, summary, title, placeholder) = if fr {
-        (
-            format!(
-                "**{}** a répondu à la diffusion #{} « {} » :",
-                r.replier, r.number, r.subject
-            ),
-            format!("Réponse de {}", r.replier),
-            "Répondre",
-            format!("Votre réponse à {}", r.replier),
-        )
-    } else {
-        (
-            format!(
-                "**{}** replied to broadcast #{} \"{}\":",
-                r.replier, r.number, r.subject
-            ),
-            format!("Reply from {}", r.replier),
-            "Answer",
-            format!("Your answer to {}", r.replier),
-        )
-    };
-    let answer = reply_box(
-        lang,
-        title,
-        &placeholder,
-        json!({"herald": action::ANSWER, "thread": r.thread_id}),
-    );
-    relayed_card(&summary, &head, r.text, answer)
+/// The sender's answer about `broadcast_id`, shown to the recipient with a box to reply again.
+pub fn answer_card(w: &RelayWords, broadcast_id: &str, text: &str) -> Value {
+    relayed_card(
+        w,
+        text,
+        json!({"herald": action::REPLY, "broadcast": broadcast_id}),
+    )
 }
 
 /// A relayed message: who said it about what, what they said (shown exactly as typed, never
 /// as markdown, links or mentions), and a box to answer with.
-fn relayed_card(summary: &str, head: &str, text: &str, answer_box: Value) -> Value {
+fn relayed_card(w: &RelayWords, text: &str, data: Value) -> Value {
     let text = super::text::escape_text(text);
+    let answer_box = reply_box(&w.title, &w.placeholder, &w.send, data);
     let card = adaptive(
         vec![
-            text_block(head),
+            text_block(&w.head),
             json!({"type": "Container", "style": "emphasis", "items": [text_block(&text)]}),
         ],
         vec![answer_box],
     );
-    card_activity(summary, card)
-}
-
-/// The sender's answer, shown to the recipient with a box to reply again.
-pub struct RelayedAnswer<'a> {
-    pub broadcast_id: &'a str,
-    pub sender: &'a str,
-    pub subject: &'a str,
-    pub text: &'a str,
-}
-
-pub fn answer_card(lang: Lang, a: &RelayedAnswer<'_>) -> Value {
-    let fr = lang == Lang::Fr;
-    let (head, summary, title, placeholder) = if fr {
-        (
-            format!(
-                "**{}** vous répond au sujet de « {} » :",
-                a.sender, a.subject
-            ),
-            format!("Réponse de {}", a.sender),
-            "Répondre",
-            "Votre réponse à l'expéditeur",
-        )
-    } else {
-        (
-            format!("**{}** answered you about \"{}\":", a.sender, a.subject),
-            format!("Answer from {}", a.sender),
-            "Reply",
-            "Your reply to the sender",
-        )
-    };
-    let reply = reply_box(
-        lang,
-        title,
-        placeholder,
-        json!({"herald": action::REPLY, "broadcast": a.broadcast_id}),
-    );
-    relayed_card(&summary, &head, a.text, reply)
+    card_activity(&w.summary, card)
 }
 
 /// What a recall came to, per recipient chat.
@@ -369,32 +321,21 @@ pub struct RecallCounts {
     pub pending: i64,
 }
 
-/// The message the sender gets once every delete of a recall is done.
-pub fn recall_report(lang: Lang, number: i32, subject: &str, c: &RecallCounts) -> String {
-    match lang {
-        Lang::Fr => {
-            let mut t = format!(
-                "Diffusion #{number} « {subject} » rappelée : supprimée de {} conversation(s), {} échec(s).",
-                c.removed, c.failed
-            );
-            if c.not_sent > 0 {
-                t.push_str(&format!(
-                    " {} n'avaient pas encore été envoyées.",
-                    c.not_sent
-                ));
-            }
-            t
-        }
-        Lang::En => {
-            let mut t = format!(
-                "Broadcast #{number} \"{subject}\" recalled: removed from {} chat(s), {} failed.",
-                c.removed, c.failed
-            );
-            if c.not_sent > 0 {
-                t.push_str(&format!(" {} had not been sent yet.", c.not_sent));
-            }
-            t
-        }
+/// Whether `text` can be relayed as a reply or an answer: not empty, not too long, and
+/// still fitting in a Teams card once shown as written.
+pub fn check_reply(text: &str) -> Result<(), Problem> {
+    let n = text.chars().count();
+    if text.trim().is_empty() {
+        Err(Problem::new("broadcast-reply-empty"))
+    } else if n > REPLY_MAX {
+        Err(Problem::new("broadcast-reply-too-long")
+            .with_number("count", n as i64)
+            .with_number("max", REPLY_MAX as i64))
+    } else if super::size::relayed_text(text) > super::size::RELAYED_MAX {
+        // Shown as written, `<`, `&` and line breaks grow: the card must still fit in Teams.
+        Err(Problem::new("broadcast-reply-too-heavy"))
+    } else {
+        Ok(())
     }
 }
 
@@ -468,31 +409,5 @@ mod tests {
         assert!(receipt_covers("1:abc", "1:abc"));
         assert!(!receipt_covers("1:abc", "1:abd"));
         assert!(!receipt_covers("abc", "1000"));
-    }
-
-    #[test]
-    fn the_card_has_the_subject_as_summary_and_two_actions() {
-        let c = CardContent {
-            broadcast_id: "b1",
-            subject: "Office closed",
-            body: "Tomorrow.",
-            sender: "Alice",
-        };
-        let a = broadcast_card(Lang::En, &c, false);
-        assert_eq!(a["summary"], "Office closed");
-        let actions = &a["attachments"][0]["content"]["actions"];
-        assert_eq!(actions[0]["title"], "Mark as read");
-        assert_eq!(actions[0]["data"]["herald"], action::READ);
-        assert_eq!(actions[1]["title"], "Reply");
-        assert_eq!(
-            actions[1]["card"]["actions"][0]["data"]["herald"],
-            action::REPLY
-        );
-        let read = broadcast_card(Lang::Fr, &c, true);
-        let actions = read["attachments"][0]["content"]["actions"]
-            .as_array()
-            .unwrap();
-        assert_eq!(actions.len(), 1);
-        assert_eq!(actions[0]["title"], "Répondre");
     }
 }

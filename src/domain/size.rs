@@ -14,8 +14,7 @@
 
 use serde_json::json;
 
-use super::Lang;
-use super::broadcast::{CardContent, broadcast_card};
+use super::broadcast::CardContent;
 use super::template::MessageTemplate;
 use super::tracking::{fill_links, mark_links};
 
@@ -82,8 +81,14 @@ pub fn campaign_message(message: &str, public_url: Option<&str>) -> usize {
 }
 
 /// What a broadcast weighs at most once sent: its card (in either language, read or not)
-/// with the body's links at their longest and a sender name as long as Entra allows.
-pub fn broadcast(subject: &str, body: &str, public_url: Option<&str>) -> usize {
+/// with the body's links at their longest and a sender name as long as Entra allows. `cards`
+/// renders every card a content can be sent as (each language, read or not).
+pub fn broadcast(
+    subject: &str,
+    body: &str,
+    public_url: Option<&str>,
+    cards: &dyn Fn(&CardContent<'_>) -> Vec<serde_json::Value>,
+) -> usize {
     let (marked, links) = mark_links(body);
     let body = longest_links(&marked, &links, public_url);
     let sender = "M".repeat(256);
@@ -94,9 +99,8 @@ pub fn broadcast(subject: &str, body: &str, public_url: Option<&str>) -> usize {
         body: &body,
         sender: &sender,
     };
-    let heaviest = [Lang::En, Lang::Fr]
+    let heaviest = cards(&content)
         .into_iter()
-        .flat_map(|lang| [false, true].map(|read| broadcast_card(lang, &content, read)))
         .map(|card| counted(&card.to_string()))
         .max()
         .unwrap_or(0);
@@ -143,8 +147,21 @@ mod tests {
 
     #[test]
     fn a_broadcast_weighs_its_heaviest_card() {
-        let light = broadcast("Subject", "Body", None);
-        let heavy = broadcast("Subject", &"x".repeat(1000), None);
+        let words = crate::domain::broadcast::CardWords {
+            from: "From Mallory".into(),
+            read: "Read".into(),
+            mark_read: "Mark as read".into(),
+            reply: "Reply".into(),
+            reply_placeholder: "Your reply to the sender".into(),
+            send: "Send".into(),
+        };
+        let cards = |c: &CardContent<'_>| {
+            [false, true]
+                .map(|read| crate::domain::broadcast::broadcast_card(&words, c, read))
+                .to_vec()
+        };
+        let light = broadcast("Subject", "Body", None, &cards);
+        let heavy = broadcast("Subject", &"x".repeat(1000), None, &cards);
         assert_eq!(heavy - light, 2 * (1000 - "Body".len()));
         assert!(light > ADDRESSING + 1000, "{light}");
         assert!(light < LIMIT / 4, "{light}");

@@ -64,15 +64,12 @@ mod tests {
     #[test]
     fn a_relayed_reply_shows_as_written_in_the_senders_card() {
         let text = "[x](https://evil) **urgent** <at>Boss</at>";
-        use crate::domain::broadcast::{RelayedReply, reply_card};
-        let r = RelayedReply {
-            thread_id: "t",
-            replier: "Ada",
-            number: 1,
-            subject: "S",
-            text,
+        use crate::domain::broadcast::{RelayWords, reply_card};
+        let words = RelayWords {
+            head: "**Ada** replied to broadcast #1 \"S\":".into(),
+            ..RelayWords::default()
         };
-        let card = &reply_card(crate::domain::Lang::En, &r)["attachments"][0]["content"]["body"][1];
+        let card = &reply_card(&words, "t", text)["attachments"][0]["content"]["body"][1];
         let shown = card["items"][0]["text"].as_str().unwrap();
         assert_eq!(shown, escape_text(text));
         assert!(!shown.contains("](") && !shown.contains("**") && !shown.contains("<at>"));

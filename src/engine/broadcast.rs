@@ -1,27 +1,13 @@
-//! Broadcast recalls: once every delete of a recall is done, its sender hears how it went.
+//! Broadcast recalls: once every delete of a recall is done, its sender hears how it went
+//! (`crate::broadcasts` writes and posts the notice).
 
 use super::Inner;
-use crate::domain::broadcast::recall_report;
-use crate::domain::text::escape_markdown;
-use crate::store::broadcasts;
+use crate::broadcasts::Broadcasts;
 
 /// Reports each recall whose deletes are all done (once, whichever instance sees it first).
 pub(super) async fn finish_recalls(inner: &Inner) {
-    let now = inner.clock.now();
-    let reported = inner
-        .db
-        .run(move |conn| {
-            broadcasts::finish_recalls(
-                conn,
-                &|b, counts, lang| {
-                    let text = recall_report(lang, b.number, &escape_markdown(&b.subject), counts);
-                    serde_json::json!({"type": "message", "textFormat": "markdown", "text": text})
-                },
-                now,
-            )
-        })
-        .await;
-    match reported {
+    let broadcasts = Broadcasts::new(inner.outbox.clone(), inner.clock.clone());
+    match broadcasts.report_finished_recalls().await {
         Ok(0) => {}
         Ok(n) => {
             tracing::info!(recalls = n, "broadcast recalls reported");

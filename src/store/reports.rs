@@ -253,7 +253,7 @@ pub fn broadcast_scope(conn: &mut Conn<'_>, id: &str) -> Result<Option<Scope>, S
     let Some(b) = broadcasts::get(conn, id)? else {
         return Ok(None);
     };
-    let sends = broadcasts::messages(conn, id, broadcasts::role::CARD)?
+    let sends = broadcasts::messages(conn, id, broadcasts::Role::Card)?
         .into_iter()
         .map(|(m, _)| m)
         .collect();

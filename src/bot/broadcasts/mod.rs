@@ -1,0 +1,365 @@
+//! Broadcasts in the chat, for admins: `broadcast <list|all>` (typed or through the form),
+//! `broadcasts`, `broadcast info|delete`. Each turns the command into a call of
+//! `crate::broadcasts` and its result into a reply worded from the catalogue. What recipients do
+//! with their card (read, reply) is in [`recipients`].
+
+use chrono::NaiveDateTime;
+use chrono_tz::Tz;
+use serde_json::Value;
+
+use super::admin::Caller;
+use super::reply::{Outcome, Refusal, Reply};
+use super::texts::bold as q;
+use super::{Bot, BotError};
+use crate::broadcasts::{Broadcasts, Recall, Sent, name_of};
+use crate::domain::Lang;
+use crate::domain::broadcast::{self as domain, Audience, BroadcastText};
+use crate::domain::commands::{Command, FieldError};
+use crate::domain::problem::Problem;
+use crate::domain::text::escape_markdown;
+use crate::store::broadcasts::{Broadcast, NewBroadcast};
+use crate::store::users::{self, User};
+use crate::store::{StoreError, lists};
+use crate::t;
+
+mod follow;
+mod recipients;
+
+pub use recipients::READ_RECEIPT_EVENT;
+
+/// Unread recipients `broadcast info` names.
+const UNREAD_SHOWN: usize = 30;
+/// Not-installed list members named in an answer.
+const NOT_INSTALLED_SHOWN: usize = 20;
+
+type Result<T> = std::result::Result<T, BotError>;
+
+/// A reply as the admin handlers that are not rewired yet take it: the answer and the audit
+/// outcome as text.
+pub(super) fn answer_and_outcome(reply: Reply) -> (super::Answer, String) {
+    let answer = match reply.answer {
+        super::reply::Answer::Text(text) => super::Answer::Text(text),
+        super::reply::Answer::Card(card) => super::Answer::Card(card),
+    };
+    (answer, reply.outcome.audit_text())
+}
+
+/// [`answer_and_outcome`] for a reply known to be text.
+pub(super) fn text_and_outcome(reply: Reply) -> (String, String) {
+    match answer_and_outcome(reply) {
+        (super::Answer::Text(text), outcome) => (text, outcome),
+        (super::Answer::Card(card), outcome) => (card.to_string(), outcome),
+    }
+}
+
+fn no_such_broadcast(lang: Lang, id: &str) -> Reply {
+    Reply::refused(
+        t!(lang, "broadcast-unknown", id = q(id)),
+        Refusal::UnknownBroadcast,
+    )
+}
+
+fn local_time(at: NaiveDateTime, tz: Tz) -> String {
+    at.and_utc()
+        .with_timezone(&tz)
+        .format("%Y-%m-%d %H:%M %Z")
+        .to_string()
+}
+
+fn emails_line(emails: &[String]) -> String {
+    let mut shown: Vec<String> = emails
+        .iter()
+        .take(NOT_INSTALLED_SHOWN)
+        .map(|e| escape_markdown(e))
+        .collect();
+    if emails.len() > NOT_INSTALLED_SHOWN {
+        shown.push(format!("+{}", emails.len() - NOT_INSTALLED_SHOWN));
+    }
+    shown.join(", ")
+}
+
+impl Bot {
+    /// The broadcast use cases, on this bot's outbox and clock.
+    fn broadcasts(&self) -> Broadcasts {
+        let tracked = self.tracker.as_ref().is_some_and(|t| t.enabled());
+        Broadcasts::new(self.outbox.clone(), self.clock.clone()).tracking_links(tracked)
+    }
+
+    fn zone(&self, caller: &Caller) -> Tz {
+        caller
+            .time_zone
+            .as_deref()
+            .and_then(|z| z.parse().ok())
+            .unwrap_or(self.campaign_defaults.time_zone)
+    }
+
+    async fn user_of(
+        &self,
+        key: &users::ConversationRef,
+    ) -> std::result::Result<Option<User>, StoreError> {
+        let key = key.clone();
+        self.db.run(move |conn| users::find(conn, &key)).await
+    }
+
+    /// The broadcast form, with the audience prefilled and each error shown.
+    pub(super) async fn broadcast_form(
+        &self,
+        caller: &Caller,
+        lang: Lang,
+        values: &Value,
+        errors: &[FieldError],
+    ) -> Result<Value> {
+        let tenant = caller.tenant.clone();
+        let all = self.db.run(move |conn| lists::all(conn, &tenant)).await?;
+        let names: Vec<String> = all.into_iter().map(|(l, _)| l.name).collect();
+        Ok(super::forms::broadcast_form(lang, &names, values, errors))
+    }
+
+    /// A submitted broadcast form: sent, or shown again with its errors.
+    pub(super) async fn broadcast_form_submit(
+        &self,
+        caller: &Caller,
+        value: &Value,
+        lang: Lang,
+    ) -> Result<Reply> {
+        let field = |k: &str| {
+            value
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let (audience, subject, body) = (field("audience"), field("subject"), field("body"));
+        let mut errors = Vec::new();
+        if audience.trim().is_empty() {
+            errors.push(FieldError {
+                field: "audience",
+                problem: Problem::new("field-choose-audience"),
+                example: "all-staff",
+            });
+        }
+        let text = match self.fit(domain::check_text(&subject, &body), lang) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                errors.extend(e);
+                None
+            }
+        };
+        match text {
+            Some(text) if errors.is_empty() => {
+                self.send_broadcast(caller, Audience::parse(&audience), text, lang)
+                    .await
+            }
+            _ => {
+                // Shown again with what was typed.
+                let card = self.broadcast_form(caller, lang, value, &errors).await?;
+                Ok(Reply::card(card, Outcome::Refused(Refusal::InvalidFields)))
+            }
+        }
+    }
+
+    pub(super) async fn broadcast_command(
+        &self,
+        caller: &Caller,
+        command: Command,
+        lang: Lang,
+    ) -> Result<Reply> {
+        match command {
+            Command::Broadcast { target, rest } => match self.fit_text(&rest, lang) {
+                Ok(text) => {
+                    self.send_broadcast(caller, Audience::parse(&target), text, lang)
+                        .await
+                }
+                Err(errors) => {
+                    let head = t!(lang, "broadcast-not-sent-head");
+                    let text = super::texts::field_errors(lang, &head, &errors);
+                    Ok(Reply::refused(text, Refusal::InvalidFields))
+                }
+            },
+            Command::Broadcasts => self.list_broadcasts(caller, lang).await,
+            Command::BroadcastDelete { id } => {
+                match self.broadcasts().numbered(&caller.tenant, &id).await? {
+                    Some(bc) => self.recall(caller, bc, lang).await,
+                    None => Ok(no_such_broadcast(lang, &id)),
+                }
+            }
+            _ => Ok(Reply::refused(
+                super::texts::hint(lang),
+                Refusal::NotABroadcastCommand,
+            )),
+        }
+    }
+
+    async fn send_broadcast(
+        &self,
+        caller: &Caller,
+        audience: Audience,
+        text: BroadcastText,
+        lang: Lang,
+    ) -> Result<Reply> {
+        let Some(sender) = self.user_of(&caller.key).await? else {
+            return Ok(Reply::refused(
+                t!(lang, "broadcast-sender-unknown"),
+                Refusal::SenderUnknown,
+            ));
+        };
+        let (list_id, audience_name) = match &audience {
+            Audience::All => (None, "all".to_string()),
+            Audience::List(name) => {
+                let (t, n) = (caller.tenant.clone(), name.clone());
+                match self.db.run(move |conn| lists::find(conn, &t, &n)).await? {
+                    Some(l) => (Some(l.id), l.name),
+                    None => {
+                        return Ok(Reply::refused(
+                            t!(lang, "broadcast-unknown-list", name = q(name)),
+                            Refusal::UnknownList,
+                        ));
+                    }
+                }
+            }
+        };
+        let new = NewBroadcast {
+            tenant_id: caller.tenant.clone(),
+            subject: text.subject,
+            body: text.body,
+            links: Vec::new(),
+            list_id,
+            audience: audience_name.clone(),
+            sender_id: sender.id.clone(),
+            sender_name: name_of(&sender),
+        };
+        let (bc, missing) = match self.broadcasts().send(new).await? {
+            Sent::Sent(bc, missing) => (*bc, missing),
+            Sent::Nobody(missing) => {
+                let mut text = match audience {
+                    Audience::All => t!(lang, "broadcast-nobody-all"),
+                    Audience::List(_) => {
+                        t!(lang, "broadcast-nobody-list", list = q(&audience_name))
+                    }
+                };
+                if matches!(audience, Audience::List(_)) && !missing.is_empty() {
+                    text.push_str("\n\n");
+                    let emails = emails_line(&missing);
+                    text.push_str(&t!(lang, "broadcast-not-installed", emails = emails));
+                }
+                return Ok(Reply::refused(text, Refusal::NobodyToSendTo));
+            }
+        };
+        let mut paragraphs = vec![t!(
+            lang,
+            "broadcast-sent",
+            number = bc.number,
+            subject = q(&bc.subject),
+            count = bc.targeted,
+        )];
+        if !missing.is_empty() {
+            paragraphs.push(t!(
+                lang,
+                "broadcast-sent-not-installed",
+                count = missing.len(),
+                list = q(&audience_name),
+                emails = emails_line(&missing),
+            ));
+        }
+        paragraphs.push(t!(lang, "broadcast-sent-follow", number = bc.number));
+        Ok(Reply {
+            answer: super::reply::Answer::Text(paragraphs.join("\n\n")),
+            outcome: Outcome::Noted(format!("broadcast #{}", bc.number)),
+        })
+    }
+
+    /// `broadcast delete`: deletes the card from every chat through the engine; the sender
+    /// hears how it went once every delete is done.
+    async fn recall(&self, caller: &Caller, bc: Broadcast, lang: Lang) -> Result<Reply> {
+        let by_user = self.user_of(&caller.key).await?.map(|u| u.id);
+        let recall = self
+            .broadcasts()
+            .recall(&bc, &caller.actor, by_user)
+            .await?;
+        let number = bc.number;
+        Ok(match recall {
+            Recall::AlreadyRecalled(Some(at)) => Reply::refused(
+                t!(
+                    lang,
+                    "broadcast-already-recalled-on",
+                    number = number,
+                    at = local_time(at, self.zone(caller)),
+                ),
+                Refusal::AlreadyRecalled,
+            ),
+            Recall::AlreadyRecalled(None) => Reply::refused(
+                t!(lang, "broadcast-already-recalled", number = number),
+                Refusal::AlreadyRecalled,
+            ),
+            Recall::PastRetention => Reply::refused(
+                t!(lang, "broadcast-recall-past-retention", number = number),
+                Refusal::PastRetention,
+            ),
+            Recall::Started { deletes, stopped } => {
+                let stopped = if stopped > 0 {
+                    t!(lang, "broadcast-recalling-stopped", count = stopped)
+                } else {
+                    String::new()
+                };
+                let text = t!(
+                    lang,
+                    "broadcast-recalling",
+                    number = number,
+                    subject = q(&bc.subject),
+                    deletes = deletes,
+                    stopped = stopped,
+                );
+                Reply {
+                    answer: super::reply::Answer::Text(text),
+                    outcome: Outcome::Noted(format!("recall of #{number}")),
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_meet_nouns_in_the_right_form_in_both_languages() {
+        let sent = |lang, count: i64| {
+            t!(
+                lang,
+                "broadcast-sent",
+                number = 1,
+                subject = "**S**",
+                count = count
+            )
+        };
+        assert!(sent(Lang::En, 1).ends_with("is on its way to 1 person."));
+        assert!(sent(Lang::En, 18).ends_with("is on its way to 18 people."));
+        assert!(sent(Lang::Fr, 1).ends_with("en route vers 1 personne."));
+        assert!(sent(Lang::Fr, 2).ends_with("en route vers 2 personnes."));
+        let missing = |lang, count: i64| {
+            t!(
+                lang,
+                "broadcast-sent-not-installed",
+                count = count,
+                list = "**staff**",
+                emails = "a"
+            )
+        };
+        assert_eq!(
+            missing(Lang::En, 1),
+            "1 member of **staff** has not installed herald: a"
+        );
+        assert_eq!(
+            missing(Lang::Fr, 2),
+            "2 membres de **staff** n'ont pas installé herald : a"
+        );
+        let clicks = t!(Lang::Fr, "broadcast-info-clicks", people = 1, clicks = 2);
+        assert_eq!(clicks, "Clics : 1 personne, 2 clics en tout");
+        let too_long = crate::domain::broadcast::check_reply(&"x".repeat(4001)).unwrap_err();
+        assert_eq!(
+            crate::texts::problem(Lang::En, &too_long),
+            "Your reply is 4001 characters long; at most 4000."
+        );
+    }
+}

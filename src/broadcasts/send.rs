@@ -1,0 +1,128 @@
+//! `broadcast <list|all>`: the audience is resolved, the card rendered once per language (and
+//! once more as it shows when read), and one card per installed recipient posted, due now, in
+//! the same transaction that records the broadcast.
+
+use chrono::{DateTime, Utc};
+
+use super::Broadcasts;
+use super::cards::broadcast_card;
+use crate::domain::Lang;
+use crate::domain::broadcast::CardContent;
+use crate::domain::delivery::MessageKind;
+use crate::outbox::{Outbox, Posting};
+use crate::store::broadcasts::{self as store, Broadcast, NewBroadcast, Role};
+use crate::store::deliveries::{NewDelivery, Operation};
+use crate::store::{Conn, StoreError, tracking};
+
+/// What sending a broadcast came to.
+#[derive(Debug, Clone)]
+pub enum Sent {
+    /// Recorded, a card due now for each recipient; the list members not installed.
+    Sent(Box<Broadcast>, Vec<String>),
+    /// Nobody installed to send to: nothing recorded. The list members not installed.
+    Nobody(Vec<String>),
+}
+
+impl Broadcasts {
+    /// Sends `new` now to its audience (its links tracked when tracking is on).
+    pub async fn send(&self, mut new: NewBroadcast) -> Result<Sent, StoreError> {
+        let card_body = if self.track_links {
+            let (marked, links) = crate::domain::tracking::mark_links(&new.body);
+            new.links = links;
+            marked
+        } else {
+            new.links = Vec::new();
+            new.body.clone()
+        };
+        let (outbox, now) = (self.outbox.clone(), self.now());
+        let sent = self
+            .outbox
+            .db()
+            .run(move |conn| send_on(&outbox, conn, &new, &card_body, now))
+            .await?;
+        if let Sent::Sent(bc, _) = &sent {
+            tracing::info!(
+                broadcast = bc.number,
+                recipients = bc.targeted,
+                "broadcast sent"
+            );
+        }
+        Ok(sent)
+    }
+}
+
+/// [`Broadcasts::send`] on a connection the caller holds; the card shows `card_body`.
+pub fn send_on(
+    outbox: &Outbox,
+    conn: &mut Conn<'_>,
+    new: &NewBroadcast,
+    card_body: &str,
+    now: DateTime<Utc>,
+) -> Result<Sent, StoreError> {
+    // Two admins of one tenant broadcasting in the same instant on PostgreSQL may collide on
+    // the unique number: the loser simply takes the next.
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match outbox.write_on(conn, |conn, post| {
+            post_broadcast(conn, post, new, card_body, now)
+        }) {
+            Err(e) if e.is_unique_violation() && tries < 5 => continue,
+            other => return other,
+        }
+    }
+}
+
+/// Records `new` and posts its cards inside the caller's transaction (tools and tests that
+/// hold a connection use it directly; the outbox wakes the engine in [`send_on`]).
+pub fn post_broadcast(
+    conn: &mut Conn<'_>,
+    post: &mut Posting,
+    new: &NewBroadcast,
+    card_body: &str,
+    now: DateTime<Utc>,
+) -> Result<Sent, StoreError> {
+    let audience = store::audience(conn, &new.tenant_id, new.list_id.as_deref())?;
+    if audience.recipients.is_empty() {
+        return Ok(Sent::Nobody(audience.not_installed));
+    }
+    let id = store::insert(conn, new, &audience, now)?;
+    let content = CardContent {
+        broadcast_id: &id,
+        subject: &new.subject,
+        body: card_body,
+        sender: &new.sender_name,
+    };
+    for lang in [Lang::En, Lang::Fr] {
+        let cards: Vec<NewDelivery> = audience
+            .recipients
+            .iter()
+            .filter(|(_, l)| *l == lang)
+            .map(|(user_id, _)| NewDelivery {
+                user_id: user_id.clone(),
+                operation: Operation::Send,
+                target_activity_id: None,
+                due: now,
+                planned: None,
+            })
+            .collect();
+        if cards.is_empty() {
+            continue;
+        }
+        for (role, kind, read) in [
+            (Role::Card, MessageKind::BroadcastCard, false),
+            (Role::Read, MessageKind::BroadcastRead, true),
+        ] {
+            let message_id = uuid::Uuid::now_v7().to_string();
+            let card = broadcast_card(lang, &content, read);
+            post.message(conn, &message_id, &new.tenant_id, kind, &card, now)?;
+            tracking::store_links(conn, &message_id, &new.links)?;
+            store::add_message(conn, &id, &message_id, role, lang)?;
+            if role == Role::Card {
+                post.enqueue(conn, &message_id, &new.tenant_id, &cards, now)?;
+            }
+        }
+    }
+    let bc = store::get(conn, &id)?.ok_or(StoreError::Query(diesel::result::Error::NotFound))?;
+    Ok(Sent::Sent(Box::new(bc), audience.not_installed))
+}

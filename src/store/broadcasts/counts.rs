@@ -1,0 +1,141 @@
+//! What `broadcasts` and `broadcast info` count, live or from a folded report.
+
+use std::collections::HashSet;
+
+use diesel::prelude::*;
+
+use super::super::deliveries::Operation;
+use super::super::schema::{
+    broadcast_reads as r, deliveries as d, relay_messages as rm, relay_threads as th, users as u,
+};
+use super::super::{Conn, StoreError};
+use super::relay::Direction;
+use super::{Broadcast, ReadSource, cards};
+use crate::domain::broadcast::RecallCounts;
+use crate::domain::delivery::{DeliveryStatus, reason};
+use crate::run_on;
+
+/// What `broadcasts` and `broadcast info` count (and a folded report keeps).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Counts {
+    /// Installed recipients the card was sent to.
+    pub targeted: i64,
+    pub not_installed: i64,
+    pub delivered: i64,
+    pub pending: i64,
+    /// Sends that failed (recipient gone, refused, retries exhausted).
+    pub failed: i64,
+    pub read_button: i64,
+    pub read_receipt: i64,
+    /// Recipients who replied at least once.
+    pub repliers: i64,
+    pub recall: RecallCounts,
+}
+
+impl Counts {
+    pub fn read(&self) -> i64 {
+        self.read_button + self.read_receipt
+    }
+}
+
+pub fn counts(conn: &mut Conn<'_>, bc: &Broadcast) -> Result<Counts, StoreError> {
+    if let Some(folded) = super::super::folded::folded_broadcast(conn, &bc.id)? {
+        return Ok(folded.counts);
+    }
+    let cards = cards(conn, &bc.id)?;
+    let rows: Vec<(String, String, String, Option<String>)> = run_on!(conn, |c| d::table
+        .filter(d::message_id.eq_any(&cards))
+        .select((d::user_id, d::operation, d::status, d::failure))
+        .load(c))?;
+    let mut out = Counts {
+        targeted: bc.targeted as i64,
+        not_installed: bc.not_installed as i64,
+        ..Counts::default()
+    };
+    // A card stopped by the recall and its delete with nothing to delete are one person.
+    let stopped: HashSet<&str> = rows
+        .iter()
+        .filter(|r| r.1 == Operation::Send.as_str() && r.3.as_deref() == Some(reason::RECALLED))
+        .map(|r| r.0.as_str())
+        .collect();
+    for (user, operation, status, failure) in &rows {
+        let recalled = failure.as_deref() == Some(reason::RECALLED);
+        let not_sent = failure.as_deref() == Some(reason::NOT_SENT);
+        if not_sent && stopped.contains(user.as_str()) {
+            continue;
+        }
+        let (operation, status) = (operation.as_str(), status.as_str());
+        match (Operation::parse(operation), DeliveryStatus::parse(status)) {
+            (Some(Operation::Send), Some(DeliveryStatus::Delivered)) => out.delivered += 1,
+            (Some(Operation::Send), Some(DeliveryStatus::Pending)) => out.pending += 1,
+            (Some(Operation::Send), _) if recalled => out.recall.not_sent += 1,
+            (Some(Operation::Send), _) => out.failed += 1,
+            (Some(Operation::Delete), Some(DeliveryStatus::Delivered)) => out.recall.removed += 1,
+            (Some(Operation::Delete), Some(DeliveryStatus::Pending)) => out.recall.pending += 1,
+            (Some(Operation::Delete), _) if not_sent => out.recall.not_sent += 1,
+            (Some(Operation::Delete), _) => out.recall.failed += 1,
+            _ => {}
+        }
+    }
+    let sources: Vec<String> = run_on!(conn, |c| r::table
+        .filter(r::broadcast_id.eq(&bc.id))
+        .select(r::source)
+        .load(c))?;
+    for s in sources {
+        if s == ReadSource::Receipt.as_str() {
+            out.read_receipt += 1;
+        } else {
+            out.read_button += 1;
+        }
+    }
+    out.repliers = run_on!(conn, |c| th::table
+        .filter(th::broadcast_id.eq(&bc.id))
+        .filter(diesel::dsl::exists(
+            rm::table
+                .filter(rm::thread_id.eq(th::id))
+                .filter(rm::direction.eq(Direction::Reply.as_str()))
+        ))
+        .count()
+        .get_result(c))?;
+    Ok(out)
+}
+
+/// Recipients who have the card and have not read it: how many, and the first `limit` of
+/// them by email (or name).
+pub fn unread(
+    conn: &mut Conn<'_>,
+    bc: &Broadcast,
+    limit: usize,
+) -> Result<(usize, Vec<String>), StoreError> {
+    if let Some(folded) = super::super::folded::folded_broadcast(conn, &bc.id)? {
+        return Ok((folded.unread as usize, Vec::new())); // who: purged with the deliveries
+    }
+    let cards = cards(conn, &bc.id)?;
+    let delivered: Vec<String> = run_on!(conn, |c| d::table
+        .filter(d::message_id.eq_any(&cards))
+        .filter(d::operation.eq(Operation::Send.as_str()))
+        .filter(d::status.eq(DeliveryStatus::Delivered.as_str()))
+        .select(d::user_id)
+        .load(c))?;
+    let read: HashSet<String> = run_on!(conn, |c| r::table
+        .filter(r::broadcast_id.eq(&bc.id))
+        .select(r::user_id)
+        .load::<String>(c))?
+    .into_iter()
+    .collect();
+    let unread: Vec<String> = delivered
+        .into_iter()
+        .filter(|id| !read.contains(id))
+        .collect();
+    let total = unread.len();
+    let shown: Vec<String> = unread.into_iter().take(limit).collect();
+    let mut names: Vec<String> = run_on!(conn, |c| u::table
+        .filter(u::id.eq_any(&shown))
+        .select((u::email, u::user_principal_name, u::display_name, u::id))
+        .load::<(Option<String>, Option<String>, Option<String>, String)>(c))?
+    .into_iter()
+    .map(|(email, upn, name, id)| email.or(upn).or(name).unwrap_or(id))
+    .collect();
+    names.sort();
+    Ok((total, names))
+}

@@ -1,0 +1,180 @@
+//! Reply threads: a recipient's replies to a broadcast's sender and the sender's answers, one
+//! thread per recipient and broadcast. Recorded here; relayed by `crate::broadcasts`.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::super::deliveries::Operation;
+use super::super::schema::{
+    broadcast_messages as bm, deliveries as d, relay_messages as rm, relay_threads as th,
+};
+use super::super::{Conn, StoreError};
+use super::{Broadcast, Role};
+use crate::domain::delivery::DeliveryStatus;
+use crate::run_on;
+
+/// The two directions of a reply thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Recipient → sender.
+    Reply,
+    /// Sender → recipient.
+    Answer,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Reply => "reply",
+            Direction::Answer => "answer",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = th)]
+pub struct Thread {
+    pub id: String,
+    pub broadcast_id: String,
+    pub recipient_id: String,
+    pub sender_id: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn thread(conn: &mut Conn<'_>, id: &str) -> Result<Option<Thread>, StoreError> {
+    Ok(run_on!(conn, |c| th::table
+        .find(id)
+        .select(Thread::as_select())
+        .first(c)
+        .optional())?)
+}
+
+/// The thread between a recipient and the broadcast's sender, opened on the first reply.
+pub fn open_thread(
+    conn: &mut Conn<'_>,
+    bc: &Broadcast,
+    recipient_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Thread, StoreError> {
+    conn.write_transaction(|conn| {
+        let id = uuid::Uuid::now_v7().to_string();
+        run_on!(conn, |c| diesel::insert_into(th::table)
+            .values((
+                th::id.eq(&id),
+                th::broadcast_id.eq(&bc.id),
+                th::recipient_id.eq(recipient_id),
+                th::sender_id.eq(&bc.sender_id),
+                th::created_at.eq(now.naive_utc()),
+                th::updated_at.eq(now.naive_utc()),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c))?;
+        Ok(run_on!(conn, |c| th::table
+            .filter(th::broadcast_id.eq(&bc.id))
+            .filter(th::recipient_id.eq(recipient_id))
+            .select(Thread::as_select())
+            .first(c))?)
+    })
+}
+
+impl Thread {
+    /// Who a message of the thread going `dir` is for.
+    pub fn to(&self, dir: Direction) -> &str {
+        match dir {
+            Direction::Reply => &self.sender_id,
+            Direction::Answer => &self.recipient_id,
+        }
+    }
+}
+
+/// Records one message of a thread, relayed as the outbound message `message_id`.
+pub fn record_relay(
+    conn: &mut Conn<'_>,
+    thread: &Thread,
+    dir: Direction,
+    text: &str,
+    message_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    conn.write_transaction(|conn| {
+        run_on!(conn, |c| diesel::insert_into(rm::table)
+            .values((
+                rm::thread_id.eq(&thread.id),
+                rm::direction.eq(dir.as_str()),
+                rm::text.eq(text),
+                rm::message_id.eq(message_id),
+                rm::created_at.eq(now.naive_utc()),
+            ))
+            .execute(c))?;
+        run_on!(conn, |c| diesel::update(th::table.find(&thread.id))
+            .set(th::updated_at.eq(now.naive_utc()))
+            .execute(c))?;
+        Ok(())
+    })
+}
+
+/// Which broadcast a recipient's plain message answers: the one whose card (or relayed answer)
+/// it replies to, else the latest they received or were answered about, since `since`.
+pub fn reply_target(
+    conn: &mut Conn<'_>,
+    user_id: &str,
+    reply_to_id: Option<&str>,
+    since: DateTime<Utc>,
+) -> Result<Option<String>, StoreError> {
+    if let Some(reply_to) = reply_to_id.filter(|r| !r.is_empty()) {
+        let card: Option<String> = run_on!(conn, |c| d::table
+            .inner_join(bm::table.on(bm::message_id.eq(d::message_id)))
+            .filter(d::user_id.eq(user_id))
+            .filter(d::activity_id.eq(reply_to))
+            .select(bm::broadcast_id)
+            .first(c)
+            .optional())?;
+        if card.is_some() {
+            return Ok(card);
+        }
+        let answered: Option<String> = run_on!(conn, |c| d::table
+            .inner_join(rm::table.on(rm::message_id.eq(d::message_id)))
+            .inner_join(th::table.on(th::id.eq(rm::thread_id)))
+            .filter(d::user_id.eq(user_id))
+            .filter(d::activity_id.eq(reply_to))
+            .filter(th::recipient_id.eq(user_id))
+            .select(th::broadcast_id)
+            .first(c)
+            .optional())?;
+        if answered.is_some() {
+            return Ok(answered);
+        }
+    }
+    let since = since.naive_utc();
+    let latest_card: Option<(String, Option<NaiveDateTime>)> = run_on!(conn, |c| d::table
+        .inner_join(bm::table.on(bm::message_id.eq(d::message_id)))
+        .filter(d::user_id.eq(user_id))
+        .filter(d::operation.eq(Operation::Send.as_str()))
+        .filter(d::status.eq(DeliveryStatus::Delivered.as_str()))
+        .filter(bm::role.eq(Role::Card.as_str()))
+        .filter(d::completed_at.ge(since))
+        .order(d::completed_at.desc())
+        .select((bm::broadcast_id, d::completed_at))
+        .first(c)
+        .optional())?;
+    let latest_thread: Option<(String, NaiveDateTime)> = run_on!(conn, |c| th::table
+        .filter(th::recipient_id.eq(user_id))
+        .filter(th::updated_at.ge(since))
+        .order(th::updated_at.desc())
+        .select((th::broadcast_id, th::updated_at))
+        .first(c)
+        .optional())?;
+    Ok(match (latest_card, latest_thread) {
+        (Some((card, at)), Some((thread, t_at))) => {
+            if at.is_some_and(|at| at >= t_at) {
+                Some(card)
+            } else {
+                Some(thread)
+            }
+        }
+        (Some((card, _)), None) => Some(card),
+        (None, Some((thread, _))) => Some(thread),
+        (None, None) => None,
+    })
+}
