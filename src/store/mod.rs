@@ -207,6 +207,12 @@ pub enum StoreError {
     Query(#[from] diesel::result::Error),
     #[error("database migration failed: {0}")]
     Migration(String),
+    /// A write would move a delivery out of a final state (see `DeliveryStatus::transition`).
+    #[error("a {from} delivery cannot become {to}")]
+    ForbiddenTransition {
+        from: crate::domain::delivery::DeliveryStatus,
+        to: crate::domain::delivery::DeliveryStatus,
+    },
 }
 
 impl StoreError {
