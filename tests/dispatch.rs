@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use common::*;
-use herald::domain::delivery::MessageKind;
 use herald::domain::SystemClock;
+use herald::domain::delivery::MessageKind;
 use herald::store::deliveries::{self, Outcome};
 use herald::store::dispatch::{self, Round, Terms};
 use herald::store::{DatabaseUrl, Db};
@@ -257,7 +257,12 @@ async fn two_instances_keep_one_tenants_pace(backend: Backend) {
     let b = start_bare_engine(&open(&test_db), Arc::new(SystemClock), config()).await;
     let id = a
         .engine()
-        .enqueue(TENANT, MessageKind::Notice, json!({"text": "hi"}), due_now(&users))
+        .enqueue(
+            TENANT,
+            MessageKind::Notice,
+            json!({"text": "hi"}),
+            due_now(&users),
+        )
         .await
         .unwrap();
     b.engine().wake();

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use herald::domain::delivery::MessageKind;
 use herald::domain::SystemClock;
+use herald::domain::delivery::MessageKind;
 use herald::store::deliveries::{self, Delivery};
 use herald::store::users;
 use serde_json::{Value, json};
@@ -452,7 +452,12 @@ async fn a_crashed_dispatcher_loses_nothing_and_duplicates_only_what_was_in_flig
             let handle = bare_engine(&first_db, CONCURRENCY, LEASE, 1_000).await;
             let id = handle
                 .engine()
-                .enqueue(TENANT, MessageKind::Notice, message(), due_now(&first_users))
+                .enqueue(
+                    TENANT,
+                    MessageKind::Notice,
+                    message(),
+                    due_now(&first_users),
+                )
                 .await
                 .unwrap();
             std::mem::forget(handle); // never shut down: it dies with its runtime
