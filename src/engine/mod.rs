@@ -4,12 +4,17 @@
 //! The dispatcher sleeps until the earliest due delivery or a wake-up (new work enqueued), so a
 //! delivery leaves at its moment; the cron tick is a safety net that wakes it regularly.
 
+mod attempt;
 mod broadcast;
 mod campaign;
 mod dispatcher;
+mod payload;
 pub mod planner;
 mod retention;
+mod send;
 mod tenancy;
+
+pub use send::{SendError, Sender};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -98,14 +103,13 @@ pub fn instance_name() -> String {
 
 pub(crate) struct Inner {
     db: Db,
-    connector: ConnectorClient,
     clock: Arc<dyn Clock>,
-    limits: SendLimits,
+    /// The one send path (rate limits, service URLs, connector), shared with `Engine::sender`.
+    sender: Sender,
     metrics: Arc<Metrics>,
     config: EngineConfig,
     recorder: BatchWriter<Outcome, bool>,
-    payloads: dispatcher::Payloads,
-    service_urls: dispatcher::ServiceUrls,
+    payloads: payload::Payloads,
     /// Presence lookups; `None` when Graph is off.
     graph: Option<Arc<crate::graph::GraphClient>>,
     /// Which tenants this instance dispatches.
@@ -134,7 +138,6 @@ pub struct EngineHandle {
 }
 
 impl Engine {
-    /// Starts the dispatcher and the tick on the current runtime.
     /// Starts the dispatcher and the tick on the current runtime; the engine sends what is
     /// posted through `outbox`.
     pub async fn start(
@@ -159,23 +162,31 @@ impl Engine {
             },
         )
         .context("starting the outcome writer")?;
+        let stop = CancellationToken::new();
+        let sender = Sender::new(
+            connector,
+            SendLimits::with_margin(config.tenant_rps, config.window_margin),
+            config.service_urls.clone(),
+            config.retry,
+            config.lease / 2,
+            metrics.clone(),
+            stop.clone(),
+        );
         let engine = Engine {
             inner: Arc::new(Inner {
                 db,
-                connector,
                 clock,
-                limits: SendLimits::with_margin(config.tenant_rps, config.window_margin),
+                sender,
                 metrics,
                 config,
                 recorder,
-                payloads: dispatcher::Payloads::default(),
-                service_urls: dispatcher::ServiceUrls::default(),
+                payloads: payload::Payloads::default(),
                 graph,
                 tenancy: tenancy::Tenancy::new(tenant_lease),
                 held: std::sync::Mutex::default(),
                 signals: outbox.signals(),
                 outbox,
-                stop: CancellationToken::new(),
+                stop,
             }),
         };
         let tenancy = tokio::spawn(tenancy::run(engine.inner.clone()));
@@ -217,6 +228,13 @@ impl Engine {
                 None
             }
         }
+    }
+
+    /// The engine's send path, for use cases that send to one person at once (`campaign test`,
+    /// chat replies): the same addressing, campaign render, service-URL check and rate limits
+    /// as every delivery. See [`Sender`].
+    pub fn sender(&self) -> Sender {
+        self.inner.sender.clone()
     }
 
     /// The outbox this engine listens to.

@@ -8,11 +8,13 @@ use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 use super::Inner;
+use crate::domain::delivery::{MessageKind, Operation};
 use crate::domain::hours::BusinessHours;
 use crate::domain::spread;
+use crate::outbox::{Outbox, Posting};
 use crate::store::campaigns;
-use crate::store::deliveries::{self, NewDelivery, Operation};
-use crate::store::{StoreError, lists};
+use crate::store::deliveries::NewDelivery;
+use crate::store::{Conn, StoreError, lists};
 
 /// Plans every campaign whose start has come and completes those with nothing left to do.
 pub(super) async fn plan_due(inner: &Inner) {
@@ -28,10 +30,10 @@ pub(super) async fn plan_due(inner: &Inner) {
         // Only the id is taken from this read: the plan comes from the row as it is started.
         let (id, name) = (campaign.id.clone(), campaign.name);
         let track = inner.config.tracker.as_ref().is_some_and(|t| t.enabled());
-        let plan_id = id.clone();
+        let (plan_id, outbox) = (id.clone(), inner.outbox.clone());
         match inner
             .db
-            .run(move |conn| plan(conn, &plan_id, now, track))
+            .run(move |conn| plan_through(&outbox, conn, &plan_id, now, track))
             .await
         {
             Ok(Some(n)) => {
@@ -70,52 +72,75 @@ pub(super) async fn next_check(inner: &Inner) -> DateTime<Utc> {
 /// Starts campaign `id` if its start has come and plans it, in one write transaction, from
 /// the row as it became running (an edit committed before is planned; one after is refused).
 /// With `track_links`, its message's links are stored to be tracked. `None` when it was not
-/// started here (not due, or another instance started it).
-pub fn plan(
-    conn: &mut crate::store::Conn<'_>,
+/// started here (not due, or another instance started it). The message and its deliveries are
+/// posted through `outbox`, which wakes the dispatcher once they are committed.
+pub fn plan_through(
+    outbox: &Outbox,
+    conn: &mut Conn<'_>,
     id: &str,
     now: DateTime<Utc>,
     track_links: bool,
 ) -> Result<Option<usize>, StoreError> {
-    conn.write_transaction(|conn| {
-        let Some(c) = campaigns::begin(conn, id, now)? else {
-            return Ok(None);
-        };
-        let (users, not_installed) = lists::resolve(conn, &c.tenant_id, &c.list_id, &c.channel)?;
-        let tz: Tz = c.time_zone.parse().unwrap_or(chrono_tz::UTC);
-        let hours = BusinessHours::parse(&c.hours).unwrap_or(BusinessHours::Always);
-        let start = c.start_at.and_utc();
-        let end = start + TimeDelta::minutes(c.duration_minutes);
-        let intervals = hours.open_intervals(tz, start, end);
-        // Creation refuses a window with no business time; should one slip through, everyone
-        // is due at the start rather than never.
-        let moments = spread::plan(&intervals, users.len(), c.seed as u64)
-            .unwrap_or_else(|_| vec![start; users.len()]);
-        deliveries::create_message(
-            conn,
-            &c.id,
-            &c.tenant_id,
-            "campaign",
-            &serde_json::json!({"type": "message", "textFormat": "markdown"}),
-            now,
-        )?;
-        let items: Vec<NewDelivery> = users
-            .iter()
-            .zip(moments)
-            .map(|(user_id, moment)| NewDelivery {
-                user_id: user_id.clone(),
-                operation: Operation::Send,
-                target_activity_id: None,
-                due: moment,
-                planned: Some(moment),
-            })
-            .collect();
-        if track_links {
-            let (_, links) = crate::domain::tracking::mark_links(&c.message);
-            crate::store::tracking::store_links(conn, &c.id, &links)?;
-        }
-        deliveries::enqueue(conn, &c.id, &c.tenant_id, &items, now)?;
-        campaigns::record_audience(conn, &c.id, users.len(), &not_installed)?;
-        Ok(Some(users.len()))
-    })
+    outbox.write_on(conn, |conn, post| plan_in(conn, post, id, now, track_links))
+}
+
+/// [`plan_through`] for tools and tests that run no engine: the same transaction and posting,
+/// with nobody to wake (the next engine to look sends what was planned).
+pub fn plan(
+    conn: &mut Conn<'_>,
+    id: &str,
+    now: DateTime<Utc>,
+    track_links: bool,
+) -> Result<Option<usize>, StoreError> {
+    conn.write_transaction(|conn| plan_in(conn, &mut Posting::default(), id, now, track_links))
+}
+
+/// The planning, inside the caller's write transaction: start, resolve the audience, draw each
+/// recipient's moment, post the message and its deliveries, record the audience.
+fn plan_in(
+    conn: &mut Conn<'_>,
+    post: &mut Posting,
+    id: &str,
+    now: DateTime<Utc>,
+    track_links: bool,
+) -> Result<Option<usize>, StoreError> {
+    let Some(c) = campaigns::begin(conn, id, now)? else {
+        return Ok(None);
+    };
+    let (users, not_installed) = lists::resolve(conn, &c.tenant_id, &c.list_id, &c.channel)?;
+    let tz: Tz = c.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let hours = BusinessHours::parse(&c.hours).unwrap_or(BusinessHours::Always);
+    let start = c.start_at.and_utc();
+    let end = start + TimeDelta::minutes(c.duration_minutes);
+    let intervals = hours.open_intervals(tz, start, end);
+    // Creation refuses a window with no business time; should one slip through, everyone
+    // is due at the start rather than never.
+    let moments = spread::plan(&intervals, users.len(), c.seed as u64)
+        .unwrap_or_else(|_| vec![start; users.len()]);
+    post.message(
+        conn,
+        &c.id,
+        &c.tenant_id,
+        MessageKind::Campaign,
+        &serde_json::json!({"type": "message", "textFormat": "markdown"}),
+        now,
+    )?;
+    let items: Vec<NewDelivery> = users
+        .iter()
+        .zip(moments)
+        .map(|(user_id, moment)| NewDelivery {
+            user_id: user_id.clone(),
+            operation: Operation::Send,
+            target_activity_id: None,
+            due: moment,
+            planned: Some(moment),
+        })
+        .collect();
+    if track_links {
+        let (_, links) = crate::domain::tracking::mark_links(&c.message);
+        crate::store::tracking::store_links(conn, &c.id, &links)?;
+    }
+    post.enqueue(conn, &c.id, &c.tenant_id, &items, now)?;
+    campaigns::record_audience(conn, &c.id, users.len(), &not_installed)?;
+    Ok(Some(users.len()))
 }

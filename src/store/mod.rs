@@ -207,7 +207,8 @@ pub enum StoreError {
     Query(#[from] diesel::result::Error),
     #[error("database migration failed: {0}")]
     Migration(String),
-    /// A status write the lifecycle does not allow (e.g. a campaign from completed to running).
+    /// A status write the lifecycle does not allow (a campaign from completed to running, an
+    /// outcome for a delivery that already ended): see the `transition` functions in `domain`.
     #[error("forbidden status transition from {from} to {to}")]
     ForbiddenTransition { from: String, to: String },
 }

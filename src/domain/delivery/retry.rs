@@ -1,106 +1,9 @@
-//! A delivery's life: its states, the allowed moves between them, and what to do after a failed
-//! send. Pure: the dispatcher asks, these functions decide.
+//! What to do after a failed send: retry after a backoff, or give up with a reason. Pure: the
+//! dispatcher asks, these functions decide.
 
-use std::fmt;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
-
-/// What an outbound message is, which decides how the dispatcher renders it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MessageKind {
-    /// A campaign's personalised text, rendered per recipient at send time.
-    Campaign,
-    /// A broadcast's card, as recipients first get it.
-    BroadcastCard,
-    /// A broadcast's card as it shows once read (sent as an update of the first).
-    BroadcastRead,
-    /// A recipient's reply relayed to the sender, or the sender's answer relayed back.
-    Relay,
-    /// A notice to an admin (a recall's outcome).
-    Notice,
-}
-
-impl MessageKind {
-    pub const ALL: [MessageKind; 5] = [
-        MessageKind::Campaign,
-        MessageKind::BroadcastCard,
-        MessageKind::BroadcastRead,
-        MessageKind::Relay,
-        MessageKind::Notice,
-    ];
-
-    /// As stored (`messages.kind`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MessageKind::Campaign => "campaign",
-            MessageKind::BroadcastCard => "broadcast",
-            MessageKind::BroadcastRead => "broadcast-read",
-            MessageKind::Relay => "relay",
-            MessageKind::Notice => "notice",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<MessageKind> {
-        MessageKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
-
-/// Where a delivery stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DeliveryStatus {
-    /// Waiting for its moment (`next_attempt_at`), first try or retry; may be leased.
-    Pending,
-    /// The connector accepted it; the sent activity's id is kept.
-    Delivered,
-    /// Given up, with a reason: the recipient is gone, the request was refused, or retries ran out.
-    Failed,
-    /// A campaign recipient absent at every rung of the absence ladder.
-    Expired,
-}
-
-impl DeliveryStatus {
-    pub const ALL: [DeliveryStatus; 4] = [
-        DeliveryStatus::Pending,
-        DeliveryStatus::Delivered,
-        DeliveryStatus::Failed,
-        DeliveryStatus::Expired,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryStatus::Pending => "pending",
-            DeliveryStatus::Delivered => "delivered",
-            DeliveryStatus::Failed => "failed",
-            DeliveryStatus::Expired => "expired",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<DeliveryStatus> {
-        DeliveryStatus::ALL.into_iter().find(|d| d.as_str() == s)
-    }
-
-    /// The only moves a delivery can make. Delivered and failed are final.
-    pub fn can_become(self, next: DeliveryStatus) -> bool {
-        matches!(
-            (self, next),
-            (DeliveryStatus::Pending, DeliveryStatus::Pending)
-                | (DeliveryStatus::Pending, DeliveryStatus::Delivered)
-                | (DeliveryStatus::Pending, DeliveryStatus::Failed)
-                | (DeliveryStatus::Pending, DeliveryStatus::Expired)
-        )
-    }
-
-    pub fn is_final(self) -> bool {
-        !matches!(self, DeliveryStatus::Pending)
-    }
-}
-
-impl fmt::Display for DeliveryStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Why a send did not go through, as far as deciding what next is concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -246,27 +149,6 @@ mod tests {
         base: Duration::from_secs(1),
         max: Duration::from_secs(10),
     };
-
-    #[test]
-    fn transitions_are_exactly_the_allowed_ones() {
-        use DeliveryStatus::*;
-        for from in DeliveryStatus::ALL {
-            for to in DeliveryStatus::ALL {
-                let allowed = from == Pending;
-                assert_eq!(from.can_become(to), allowed, "{from} -> {to}");
-            }
-        }
-        assert!(Delivered.is_final() && Failed.is_final() && Expired.is_final());
-        assert!(!Pending.is_final());
-    }
-
-    #[test]
-    fn status_names_round_trip() {
-        for s in DeliveryStatus::ALL {
-            assert_eq!(DeliveryStatus::parse(s.as_str()), Some(s));
-        }
-        assert_eq!(DeliveryStatus::parse("lost"), None);
-    }
 
     #[test]
     fn retry_after_is_waited_exactly() {

@@ -1,0 +1,190 @@
+//! Taking work and giving it back: leases, and when there is work next. None of these change a
+//! delivery's status: they move only pending rows' leases.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::{Leased, Recipient, Work};
+use crate::domain::delivery::{DeliveryStatus, Operation};
+use crate::run_on;
+use crate::store::schema::{deliveries as d, users as u};
+use crate::store::{Conn, StoreError};
+
+/// [`Work`] as stored: one row with an unknown operation must not make the whole lease fail.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = d)]
+struct WorkRow {
+    id: i64,
+    message_id: String,
+    tenant_id: String,
+    operation: String,
+    target_activity_id: Option<String>,
+    attempts: i32,
+    planned_at: Option<NaiveDateTime>,
+    ladder_step: i32,
+}
+
+impl From<WorkRow> for Work {
+    fn from(r: WorkRow) -> Work {
+        Work {
+            id: r.id,
+            message_id: r.message_id,
+            tenant_id: r.tenant_id,
+            operation: Operation::try_from(r.operation),
+            target_activity_id: r.target_activity_id,
+            attempts: r.attempts,
+            planned_at: r.planned_at,
+            ladder_step: r.ladder_step,
+        }
+    }
+}
+
+/// Leases up to `limit` due deliveries of `tenants` for `owner` until `until`, earliest first.
+/// `held`: rows `owner` still holds in memory (their outcome may be on its way), never leased
+/// again even when their lease has run out; its other expired rows are (it lost track of them).
+pub fn lease(
+    conn: &mut Conn<'_>,
+    owner: &str,
+    tenants: &[String],
+    held: &[i64],
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+    limit: usize,
+) -> Result<Vec<Leased>, StoreError> {
+    let now_n = now.naive_utc();
+    let until = until.naive_utc();
+    let limit = limit as i64;
+    if tenants.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = conn.write_transaction(|conn| {
+        let due = d::table
+            .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
+            .filter(d::tenant_id.eq_any(tenants))
+            .filter(d::next_attempt_at.le(now_n))
+            // An expired lease of another instance (it died) is taken over; one of ours only
+            // if we no longer hold it: its outcome may still be on its way to the database.
+            .filter(
+                d::leased_by.is_null().or(d::lease_expires_at
+                    .lt(now_n)
+                    .and(d::leased_by.ne(owner).or(d::id.ne_all(held)))),
+            )
+            .order(d::next_attempt_at)
+            .select(d::id)
+            .limit(limit);
+        let ids: Vec<i64> = match conn {
+            // Rows another dispatcher is leasing right now are skipped, not waited for.
+            Conn::Postgres(c) => due.for_update().skip_locked().load(*c)?,
+            Conn::Sqlite(c) => due.load(*c)?,
+        };
+        if !ids.is_empty() {
+            run_on!(conn, |c| diesel::update(
+                d::table.filter(d::id.eq_any(&ids))
+            )
+            .set((
+                d::leased_by.eq(owner),
+                d::lease_expires_at.eq(until),
+                d::updated_at.eq(now_n),
+            ))
+            .execute(c))?;
+        }
+        Ok::<_, StoreError>(ids)
+    })?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(WorkRow, Recipient)> = run_on!(conn, |c| d::table
+        .inner_join(u::table)
+        .filter(d::id.eq_any(&ids))
+        .order(d::next_attempt_at)
+        .select((WorkRow::as_select(), Recipient::as_select()))
+        .load(c))?;
+    Ok(rows
+        .into_iter()
+        .map(|(row, user)| Leased {
+            delivery: row.into(),
+            user,
+        })
+        .collect())
+}
+
+/// Gives back every lease `owner` still holds (a clean shutdown).
+pub fn release_all(
+    conn: &mut Conn<'_>,
+    owner: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    release(conn, owner, None, now)
+}
+
+/// Gives back the pending deliveries `owner` leased, in `tenant` only when given.
+pub fn release(
+    conn: &mut Conn<'_>,
+    owner: &str,
+    tenant: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    Ok(run_on!(conn, |c| {
+        let mut leased = diesel::update(d::table)
+            .filter(d::leased_by.eq(owner))
+            .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
+            .into_boxed();
+        if let Some(tenant) = tenant {
+            leased = leased.filter(d::tenant_id.eq(tenant));
+        }
+        leased
+            .set((
+                d::leased_by.eq(None::<String>),
+                d::lease_expires_at.eq(None::<NaiveDateTime>),
+                d::updated_at.eq(now.naive_utc()),
+            ))
+            .execute(c)
+    })?)
+}
+
+/// When the dispatcher next has something to do in `tenants`: the earliest pending moment,
+/// counting a leased row's lease expiry (its owner may have died) rather than its due time.
+pub fn next_due(
+    conn: &mut Conn<'_>,
+    tenants: &[String],
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    if tenants.is_empty() {
+        return Ok(None);
+    }
+    let pending = DeliveryStatus::Pending.as_str();
+    let unleased: Option<NaiveDateTime> = run_on!(conn, |c| d::table
+        .filter(d::status.eq(pending))
+        .filter(d::tenant_id.eq_any(tenants))
+        .filter(d::leased_by.is_null())
+        .select(diesel::dsl::min(d::next_attempt_at))
+        .first(c))?;
+    let leased: Option<NaiveDateTime> = run_on!(conn, |c| d::table
+        .filter(d::status.eq(pending))
+        .filter(d::tenant_id.eq_any(tenants))
+        .filter(d::leased_by.is_not_null())
+        .select(diesel::dsl::min(d::lease_expires_at))
+        .first::<Option<NaiveDateTime>>(c))?;
+    Ok(match (unleased, leased) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+    .map(|t| t.and_utc()))
+}
+
+/// Queue depth: (due and not leased, leased).
+pub fn queue_depth(conn: &mut Conn<'_>, now: DateTime<Utc>) -> Result<(i64, i64), StoreError> {
+    let now = now.naive_utc();
+    let pending = DeliveryStatus::Pending.as_str();
+    let due: i64 = run_on!(conn, |c| d::table
+        .filter(d::status.eq(pending))
+        .filter(d::next_attempt_at.le(now))
+        .filter(d::leased_by.is_null().or(d::lease_expires_at.lt(now)))
+        .count()
+        .get_result(c))?;
+    let leased: i64 = run_on!(conn, |c| d::table
+        .filter(d::status.eq(pending))
+        .filter(d::lease_expires_at.ge(now))
+        .count()
+        .get_result(c))?;
+    Ok((due, leased))
+}
