@@ -159,13 +159,9 @@ fn imports(source: &Source) -> BTreeSet<Vec<String>> {
 
 /// The module `super` names from this file.
 fn own_parent(source: &Source) -> Vec<String> {
-    let is_folder_module = source.path.file_name().is_some_and(|n| n == "mod.rs");
+    // `bot/admin.rs` is `bot::admin` and `bot/mod.rs` is `bot`: either way `super` is one up.
     let mut m = source.module.clone();
-    if !is_folder_module {
-        m.pop();
-    } else {
-        m.pop();
-    }
+    m.pop();
     m
 }
 

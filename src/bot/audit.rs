@@ -4,7 +4,8 @@
 use chrono_tz::Tz;
 
 use super::caller::Caller;
-use super::{Answer, Bot, texts_lifecycle};
+use super::reply::{Answer, Reply};
+use super::{Bot, texts_lifecycle};
 use crate::domain::Lang;
 use crate::domain::text::escape_markdown;
 use crate::store::{StoreError, audit};
@@ -18,11 +19,11 @@ impl Bot {
         &self,
         caller: &Caller,
         action: &str,
-        outcome: &str,
-        answer: Answer,
+        reply: Reply,
         lang: Lang,
     ) -> Answer {
-        match self.audit(caller, action, outcome).await {
+        let answer = reply.answer;
+        match self.audit(caller, action, &reply.outcome).await {
             Ok(()) => answer,
             Err(e) => {
                 tracing::error!(error = ?e, tenant = %caller.tenant, "an admin action was done but could not be audited");

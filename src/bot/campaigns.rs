@@ -2,7 +2,7 @@
 //! Each turns a command into a call of a use case of [`crate::campaigns`] and its typed result
 //! into a reply; every sentence comes from the catalogue (`locales/*/campaigns.ftl`).
 
-use super::admin::Caller;
+use super::caller::Caller;
 use super::reply::{Answer, Outcome, Refusal, Reply};
 use super::texts::bold as q;
 use super::{Bot, BotError};
@@ -20,24 +20,6 @@ pub use crate::campaigns::{CampaignDefaults, Mode};
 pub(super) enum Saved {
     Answered(Reply),
     Invalid(Vec<FieldError>),
-}
-
-/// A reply as the text commands' `(answer, audit outcome)` pair.
-pub(super) fn text_pair(reply: Reply) -> (String, String) {
-    let text = match reply.answer {
-        Answer::Text(text) => text,
-        Answer::Card(card) => card.to_string(),
-    };
-    (text, reply.outcome.audit_text())
-}
-
-/// A reply as the admin commands' `(answer, audit outcome)` pair.
-pub(super) fn answer_pair(reply: Reply) -> (super::Answer, String) {
-    let answer = match reply.answer {
-        Answer::Text(text) => super::Answer::Text(text),
-        Answer::Card(card) => super::Answer::Card(card),
-    };
-    (answer, reply.outcome.audit_text())
 }
 
 fn errors_text(lang: Lang, errors: &[FieldError]) -> String {
@@ -63,7 +45,7 @@ impl Bot {
         lang: Lang,
     ) -> Result<Saved, BotError> {
         let now = self.clock.now();
-        let (given, errors) = self.parse_sized(fields, lang);
+        let (given, errors) = self.parse_sized(fields);
         if !errors.is_empty() {
             return Ok(Saved::Invalid(errors));
         }

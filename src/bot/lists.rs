@@ -2,7 +2,7 @@
 //! command into a call of a use case of [`crate::lists`] and its typed result into a reply;
 //! every sentence comes from the catalogue (`locales/*/lists.ftl`).
 
-use super::admin::Caller;
+use super::caller::Caller;
 use super::reply::{Refusal, Reply};
 use super::texts::bold as q;
 use super::{Bot, BotError};
@@ -17,8 +17,7 @@ impl Bot {
         Lists { db: &self.db }
     }
 
-    /// A list command (the lead routes `Command::Lists` and `Command::List*` here).
-    #[allow(dead_code)]
+    /// A list command: `lists`, `list create|add|remove|show|delete`.
     pub(super) async fn list_command(
         &self,
         caller: &Caller,

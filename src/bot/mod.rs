@@ -29,6 +29,8 @@ use crate::domain::{Clock, Lang};
 use crate::store::inbound::{self, ActivityKey, ClaimWriter};
 use crate::store::{Db, StoreError};
 
+pub use reply::Answer;
+
 /// Why a turn could not be handled.
 #[derive(Debug, thiserror::Error)]
 pub enum BotError {
@@ -47,12 +49,6 @@ pub enum BotError {
     /// Campaign fields that do not hold up (answered in the chat, never an HTTP error).
     #[error("invalid campaign fields")]
     Fields(Vec<crate::domain::commands::FieldError>),
-}
-
-/// What herald answers: text, or a card.
-pub enum Answer {
-    Text(String),
-    Card(serde_json::Value),
 }
 
 /// What became of a turn.
@@ -114,11 +110,6 @@ impl Bot {
 
     pub fn db(&self) -> &Db {
         &self.db
-    }
-
-    /// Tells the engine (when this bot runs one) that work was enqueued.
-    fn wake_engine(&self) {
-        self.outbox.wake();
     }
 
     /// Handles one activity exactly once: a redelivered activity id changes nothing. An activity
@@ -247,30 +238,9 @@ impl Bot {
             parsed => {
                 // An admin verb (list, campaign, broadcast…), well formed or not.
                 let caller = self.caller(activity, checked).await?;
-                let action = text
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .chars()
-                    .take(200)
-                    .collect::<String>();
-                if !self.is_admin(&caller) {
-                    self.audit(&caller, &action, "refused: not an admin")
-                        .await?;
-                    texts::refusal(lang)
-                } else {
-                    let (reply, outcome) = match parsed {
-                        Ok(command) => self.admin_command(&caller, command, lang).await?,
-                        Err(e) => (Answer::Text(e.to_string()), format!("refused: {e}")),
-                    };
-                    let reply = self
-                        .audit_done(&caller, &action, &outcome, reply, lang)
-                        .await;
-                    return {
-                        self.answer(activity, checked, reply).await;
-                        Ok(Handled::Processed)
-                    };
-                }
+                let answer = self.admin_text(&caller, text, parsed, lang).await?;
+                self.answer(activity, checked, answer).await;
+                return Ok(Handled::Processed);
             }
         };
         self.reply(activity, checked, answer).await;
@@ -286,36 +256,16 @@ impl Bot {
         lang: Lang,
     ) -> Result<Handled, BotError> {
         use crate::domain::broadcast::action;
-        let form = value.get("herald").and_then(|h| h.as_str());
-        let what = match form {
-            Some(forms::FORM_ID) => format!(
-                "campaign form: {}",
-                value
-                    .get("campaign")
-                    .and_then(|c| c.as_str())
-                    .unwrap_or_default()
-            ),
-            Some(action::FORM) => "broadcast form".to_string(),
+        let form = match value.get("herald").and_then(|h| h.as_str()) {
+            Some(forms::FORM_ID) => admin::Form::Campaign,
+            Some(action::FORM) => admin::Form::Broadcast,
             Some(action::READ | action::REPLY | action::ANSWER) => {
                 return self.card_action(activity, checked, value, lang).await;
             }
             _ => return Ok(Handled::Ignored),
         };
         let caller = self.caller(activity, checked).await?;
-        let answer = if self.is_admin(&caller) {
-            let (answer, outcome) = if form == Some(forms::FORM_ID) {
-                self.form_submit(&caller, value, lang).await?
-            } else {
-                broadcasts::answer_and_outcome(
-                    self.broadcast_form_submit(&caller, value, lang).await?,
-                )
-            };
-            self.audit_done(&caller, &what, &outcome, answer, lang)
-                .await
-        } else {
-            self.audit(&caller, &what, "refused: not an admin").await?;
-            Answer::Text(texts::refusal(lang))
-        };
+        let answer = self.admin_form(&caller, form, value, lang).await?;
         self.answer(activity, checked, answer).await;
         Ok(Handled::Processed)
     }

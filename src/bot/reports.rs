@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::admin::Caller;
+use super::caller::Caller;
 use super::reply::{Outcome, Refusal, Reply};
 use super::{Bot, BotError};
 use crate::domain::Lang;

@@ -2,7 +2,6 @@
 //! field named and the limit said (the weighing itself is `domain::size`).
 
 use super::{Bot, texts};
-use crate::domain::Lang;
 use crate::domain::broadcast::BroadcastText;
 use crate::domain::commands::{CampaignFields, FieldError, parse_fields};
 use crate::domain::size;
@@ -17,7 +16,7 @@ impl Bot {
     }
 
     /// Campaign field lines, read; a message too heavy for Teams is one more field error.
-    pub(super) fn parse_sized(&self, lines: &str, lang: Lang) -> (CampaignFields, Vec<FieldError>) {
+    pub(super) fn parse_sized(&self, lines: &str) -> (CampaignFields, Vec<FieldError>) {
         let (fields, mut errors) = parse_fields(lines);
         if let Some(message) = &fields.message {
             let weight = size::campaign_message(message, self.link_base());
@@ -34,22 +33,17 @@ impl Bot {
 
     /// `broadcast <list|all>`'s lines, read as `domain::broadcast::parse_text` does, refused
     /// when the card would be too heavy.
-    pub(super) fn fit_text(
-        &self,
-        rest: &str,
-        lang: Lang,
-    ) -> Result<BroadcastText, Vec<FieldError>> {
-        self.fit(crate::domain::broadcast::parse_text(rest), lang)
+    pub(super) fn fit_text(&self, rest: &str) -> Result<BroadcastText, Vec<FieldError>> {
+        self.fit(crate::domain::broadcast::parse_text(rest))
     }
 
     /// A broadcast's subject and body as checked, refused when the card would be too heavy.
     pub(super) fn fit(
         &self,
         text: Result<BroadcastText, Vec<FieldError>>,
-        lang: Lang,
     ) -> Result<BroadcastText, Vec<FieldError>> {
         let text = text?;
-        let weight = size::broadcast(
+        let weight = crate::domain::broadcast::weight(
             &text.subject,
             &text.body,
             self.link_base(),

@@ -339,6 +339,33 @@ pub fn check_reply(text: &str) -> Result<(), Problem> {
     }
 }
 
+/// What a broadcast weighs at most once sent: its card (in either language, read or not)
+/// with the body's links at their longest and a sender name as long as Entra allows. `cards`
+/// renders every card a content can be sent as (each language, read or not).
+pub fn weight(
+    subject: &str,
+    body: &str,
+    public_url: Option<&str>,
+    cards: &dyn Fn(&CardContent<'_>) -> Vec<serde_json::Value>,
+) -> usize {
+    let (marked, links) = super::tracking::mark_links(body);
+    let body = super::size::longest_links(&marked, &links, public_url);
+    let sender = "M".repeat(256);
+    let id = "0".repeat(36);
+    let content = CardContent {
+        broadcast_id: &id,
+        subject,
+        body: &body,
+        sender: &sender,
+    };
+    let heaviest = cards(&content)
+        .into_iter()
+        .map(|card| super::size::counted(&card.to_string()))
+        .max()
+        .unwrap_or(0);
+    heaviest + super::size::ADDRESSING
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

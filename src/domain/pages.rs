@@ -4,8 +4,6 @@
 
 use std::ops::Range;
 
-use super::commands::CommandError;
-
 /// Cuts lines of the given weights into pages: consecutive, in order, each with at least one
 /// line, at most `per_page` lines, and (unless a single line outweighs it) at most `budget`.
 pub fn paginate(weights: &[usize], per_page: usize, budget: usize) -> Vec<Range<usize>> {
@@ -35,18 +33,6 @@ pub fn page_number(text: &str) -> Option<usize> {
         .trim_start_matches(['#', 'p'])
         .trim();
     t.parse().ok().filter(|n| *n > 0)
-}
-
-/// The page asked for after `list show <name>`: 1 when none is given.
-pub fn page_argument(text: &str) -> Result<usize, CommandError> {
-    if text.trim().is_empty() {
-        return Ok(1);
-    }
-    page_number(text).ok_or(CommandError::Missing {
-        command: "list show",
-        what: "a page number after the name",
-        example: "list show all-staff 2",
-    })
 }
 
 #[cfg(test)]

@@ -14,7 +14,6 @@
 
 use serde_json::json;
 
-use super::broadcast::CardContent;
 use super::template::MessageTemplate;
 use super::tracking::{fill_links, mark_links};
 
@@ -52,7 +51,7 @@ pub fn counted(text: &str) -> usize {
 
 /// `text` (its links already marked) with each marker replaced by the longer of the link
 /// and its tracked URL under `public_url`.
-fn longest_links(marked: &str, links: &[String], public_url: Option<&str>) -> String {
+pub fn longest_links(marked: &str, links: &[String], public_url: Option<&str>) -> String {
     let tracked = public_url.map(|u| {
         format!(
             "{}/l/{}",
@@ -78,33 +77,6 @@ pub fn campaign_message(message: &str, public_url: Option<&str>) -> usize {
     let text = longest_links(&personal, &links, public_url);
     let activity = json!({"type": "message", "textFormat": "markdown", "text": text});
     counted(&activity.to_string()) + ADDRESSING
-}
-
-/// What a broadcast weighs at most once sent: its card (in either language, read or not)
-/// with the body's links at their longest and a sender name as long as Entra allows. `cards`
-/// renders every card a content can be sent as (each language, read or not).
-pub fn broadcast(
-    subject: &str,
-    body: &str,
-    public_url: Option<&str>,
-    cards: &dyn Fn(&CardContent<'_>) -> Vec<serde_json::Value>,
-) -> usize {
-    let (marked, links) = mark_links(body);
-    let body = longest_links(&marked, &links, public_url);
-    let sender = "M".repeat(256);
-    let id = "0".repeat(36);
-    let content = CardContent {
-        broadcast_id: &id,
-        subject,
-        body: &body,
-        sender: &sender,
-    };
-    let heaviest = cards(&content)
-        .into_iter()
-        .map(|card| counted(&card.to_string()))
-        .max()
-        .unwrap_or(0);
-    heaviest + ADDRESSING
 }
 
 #[cfg(test)]
@@ -155,13 +127,13 @@ mod tests {
             reply_placeholder: "Your reply to the sender".into(),
             send: "Send".into(),
         };
-        let cards = |c: &CardContent<'_>| {
+        let cards = |c: &crate::domain::broadcast::CardContent<'_>| {
             [false, true]
                 .map(|read| crate::domain::broadcast::broadcast_card(&words, c, read))
                 .to_vec()
         };
-        let light = broadcast("Subject", "Body", None, &cards);
-        let heavy = broadcast("Subject", &"x".repeat(1000), None, &cards);
+        let light = crate::domain::broadcast::weight("Subject", "Body", None, &cards);
+        let heavy = crate::domain::broadcast::weight("Subject", &"x".repeat(1000), None, &cards);
         assert_eq!(heavy - light, 2 * (1000 - "Body".len()));
         assert!(light > ADDRESSING + 1000, "{light}");
         assert!(light < LIMIT / 4, "{light}");

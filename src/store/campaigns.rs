@@ -388,21 +388,7 @@ pub fn complete_finished(conn: &mut Conn<'_>, now: DateTime<Utc>) -> Result<usiz
     Ok(done)
 }
 
-/// What a report counts.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Counts {
-    pub targeted: i64,
-    pub not_installed: i64,
-    /// Pending at their first planned moment.
-    pub planned: i64,
-    pub delivered: i64,
-    /// Absent so far, with a next attempt planned.
-    pub waiting_for_presence: i64,
-    pub next_attempt: Option<NaiveDateTime>,
-    pub expired: i64,
-    /// Failures by reason.
-    pub failed: Vec<(String, i64)>,
-}
+pub use super::figures::CampaignCounts as Counts;
 
 /// A report's counts: from the deliveries, or as folded before retention purged them.
 pub fn counts(conn: &mut Conn<'_>, campaign: &Campaign) -> Result<Counts, StoreError> {

@@ -2,13 +2,10 @@
 //! `report_totals` row before retention purges the rows it was counted from. Reports read the
 //! folded figures from then on (see `store::retention`).
 
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::schema::{
-    broadcast_messages as bm, broadcasts as b, campaigns as c, deliveries as d, report_totals as t,
-};
+use super::schema::{broadcast_messages as bm, report_totals as t};
 use super::{Conn, StoreError};
 use crate::run_on;
 
@@ -21,7 +18,7 @@ pub mod kind {
 /// A finished campaign's report, folded.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FoldedCampaign {
-    pub counts: super::campaigns::Counts,
+    pub counts: super::figures::CampaignCounts,
     pub clicked_people: i64,
     pub clicks: i64,
     pub reads: i64,
@@ -30,7 +27,7 @@ pub struct FoldedCampaign {
 /// A finished broadcast's report, folded.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FoldedBroadcast {
-    pub counts: super::broadcasts::Counts,
+    pub counts: super::figures::BroadcastCounts,
     pub unread: i64,
     pub clicked_people: i64,
     pub clicks: i64,
@@ -67,12 +64,12 @@ pub fn folded_broadcast(
 pub fn folded_engagement(
     conn: &mut Conn<'_>,
     messages: &[String],
-) -> Result<Option<super::reports::Engagement>, StoreError> {
+) -> Result<Option<super::figures::Engagement>, StoreError> {
     let Some(first) = messages.first() else {
         return Ok(None);
     };
     if let Some(f) = folded_campaign(conn, first)? {
-        return Ok(Some(super::reports::Engagement {
+        return Ok(Some(super::figures::Engagement {
             people: f.clicked_people,
             clicks: f.clicks,
         }));
@@ -83,104 +80,10 @@ pub fn folded_engagement(
         .first(x)
         .optional())?;
     Ok(match broadcast {
-        Some(id) => folded_broadcast(conn, &id)?.map(|f| super::reports::Engagement {
+        Some(id) => folded_broadcast(conn, &id)?.map(|f| super::figures::Engagement {
             people: f.clicked_people,
             clicks: f.clicks,
         }),
         None => None,
     })
-}
-
-fn store_fold(
-    conn: &mut Conn<'_>,
-    id: &str,
-    of: &str,
-    counts: &impl Serialize,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let json = serde_json::to_string(counts)
-        .map_err(|e| StoreError::Migration(format!("folding a report: {e}")))?;
-    run_on!(conn, |x| diesel::insert_into(t::table)
-        .values((
-            t::subject_id.eq(id),
-            t::kind.eq(of),
-            t::counts.eq(&json),
-            t::folded_at.eq(now.naive_utc()),
-        ))
-        .on_conflict_do_nothing()
-        .execute(x))?;
-    Ok(())
-}
-
-/// Folds the report of every campaign completed and every broadcast sent before `before`
-/// whose rows are all final and that is not folded yet, each in its own transaction.
-/// Returns how many were folded.
-pub fn fold_finished(
-    conn: &mut Conn<'_>,
-    before: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> Result<usize, StoreError> {
-    let before = before.naive_utc();
-    let campaigns: Vec<String> = run_on!(conn, |x| c::table
-        .filter(c::status.eq(super::campaigns::status::COMPLETED))
-        .filter(c::completed_at.lt(before))
-        .filter(diesel::dsl::not(diesel::dsl::exists(
-            t::table.filter(t::subject_id.eq(c::id))
-        )))
-        .select(c::id)
-        .load(x))?;
-    let mut n = 0;
-    for id in campaigns {
-        n += conn.write_transaction(|conn| {
-            let Some(campaign) = super::campaigns::get(conn, &id)? else {
-                return Ok::<_, StoreError>(0);
-            };
-            let engagement = super::reports::engagement(conn, std::slice::from_ref(&id))?;
-            let fold = FoldedCampaign {
-                counts: super::campaigns::counts(conn, &campaign)?,
-                clicked_people: engagement.people,
-                clicks: engagement.clicks,
-                reads: super::reports::campaign_reads(conn, &id)?,
-            };
-            store_fold(conn, &id, kind::CAMPAIGN, &fold, now)?;
-            Ok(1)
-        })?;
-    }
-    let broadcasts: Vec<String> = run_on!(conn, |x| b::table
-        .filter(b::created_at.lt(before))
-        .filter(diesel::dsl::not(diesel::dsl::exists(
-            t::table.filter(t::subject_id.eq(b::id))
-        )))
-        .filter(diesel::dsl::not(diesel::dsl::exists(
-            bm::table
-                .inner_join(d::table.on(d::message_id.eq(bm::message_id)))
-                .filter(bm::broadcast_id.eq(b::id))
-                .filter(d::status.eq("pending"))
-        )))
-        .select(b::id)
-        .load(x))?;
-    for id in broadcasts {
-        n += conn.write_transaction(|conn| {
-            let Some(bc) = super::broadcasts::get(conn, &id)? else {
-                return Ok::<_, StoreError>(0);
-            };
-            let live = super::broadcasts::counts(conn, &bc)?;
-            // Re-checked inside the transaction: a recall may have queued deletes since.
-            if live.pending > 0 || live.recall.pending > 0 {
-                return Ok(0);
-            }
-            let (unread, _) = super::broadcasts::unread(conn, &bc, 0)?;
-            let all = super::broadcasts::all_messages(conn, &id)?;
-            let engagement = super::reports::engagement(conn, &all)?;
-            let fold = FoldedBroadcast {
-                counts: live,
-                unread: unread as i64,
-                clicked_people: engagement.people,
-                clicks: engagement.clicks,
-            };
-            store_fold(conn, &id, kind::BROADCAST, &fold, now)?;
-            Ok(1)
-        })?;
-    }
-    Ok(n)
 }

@@ -122,15 +122,18 @@ pub enum Deleted {
 /// saved only under a share lock of its list ([`lock`]): whichever commits first, the other
 /// sees it, so no campaign is left naming a deleted list.
 pub fn delete(conn: &mut Conn<'_>, list_id: &str) -> Result<Deleted, StoreError> {
-    use super::campaigns::status;
     use super::schema::campaigns as c;
+    use crate::domain::campaign::CampaignStatus;
     conn.write_transaction(|conn| {
         if !lock(conn, list_id, LockMode::Delete)? {
             return Ok(Deleted::Gone);
         }
         let users: Vec<String> = run_on!(conn, |x| c::table
             .filter(c::list_id.eq(list_id))
-            .filter(c::status.eq_any([status::SCHEDULED, status::RUNNING]))
+            .filter(c::status.eq_any([
+                CampaignStatus::Scheduled.as_str(),
+                CampaignStatus::Running.as_str(),
+            ]))
             .order(c::name_key)
             .select(c::name)
             .load(x))?;

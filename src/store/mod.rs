@@ -11,6 +11,8 @@ pub mod broadcasts;
 pub mod campaigns;
 pub mod deliveries;
 pub mod dispatch;
+pub mod figures;
+pub mod fold;
 pub mod folded;
 pub mod inbound;
 pub mod lists;

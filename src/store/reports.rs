@@ -15,12 +15,7 @@ use super::{Conn, StoreError};
 use crate::domain::delivery::DeliveryStatus;
 use crate::run_on;
 
-/// Clicks on a report's links: people who clicked at least once, and clicks in all.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Engagement {
-    pub people: i64,
-    pub clicks: i64,
-}
+pub use super::figures::Engagement;
 
 /// Per person: (first click, clicks), over every delivery of `messages`.
 fn clicks_by_user(

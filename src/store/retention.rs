@@ -296,7 +296,7 @@ pub fn purge(
 ) -> Result<Purged, StoreError> {
     let mut out = Purged::default();
     if let Some(before) = cutoff(now, settings.fold_after()) {
-        out.folded = super::folded::fold_finished(conn, before.and_utc(), now)?;
+        out.folded = super::fold::fold_finished(conn, before.and_utc(), now)?;
     }
     let plan = [
         (Table::Clicks, settings.clicks),

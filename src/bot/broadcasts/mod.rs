@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use chrono_tz::Tz;
 use serde_json::Value;
 
-use super::admin::Caller;
+use super::caller::Caller;
 use super::reply::{Outcome, Refusal, Reply};
 use super::texts::bold as q;
 use super::{Bot, BotError};
@@ -33,24 +33,6 @@ const UNREAD_SHOWN: usize = 30;
 const NOT_INSTALLED_SHOWN: usize = 20;
 
 type Result<T> = std::result::Result<T, BotError>;
-
-/// A reply as the admin handlers that are not rewired yet take it: the answer and the audit
-/// outcome as text.
-pub(super) fn answer_and_outcome(reply: Reply) -> (super::Answer, String) {
-    let answer = match reply.answer {
-        super::reply::Answer::Text(text) => super::Answer::Text(text),
-        super::reply::Answer::Card(card) => super::Answer::Card(card),
-    };
-    (answer, reply.outcome.audit_text())
-}
-
-/// [`answer_and_outcome`] for a reply known to be text.
-pub(super) fn text_and_outcome(reply: Reply) -> (String, String) {
-    match answer_and_outcome(reply) {
-        (super::Answer::Text(text), outcome) => (text, outcome),
-        (super::Answer::Card(card), outcome) => (card.to_string(), outcome),
-    }
-}
 
 fn no_such_broadcast(lang: Lang, id: &str) -> Reply {
     Reply::refused(
@@ -138,7 +120,7 @@ impl Bot {
                 example: "all-staff",
             });
         }
-        let text = match self.fit(domain::check_text(&subject, &body), lang) {
+        let text = match self.fit(domain::check_text(&subject, &body)) {
             Ok(t) => Some(t),
             Err(e) => {
                 errors.extend(e);
@@ -165,7 +147,7 @@ impl Bot {
         lang: Lang,
     ) -> Result<Reply> {
         match command {
-            Command::Broadcast { target, rest } => match self.fit_text(&rest, lang) {
+            Command::Broadcast { target, rest } => match self.fit_text(&rest) {
                 Ok(text) => {
                     self.send_broadcast(caller, Audience::parse(&target), text, lang)
                         .await

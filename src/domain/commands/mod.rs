@@ -8,6 +8,8 @@ mod fields;
 #[cfg(test)]
 mod tests;
 
+use super::problem::Problem;
+
 pub use fields::{CampaignFields, Channel, Email, FieldError, parse_emails, parse_fields};
 
 /// A command, as typed.
@@ -50,6 +52,51 @@ pub enum CommandError {
         action: String,
         allowed: &'static str,
     },
+}
+
+impl CommandError {
+    /// What was wrong, as a sentence of the catalogue (the Display above is for logs).
+    pub fn problem(&self) -> Problem {
+        match self {
+            CommandError::Unknown(word) => Problem::new("command-unknown").with("word", word),
+            CommandError::Missing {
+                command,
+                what,
+                example,
+            } => {
+                let what = match *what {
+                    "a name" => "name",
+                    "a page number" => "page",
+                    "a page number after the name" => "page-after-name",
+                    "an action" => "action",
+                    "an email" => "email",
+                    "an id" => "id",
+                    _ => "other",
+                };
+                Problem::new("command-missing")
+                    .with("command", *command)
+                    .with("what", what)
+                    .with("example", *example)
+            }
+            CommandError::UnknownAction {
+                command, action, ..
+            } => Problem::new("command-unknown-action")
+                .with("command", *command)
+                .with("action", action.as_str()),
+        }
+    }
+}
+
+/// The page asked for after `list show <name>`: 1 when none is given.
+fn page_argument(text: &str) -> Result<usize, CommandError> {
+    if text.trim().is_empty() {
+        return Ok(1);
+    }
+    super::pages::page_number(text).ok_or(CommandError::Missing {
+        command: "list show",
+        what: "a page number after the name",
+        example: "list show all-staff 2",
+    })
 }
 
 impl Command {
@@ -115,7 +162,7 @@ impl Command {
                     "add" | "ajouter" => Ok(Command::ListAdd { name, members }),
                     "remove" | "retirer" => Ok(Command::ListRemove { name, members }),
                     "show" | "afficher" => {
-                        let page = super::pages::page_argument(&rest_of_line)?;
+                        let page = page_argument(&rest_of_line)?;
                         Ok(Command::ListShow { name, page })
                     }
                     "delete" | "supprimer" => Ok(Command::ListDelete { name }),

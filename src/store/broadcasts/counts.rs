@@ -11,32 +11,10 @@ use super::super::schema::{
 use super::super::{Conn, StoreError};
 use super::relay::Direction;
 use super::{Broadcast, ReadSource, cards};
-use crate::domain::broadcast::RecallCounts;
 use crate::domain::delivery::{DeliveryStatus, reason};
 use crate::run_on;
 
-/// What `broadcasts` and `broadcast info` count (and a folded report keeps).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Counts {
-    /// Installed recipients the card was sent to.
-    pub targeted: i64,
-    pub not_installed: i64,
-    pub delivered: i64,
-    pub pending: i64,
-    /// Sends that failed (recipient gone, refused, retries exhausted).
-    pub failed: i64,
-    pub read_button: i64,
-    pub read_receipt: i64,
-    /// Recipients who replied at least once.
-    pub repliers: i64,
-    pub recall: RecallCounts,
-}
-
-impl Counts {
-    pub fn read(&self) -> i64 {
-        self.read_button + self.read_receipt
-    }
-}
+pub use crate::store::figures::BroadcastCounts as Counts;
 
 pub fn counts(conn: &mut Conn<'_>, bc: &Broadcast) -> Result<Counts, StoreError> {
     if let Some(folded) = super::super::folded::folded_broadcast(conn, &bc.id)? {

@@ -1,0 +1,52 @@
+//! The figures reports show, as plain values: what the live rows count and what a folded
+//! report keeps once they are purged (see `folded` and `fold`).
+
+use chrono::NaiveDateTime;
+
+use crate::domain::broadcast::RecallCounts;
+
+/// What a report counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CampaignCounts {
+    pub targeted: i64,
+    pub not_installed: i64,
+    /// Pending at their first planned moment.
+    pub planned: i64,
+    pub delivered: i64,
+    /// Absent so far, with a next attempt planned.
+    pub waiting_for_presence: i64,
+    pub next_attempt: Option<NaiveDateTime>,
+    pub expired: i64,
+    /// Failures by reason.
+    pub failed: Vec<(String, i64)>,
+}
+
+/// What `broadcasts` and `broadcast info` count (and a folded report keeps).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BroadcastCounts {
+    /// Installed recipients the card was sent to.
+    pub targeted: i64,
+    pub not_installed: i64,
+    pub delivered: i64,
+    pub pending: i64,
+    /// Sends that failed (recipient gone, refused, retries exhausted).
+    pub failed: i64,
+    pub read_button: i64,
+    pub read_receipt: i64,
+    /// Recipients who replied at least once.
+    pub repliers: i64,
+    pub recall: RecallCounts,
+}
+
+impl BroadcastCounts {
+    pub fn read(&self) -> i64 {
+        self.read_button + self.read_receipt
+    }
+}
+
+/// Clicks on a report's links: people who clicked at least once, and clicks in all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Engagement {
+    pub people: i64,
+    pub clicks: i64,
+}
