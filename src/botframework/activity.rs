@@ -170,7 +170,7 @@ impl Activity {
             return Err(ActivityError::Missing("conversation.id"));
         }
         let from = self.from.clone().ok_or(ActivityError::Missing("from"))?;
-        if from.id.trim().is_empty() {
+        if self::blank(&from.id) {
             return Err(ActivityError::Missing("from.id"));
         }
         let recipient = self
@@ -212,6 +212,11 @@ impl Activity {
             conversation,
         })
     }
+}
+
+/// Empty or only whitespace.
+fn blank(s: &str) -> bool {
+    s.trim().is_empty()
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ pub(super) fn constant_offset_pieces(
     // Offsets change at most a few times a year, never twice within six hours.
     const STEP: TimeDelta = TimeDelta::hours(6);
     let mut pieces = Vec::new();
-    if from >= to {
+    if to <= from {
         return pieces;
     }
     let (mut start, mut offset) = (from, offset_at(tz, from));
