@@ -162,6 +162,7 @@ impl Application {
                 outbox,
                 ClaimWriter::start(db.clone()).context("starting the claim writer")?,
                 connector,
+                engine.engine().sender(),
                 settings.service_url_policy(),
                 clock.clone(),
             )

@@ -248,7 +248,7 @@ impl Bot {
         user: &crate::store::users::User,
         lang: Lang,
     ) -> Result<Reply, BotError> {
-        let sent = feature::send_test(&self.connector, &self.service_urls, c, user).await;
+        let sent = feature::send_test(&self.sender, c, user).await;
         Ok(match sent {
             TestSent::Sent { to } => Reply::done(t!(
                 lang,

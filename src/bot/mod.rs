@@ -70,6 +70,8 @@ pub struct Bot {
     outbox: crate::outbox::Outbox,
     claims: ClaimWriter,
     connector: ConnectorClient,
+    /// The engine's one send path (`campaign test` goes through it).
+    sender: crate::engine::Sender,
     /// The only connector hosts the bot calls.
     service_urls: ServiceUrlPolicy,
     clock: Arc<dyn Clock>,
@@ -86,6 +88,7 @@ impl Bot {
         outbox: crate::outbox::Outbox,
         claims: ClaimWriter,
         connector: ConnectorClient,
+        sender: crate::engine::Sender,
         service_urls: ServiceUrlPolicy,
         clock: Arc<dyn Clock>,
     ) -> Bot {
@@ -96,6 +99,7 @@ impl Bot {
             outbox,
             claims,
             connector,
+            sender,
             service_urls,
             clock,
             tracker: None,

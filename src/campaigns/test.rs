@@ -1,12 +1,13 @@
 //! `campaign test`: the campaign's message, personalised, to one installed user, now. Nothing
-//! of the campaign changes. (It sends directly; the engine's one send path will take it over.)
+//! of the campaign changes. It goes out through the engine's one send path.
 
-use crate::botframework::{
-    Activity, ChannelAccount, ConnectorClient, ConversationAccount, ServiceUrl, ServiceUrlPolicy,
-};
+use crate::botframework::service_url::ServiceUrlError;
+use crate::domain::ids::TenantId;
 use crate::domain::problem::Problem;
 use crate::domain::template::MessageTemplate;
+use crate::engine::{SendError, Sender};
 use crate::store::campaigns::Campaign;
+use crate::store::deliveries::Recipient;
 use crate::store::users::User;
 
 /// What sending a test came to.
@@ -24,62 +25,53 @@ pub enum TestSent {
     Failed(String),
 }
 
-/// Personalises the campaign's message for `user` and sends it to their conversation.
-pub async fn send_test(
-    connector: &ConnectorClient,
-    service_urls: &ServiceUrlPolicy,
-    c: &Campaign,
-    user: &User,
-) -> TestSent {
+/// Personalises the campaign's message for `user` as the engine would and sends it through the
+/// engine's one send path: the same addressing, service-URL check and rate limits (the tenant's
+/// and the conversation's) as every delivery.
+pub async fn send_test(sender: &Sender, c: &Campaign, user: &User) -> TestSent {
+    // The campaign's own checks first, so a broken message says why in the admin's language.
     let template = match MessageTemplate::parse(&c.message) {
         Ok(t) => t,
         Err(e) => return TestSent::BadMessage(e.problem()),
     };
-    let text = match template.render(
+    if let Err(e) = template.render(
         user.given_name.as_deref(),
         user.surname.as_deref(),
         user.display_name.as_deref(),
     ) {
-        Ok(t) => t,
-        Err(e) => return TestSent::BadMessage(e.problem()),
-    };
-    let Ok(service_url) = ServiceUrl::parse(&user.service_url) else {
-        return TestSent::BadServiceUrl;
-    };
-    if service_urls.check(&service_url).is_err() {
-        return TestSent::HostNotAllowed {
-            host: service_url.host_str().to_string(),
-        };
+        return TestSent::BadMessage(e.problem());
     }
-    let activity = Activity {
-        kind: Some("message".into()),
-        from: Some(ChannelAccount {
-            id: user.bot_id.clone(),
-            ..Default::default()
-        }),
-        recipient: Some(ChannelAccount {
-            id: user.channel_user_id.clone(),
-            name: user.display_name.clone(),
-            ..Default::default()
-        }),
-        conversation: Some(ConversationAccount {
-            id: user.conversation_id.clone(),
-            ..Default::default()
-        }),
-        text: Some(text),
-        text_format: Some("markdown".into()),
-        ..Default::default()
+    let recipient = Recipient {
+        id: user.id.clone(),
+        aad_object_id: user.aad_object_id.clone(),
+        given_name: user.given_name.clone(),
+        surname: user.surname.clone(),
+        installed: user.installed,
+        not_installed_reason: user.not_installed_reason.clone(),
+        service_url: user.service_url.clone(),
+        conversation_id: user.conversation_id.clone(),
+        channel_user_id: user.channel_user_id.clone(),
+        bot_id: user.bot_id.clone(),
+        display_name: user.display_name.clone(),
+    };
+    let activity = match sender.campaign_activity(c, &recipient) {
+        Ok(a) => a,
+        Err(e) => {
+            return TestSent::BadMessage(Problem::new("field-invalid").with("reason", e));
+        }
     };
     let to = user
         .email
         .clone()
         .or(user.user_principal_name.clone())
         .unwrap_or_default();
-    match connector
-        .send_to_conversation(&service_url, &user.conversation_id, &activity)
-        .await
-    {
+    let tenant = TenantId::new(user.tenant_id.as_str());
+    match sender.send_now(&tenant, &recipient, &activity).await {
         Ok(_) => TestSent::Sent { to },
+        Err(SendError::ServiceUrl(ServiceUrlError::HostNotAllowed(host))) => {
+            TestSent::HostNotAllowed { host }
+        }
+        Err(SendError::ServiceUrl(_)) => TestSent::BadServiceUrl,
         Err(e) => TestSent::Failed(e.to_string()),
     }
 }
