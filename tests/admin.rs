@@ -129,7 +129,7 @@ async fn a_french_admin_gets_french_replies(backend: Backend) {
     let reply = app
         .say("29:chef", "liste créer équipe ada@contoso.com", "fr-FR")
         .await;
-    assert_eq!(reply, "Liste **équipe** créée avec 1 membres.");
+    assert_eq!(reply, "Liste **équipe** créée avec 1 membre.");
     let reply = app.say("29:chef", "liste afficher équipe", "fr-FR").await;
     assert!(reply.starts_with("**équipe**: 0/1 installés"), "{reply}");
     // A broadcast needs a sender herald knows (one who installed it).
