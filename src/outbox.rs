@@ -74,6 +74,12 @@ impl Signals {
         self.dispatcher.notify_one();
     }
 
+    /// Recalls should be looked at again at the dispatcher's next turn (no wake-up: after a
+    /// failure, looking again at once would spin).
+    pub fn mark_recalls_due(&self) {
+        self.recalls_due.store(true, Ordering::SeqCst);
+    }
+
     /// Whether recalls should be looked at (and clears it).
     pub fn take_recalls_due(&self) -> bool {
         self.recalls_due.swap(false, Ordering::SeqCst)

@@ -47,7 +47,6 @@ list-page-footer = { $last ->
 }
 list-no-such-page = { $bold } has { $pages } pages of members: type **list show { $name } { $pages }** for the last one.
 list-in-use = List { $list } was not deleted: scheduled or running campaigns use it ({ $campaigns }). Edit or delete those campaigns, or wait until they complete.
-recall-past-retention = Broadcast **#{ $number }** is older than the retention period: its deliveries are no longer recorded, so its cards can no longer be recalled.
 
 not-audited = Note: this was done, but it could not be written to the audit log. Tell your IT team.
 audit-head = **Audit log** (page { $page }/{ $pages }, latest first):

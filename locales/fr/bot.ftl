@@ -47,7 +47,6 @@ list-page-footer = { $last ->
 }
 list-no-such-page = { $bold } n'a que { $pages } pages de membres : tapez **liste afficher { $name } { $pages }** pour la dernière.
 list-in-use = La liste { $list } n'a pas été supprimée : des campagnes programmées ou en cours l'utilisent ({ $campaigns }). Modifiez ou supprimez ces campagnes, ou attendez leur fin.
-recall-past-retention = La diffusion **#{ $number }** est plus ancienne que la durée de conservation : ses envois ne sont plus enregistrés, ses messages ne peuvent donc plus être retirés.
 
 not-audited = Attention : l'action a été faite, mais elle n'a pas pu être inscrite au journal d'audit. Prévenez votre équipe informatique.
 audit-head = **Journal d'audit** (page { $page }/{ $pages }, les plus récentes d'abord) :

@@ -33,6 +33,16 @@ impl Broadcasts {
     /// many reads were new.
     pub async fn receipt(&self, user_id: &UserId, last_read: &str) -> Result<usize, StoreError> {
         let (user_id, last_read, now) = (user_id.clone(), last_read.to_string(), self.now());
+        // Most receipts cover nothing new: look first, and write only when there is something.
+        let (u, l) = (user_id.clone(), last_read.clone());
+        let candidates = self
+            .outbox
+            .db()
+            .run(move |conn| store::receipt_candidates(conn, u.as_str(), &l))
+            .await?;
+        if candidates.is_empty() {
+            return Ok(0);
+        }
         self.outbox
             .write(move |conn, post| {
                 let new = store::record_receipt(conn, user_id.as_str(), &last_read, now)?;

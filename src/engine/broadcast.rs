@@ -15,7 +15,7 @@ pub(super) async fn finish_recalls(inner: &Inner) {
         }
         Err(e) => {
             tracing::warn!(error = %e, "could not report finished recalls; will look again");
-            inner.signals.recalls_changed();
+            inner.signals.mark_recalls_due();
         }
     }
 }

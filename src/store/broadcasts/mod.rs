@@ -26,7 +26,9 @@ pub mod recall;
 pub mod relay;
 
 pub use counts::{Counts, counts, unread};
-pub use reads::{CardUpdate, Read, ReadRecorded, record_read, record_receipt, was_sent_to};
+pub use reads::{
+    CardUpdate, Read, ReadRecorded, receipt_candidates, record_read, record_receipt, was_sent_to,
+};
 pub use recall::{
     DeleteTarget, RecallStarted, mark_recall_reported, recall, recalls_to_report,
     resolve_delete_target,

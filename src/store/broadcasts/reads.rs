@@ -132,14 +132,13 @@ pub fn record_read(
     })
 }
 
-/// A Teams read receipt from `user_id`: every broadcast card in their chat whose activity id is
-/// at most `last_read` is read. Returns the reads that were new.
-pub fn record_receipt(
+/// The broadcasts whose card in `user_id`'s chat a read receipt up to `last_read` covers and
+/// that they have not read yet (a read-only look: most receipts find nothing new).
+pub fn receipt_candidates(
     conn: &mut Conn<'_>,
     user_id: &str,
     last_read: &str,
-    now: DateTime<Utc>,
-) -> Result<Vec<ReadRecorded>, StoreError> {
+) -> Result<Vec<String>, StoreError> {
     let cards: Vec<(String, Option<String>)> = run_on!(conn, |c| d::table
         .inner_join(bm::table.on(bm::message_id.eq(d::message_id)))
         .filter(d::user_id.eq(user_id))
@@ -157,16 +156,31 @@ pub fn record_receipt(
         .load::<String>(c))?
     .into_iter()
     .collect();
+    Ok(cards
+        .into_iter()
+        .filter(|(broadcast_id, activity_id)| {
+            activity_id
+                .as_deref()
+                .is_some_and(|a| crate::domain::broadcast::receipt_covers(a, last_read))
+                && !already.contains(broadcast_id)
+        })
+        .map(|(broadcast_id, _)| broadcast_id)
+        .collect())
+}
+
+/// A Teams read receipt from `user_id`: every broadcast card in their chat whose activity id is
+/// at most `last_read` is read. Returns the reads that were new.
+pub fn record_receipt(
+    conn: &mut Conn<'_>,
+    user_id: &str,
+    last_read: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<ReadRecorded>, StoreError> {
     let mut new = Vec::new();
-    for (broadcast_id, activity_id) in cards {
-        let covered = activity_id
-            .as_deref()
-            .is_some_and(|a| crate::domain::broadcast::receipt_covers(a, last_read));
-        if covered && !already.contains(&broadcast_id) {
-            let recorded = record_read(conn, &broadcast_id, user_id, ReadSource::Receipt, now)?;
-            if recorded.read == Read::New {
-                new.push(recorded);
-            }
+    for broadcast_id in receipt_candidates(conn, user_id, last_read)? {
+        let recorded = record_read(conn, &broadcast_id, user_id, ReadSource::Receipt, now)?;
+        if recorded.read == Read::New {
+            new.push(recorded);
         }
     }
     Ok(new)
