@@ -11,7 +11,6 @@ use diesel::connection::SimpleConnection;
 use serde_json::json;
 
 use common::*;
-use herald::domain::hours::BusinessHours;
 use herald::domain::spread;
 use herald::engine::planner;
 use herald::store::campaigns::{self, Saved, Settings};
@@ -151,12 +150,10 @@ fn edited(list_id: &str, first: &Settings) -> Settings {
 fn assert_planned_from_the_row(conn: &mut Conn<'_>, id: &str, members: usize) {
     let c = campaigns::get(conn, id).unwrap().unwrap();
     assert_eq!(c.status, "running");
-    let tz: chrono_tz::Tz = c.time_zone.parse().unwrap();
+    let tz: chrono_tz::Tz = c.time_zone.tz();
     let start = c.start_at.and_utc();
     let end = start + TimeDelta::minutes(c.duration_minutes);
-    let intervals = BusinessHours::parse(&c.hours)
-        .unwrap()
-        .open_intervals(tz, start, end);
+    let intervals = c.hours.open_intervals(tz, start, end);
     let mut expected = spread::plan(&intervals, members, c.seed as u64).unwrap();
     let mut planned: Vec<_> = deliveries::of_message(conn, id)
         .unwrap()

@@ -225,9 +225,9 @@ impl Bot {
             "list": f.list.unwrap_or_default(),
             "start": f.start.map(|s| s.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default(),
             "duration": f.duration.map(|d| d.to_string()).unwrap_or_default(),
-            "hours": c.hours,
-            "timezone": c.time_zone,
-            "presence": c.presence,
+            "hours": c.hours.to_string(),
+            "timezone": c.time_zone.to_string(),
+            "presence": c.presence.to_string(),
             "channel": channel_word(&c),
             "message": c.message,
         })))
@@ -301,9 +301,9 @@ fn info_text(lang: Lang, c: &Campaign, list_name: Option<String>) -> String {
         (t!(lang, "campaign-label-list"), escape_markdown(&list_name)),
         (t!(lang, "campaign-label-start"), feature::local_start(c)),
         (t!(lang, "campaign-label-duration"), duration),
-        (t!(lang, "campaign-label-hours"), c.hours.clone()),
-        (t!(lang, "campaign-label-timezone"), c.time_zone.clone()),
-        (t!(lang, "campaign-label-presence"), c.presence.clone()),
+        (t!(lang, "campaign-label-hours"), c.hours.to_string()),
+        (t!(lang, "campaign-label-timezone"), c.time_zone.to_string()),
+        (t!(lang, "campaign-label-presence"), c.presence.to_string()),
     ];
     let mut text = format!("{} ({})", q(&c.name), c.status);
     for (label, value) in lines {

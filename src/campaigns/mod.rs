@@ -13,7 +13,6 @@ use crate::domain::commands::{CampaignFields, Channel, Email, FieldError};
 use crate::domain::duration::WindowLength;
 use crate::domain::hours::BusinessHours;
 use crate::domain::ids::CampaignId;
-use crate::domain::presence::PresencePolicy;
 use crate::outbox::Outbox;
 use crate::store::campaigns::{self, Campaign, Counts};
 use crate::store::users::User;
@@ -220,18 +219,17 @@ impl Campaigns<'_> {
             duration: given
                 .duration
                 .or(WindowLength::from_minutes(c.duration_minutes)),
-            hours: given.hours.or(BusinessHours::parse(&c.hours).ok()),
+            hours: given.hours.or(Some(c.hours.clone())),
             time_zone: given.time_zone.or(Some(tz)),
-            presence: given.presence.or(PresencePolicy::parse(&c.presence).ok()),
+            presence: given.presence.or(Some(c.presence)),
             message: given.message.or(Some(c.message.clone())),
         })
     }
 }
 
-/// The campaign's time zone. Saved settings were checked (`settle`), so a stored zone always
-/// reads back; a row that does not is shown in UTC rather than refused.
+/// The campaign's time zone.
 pub fn zone(c: &Campaign) -> Tz {
-    c.time_zone.parse().unwrap_or(Tz::UTC)
+    c.time_zone.tz()
 }
 
 /// The campaign's start in its own time zone, as `YYYY-MM-DD HH:MM`.

@@ -23,6 +23,36 @@ pub struct ForbiddenTransition {
     pub to: CampaignStatus,
 }
 
+/// A campaign's time zone, checked when the campaign was saved and read back typed (never
+/// re-parsed with a fallback).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CampaignZone(pub chrono_tz::Tz);
+
+/// A stored time zone that is not an IANA zone.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown time zone `{0}`")]
+pub struct UnknownZone(pub String);
+
+impl CampaignZone {
+    pub fn tz(self) -> chrono_tz::Tz {
+        self.0
+    }
+}
+
+impl TryFrom<String> for CampaignZone {
+    type Error = UnknownZone;
+
+    fn try_from(s: String) -> Result<CampaignZone, UnknownZone> {
+        s.parse().map(CampaignZone).map_err(|_| UnknownZone(s))
+    }
+}
+
+impl fmt::Display for CampaignZone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.name())
+    }
+}
+
 /// A stored status that is none of the three.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown campaign status `{0}`")]

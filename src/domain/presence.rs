@@ -37,6 +37,10 @@ pub enum PresenceDecision {
 
 impl PresencePolicy {
     pub fn parse(text: &str) -> Result<PresencePolicy, PresenceError> {
+        Self::parse_text(text)
+    }
+
+    fn parse_text(text: &str) -> Result<PresencePolicy, PresenceError> {
         let mut words: Vec<String> = text
             .split([',', ' ', '+'])
             .map(|w| w.trim().to_lowercase())
@@ -105,6 +109,15 @@ impl fmt::Display for PresencePolicy {
             PresencePolicy::Available => "available",
             PresencePolicy::AvailableAwayBusy => "available,away,busy",
         })
+    }
+}
+
+/// As stored: the text `Display` wrote.
+impl TryFrom<String> for PresencePolicy {
+    type Error = PresenceError;
+
+    fn try_from(s: String) -> Result<PresencePolicy, PresenceError> {
+        PresencePolicy::parse(&s)
     }
 }
 

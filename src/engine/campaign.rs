@@ -34,9 +34,9 @@ impl CampaignRender {
         };
         Some(CampaignRender {
             template: MessageTemplate::parse(&message).ok()?,
-            tz: c.time_zone.parse().ok()?,
-            hours: BusinessHours::parse(&c.hours).ok()?,
-            policy: PresencePolicy::parse(&c.presence).ok()?,
+            tz: c.time_zone.tz(),
+            hours: c.hours.clone(),
+            policy: c.presence,
         })
     }
 

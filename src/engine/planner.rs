@@ -5,11 +5,9 @@
 //! from scheduled to running plans it, in the same transaction.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use chrono_tz::Tz;
 
 use super::Inner;
 use crate::domain::delivery::{MessageKind, Operation};
-use crate::domain::hours::BusinessHours;
 use crate::domain::spread;
 use crate::outbox::{Outbox, Posting};
 use crate::store::campaigns;
@@ -108,8 +106,7 @@ fn plan_in(
         return Ok(None);
     };
     let (users, not_installed) = lists::resolve(conn, &c.tenant_id, &c.list_id, &c.channel)?;
-    let tz: Tz = c.time_zone.parse().unwrap_or(chrono_tz::UTC);
-    let hours = BusinessHours::parse(&c.hours).unwrap_or(BusinessHours::Always);
+    let (tz, hours) = (c.time_zone.tz(), &c.hours);
     let start = c.start_at.and_utc();
     let end = start + TimeDelta::minutes(c.duration_minutes);
     let intervals = hours.open_intervals(tz, start, end);

@@ -6,7 +6,9 @@ use diesel::prelude::*;
 
 use super::schema::{campaign_not_installed as ni, campaigns as c, deliveries as d};
 use super::{Conn, StoreError};
-use crate::domain::campaign::{CampaignStatus, ForbiddenTransition};
+use crate::domain::campaign::{CampaignStatus, CampaignZone, ForbiddenTransition};
+use crate::domain::hours::BusinessHours;
+use crate::domain::presence::PresencePolicy;
 use crate::run_on;
 
 /// The stored words, for queries that filter on them.
@@ -37,10 +39,14 @@ pub struct Campaign {
     pub list_id: String,
     pub channel: String,
     pub start_at: NaiveDateTime,
-    pub time_zone: String,
+    /// Checked when the campaign was saved: read back typed.
+    #[diesel(deserialize_as = String)]
+    pub time_zone: CampaignZone,
     pub duration_minutes: i64,
-    pub hours: String,
-    pub presence: String,
+    #[diesel(deserialize_as = String)]
+    pub hours: BusinessHours,
+    #[diesel(deserialize_as = String)]
+    pub presence: PresencePolicy,
     pub message: String,
     #[diesel(deserialize_as = String)]
     pub status: CampaignStatus,

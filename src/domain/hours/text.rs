@@ -51,6 +51,21 @@ fn hhmm(minutes: u32) -> String {
 
 impl BusinessHours {
     pub fn parse(input: &str) -> Result<BusinessHours, HoursError> {
+        Self::parse_text(input)
+    }
+}
+
+/// As stored: the text `Display` wrote.
+impl TryFrom<String> for BusinessHours {
+    type Error = HoursError;
+
+    fn try_from(s: String) -> Result<BusinessHours, HoursError> {
+        BusinessHours::parse(&s)
+    }
+}
+
+impl BusinessHours {
+    fn parse_text(input: &str) -> Result<BusinessHours, HoursError> {
         let trimmed = input.trim();
         if ["always", "toujours", "24/7"].contains(&trimmed.to_lowercase().as_str()) {
             return Ok(BusinessHours::Always);
