@@ -9,10 +9,8 @@ pub(super) async fn finish_recalls(inner: &Inner) {
     let broadcasts = Broadcasts::new(inner.outbox.clone(), inner.clock.clone());
     match broadcasts.report_finished_recalls().await {
         Ok(0) => {}
-        Ok(n) => {
-            tracing::info!(recalls = n, "broadcast recalls reported");
-            inner.signals.dispatcher.notify_one();
-        }
+        // The notices went through the outbox, which woke the dispatcher for them.
+        Ok(n) => tracing::info!(recalls = n, "broadcast recalls reported"),
         Err(e) => {
             tracing::warn!(error = %e, "could not report finished recalls; will look again");
             inner.signals.mark_recalls_due();

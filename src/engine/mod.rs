@@ -237,11 +237,6 @@ impl Engine {
         self.inner.sender.clone()
     }
 
-    /// The outbox this engine listens to.
-    pub fn outbox(&self) -> &Outbox {
-        &self.inner.outbox
-    }
-
     pub fn instance(&self) -> &str {
         &self.inner.config.instance
     }
