@@ -116,7 +116,7 @@ impl Application {
                 tracker: Some(tracker.clone()),
                 ..EngineConfig::from_settings(&settings)
             },
-            graph,
+            graph.clone(),
         )
         .await?;
         if settings.bot.app_type == crate::config::AppType::SingleTenant
@@ -166,7 +166,11 @@ impl Application {
                 settings.service_url_policy(),
                 clock.clone(),
             )
-            .with_tracker(tracker.clone()),
+            .with_tracker(tracker.clone())
+            .with_reach(crate::audience::Reach {
+                graph,
+                ..crate::audience::Reach::from_settings(&settings)
+            }),
             auth,
             metrics,
             tracker,

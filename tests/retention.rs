@@ -168,11 +168,19 @@ fn old_work(conn: &mut Conn<'_>, url: &str, then: DateTime<Utc>) -> (String, Str
         sender_id: ids[0].clone(),
         sender_name: "Ada".into(),
         links: Vec::new(),
+        install: false,
     };
     let created = conn
         .write_transaction(|conn| {
             let post = &mut herald::outbox::Posting::default();
-            herald::broadcasts::send::post_broadcast(conn, post, &new, &new.body, then)
+            herald::broadcasts::send::post_broadcast(
+                conn,
+                post,
+                &new,
+                &new.body,
+                then,
+                &Default::default(),
+            )
         })
         .unwrap();
     let herald::broadcasts::Sent::Sent(bc, _) = created else {

@@ -77,6 +77,8 @@ pub struct Bot {
     clock: Arc<dyn Clock>,
     /// Link tracking and report downloads; `None` in tools.
     tracker: Option<Arc<crate::tracking::Tracker>>,
+    /// Entra ID groups and proactive installs (Graph); without Graph, neither.
+    reach: crate::audience::Reach,
 }
 
 impl Bot {
@@ -103,7 +105,14 @@ impl Bot {
             service_urls,
             clock,
             tracker: None,
+            reach: crate::audience::Reach::default(),
         }
+    }
+
+    /// Resolves Entra ID groups and installs herald through `reach`.
+    pub fn with_reach(mut self, reach: crate::audience::Reach) -> Bot {
+        self.reach = reach;
+        self
     }
 
     /// Tracks links in broadcasts and signs report downloads with `tracker`.

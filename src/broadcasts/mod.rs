@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::audience::Reach;
 use crate::domain::broadcast::parse_number;
 use crate::domain::clock::Clock;
 use crate::outbox::Outbox;
@@ -37,6 +38,8 @@ pub struct Broadcasts {
     outbox: Outbox,
     clock: Arc<dyn Clock>,
     track_links: bool,
+    /// Groups and proactive installs.
+    reach: Reach,
 }
 
 /// Broadcasts `broadcasts` lists.
@@ -61,7 +64,14 @@ impl Broadcasts {
             outbox,
             clock,
             track_links: false,
+            reach: Reach::default(),
         }
+    }
+
+    /// Resolves lists' groups and installs herald through `reach` (its Graph client).
+    pub fn reaching(mut self, reach: Reach) -> Broadcasts {
+        self.reach = reach;
+        self
     }
 
     /// Tracks the links of the bodies sent from now on.

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::Broadcasts;
 use super::cards::broadcast_card;
+use crate::audience::Expanded;
 use crate::domain::Lang;
 use crate::domain::broadcast::CardContent;
 use crate::domain::delivery::MessageKind;
@@ -34,11 +35,22 @@ impl Broadcasts {
             new.links = Vec::new();
             new.body.clone()
         };
+        // Groups and installs are worked out before the transaction: they call Graph.
+        let expanded = self
+            .reach
+            .prepare(
+                self.outbox.db(),
+                &new.tenant_id,
+                new.list_id.as_deref(),
+                store::CHANNEL,
+                new.install,
+            )
+            .await?;
         let (outbox, now) = (self.outbox.clone(), self.now());
         let sent = self
             .outbox
             .db()
-            .run(move |conn| send_on(&outbox, conn, &new, &card_body, now))
+            .run(move |conn| send_on(&outbox, conn, &new, &card_body, now, &expanded))
             .await?;
         if let Sent::Sent(bc, _) = &sent {
             tracing::info!(
@@ -58,6 +70,7 @@ pub fn send_on(
     new: &NewBroadcast,
     card_body: &str,
     now: DateTime<Utc>,
+    expanded: &Expanded,
 ) -> Result<Sent, StoreError> {
     // Two admins of one tenant broadcasting in the same instant on PostgreSQL may collide on
     // the unique number: the loser simply takes the next.
@@ -65,7 +78,7 @@ pub fn send_on(
     loop {
         tries += 1;
         match outbox.write_on(conn, |conn, post| {
-            post_broadcast(conn, post, new, card_body, now)
+            post_broadcast(conn, post, new, card_body, now, expanded)
         }) {
             Err(e) if e.is_unique_violation() && tries < 5 => continue,
             other => return other,
@@ -81,8 +94,14 @@ pub fn post_broadcast(
     new: &NewBroadcast,
     card_body: &str,
     now: DateTime<Utc>,
+    expanded: &Expanded,
 ) -> Result<Sent, StoreError> {
-    let audience = store::audience(conn, &new.tenant_id, new.list_id.as_deref())?;
+    let audience = store::audience(
+        conn,
+        &new.tenant_id,
+        new.list_id.as_deref(),
+        &expanded.identities,
+    )?;
     if audience.recipients.is_empty() {
         return Ok(Sent::Nobody(audience.not_installed));
     }

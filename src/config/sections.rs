@@ -91,6 +91,13 @@ pub struct GraphSettings {
     /// `{tenant}` is replaced by each tenant's id: app-only Graph tokens belong to one tenant.
     /// Empty: the cloud's login host.
     pub token_endpoint: String,
+    /// Install herald for every recipient of a tenant's sends who lacks it (as if each campaign
+    /// and broadcast said `install: yes`). Needs `TeamsAppInstallation.ReadWriteSelfForUser.All`
+    /// and `AppCatalog.Read.All`.
+    pub proactive_install: bool,
+    /// The Teams app id (in the tenant's app catalog) installed for users; empty: found in the
+    /// catalog by the manifest's id (`manifest.id`, else `bot.app_id`).
+    pub teams_app_id: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -61,6 +61,8 @@ pub struct EngineConfig {
     pub service_urls: crate::botframework::ServiceUrlPolicy,
     /// What the retention job purges, and when.
     pub retention: crate::config::retention::RetentionSettings,
+    /// Groups and proactive installs when a campaign starts (its Graph client is the engine's).
+    pub reach: crate::audience::Reach,
 }
 
 impl EngineConfig {
@@ -85,6 +87,7 @@ impl EngineConfig {
             tenant_lease: d.tenant_lease,
             service_urls: settings.service_url_policy(),
             retention: settings.retention.clone(),
+            reach: crate::audience::Reach::from_settings(settings),
         }
     }
 }
@@ -145,9 +148,10 @@ impl Engine {
         connector: ConnectorClient,
         clock: Arc<dyn Clock>,
         metrics: Arc<Metrics>,
-        config: EngineConfig,
+        mut config: EngineConfig,
         graph: Option<Arc<crate::graph::GraphClient>>,
     ) -> anyhow::Result<EngineHandle> {
+        config.reach.graph = graph.clone();
         let db = outbox.db().clone();
         let owner = config.instance.clone();
         let tenant_lease = config.tenant_lease;

@@ -7,6 +7,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::Inner;
+use crate::audience::Expanded;
 use crate::domain::delivery::{MessageKind, Operation};
 use crate::domain::spread;
 use crate::outbox::{Outbox, Posting};
@@ -27,11 +28,30 @@ pub(super) async fn plan_due(inner: &Inner) {
     for campaign in due {
         // Only the id is taken from this read: the plan comes from the row as it is started.
         let (id, name) = (campaign.id.clone(), campaign.name);
+        // Groups and installs are worked out before the transaction: they call Graph.
+        let expanded = match inner
+            .config
+            .reach
+            .prepare(
+                &inner.db,
+                &campaign.tenant_id,
+                Some(&campaign.list_id),
+                &campaign.channel,
+                campaign.install,
+            )
+            .await
+        {
+            Ok(expanded) => expanded,
+            Err(e) => {
+                tracing::warn!(campaign_id = %id, error = %e, "could not resolve the audience");
+                continue;
+            }
+        };
         let track = inner.config.tracker.as_ref().is_some_and(|t| t.enabled());
         let (plan_id, outbox) = (id.clone(), inner.outbox.clone());
         match inner
             .db
-            .run(move |conn| plan_through(&outbox, conn, &plan_id, now, track))
+            .run(move |conn| plan_through(&outbox, conn, &plan_id, now, track, &expanded))
             .await
         {
             Ok(Some(n)) => {
@@ -78,8 +98,11 @@ pub fn plan_through(
     id: &str,
     now: DateTime<Utc>,
     track_links: bool,
+    expanded: &Expanded,
 ) -> Result<Option<usize>, StoreError> {
-    outbox.write_on(conn, |conn, post| plan_in(conn, post, id, now, track_links))
+    outbox.write_on(conn, |conn, post| {
+        plan_in(conn, post, id, now, track_links, expanded)
+    })
 }
 
 /// [`plan_through`] for tools and tests that run no engine: the same transaction and posting,
@@ -90,7 +113,16 @@ pub fn plan(
     now: DateTime<Utc>,
     track_links: bool,
 ) -> Result<Option<usize>, StoreError> {
-    conn.write_transaction(|conn| plan_in(conn, &mut Posting::default(), id, now, track_links))
+    conn.write_transaction(|conn| {
+        plan_in(
+            conn,
+            &mut Posting::default(),
+            id,
+            now,
+            track_links,
+            &Expanded::default(),
+        )
+    })
 }
 
 /// The planning, inside the caller's write transaction: start, resolve the audience, draw each
@@ -101,11 +133,18 @@ fn plan_in(
     id: &str,
     now: DateTime<Utc>,
     track_links: bool,
+    expanded: &Expanded,
 ) -> Result<Option<usize>, StoreError> {
     let Some(c) = campaigns::begin(conn, id, now)? else {
         return Ok(None);
     };
-    let (users, not_installed) = lists::resolve(conn, &c.tenant_id, &c.list_id, &c.channel)?;
+    let (users, not_installed) = lists::resolve(
+        conn,
+        &c.tenant_id,
+        &c.list_id,
+        &c.channel,
+        &expanded.identities,
+    )?;
     let (tz, hours) = (c.time_zone.tz(), &c.hours);
     let start = c.start_at.and_utc();
     let end = start + TimeDelta::minutes(c.duration_minutes);

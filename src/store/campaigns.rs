@@ -58,6 +58,8 @@ pub struct Campaign {
     pub updated_at: NaiveDateTime,
     pub started_at: Option<NaiveDateTime>,
     pub completed_at: Option<NaiveDateTime>,
+    /// Install herald for recipients who lack it (`install: yes`).
+    pub install: bool,
 }
 
 /// A campaign's settings, checked by the caller.

@@ -232,18 +232,29 @@ pub fn members(
 }
 
 /// The list's audience on `channel`: ids of users of the tenant who installed the bot there and
-/// match a member by email or UPN (each once), and the members who match nobody installed.
+/// match a member, or one of the `extra` identities its groups add, by email or UPN (each once),
+/// and the members who match nobody installed.
 pub fn resolve(
     conn: &mut Conn<'_>,
     tenant: &str,
     list_id: &str,
     channel: &str,
+    extra: &[String],
 ) -> Result<(Vec<String>, Vec<String>), StoreError> {
-    let emails: Vec<String> = run_on!(conn, |c| m::table
+    let mut emails: Vec<String> = run_on!(conn, |c| m::table
         .filter(m::list_id.eq(list_id))
         .order(m::email)
         .select(m::email)
         .load(c))?;
+    // Identities its groups add (already lower case); each is looked at once.
+    let typed: std::collections::HashSet<String> = emails.iter().cloned().collect();
+    let mut added = std::collections::HashSet::new();
+    emails.extend(
+        extra
+            .iter()
+            .filter(|e| !typed.contains(*e) && added.insert((*e).clone()))
+            .cloned(),
+    );
     let by_identity = installed_by_identity(conn, tenant, &emails, Some(channel))?;
     let mut users = Vec::new();
     let mut seen = std::collections::HashSet::new();

@@ -23,6 +23,7 @@ diesel::table! {
         not_installed_reason -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        installed_by_herald -> Bool,
     }
 }
 
@@ -68,6 +69,8 @@ diesel::table! {
         ladder_step -> Integer,
         presence -> Nullable<Text>,
         last_attempt_at -> Nullable<Timestamp>,
+        repairs -> Integer,
+        resends -> Integer,
     }
 }
 
@@ -112,8 +115,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    list_groups (list_id, group_id) {
+        list_id -> Text,
+        group_id -> Text,
+        name -> Text,
+        mail -> Nullable<Text>,
+        added_at -> Timestamp,
+    }
+}
 diesel::joinable!(list_members -> distribution_lists (list_id));
-diesel::allow_tables_to_appear_in_same_query!(distribution_lists, list_members, users);
+diesel::joinable!(list_groups -> distribution_lists (list_id));
+diesel::allow_tables_to_appear_in_same_query!(distribution_lists, list_members, list_groups, users);
 
 diesel::table! {
     campaigns (id) {
@@ -138,6 +151,7 @@ diesel::table! {
         updated_at -> Timestamp,
         started_at -> Nullable<Timestamp>,
         completed_at -> Nullable<Timestamp>,
+        install -> Bool,
     }
 }
 
@@ -145,6 +159,7 @@ diesel::table! {
     campaign_not_installed (campaign_id, email) {
         campaign_id -> Text,
         email -> Text,
+        reason -> Nullable<Text>,
     }
 }
 
@@ -167,6 +182,7 @@ diesel::table! {
         recalled_by -> Nullable<Text>,
         recalled_by_user -> Nullable<Text>,
         recall_reported_at -> Nullable<Timestamp>,
+        install -> Bool,
     }
 }
 
@@ -183,6 +199,7 @@ diesel::table! {
     broadcast_not_installed (broadcast_id, email) {
         broadcast_id -> Text,
         email -> Text,
+        reason -> Nullable<Text>,
     }
 }
 

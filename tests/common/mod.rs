@@ -121,6 +121,8 @@ pub struct TestApp {
     pub keys: MockServer,
     pub login: MockServer,
     pub connector: MockServer,
+    /// The fake Microsoft Graph (on only when the test's settings enable it).
+    pub graph: MockServer,
     pub client: reqwest::Client,
     pub handle: actix_web::dev::ServerHandle,
     /// The port of `server.metrics_bind`, when the test set one.
@@ -136,6 +138,8 @@ pub struct TestApp {
     _config_dir: tempfile::TempDir,
 }
 
+/// The token the fake Graph hands out.
+pub const GRAPH_BEARER: &str = "graph-token";
 pub const BEARER: &str = "connector-token-from-login";
 pub const TENANT: &str = "tenant-contoso";
 
@@ -269,6 +273,25 @@ async fn spawn_app_clocked(
         .mount(&connector)
         .await;
 
+    // A fake Graph: its token endpoint answers every tenant; tests mount what else they need.
+    // Graph stays off unless a test's settings say `[graph] enabled = true`.
+    let graph = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path_regex(r"^/[^/]+/oauth2/v2.0/token$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "token_type": "Bearer", "expires_in": 3600, "access_token": GRAPH_BEARER
+        })))
+        .mount(&graph)
+        .await;
+    let graph_keys = format!(
+        "base_url = \"{0}\"\ntoken_endpoint = \"{0}/{{tenant}}/oauth2/v2.0/token\"\n",
+        graph.uri()
+    );
+    let extra_toml = if extra_toml.contains("[graph]") {
+        extra_toml.replacen("[graph]", &format!("[graph]\n{graph_keys}"), 1)
+    } else {
+        format!("{extra_toml}\n[graph]\n{graph_keys}")
+    };
     let toml = format!(
         r#"
 [server]
@@ -317,6 +340,7 @@ token_endpoint = "{login}/{{tenant}}/oauth2/v2.0/token"
         keys,
         login,
         connector,
+        graph,
         client: reqwest::Client::new(),
         handle,
         metrics_port,

@@ -64,7 +64,9 @@ impl Bot {
     /// The broadcast use cases, on this bot's outbox and clock.
     fn broadcasts(&self) -> Broadcasts {
         let tracked = self.tracker.as_ref().is_some_and(|t| t.enabled());
-        Broadcasts::new(self.outbox.clone(), self.clock.clone()).tracking_links(tracked)
+        Broadcasts::new(self.outbox.clone(), self.clock.clone())
+            .tracking_links(tracked)
+            .reaching(self.reach.clone())
     }
 
     fn zone(&self, caller: &Caller) -> Tz {
@@ -209,6 +211,7 @@ impl Bot {
             audience: audience_name.clone(),
             sender_id: sender.id.clone(),
             sender_name: name_of(&sender),
+            install: false,
         };
         let (bc, missing) = match self.broadcasts().send(new).await? {
             Sent::Sent(bc, missing) => (*bc, missing),

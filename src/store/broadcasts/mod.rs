@@ -140,10 +140,12 @@ pub struct NewBroadcast {
     pub sender_name: String,
     /// Links of the body to track (the card's body then holds their markers).
     pub links: Vec<String>,
+    /// Install herald for recipients who lack it (`install: yes`).
+    pub install: bool,
 }
 
 /// Broadcasts go to Teams users: read receipts, card updates and deletes are Teams' features.
-const CHANNEL: &str = "msteams";
+pub const CHANNEL: &str = "msteams";
 
 fn lang_code(lang: Lang) -> &'static str {
     match lang {
@@ -164,14 +166,16 @@ pub struct Audience {
     pub not_installed: Vec<String>,
 }
 
-/// The installed recipients of a list (or, for `None`, of the whole tenant).
+/// The installed recipients of a list with the `extra` identities its groups add (or, for
+/// `None`, of the whole tenant).
 pub fn audience(
     conn: &mut Conn<'_>,
     tenant: &str,
     list_id: Option<&str>,
+    extra: &[String],
 ) -> Result<Audience, StoreError> {
     let (ids, missing) = match list_id {
-        Some(list) => super::lists::resolve(conn, tenant, list, CHANNEL)?,
+        Some(list) => super::lists::resolve(conn, tenant, list, CHANNEL, extra)?,
         None => {
             let ids: Vec<String> = run_on!(conn, |c| u::table
                 .filter(u::tenant_id.eq(tenant))
@@ -234,6 +238,7 @@ pub fn insert(
             b::not_installed.eq(audience.not_installed.len() as i32),
             b::status.eq(BroadcastStatus::Sent.as_str()),
             b::created_at.eq(now.naive_utc()),
+            b::install.eq(new.install),
         ))
         .execute(c))?;
     for chunk in audience.not_installed.chunks(500) {
