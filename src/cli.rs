@@ -93,6 +93,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 crate::manifest::MANIFEST_VERSION,
                 settings.bot.app_id.trim()
             );
+            print!(
+                "{}",
+                crate::graph::permissions::notes(settings.bot.app_id.trim())
+            );
         }
         Command::Audit { since, limit, json } => {
             let db = open_database(&settings).await?;
