@@ -221,8 +221,40 @@ async fn an_excel_file_creates_the_list_with_the_same_counts(backend: Backend) {
     assert_eq!(members_of(&app, "staff").await, STAFF);
 }
 
+/// A file host that streams `size` bytes of addresses without a `Content-Length` (chunked):
+/// the limit must hold while the file comes in. Answers every connection; returns its base URL.
+async fn chunked_host(size: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/csv\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n";
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let line = "someone@contoso.com\n".repeat(50);
+                let mut sent = 0;
+                while sent < size {
+                    let chunk = format!("{:x}\r\n{line}\r\n", line.len());
+                    if socket.write_all(chunk.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    sent += line.len();
+                }
+                let _ = socket.write_all(b"0\r\n\r\n").await;
+            });
+        }
+    });
+    format!("http://{address}")
+}
+
 async fn files_herald_cannot_use_get_a_clear_reply_and_change_nothing(backend: Backend) {
     let app = app(backend).await;
+    let streamed = chunked_host(100_000).await;
     let png = include_bytes!("../manifest/color.png").to_vec();
     let files = host(&[
         (
@@ -256,6 +288,11 @@ async fn files_herald_cannot_use_get_a_clear_reply_and_change_nothing(backend: B
             "big.csv".to_string(),
             url("big.csv"),
             "**big.csv** is larger than 16 KiB, the most herald imports (bot.file_max_bytes).",
+        ),
+        (
+            "stream.csv".to_string(),
+            format!("{streamed}/files/stream.csv"),
+            "**stream.csv** is larger than 16 KiB, the most herald imports (bot.file_max_bytes).",
         ),
         (
             "staff.csv".to_string(),

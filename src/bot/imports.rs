@@ -66,7 +66,7 @@ fn code(cell: &str) -> String {
 /// A size as people read it: `5 MiB`, `300 KiB`, `20 bytes` (`Mio`, `Kio`, `octets` in French).
 fn size(lang: Lang, bytes: u64) -> String {
     const KIB: u64 = 1024;
-    let (count, unit) = if bytes >= KIB * KIB && bytes % (KIB * KIB) == 0 {
+    let (count, unit) = if bytes >= KIB * KIB && bytes.is_multiple_of(KIB * KIB) {
         (bytes / (KIB * KIB), "mib")
     } else if bytes >= KIB {
         (bytes / KIB, "kib")
