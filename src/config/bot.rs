@@ -324,6 +324,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_example_file_says_the_file_defaults() {
+        let s = Settings::from_toml(include_str!("../../appsettings.example.toml")).unwrap();
+        let d = BotSettings::default();
+        assert_eq!(s.bot.file_hosts, d.file_hosts);
+        assert_eq!(s.bot.file_max_bytes, d.file_max_bytes);
+    }
+
+    #[test]
     fn file_hosts_default_to_sharepoint_and_are_checked_at_load() {
         let s = Settings::from_toml("").unwrap();
         assert_eq!(s.bot.file_max_bytes, 5 * 1024 * 1024);

@@ -83,7 +83,7 @@ impl Files {
         let http = reqwest::Client::builder()
             .redirect(policy)
             .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
+            .timeout(Duration::from_secs(30))
             .build()
             .unwrap_or_default();
         Files {
