@@ -228,6 +228,12 @@ mod tests {
     }
 
     #[test]
+    fn the_bot_receives_files_for_list_import() {
+        let manifest: serde_json::Value = serde_json::from_str(TEMPLATE).unwrap();
+        assert_eq!(manifest["bots"][0]["supportsFiles"], true);
+    }
+
+    #[test]
     fn guids() {
         assert!(is_guid("3f2504e0-4f89-11d3-9a0c-0305e82c3301"));
         assert!(!is_guid("3f2504e0-4f89-11d3-9a0c-0305e82c330"));

@@ -167,6 +167,10 @@ impl Application {
                 clock.clone(),
             )
             .with_tracker(tracker.clone())
+            .with_files(crate::lists::import::Files::new(
+                settings.file_host_policy(),
+                settings.bot.file_max_bytes,
+            ))
             .with_reach(crate::audience::Reach {
                 graph,
                 ..crate::audience::Reach::from_settings(&settings)

@@ -11,7 +11,7 @@ command-missing = `{ $command }` needs { $what ->
    *[other] more
 }, for example `{ $example }`
 command-unknown-action = `{ $command }` does not know `{ $action }`; use { $command ->
-    [list] create, add, remove, show or delete
+    [list] create, add, remove, show, import or delete
     [campaign] create, edit, info, test, delete or report
    *[other] help
 }

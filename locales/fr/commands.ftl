@@ -11,7 +11,7 @@ command-missing = `{ $command }` demande { $what ->
    *[other] davantage
 }, par exemple `{ $example }`
 command-unknown-action = `{ $command }` ne connaît pas `{ $action }` ; utilisez { $command ->
-    [list] créer, ajouter, retirer, afficher ou supprimer
+    [list] créer, ajouter, retirer, afficher, importer ou supprimer
     [campaign] créer, modifier, info, essayer, supprimer ou rapport
    *[other] aide
 }

@@ -53,6 +53,7 @@ impl Bot {
         caller: &Caller,
         text: &str,
         parsed: Result<Command, CommandError>,
+        attachments: &[serde_json::Value],
         lang: Lang,
     ) -> Result<Answer, BotError> {
         let action = action_of(text);
@@ -62,7 +63,7 @@ impl Bot {
             return Ok(Answer::Text(texts::refusal(lang)));
         }
         let reply = match parsed {
-            Ok(command) => self.run_command(caller, command, lang).await?,
+            Ok(command) => self.run_command(caller, command, attachments, lang).await?,
             Err(e) => Reply::refused(
                 crate::texts::problem(lang, &e.problem()),
                 Refusal::BadCommand(e.to_string()),
@@ -102,11 +103,13 @@ impl Bot {
         Ok(self.audit_done(caller, &action, reply, lang).await)
     }
 
-    /// The one place a parsed command finds its handler.
+    /// The one place a parsed command finds its handler; `attachments` are the message's
+    /// (a file sent with `list import`).
     async fn run_command(
         &self,
         caller: &Caller,
         command: Command,
+        attachments: &[serde_json::Value],
         lang: Lang,
     ) -> Result<Reply, BotError> {
         use Command as C;
@@ -119,6 +122,7 @@ impl Bot {
             | C::ListRemove { .. }
             | C::ListShow { .. }
             | C::ListDelete { .. }) => self.list_command(caller, list, lang).await,
+            C::ListImport { name } => self.list_import(caller, &name, attachments, lang).await,
             C::CampaignCreate { name, fields } if fields.trim().is_empty() => Ok(Reply::form(
                 forms::campaign_form(lang, false, &name, &serde_json::json!({}), &[]),
             )),

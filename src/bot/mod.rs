@@ -7,6 +7,7 @@ mod broadcasts;
 mod caller;
 pub mod campaigns;
 pub mod forms;
+mod imports;
 mod installs;
 mod listing;
 mod lists;
@@ -79,6 +80,8 @@ pub struct Bot {
     tracker: Option<Arc<crate::tracking::Tracker>>,
     /// Entra ID groups and proactive installs (Graph); without Graph, neither.
     reach: crate::audience::Reach,
+    /// Where `list import` downloads files from, and how large they may be.
+    files: crate::lists::import::Files,
 }
 
 impl Bot {
@@ -106,7 +109,14 @@ impl Bot {
             clock,
             tracker: None,
             reach: crate::audience::Reach::default(),
+            files: crate::lists::import::Files::default(),
         }
+    }
+
+    /// Downloads the files of `list import` through `files` (`bot.file_hosts`, size limit).
+    pub fn with_files(mut self, files: crate::lists::import::Files) -> Bot {
+        self.files = files;
+        self
     }
 
     /// Resolves Entra ID groups and installs herald through `reach`.
@@ -251,7 +261,10 @@ impl Bot {
             parsed => {
                 // An admin verb (list, campaign, broadcast…), well formed or not.
                 let caller = self.caller(activity, checked).await?;
-                let answer = self.admin_text(&caller, text, parsed, lang).await?;
+                let attachments = activity.attachments.as_deref().unwrap_or_default();
+                let answer = self
+                    .admin_text(&caller, text, parsed, attachments, lang)
+                    .await?;
                 self.answer(activity, checked, answer).await;
                 return Ok(Handled::Processed);
             }

@@ -224,6 +224,11 @@ impl ServiceUrlPolicy {
         }
     }
 
+    /// Whether `url`'s host is listed (for URLs that are not connectors, such as a file's).
+    pub fn allows_url(&self, url: &url::Url) -> bool {
+        self.allows(url.host())
+    }
+
     fn allows(&self, host: Option<Host<&str>>) -> bool {
         match host {
             Some(Host::Domain(d)) => {

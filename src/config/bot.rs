@@ -11,7 +11,9 @@ use url::Url;
 use super::{ConfigError, Settings, invalid};
 use crate::botframework::cloud::Cloud;
 use crate::botframework::credential::{ClientCertificate, Credential};
-use crate::botframework::service_url::DEFAULT_SERVICE_URL_HOSTS;
+use crate::botframework::service_url::{
+    DEFAULT_SERVICE_URL_HOSTS, HostPatternError, ServiceUrlPolicy,
+};
 
 /// Where the public cloud's channel (Teams, Skype) publishes its signing keys.
 pub const CHANNEL_OPENID_METADATA: &str =
@@ -58,7 +60,20 @@ pub struct BotSettings {
     /// `*.domain` for any name below a domain, IP addresses, and `loopback`. An activity naming
     /// another host is refused (403) before anything is recorded or sent.
     pub service_url_hosts: Vec<String>,
+    /// The only hosts `list import` downloads a file from (the pre-authenticated `downloadUrl`
+    /// Teams gives for a file sent to the bot): the same patterns as `service_url_hosts`.
+    pub file_hosts: Vec<String>,
+    /// The largest file `list import` downloads, in bytes.
+    pub file_max_bytes: u64,
 }
+
+/// Where Teams keeps a file sent to a bot in a personal chat: the sender's OneDrive for Business,
+/// a SharePoint site (`contoso-my.sharepoint.com`), in the public cloud and GCC. Teams bots do not
+/// receive files in GCC High, DoD or 21Vianet.
+pub const DEFAULT_FILE_HOSTS: [&str; 1] = ["*.sharepoint.com"];
+
+/// 5 MiB: some 100,000 addresses in a CSV file.
+pub const DEFAULT_FILE_MAX_BYTES: u64 = 5 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub enum AppType {
@@ -83,6 +98,8 @@ impl Default for BotSettings {
             allowed_tenants: Vec::new(),
             admins: Vec::new(),
             service_url_hosts: DEFAULT_SERVICE_URL_HOSTS.map(String::from).to_vec(),
+            file_hosts: DEFAULT_FILE_HOSTS.map(String::from).to_vec(),
+            file_max_bytes: DEFAULT_FILE_MAX_BYTES,
         }
     }
 }
@@ -129,7 +146,30 @@ fn foreign_hosts(cloud: Cloud) -> Vec<String> {
         .collect()
 }
 
+/// `bot.file_hosts` and `bot.file_max_bytes`, checked.
+pub(super) fn file_host_policy(bot: &BotSettings) -> Result<ServiceUrlPolicy, ConfigError> {
+    if bot.file_max_bytes == 0 {
+        return Err(invalid(
+            "bot.file_max_bytes",
+            format!("0 would refuse every file; the default is {DEFAULT_FILE_MAX_BYTES}"),
+        ));
+    }
+    ServiceUrlPolicy::new(&bot.file_hosts).map_err(|e| match e {
+        HostPatternError::Empty => invalid(
+            "bot.file_hosts",
+            "no host is listed, so no file could be imported; list at least one, e.g. \
+             *.sharepoint.com",
+        ),
+        other => invalid("bot.file_hosts", other.to_string()),
+    })
+}
+
 impl Settings {
+    /// The hosts `list import` downloads from (`bot.file_hosts`), parsed at load.
+    pub fn file_host_policy(&self) -> ServiceUrlPolicy {
+        self.parsed.file_hosts.clone()
+    }
+
     /// Where the channel's signing keys are published.
     pub fn channel_metadata_url(&self) -> Result<Url, ConfigError> {
         match &self.bot.openid_metadata_url {
@@ -276,5 +316,59 @@ impl Settings {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_says_the_file_defaults() {
+        let s = Settings::from_toml(include_str!("../../appsettings.example.toml")).unwrap();
+        let d = BotSettings::default();
+        assert_eq!(s.bot.file_hosts, d.file_hosts);
+        assert_eq!(s.bot.file_max_bytes, d.file_max_bytes);
+    }
+
+    #[test]
+    fn file_hosts_default_to_sharepoint_and_are_checked_at_load() {
+        let s = Settings::from_toml("").unwrap();
+        assert_eq!(s.bot.file_max_bytes, 5 * 1024 * 1024);
+        let policy = s.file_host_policy();
+        let allowed = |u: &str| policy.allows_url(&Url::parse(u).unwrap());
+        assert!(allowed(
+            "https://contoso-my.sharepoint.com/personal/ada/_layouts/15/download.aspx?UniqueId=1&tempauth=x"
+        ));
+        assert!(!allowed("https://sharepoint.com/x"));
+        assert!(!allowed("https://evil.example.com/x"));
+        assert!(
+            !allowed("http://127.0.0.1:8080/x"),
+            "loopback only when listed"
+        );
+
+        let s = Settings::from_toml("[bot]\nfile_hosts = [\"loopback\"]\nfile_max_bytes = 10\n")
+            .unwrap();
+        assert!(
+            s.file_host_policy()
+                .allows_url(&Url::parse("http://127.0.0.1:8080/f.csv").unwrap())
+        );
+        assert_eq!(s.bot.file_max_bytes, 10);
+
+        for (bad, named) in [
+            ("file_hosts = [\"*\"]", "`*` is not a host pattern"),
+            (
+                "file_hosts = [\"https://x.example.com/\"]",
+                "https://x.example.com/",
+            ),
+            ("file_hosts = []", "no file could be imported"),
+            ("file_max_bytes = 0", "bot.file_max_bytes"),
+        ] {
+            let err = Settings::from_toml(&format!("[bot]\n{bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("bot.file_"), "{err}");
+            assert!(err.contains(named), "{err}");
+        }
     }
 }

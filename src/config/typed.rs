@@ -13,6 +13,8 @@ pub(super) struct Parsed {
     pub(super) campaign_time_zone: Tz,
     pub(super) campaign_hours: BusinessHours,
     pub(super) service_urls: ServiceUrlPolicy,
+    /// `bot.file_hosts`.
+    pub(super) file_hosts: ServiceUrlPolicy,
 }
 
 impl Parsed {
@@ -33,10 +35,12 @@ impl Parsed {
             .map_err(|e| invalid("campaigns.business_hours", e.to_string()))?;
         let service_urls = ServiceUrlPolicy::new(&bot.service_url_hosts)
             .map_err(|e| invalid("bot.service_url_hosts", e.to_string()))?;
+        let file_hosts = super::bot::file_host_policy(bot)?;
         Ok(Parsed {
             campaign_time_zone,
             campaign_hours,
             service_urls,
+            file_hosts,
         })
     }
 }

@@ -14,6 +14,7 @@ pub mod lang;
 pub mod pages;
 pub mod presence;
 pub mod problem;
+pub mod roster;
 pub mod size;
 pub mod spread;
 pub mod template;

@@ -7,6 +7,8 @@ use crate::domain::commands::parse_emails;
 use crate::store::lists::{self, List, Member};
 use crate::store::{Db, StoreError};
 
+pub mod import;
+
 /// What creating a list came to.
 #[derive(Debug)]
 pub enum Created {

@@ -17,23 +17,65 @@ pub use fields::{CampaignFields, Channel, Email, FieldError, parse_emails, parse
 pub enum Command {
     Help,
     Lists,
-    ListCreate { name: String, members: String },
-    ListAdd { name: String, members: String },
-    ListRemove { name: String, members: String },
-    ListShow { name: String, page: usize },
-    ListDelete { name: String },
+    ListCreate {
+        name: String,
+        members: String,
+    },
+    ListAdd {
+        name: String,
+        members: String,
+    },
+    ListRemove {
+        name: String,
+        members: String,
+    },
+    ListShow {
+        name: String,
+        page: usize,
+    },
+    ListDelete {
+        name: String,
+    },
+    /// `list import <name>`: the list made from the file sent with the command.
+    ListImport {
+        name: String,
+    },
     Campaigns,
-    CampaignCreate { name: String, fields: String },
-    CampaignEdit { name: String, fields: String },
-    CampaignInfo { name: String },
-    CampaignTest { name: String, email: String },
-    CampaignDelete { name: String },
-    CampaignReport { name: String },
-    Broadcast { target: String, rest: String },
+    CampaignCreate {
+        name: String,
+        fields: String,
+    },
+    CampaignEdit {
+        name: String,
+        fields: String,
+    },
+    CampaignInfo {
+        name: String,
+    },
+    CampaignTest {
+        name: String,
+        email: String,
+    },
+    CampaignDelete {
+        name: String,
+    },
+    CampaignReport {
+        name: String,
+    },
+    Broadcast {
+        target: String,
+        rest: String,
+    },
     Broadcasts,
-    BroadcastInfo { id: String },
-    BroadcastDelete { id: String },
-    Audit { page: u32 },
+    BroadcastInfo {
+        id: String,
+    },
+    BroadcastDelete {
+        id: String,
+    },
+    Audit {
+        page: u32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -166,10 +208,11 @@ impl Command {
                         Ok(Command::ListShow { name, page })
                     }
                     "delete" | "supprimer" => Ok(Command::ListDelete { name }),
+                    "import" | "importer" => Ok(Command::ListImport { name }),
                     other => Err(CommandError::UnknownAction {
                         command: "list",
                         action: other.to_string(),
-                        allowed: "create, add, remove, show or delete",
+                        allowed: "create, add, remove, show, import or delete",
                     }),
                 }
             }
