@@ -18,6 +18,7 @@ use herald::store::{campaigns, users};
 on_both_backends!(
     campaign_resend_sends_exactly_the_failed_again_once,
     broadcast_resend_reaches_who_installed_since_and_nobody_else,
+    a_campaign_resend_waits_for_its_business_hours,
 );
 
 const ADMIN: &str = "29:boss";
@@ -379,4 +380,83 @@ async fn broadcast_resend_reaches_who_installed_since_and_nobody_else(backend: B
         reply.starts_with("Rien à renvoyer pour la diffusion **#1**"),
         "{reply}"
     );
+}
+
+async fn a_campaign_resend_waits_for_its_business_hours(backend: Backend) {
+    let app = setup(backend, 2).await;
+    let healed = Arc::new(AtomicBool::new(false));
+    let flag = healed.clone();
+    let failing = sends_to(&app, "a:conv-u0", hello, move |_| {
+        if flag.load(Ordering::SeqCst) {
+            sent()
+        } else {
+            ResponseTemplate::new(500)
+                .set_body_json(json!({"error": {"code": "InternalServerError"}}))
+        }
+    })
+    .await;
+    app.say(
+        ADMIN,
+        "list create pair ada.u0@contoso.com ada.u1@contoso.com",
+        "en-US",
+    )
+    .await;
+    // Open one whole weekday only: the day after tomorrow's.
+    let t0 = app.now();
+    let day = (t0 + TimeDelta::days(2)).date_naive();
+    let start = t0 + TimeDelta::minutes(2);
+    let reply = app
+        .say(
+            ADMIN,
+            &format!(
+                "campaign create weekly\nlist: pair\nstart: {}\nduration: 3d\n\
+                 hours: {} 00:00-24:00\ntimezone: UTC\npresence: any\nmessage:\nHello [FIRSTNAME]",
+                start.format("%Y-%m-%d %H:%M"),
+                day.format("%a"),
+            ),
+            "en-US",
+        )
+        .await;
+    assert!(
+        reply.starts_with("Campaign **weekly** scheduled."),
+        "{reply}"
+    );
+    app.advance(TimeDelta::days(3) + TimeDelta::minutes(5));
+    app.engine.wake();
+    let c = app
+        .app_db
+        .run(|conn| campaigns::find(conn, TENANT, "weekly"))
+        .await
+        .unwrap()
+        .unwrap();
+    let messages = vec![c.id.clone()];
+    all_ended(&app, &messages, 2).await;
+    assert_eq!(failing.len(), 1);
+
+    // Its hours are closed now: the resend waits for their next opening, a week on.
+    healed.store(true, Ordering::SeqCst);
+    let opening = (day + chrono::Days::new(7)).and_hms_opt(0, 0, 0).unwrap();
+    let reply = app.say(ADMIN, "campaign resend weekly", "en-US").await;
+    assert!(
+        reply.contains(&format!(
+            "It goes out at {} UTC, when its business hours open.",
+            opening.format("%Y-%m-%d %H:%M")
+        )),
+        "{reply}"
+    );
+    let rows = deliveries_of(&app, &messages).await;
+    let again: Vec<&Delivery> = rows.iter().filter(|d| d.status == "pending").collect();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].next_attempt_at, opening);
+    assert_eq!(again[0].planned_at, Some(opening));
+    // Nothing goes before it.
+    app.engine.wake();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(failing.len(), 1);
+    app.advance(TimeDelta::days(7));
+    app.engine.wake();
+    all_ended(&app, &messages, 2).await;
+    assert_eq!(failing.len(), 2);
+    let rows = deliveries_of(&app, &messages).await;
+    assert!(rows.iter().all(|d| d.status == "delivered"), "{rows:?}");
 }

@@ -42,7 +42,7 @@ pub fn too_heavy(weight: usize, limit: usize) -> Problem {
 }
 
 /// Who a resend left out, and why, as a line of its own (nothing when nobody was).
-pub fn left_out(lang: Lang, counts: &crate::campaigns::ResendCounts) -> String {
+pub fn left_out(lang: Lang, counts: &crate::store::deliveries::resend::ResendCounts) -> String {
     if counts.unreachable == 0 && counts.still_not_installed == 0 {
         return String::new();
     }

@@ -13,14 +13,13 @@ use chrono::{DateTime, Utc};
 
 use super::Broadcasts;
 use super::cards::broadcast_card;
-use crate::campaigns::ResendCounts;
 use crate::domain::Lang;
 use crate::domain::broadcast::CardContent;
 use crate::domain::delivery::{MessageKind, Operation};
 use crate::outbox::Posting;
 use crate::store::broadcasts::{self as store, Broadcast, Role};
 use crate::store::deliveries::NewDelivery;
-use crate::store::deliveries::resend as resends;
+use crate::store::deliveries::resend::{self as resends, ResendCounts};
 use crate::store::{Conn, StoreError, tracking};
 
 /// What `broadcast resend` came to.

@@ -19,7 +19,8 @@ use crate::store::campaigns::{self, Campaign, Counts};
 use crate::store::users::User;
 use crate::store::{Db, StoreError, lists};
 
-pub use resend::{ResendCounts, Resent};
+pub use crate::store::deliveries::resend::ResendCounts;
+pub use resend::Resent;
 pub use settle::{list_gone, settle};
 pub use test::{TestSent, send_test};
 

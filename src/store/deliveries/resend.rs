@@ -18,6 +18,25 @@ use crate::store::schema::{
 };
 use crate::store::{Conn, StoreError};
 
+/// How many a resend reaches, and why the others are left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResendCounts {
+    /// Failed deliveries sent again.
+    pub failed_again: usize,
+    /// People not installed at the time who have herald now.
+    pub newly_reached: usize,
+    /// Failed deliveries left out: the recipient no longer has herald.
+    pub unreachable: usize,
+    /// People not installed at the time who still do not have herald.
+    pub still_not_installed: usize,
+}
+
+impl ResendCounts {
+    pub fn total(&self) -> usize {
+        self.failed_again + self.newly_reached
+    }
+}
+
 /// A failed send of the message(s) resent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailedSend {
