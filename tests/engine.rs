@@ -299,9 +299,17 @@ async fn conversation_not_found_fails_with_its_code(backend: Backend) {
         ResponseTemplate::new(404).set_body_json(json!({"error": {
             "code": "ConversationNotFound", "message": "Conversation not found."}}))
     };
+    // The chat is opened again (self-repair); the fake connector knows no such user (404):
+    // they removed herald, so the delivery ends not installed (see tests/repair.rs).
     let (received, done) = deliver_one(&app, "nf-", not_found, Duration::from_secs(10)).await;
     assert_eq!(done.status, "failed");
-    assert_eq!(done.failure.as_deref(), Some("refused"));
+    assert_eq!(done.failure.as_deref(), Some("not_installed"));
+    assert_eq!(
+        app.connector_requests("POST", "/v3/conversations")
+            .await
+            .len(),
+        1
+    );
     assert!(
         done.last_error
             .as_deref()

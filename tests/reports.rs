@@ -375,7 +375,9 @@ async fn the_report_card_csv_and_chart_say_what_happened(backend: Backend) {
             "read_at",
             "first_click",
             "clicks",
-            "error"
+            "error",
+            "repairs",
+            "resends"
         ]
     );
     let rows: Vec<Vec<String>> = reader

@@ -27,10 +27,12 @@ admin-help = **herald** — admin commands:
     - **campaign edit** *name* + the fields to change (before the start)
     - **campaign info** / **report** / **delete** *name*
     - **campaign test** *name* *email*: sends the message now to one person
+    - **campaign resend** *name*: sends it again, once, to those whose delivery failed and to list members who have installed herald since
     - **broadcast** *list* (or **all**), then **subject:** and the text below it: sends now (**broadcast** alone opens the form)
     - **broadcasts**: the latest broadcasts, delivered and read
     - **broadcast info** *n°*: the detail, and who has not read it yet
     - **broadcast delete** *n°*: removes it from every chat
+    - **broadcast resend** *n°*: sends it again to those whose card failed and to list members who have installed herald since
     - **audit** [*page*]: the latest admin actions
 
     Emails can be separated by spaces, commas or new lines.

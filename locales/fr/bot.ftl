@@ -27,10 +27,12 @@ admin-help = **herald** — commandes d'administration :
     - **campagne modifier** *nom* + les champs à changer (avant le début)
     - **campagne info** / **rapport** / **supprimer** *nom*
     - **campagne essayer** *nom* *email* : envoie le message maintenant à une personne
+    - **campagne renvoyer** *nom* : la renvoie, une fois, à ceux dont l'envoi a échoué et aux membres de la liste qui ont installé herald depuis
     - **diffusion** *liste* (ou **tous**), puis **sujet:** et le texte en dessous : envoie maintenant (**diffusion** seul ouvre le formulaire)
     - **diffusions** : les dernières diffusions, remises et lues
     - **diffusion info** *n°* : le détail, et qui ne l'a pas encore lue
     - **diffusion supprimer** *n°* : la retire de toutes les conversations
+    - **diffusion renvoyer** *n°* : la renvoie à ceux dont la carte a échoué et aux membres de la liste qui ont installé herald depuis
     - **audit** [*page*] : les dernières actions d'administration
 
     Les emails peuvent être séparés par des espaces, des virgules ou des retours à la ligne.

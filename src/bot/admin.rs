@@ -142,6 +142,7 @@ impl Bot {
                 }
             }
             C::CampaignReport { name } => self.campaign_report(caller, &name, lang).await,
+            C::CampaignResend { name } => self.campaign_resend(caller, &name, lang).await,
             campaign @ (C::Campaigns
             | C::CampaignCreate { .. }
             | C::CampaignEdit { .. }
@@ -155,6 +156,7 @@ impl Bot {
                 ))
             }
             C::BroadcastInfo { id } => self.broadcast_info(caller, &id, lang).await,
+            C::BroadcastResend { id } => self.broadcast_resend(caller, &id, lang).await,
             broadcast @ (C::Broadcast { .. } | C::Broadcasts | C::BroadcastDelete { .. }) => {
                 self.broadcast_command(caller, broadcast, lang).await
             }

@@ -6,7 +6,7 @@ use super::caller::Caller;
 use super::reply::{Answer, Outcome, Refusal, Reply};
 use super::texts::bold as q;
 use super::{Bot, BotError};
-use crate::campaigns::{self as feature, Campaigns, Deleted, TestSent, TestTarget};
+use crate::campaigns::{self as feature, Campaigns, Deleted, Resent, TestSent, TestTarget};
 use crate::domain::Lang;
 use crate::domain::commands::{CampaignFields, Command, FieldError};
 use crate::domain::text::escape_markdown;
@@ -187,6 +187,61 @@ impl Bot {
                 Refusal::NotACampaignCommand,
             )),
         }
+    }
+
+    /// `campaign resend <name>`: sent again to those it missed, and how many.
+    pub(super) async fn campaign_resend(
+        &self,
+        caller: &Caller,
+        name: &str,
+        lang: Lang,
+    ) -> Result<Reply, BotError> {
+        let now = self.clock.now();
+        let resent = self
+            .campaigns()
+            .resend(&self.reach, &caller.tenant, name, now)
+            .await?;
+        Ok(match resent {
+            Resent::Done {
+                campaign: c,
+                counts,
+                at,
+            } => {
+                let mut text = if counts.total() == 0 {
+                    t!(lang, "resend-campaign-none", name = q(&c.name))
+                } else {
+                    t!(
+                        lang,
+                        "resend-campaign-done",
+                        name = q(&c.name),
+                        total = counts.total(),
+                        failed = counts.failed_again,
+                        newly = counts.newly_reached,
+                    )
+                };
+                if counts.total() > 0 && at > now {
+                    let at = at.with_timezone(&feature::zone(&c));
+                    let at = at.format("%Y-%m-%d %H:%M %Z").to_string();
+                    text.push_str(&format!("\n{}", t!(lang, "resend-campaign-when", at = at)));
+                }
+                text.push_str(&super::texts::left_out(lang, &counts));
+                Reply {
+                    answer: Answer::Text(text),
+                    outcome: Outcome::Noted(format!(
+                        "resent {} of campaign {}",
+                        counts.total(),
+                        c.name
+                    )),
+                }
+            }
+            Resent::UnknownCampaign => {
+                Reply::refused(no_such_campaign(lang, name), Refusal::UnknownCampaign)
+            }
+            Resent::NotStarted(c) => Reply::refused(
+                t!(lang, "resend-not-started", name = q(&c.name)),
+                Refusal::NotStarted,
+            ),
+        })
     }
 
     /// `campaign create|edit` typed as text: errors come back as a list.

@@ -35,6 +35,8 @@ pub enum Refusal {
     PastRetention,
     NotACampaignCommand,
     NotABroadcastCommand,
+    /// `campaign resend` of a campaign that has not started.
+    NotStarted,
 }
 
 impl Refusal {
@@ -61,6 +63,7 @@ impl Refusal {
             Refusal::PastRetention => "past retention",
             Refusal::NotACampaignCommand => "not a campaign command",
             Refusal::NotABroadcastCommand => "not a broadcast command",
+            Refusal::NotStarted => "not started",
         }
     }
 }

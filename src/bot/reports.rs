@@ -146,7 +146,13 @@ impl Bot {
             None => n.waiting_for_presence.to_string(),
         };
         // Catalogue ids (`texts` tests check that each exists) and values.
-        let labels: [(&str, String); 10] = [
+        let resent = t!(
+            lang,
+            "report-resent-value",
+            resent = n.resent,
+            delivered = n.resent_delivered,
+        );
+        let labels: [(&str, String); 12] = [
             ("report-targeted", n.targeted.to_string()),
             ("report-not-installed", n.not_installed.to_string()),
             ("report-planned", n.planned.to_string()),
@@ -157,6 +163,8 @@ impl Bot {
             ("report-clicked", clicks.people.to_string()),
             ("report-clicks", clicks.clicks.to_string()),
             ("report-read", reads.to_string()),
+            ("report-repairs", n.repairs.to_string()),
+            ("report-resent", resent),
         ];
         let facts = labels
             .into_iter()

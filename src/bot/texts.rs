@@ -41,6 +41,20 @@ pub fn too_heavy(weight: usize, limit: usize) -> Problem {
         .with_number("cut", cut as i64)
 }
 
+/// Who a resend left out, and why, as a line of its own (nothing when nobody was).
+pub fn left_out(lang: Lang, counts: &crate::store::deliveries::resend::ResendCounts) -> String {
+    if counts.unreachable == 0 && counts.still_not_installed == 0 {
+        return String::new();
+    }
+    let line = t!(
+        lang,
+        "resend-left-out",
+        unreachable = counts.unreachable,
+        missing = counts.still_not_installed,
+    );
+    format!("\n{line}")
+}
+
 /// The first line of `list show`: the list and how many of its members installed herald.
 pub fn members_head(lang: Lang, name: &str, installed: usize, total: usize) -> String {
     t!(

@@ -25,6 +25,7 @@ pub mod cards;
 pub mod read;
 pub mod recall;
 pub mod relay;
+pub mod resend;
 pub mod send;
 
 pub use recall::Recall;

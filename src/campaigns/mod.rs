@@ -2,6 +2,7 @@
 //! find the recipient of a test), each read top to bottom and answering typed results. No
 //! chat text here: `bot/campaigns.rs` turns these results into sentences and cards.
 
+mod resend;
 mod settle;
 mod test;
 
@@ -18,6 +19,8 @@ use crate::store::campaigns::{self, Campaign, Counts};
 use crate::store::users::User;
 use crate::store::{Db, StoreError, lists};
 
+pub use crate::store::deliveries::resend::ResendCounts;
+pub use resend::Resent;
 pub use settle::{list_gone, settle};
 pub use test::{TestSent, send_test};
 

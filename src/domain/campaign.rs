@@ -93,6 +93,18 @@ impl CampaignStatus {
         }
     }
 
+    /// The one move back, taken only by `campaign resend`: a completed campaign runs again
+    /// while what it resends is on its way, then completes again.
+    pub fn reopen(from: CampaignStatus) -> Result<(), ForbiddenTransition> {
+        match from {
+            CampaignStatus::Completed => Ok(()),
+            other => Err(ForbiddenTransition {
+                from: other,
+                to: CampaignStatus::Running,
+            }),
+        }
+    }
+
     /// Its settings may change (edit) only before it starts.
     pub fn editable(self) -> bool {
         self == CampaignStatus::Scheduled
@@ -145,6 +157,15 @@ mod tests {
                     "{from} → {to}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn only_a_completed_campaign_reopens_for_a_resend() {
+        assert_eq!(CampaignStatus::reopen(Completed), Ok(()));
+        for from in [Scheduled, Running] {
+            let e = CampaignStatus::reopen(from).unwrap_err();
+            assert_eq!((e.from, e.to), (from, Running));
         }
     }
 

@@ -1,6 +1,7 @@
 //! One delivery: decide whether it can go, prepare what it sends, wait for its slot, send it
-//! through the [`Sender`](super::send::Sender), and judge what the connector answered. Each step
-//! either hands the next what it needs or ends the attempt with its [`Outcome`].
+//! through the [`Sender`](super::send::Sender), repair the recipient's chat if it was gone,
+//! and judge what the connector answered. Each step either hands the next what it needs or
+//! ends the attempt with its [`Outcome`].
 
 use tokio::time::Instant;
 
@@ -59,7 +60,7 @@ async fn try_attempt(
     };
     let service_url = reachable(inner, d, user)?;
     let target = target(inner, d, user, operation).await?;
-    let prepared = prepare(inner, d, user, operation, presence).await?;
+    let prepared = prepare(inner, d, user, operation, presence.clone()).await?;
     let reserved = wait_turn(inner, d, user).await?;
     still_ours(inner, d, operation, epoch)?;
     let post = match (prepared, target.as_deref()) {
@@ -83,13 +84,157 @@ async fn try_attempt(
             jitter,
         )
         .await;
-    Ok(match sent {
+    let error = match sent {
+        Ok(activity_id) => {
+            return Ok(Outcome::Delivered {
+                id: d.id,
+                activity_id,
+            });
+        }
+        Err(error) => error,
+    };
+    let Some(gone) = chat_gone(&error) else {
+        return Ok(judge(inner, d, user, error, attempts, jitter));
+    };
+    if operation != Operation::Send {
+        // A chat opened again holds none of the old messages: nothing to update or delete
+        // there, and no repair loop. A bot out of the roster is judged as before (gone).
+        if matches!(error, ConnectorError::Permanent { .. }) {
+            return Err(failed(
+                d.id,
+                reason::CHAT_GONE,
+                format!("{gone}: the chat was deleted, and with it the message to change"),
+            ));
+        }
+        return Ok(judge(inner, d, user, error, attempts, jitter));
+    }
+    let tries = Tries { attempts, jitter };
+    Ok(repair(inner, d, user, &service_url, presence, epoch, gone, tries).await)
+}
+
+/// The code of a connector answer that says the recipient's 1:1 chat is gone (deleted, or the
+/// bot no longer in it), which opening the chat again may mend.
+fn chat_gone(error: &ConnectorError) -> Option<String> {
+    match error {
+        ConnectorError::Permanent { status: 404, code } if code == "ConversationNotFound" => {
+            Some(code.clone())
+        }
+        ConnectorError::RecipientGone { code } if code == "BotNotInConversationRoster" => {
+            Some(code.clone())
+        }
+        _ => None,
+    }
+}
+
+/// This attempt's number (counting it) and its jitter, for backoffs.
+#[derive(Clone, Copy)]
+struct Tries {
+    attempts: u32,
+    jitter: f64,
+}
+
+/// The self-repair: the recipient's chat was gone (`gone`), so it is opened again through the
+/// connector (within the tenant's limits), recorded as theirs with one more repair on the
+/// delivery, and the send tried once more, right away. If the connector refuses to open it
+/// (403/404: they removed herald), they are not installed and the delivery ends so.
+#[allow(clippy::too_many_arguments)]
+async fn repair(
+    inner: &Inner,
+    d: &Work,
+    user: &Recipient,
+    url: &ServiceUrl,
+    presence: Option<Option<String>>,
+    epoch: Epoch,
+    gone: String,
+    tries: Tries,
+) -> Outcome {
+    let Tries { attempts, jitter } = tries;
+    let reserved = match wait_turn(inner, d, user).await {
+        Ok(reserved) => reserved,
+        Err(outcome) => return outcome,
+    };
+    if let Err(outcome) = still_ours(inner, d, Operation::Send, epoch) {
+        return outcome;
+    }
+    let opened = inner
+        .sender
+        .reopen(&d.tenant_id, url, user, reserved, attempts, jitter)
+        .await;
+    let conversation = match opened {
+        Ok(conversation) => conversation,
+        Err(
+            e @ (ConnectorError::Permanent {
+                status: 403 | 404, ..
+            }
+            | ConnectorError::RecipientGone { .. }),
+        ) => {
+            tracing::info!(%gone, error = %e, "chat gone and not opened again: not installed");
+            return Outcome::Failed {
+                id: d.id,
+                reason: reason::NOT_INSTALLED.to_string(),
+                error: format!("{gone}; opening the chat again was refused: {e}"),
+                user_gone: Some(user.id.clone()),
+            };
+        }
+        Err(e) => return judge(inner, d, user, e, attempts, jitter),
+    };
+    let (owner, id, user_id, now) = (
+        inner.config.instance.clone(),
+        d.id,
+        user.id.clone(),
+        inner.clock.now(),
+    );
+    let chat = conversation.clone();
+    match inner
+        .db
+        .run(move |conn| {
+            crate::store::deliveries::record_repair(conn, &owner, id, &user_id, &chat, now)
+        })
+        .await
+    {
+        Ok(true) => {}
+        // The lease is no longer ours: someone else has the delivery now.
+        Ok(false) => return Outcome::Released { id: d.id, at: None },
+        Err(e) => {
+            // The next attempt meets the gone chat again and repairs it then.
+            tracing::warn!(error = %e, "could not record the repaired chat");
+            return Outcome::Released { id: d.id, at: None };
+        }
+    }
+    tracing::info!(%gone, "chat opened again; sending once more");
+    let mut repaired = user.clone();
+    repaired.conversation_id = conversation;
+    let body = match prepare(inner, d, &repaired, Operation::Send, presence).await {
+        Ok(Prepared::Send(body)) => body,
+        Ok(_) => return failed(d.id, reason::BAD_MESSAGE, "incomplete delivery"),
+        Err(outcome) => return outcome,
+    };
+    let reserved = match wait_turn(inner, d, &repaired).await {
+        Ok(reserved) => reserved,
+        Err(outcome) => return outcome,
+    };
+    if let Err(outcome) = still_ours(inner, d, Operation::Send, epoch) {
+        return outcome;
+    }
+    let sent = inner
+        .sender
+        .post(
+            &d.tenant_id,
+            url,
+            &repaired,
+            Post::Send(body),
+            reserved,
+            attempts,
+            jitter,
+        )
+        .await;
+    match sent {
         Ok(activity_id) => Outcome::Delivered {
             id: d.id,
             activity_id,
         },
-        Err(error) => judge(inner, d, user, error, attempts, jitter),
-    })
+        Err(error) => judge(inner, d, &repaired, error, attempts, jitter),
+    }
 }
 
 /// The recipient can be reached: installed, at a service URL herald may call.

@@ -277,6 +277,52 @@ impl Sender {
     }
 }
 
+impl Sender {
+    /// Opens `recipient`'s 1:1 chat with the bot again (`POST /v3/conversations` with their
+    /// channel id, the tenant and the bot's id) in the slot `reserved` for the call: the
+    /// self-repair after their chat was gone. Returns the chat's id. A 429 pauses the whole
+    /// tenant, as for a send.
+    pub(super) async fn reopen(
+        &self,
+        tenant: &str,
+        url: &ServiceUrl,
+        recipient: &Recipient,
+        reserved: Instant,
+        attempts: u32,
+        jitter: f64,
+    ) -> Result<String, ConnectorError> {
+        let started = Instant::now();
+        self.shared
+            .limits
+            .sent(tenant, &recipient.conversation_id, reserved, started);
+        let result = self
+            .shared
+            .connector
+            .create_personal_conversation(
+                url,
+                &recipient.bot_id,
+                &recipient.channel_user_id,
+                tenant,
+            )
+            .await;
+        self.shared
+            .metrics
+            .connector_seconds
+            .observe(started.elapsed().as_secs_f64());
+        if let Err(ConnectorError::Throttled { retry_after }) = &result {
+            self.shared.metrics.throttled.inc();
+            let wait = self
+                .shared
+                .retry
+                .throttle_wait(*retry_after, attempts, jitter);
+            self.shared
+                .limits
+                .pause_tenant_for(tenant, Instant::now(), wait);
+        }
+        result
+    }
+}
+
 /// The activity a campaign's deliveries carry, before each recipient's text is put in.
 pub(super) fn campaign_template() -> Activity {
     Activity {

@@ -251,6 +251,8 @@ pub fn recipients_csv(rows: &[RecipientRow]) -> Result<Vec<u8>, csv::Error> {
         "first_click",
         "clicks",
         "error",
+        "repairs",
+        "resends",
     ])?;
     for r in rows {
         w.write_record([
@@ -265,6 +267,8 @@ pub fn recipients_csv(rows: &[RecipientRow]) -> Result<Vec<u8>, csv::Error> {
             stamp(r.first_click),
             r.clicks.to_string(),
             cell(&r.error),
+            r.repairs.to_string(),
+            r.resends.to_string(),
         ])?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
@@ -330,6 +334,8 @@ mod tests {
             first_click: None,
             clicks: 0,
             error: String::new(),
+            repairs: 1,
+            resends: 0,
         };
         let formula = RecipientRow {
             name: "=HYPERLINK(\"http://evil\",\"x\")".into(),

@@ -430,5 +430,7 @@ pub fn counts(conn: &mut Conn<'_>, campaign: &Campaign) -> Result<Counts, StoreE
         }
     }
     out.failed = failed.into_iter().collect();
+    let t = super::deliveries::resend::tallies(conn, std::slice::from_ref(&campaign.id))?;
+    (out.repairs, out.resent, out.resent_delivered) = (t.repairs, t.resent, t.resent_delivered);
     Ok(out)
 }

@@ -19,6 +19,14 @@ pub struct CampaignCounts {
     pub expired: i64,
     /// Failures by reason.
     pub failed: Vec<(String, i64)>,
+    /// Chats opened again after they were gone (self-repair), over every send.
+    #[serde(default)]
+    pub repairs: i64,
+    /// Recipients sent the campaign again by `campaign resend`, and how many of them got it.
+    #[serde(default)]
+    pub resent: i64,
+    #[serde(default)]
+    pub resent_delivered: i64,
 }
 
 /// What `broadcasts` and `broadcast info` count (and a folded report keeps).
@@ -36,6 +44,14 @@ pub struct BroadcastCounts {
     /// Recipients who replied at least once.
     pub repliers: i64,
     pub recall: RecallCounts,
+    /// Chats opened again after they were gone (self-repair).
+    #[serde(default)]
+    pub repairs: i64,
+    /// Recipients sent the card again by `broadcast resend`, and how many of them got it.
+    #[serde(default)]
+    pub resent: i64,
+    #[serde(default)]
+    pub resent_delivered: i64,
 }
 
 impl BroadcastCounts {

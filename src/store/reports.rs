@@ -62,6 +62,10 @@ pub struct RecipientRow {
     pub first_click: Option<NaiveDateTime>,
     pub clicks: i64,
     pub error: String,
+    /// Chats opened again for this send (self-repair).
+    pub repairs: i64,
+    /// Times this send was resent (`campaign resend`, `broadcast resend`).
+    pub resends: i64,
 }
 
 type SendRow = (
@@ -74,6 +78,8 @@ type SendRow = (
     Option<NaiveDateTime>,
     Option<String>,
     Option<String>,
+    i32,
+    i32,
 );
 
 /// A row per recipient of the sends of `sends` (clicks counted over `all`), reads from the
@@ -99,6 +105,8 @@ pub fn recipients(
             d::completed_at,
             d::failure,
             d::last_error,
+            d::repairs,
+            d::resends,
         ))
         .load(c))?;
     let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
@@ -133,7 +141,9 @@ pub fn recipients(
     };
     let clicks = clicks_by_user(conn, all)?;
     let mut out = Vec::with_capacity(rows.len() + not_installed.len());
-    for (user, status, attempts, step, last, next, completed, failure, error) in rows {
+    for (user, status, attempts, step, last, next, completed, failure, error, repairs, resends) in
+        rows
+    {
         let (name, email) = people.get(&user).cloned().unwrap_or_default();
         let status_enum = DeliveryStatus::parse(&status);
         let pending = status_enum == Some(DeliveryStatus::Pending);
@@ -164,6 +174,8 @@ pub fn recipients(
             } else {
                 error.unwrap_or_default()
             },
+            repairs: i64::from(repairs),
+            resends: i64::from(resends),
         });
     }
     for email in not_installed {
@@ -179,6 +191,8 @@ pub fn recipients(
             first_click: None,
             clicks: 0,
             error: String::new(),
+            repairs: 0,
+            resends: 0,
         });
     }
     Ok(out)

@@ -94,6 +94,15 @@ impl Bot {
                 repliers = c.repliers,
             ),
         ];
+        if c.repairs > 0 || c.resent > 0 {
+            lines.push(t!(
+                lang,
+                "broadcast-info-resends",
+                repairs = c.repairs,
+                resent = c.resent,
+                delivered = c.resent_delivered,
+            ));
+        }
         lines.extend(info_tail(lang, &bc, &info, tz));
         let card = self.report_card(
             lang,

@@ -24,6 +24,7 @@ use crate::t;
 
 mod follow;
 mod recipients;
+mod resend;
 
 pub use recipients::READ_RECEIPT_EVENT;
 

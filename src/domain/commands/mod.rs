@@ -62,6 +62,9 @@ pub enum Command {
     CampaignReport {
         name: String,
     },
+    CampaignResend {
+        name: String,
+    },
     Broadcast {
         target: String,
         rest: String,
@@ -71,6 +74,9 @@ pub enum Command {
         id: String,
     },
     BroadcastDelete {
+        id: String,
+    },
+    BroadcastResend {
         id: String,
     },
     Audit {
@@ -247,25 +253,27 @@ impl Command {
                     }
                     "delete" | "supprimer" => Ok(Command::CampaignDelete { name }),
                     "report" | "rapport" => Ok(Command::CampaignReport { name }),
+                    "resend" | "renvoyer" => Ok(Command::CampaignResend { name }),
                     other => Err(CommandError::UnknownAction {
                         command: "campaign",
                         action: other.to_string(),
-                        allowed: "create, edit, info, test, delete or report",
+                        allowed: "create, edit, info, test, delete, report or resend",
                     }),
                 }
             }
             "broadcasts" | "diffusions" => Ok(Command::Broadcasts),
             "broadcast" | "diffusion" => match action.as_deref() {
-                Some("info") | Some("delete") | Some("supprimer") => {
+                Some("info") | Some("delete") | Some("supprimer") | Some("resend")
+                | Some("renvoyer") => {
                     let id = name.ok_or(CommandError::Missing {
                         command: "broadcast",
                         what: "an id",
                         example: "broadcast info 3",
                     })?;
-                    if action.as_deref() == Some("info") {
-                        Ok(Command::BroadcastInfo { id })
-                    } else {
-                        Ok(Command::BroadcastDelete { id })
+                    match action.as_deref() {
+                        Some("info") => Ok(Command::BroadcastInfo { id }),
+                        Some("resend") | Some("renvoyer") => Ok(Command::BroadcastResend { id }),
+                        _ => Ok(Command::BroadcastDelete { id }),
                     }
                 }
                 Some(target) => {

@@ -29,6 +29,9 @@ pub mod reason {
     pub const RECALLED: &str = "recalled";
     /// A recall's delete with nothing to delete: the card never reached the chat.
     pub const NOT_SENT: &str = "not_sent";
+    /// An update or a delete of a card whose chat was deleted: a chat opened again holds no
+    /// earlier message to change.
+    pub const CHAT_GONE: &str = "chat_gone";
 }
 
 /// What to do after a failed send.

@@ -63,6 +63,20 @@ impl DeliveryStatus {
         }
     }
 
+    /// The one move out of a final state, taken only by `campaign resend` and `broadcast
+    /// resend`: a failed delivery goes back to pending, to be sent once more. Delivered and
+    /// expired deliveries are never resent (an expired one was away at every rung of the
+    /// absence ladder: it did not fail), nor a pending one (it is still on its way).
+    pub fn resend(from: DeliveryStatus) -> Result<(), ForbiddenTransition> {
+        match from {
+            DeliveryStatus::Failed => Ok(()),
+            _ => Err(ForbiddenTransition {
+                from,
+                to: DeliveryStatus::Pending,
+            }),
+        }
+    }
+
     /// Whether `self` may become `next` (see [`DeliveryStatus::transition`]).
     pub fn can_become(self, next: DeliveryStatus) -> bool {
         DeliveryStatus::transition(self, next).is_ok()
@@ -132,6 +146,20 @@ mod tests {
             .to_string(),
             "a delivered delivery cannot become failed"
         );
+    }
+
+    #[test]
+    fn only_a_failed_delivery_is_resent() {
+        assert_eq!(DeliveryStatus::resend(Failed), Ok(()));
+        for from in [Pending, Delivered, Expired] {
+            assert_eq!(
+                DeliveryStatus::resend(from),
+                Err(ForbiddenTransition { from, to: Pending }),
+                "{from}"
+            );
+        }
+        // The engine's own moves still never leave a final state.
+        assert!(!Failed.can_become(Pending));
     }
 
     #[test]

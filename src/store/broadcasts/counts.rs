@@ -55,6 +55,8 @@ pub fn counts(conn: &mut Conn<'_>, bc: &Broadcast) -> Result<Counts, StoreError>
             _ => {}
         }
     }
+    let t = super::super::deliveries::resend::tallies(conn, &cards)?;
+    (out.repairs, out.resent, out.resent_delivered) = (t.repairs, t.resent, t.resent_delivered);
     let sources: Vec<String> = run_on!(conn, |c| r::table
         .filter(r::broadcast_id.eq(&bc.id))
         .select(r::source)

@@ -11,6 +11,8 @@
 
 mod lease;
 mod record;
+pub mod repair;
+pub mod resend;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -23,6 +25,7 @@ use crate::run_on;
 
 pub use lease::{lease, next_due, queue_depth, release, release_all};
 pub use record::{Outcome, record, record_one};
+pub use repair::record_repair;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = d)]
