@@ -2,6 +2,8 @@
 //! belongs to one tenant), presence looked up in batches of at most 650 ids. Knows nothing of
 //! campaigns.
 
+pub mod groups;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -14,6 +14,7 @@ pub mod dispatch;
 pub mod figures;
 pub mod fold;
 pub mod folded;
+pub mod groups;
 pub mod inbound;
 pub mod lists;
 mod redact;
