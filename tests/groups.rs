@@ -204,7 +204,11 @@ async fn card_conversations(app: &TestApp) -> Vec<String> {
         .filter_map(|r| {
             let body: Value = r.body_json().ok()?;
             let first = &body["attachments"][0]["content"]["actions"][0]["data"]["herald"];
-            (first == "broadcast-read").then(|| r.url.path().split('/').nth(3).unwrap().to_string())
+            let segment = r.url.path().split('/').nth(3)?.to_string();
+            let conversation = percent_encoding::percent_decode_str(&segment)
+                .decode_utf8_lossy()
+                .into_owned();
+            (first == "broadcast-read").then_some(conversation)
         })
         .collect()
 }
