@@ -6,8 +6,9 @@
 //!
 //!     cargo run --release --example group_audience -- [--members 100000]
 //!
-//! The last line is `group members=N resolve_s=R plan_s=P total_s=T peak_rss_mib=M`. The
-//! peak RSS is the whole process's (VmHWM), the fake Graph's page building included.
+//! The last line is `group members=N resolve_s=R plan_s=P total_s=T cpu_s=C peak_rss_mib=M`.
+//! CPU time and peak RSS (VmHWM) are the whole process's, the fake Graph's page building
+//! included.
 
 #[path = "support/proc_stats.rs"]
 mod proc_stats;
@@ -180,6 +181,7 @@ async fn main() {
     };
 
     // Timed: what the planner does when the start comes.
+    let cpu0 = proc_stats::cpu_seconds("self");
     let started = Instant::now();
     let expanded = reach
         .prepare(&db, TENANT, Some(&list_id), &channel, false)
@@ -205,11 +207,12 @@ async fn main() {
         .unwrap()
         .expect("the campaign starts");
     let total_s = started.elapsed().as_secs_f64();
+    let cpu_s = proc_stats::cpu_seconds("self") - cpu0;
     assert_eq!(planned, members, "every member planned");
     let pages = graph.received_requests().await.unwrap().len() - 1;
     println!("graph pages={pages}");
     println!(
-        "group members={members} resolve_s={resolve_s:.3} plan_s={:.3} total_s={total_s:.3} peak_rss_mib={:.1}",
+        "group members={members} resolve_s={resolve_s:.3} plan_s={:.3} total_s={total_s:.3} cpu_s={cpu_s:.3} peak_rss_mib={:.1}",
         total_s - resolve_s,
         proc_stats::peak_rss_mib("self")
     );

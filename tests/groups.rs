@@ -378,6 +378,25 @@ async fn a_group_graph_cannot_resolve_holds_the_send_back(backend: Backend) {
     )
     .await;
     assert_eq!(reply, "Liste **equipe** créée avec 1 membre et 1 groupe.");
+    // A list deleted takes its groups with it.
+    tell(&app, "list create temp group:sales@contoso.com", "en-US").await;
+    let temp = app
+        .app_db
+        .run(|conn| lists::find(conn, TENANT, "temp"))
+        .await
+        .unwrap()
+        .unwrap();
+    let groups_of_temp = || {
+        let id = temp.id.clone();
+        app.app_db
+            .run(move |conn| herald::store::groups::of_list(conn, &id))
+    };
+    assert_eq!(groups_of_temp().await.unwrap().len(), 1);
+    assert_eq!(
+        tell(&app, "list delete temp", "en-US").await,
+        "List **temp** deleted."
+    );
+    assert!(groups_of_temp().await.unwrap().is_empty());
     // Graph now refuses to read the group's members (a permission withdrawn).
     Mock::given(method("GET"))
         .and(path(format!("/v1.0/groups/{SALES}/transitiveMembers")))
