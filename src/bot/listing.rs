@@ -55,6 +55,11 @@ pub fn members_page(
     text
 }
 
+/// Why Graph did not answer for a group, as a clause.
+pub(super) fn why_text(lang: Lang, why: &crate::audience::groups::Why) -> String {
+    crate::t!(lang, "group-why", why = why.kind(), detail = why.detail())
+}
+
 /// One group of a list with its counts, or why they are unknown.
 fn group_line(lang: Lang, g: &GroupCount) -> String {
     let name = texts::bold(&g.group.name);
@@ -73,7 +78,7 @@ fn group_line(lang: Lang, g: &GroupCount) -> String {
             "list-group-failed",
             name = name,
             label = label,
-            why = super::lists::why_text(lang, why)
+            why = why_text(lang, why)
         ),
     }
 }

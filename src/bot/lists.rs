@@ -3,10 +3,11 @@
 //! every sentence comes from the catalogue (`locales/*/lists.ftl`).
 
 use super::caller::Caller;
+use super::listing::why_text;
 use super::reply::{Refusal, Reply};
 use super::texts::bold as q;
 use super::{Bot, BotError};
-use crate::audience::groups::{Unresolved, Why};
+use crate::audience::groups::Unresolved;
 use crate::domain::Lang;
 use crate::domain::commands::Command;
 use crate::domain::text::escape_markdown;
@@ -197,11 +198,6 @@ fn group_problem(lang: Lang, problem: &GroupProblem) -> Reply {
         ),
     };
     Reply::refused(text, Refusal::BadCommand(reason.into()))
-}
-
-/// Why Graph did not answer for a group, as a clause.
-pub(super) fn why_text(lang: Lang, why: &Why) -> String {
-    t!(lang, "group-why", why = why.kind(), detail = why.detail())
 }
 
 /// Why a broadcast was not sent: each group of its list not resolved, with why.
