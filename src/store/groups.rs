@@ -128,6 +128,9 @@ pub struct Known {
     pub identity: Option<String>,
 }
 
+/// A user's object id, whether installed, UPN and email.
+type UserRow = (Option<String>, bool, Option<String>, Option<String>);
+
 /// Herald's users of `tenant` whose Entra object id is one of `ids`: object id (lower case) →
 /// what is known of them. Of a person with several rows (one per channel), an installed one
 /// wins.
@@ -138,17 +141,16 @@ pub fn by_object_id(
 ) -> Result<HashMap<String, Known>, StoreError> {
     let mut out: HashMap<String, Known> = HashMap::new();
     for chunk in ids.chunks(500) {
-        let rows: Vec<(Option<String>, bool, Option<String>, Option<String>)> =
-            run_on!(conn, |c| u::table
-                .filter(u::tenant_id.eq(tenant))
-                .filter(u::aad_object_id.eq_any(chunk))
-                .select((
-                    u::aad_object_id,
-                    u::installed,
-                    u::user_principal_name,
-                    u::email
-                ))
-                .load(c))?;
+        let rows: Vec<UserRow> = run_on!(conn, |c| u::table
+            .filter(u::tenant_id.eq(tenant))
+            .filter(u::aad_object_id.eq_any(chunk))
+            .select((
+                u::aad_object_id,
+                u::installed,
+                u::user_principal_name,
+                u::email
+            ))
+            .load(c))?;
         for (id, installed, upn, email) in rows {
             let Some(id) = id else { continue };
             let known = Known {
