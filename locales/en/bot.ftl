@@ -36,6 +36,7 @@ admin-help = **herald** — admin commands:
     - **audit** [*page*]: the latest admin actions
 
     Emails can be separated by spaces, commas or new lines.
+    A list can also name Entra ID groups among its emails: **group:** followed by the group's mail or object id (nested groups included, resolved at each send; needs Microsoft Graph).
 refusal = Sorry, only herald's administrators can use this command. Ask your IT team if you need access.
 
 list-members-head = { $name }: { $installed }/{ $total } installed

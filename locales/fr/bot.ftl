@@ -36,6 +36,7 @@ admin-help = **herald** — commandes d'administration :
     - **audit** [*page*] : les dernières actions d'administration
 
     Les emails peuvent être séparés par des espaces, des virgules ou des retours à la ligne.
+    Une liste peut aussi nommer des groupes Entra ID parmi ses emails : **groupe:** suivi de l'adresse ou de l'identifiant d'objet du groupe (groupes imbriqués compris, résolus à chaque envoi ; nécessite Microsoft Graph).
 refusal = Désolé, seuls les administrateurs de herald peuvent utiliser cette commande. Demandez à votre équipe informatique si vous avez besoin d'un accès.
 
 list-members-head = { $name }: { $installed }/{ $total } installés

@@ -31,6 +31,9 @@ pub struct Expanded {
     pub identities: Vec<String>,
     /// Recipients herald could not install the app for, with Graph's reason.
     pub refused: Vec<(String, String)>,
+    /// The list's groups Graph could not resolve: the send holds back (a campaign is tried
+    /// again at the planner's next look, a broadcast is refused) rather than miss their members.
+    pub unresolved: Vec<groups::Unresolved>,
 }
 
 impl std::fmt::Debug for Reach {
@@ -67,7 +70,12 @@ impl Reach {
     ) -> Result<Expanded, StoreError> {
         let mut expanded = Expanded::default();
         if let Some(list_id) = list_id {
-            expanded.identities = groups::expand(self, db, tenant, list_id).await?;
+            let expansion = groups::expand(self, db, tenant, list_id).await?;
+            expanded.identities = expansion.identities;
+            expanded.unresolved = expansion.unresolved;
+            if !expanded.unresolved.is_empty() {
+                return Ok(expanded);
+            }
         }
         if install || self.always_install {
             expanded.refused =

@@ -1,7 +1,9 @@
 //! `list show <name> [page]`: a list's members, installed or not, in pages that each fit in
-//! one chat message, with the counts for the whole list on every page.
+//! one chat message, with the counts for the whole list on every page, and its Entra ID groups
+//! with their member and installed counts (resolved when shown) on the first.
 
 use super::texts;
+use crate::audience::groups::GroupCount;
 use crate::domain::Lang;
 use crate::domain::pages::paginate;
 use crate::domain::size::counted;
@@ -14,8 +16,14 @@ pub const PER_PAGE: usize = 100;
 /// limit (`domain::size::LIMIT`), whatever the length of the addresses.
 pub const PAGE_BUDGET: usize = 12 * 1024;
 
-/// Page `page` (from 1) of the list `name`'s members.
-pub fn members_page(name: &str, members: &[Member], page: usize, lang: Lang) -> String {
+/// Page `page` (from 1) of the list `name`'s members; the first also shows its `groups`.
+pub fn members_page(
+    name: &str,
+    members: &[Member],
+    groups: &[GroupCount],
+    page: usize,
+    lang: Lang,
+) -> String {
     let installed = members.iter().filter(|m| m.installed).count();
     let lines: Vec<String> = members
         .iter()
@@ -27,6 +35,15 @@ pub fn members_page(name: &str, members: &[Member], page: usize, lang: Lang) -> 
         return texts::no_such_page(lang, name, pages.len());
     };
     let mut text = texts::members_head(lang, name, installed, members.len());
+    if page == 1 && !groups.is_empty() {
+        text.push('\n');
+        text.push_str(&crate::t!(lang, "list-groups-head"));
+        for g in groups {
+            text.push('\n');
+            text.push_str(&group_line(lang, g));
+        }
+        text.push('\n');
+    }
     for line in &lines[range] {
         text.push('\n');
         text.push_str(line);
@@ -38,9 +55,72 @@ pub fn members_page(name: &str, members: &[Member], page: usize, lang: Lang) -> 
     text
 }
 
+/// Why Graph did not answer for a group, as a clause.
+pub(super) fn why_text(lang: Lang, why: &crate::audience::groups::Why) -> String {
+    crate::t!(lang, "group-why", why = why.kind(), detail = why.detail())
+}
+
+/// One group of a list with its counts, or why they are unknown.
+fn group_line(lang: Lang, g: &GroupCount) -> String {
+    let name = texts::bold(&g.group.name);
+    let label = escape_markdown(&g.group.label());
+    match &g.counted {
+        Ok((members, installed)) => crate::t!(
+            lang,
+            "list-group-line",
+            name = name,
+            label = label,
+            members = *members,
+            installed = *installed
+        ),
+        Err(why) => crate::t!(
+            lang,
+            "list-group-failed",
+            name = name,
+            label = label,
+            why = why_text(lang, why)
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audience::groups::Why;
+    use crate::store::groups::ListGroup;
+
+    fn group(counted: Result<(usize, usize), Why>) -> GroupCount {
+        GroupCount {
+            group: ListGroup {
+                list_id: "l".into(),
+                group_id: "0b1c2d3e-0000-4000-8000-00000000abcd".into(),
+                name: "Sales_team".into(),
+                mail: Some("sales@contoso.com".into()),
+                added_at: chrono::NaiveDateTime::default(),
+            },
+            counted,
+        }
+    }
+
+    #[test]
+    fn groups_show_their_counts_on_the_first_page_only() {
+        let groups = [group(Ok((1043, 1000))), group(Err(Why::Throttled))];
+        let first = members_page("team", &members(250), &groups, 1, Lang::En);
+        assert!(
+            first.contains(
+                "- **Sales\\_team** (group:sales@contoso.com): 1043 members, 1000 installed"
+            ),
+            "{first}"
+        );
+        assert!(
+            first.contains("not resolved, Microsoft Graph is busy"),
+            "{first}"
+        );
+        let fr = members_page("team", &members(3), &groups[..1], 1, Lang::Fr);
+        assert!(fr.contains("1043 membres, 1000 installés"), "{fr}");
+        let second = members_page("team", &members(250), &groups, 2, Lang::En);
+        assert!(!second.contains("group:"), "{second}");
+    }
 
     fn members(n: usize) -> Vec<Member> {
         (0..n)
@@ -53,7 +133,7 @@ mod tests {
 
     #[test]
     fn a_short_list_is_one_page_with_no_footer() {
-        let text = members_page("team", &members(3), 1, Lang::En);
+        let text = members_page("team", &members(3), &[], 1, Lang::En);
         assert!(text.starts_with("**team**: 2/3 installed"), "{text}");
         assert!(
             text.contains("person.0000@contoso.com (not installed)"),
@@ -65,15 +145,15 @@ mod tests {
     #[test]
     fn a_long_list_pages_and_says_how_to_go_on() {
         let all = members(250);
-        let first = members_page("team", &all, 1, Lang::En);
+        let first = members_page("team", &all, &[], 1, Lang::En);
         assert!(
             first.contains("Page 1 of 3") && first.contains("**list show team 2**"),
             "{first}"
         );
-        let last = members_page("équipe", &all, 3, Lang::Fr);
+        let last = members_page("équipe", &all, &[], 3, Lang::Fr);
         assert!(last.starts_with("**équipe**: 187/250 installés"), "{last}");
         assert!(last.contains("Page 3 sur 3"), "{last}");
-        let beyond = members_page("team", &all, 4, Lang::En);
+        let beyond = members_page("team", &all, &[], 4, Lang::En);
         assert!(
             beyond.contains("3 pages") && beyond.contains("**list show team 3**"),
             "{beyond}"
@@ -90,7 +170,7 @@ mod tests {
             .collect();
         let mut seen = 0;
         for page in 1.. {
-            let text = members_page("team", &all, page, Lang::En);
+            let text = members_page("team", &all, &[], page, Lang::En);
             if !text.contains("@contoso.com") {
                 break;
             }

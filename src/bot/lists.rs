@@ -3,13 +3,15 @@
 //! every sentence comes from the catalogue (`locales/*/lists.ftl`).
 
 use super::caller::Caller;
+use super::listing::why_text;
 use super::reply::{Refusal, Reply};
 use super::texts::bold as q;
 use super::{Bot, BotError};
+use crate::audience::groups::Unresolved;
 use crate::domain::Lang;
 use crate::domain::commands::Command;
 use crate::domain::text::escape_markdown;
-use crate::lists::{Change, Changed, Created, Deleted, Lists, Shown};
+use crate::lists::{Change, Changed, Created, Deleted, GroupProblem, Lists, Shown};
 use crate::t;
 
 impl Bot {
@@ -35,21 +37,43 @@ impl Bot {
                 }
                 let lines: Vec<String> = all
                     .iter()
-                    .map(|(l, n)| t!(lang, "lists-line", name = q(&l.name), count = *n))
+                    .map(|(l, n, g)| match g {
+                        0 => t!(lang, "lists-line", name = q(&l.name), count = *n),
+                        g => t!(
+                            lang,
+                            "lists-line-groups",
+                            name = q(&l.name),
+                            count = *n,
+                            groups = *g
+                        ),
+                    })
                     .collect();
                 Reply::done(lines.join("\n"))
             }
             Command::ListCreate { name, members } => {
                 match self
                     .lists()
-                    .create(tenant, &caller.actor, &name, &members, now)
+                    .create(&self.reach, tenant, &caller.actor, &name, &members, now)
                     .await?
                 {
-                    Created::Done { members, ignored } => Reply::done(format!(
-                        "{}{}",
-                        t!(lang, "list-created", name = q(&name), count = members),
-                        ignored_text(lang, &ignored)
-                    )),
+                    Created::Done {
+                        members,
+                        groups,
+                        ignored,
+                    } => {
+                        let text = match groups {
+                            0 => t!(lang, "list-created", name = q(&name), count = members),
+                            g => t!(
+                                lang,
+                                "list-created-groups",
+                                name = q(&name),
+                                count = members,
+                                groups = g
+                            ),
+                        };
+                        Reply::done(format!("{text}{}", ignored_text(lang, &ignored)))
+                    }
+                    Created::Groups(problem) => group_problem(lang, &problem),
                     Created::NameTaken => Reply::refused(
                         t!(lang, "list-name-taken", name = q(&name)),
                         Refusal::DuplicateName,
@@ -64,12 +88,14 @@ impl Bot {
                 self.change_members(tenant, &name, Change::Remove, &members, lang)
                     .await?
             }
-            Command::ListShow { name, page } => match self.lists().show(tenant, &name).await? {
-                Shown::Members(list, members) => Reply::done(super::listing::members_page(
-                    &list.name, &members, page, lang,
-                )),
-                Shown::UnknownList => unknown(&name),
-            },
+            Command::ListShow { name, page } => {
+                match self.lists().show(&self.reach, tenant, &name).await? {
+                    Shown::Members(list, members, groups) => Reply::done(
+                        super::listing::members_page(&list.name, &members, &groups, page, lang),
+                    ),
+                    Shown::UnknownList => unknown(&name),
+                }
+            }
             Command::ListDelete { name } => match self.lists().delete(tenant, &name).await? {
                 Deleted::Done(list) => Reply::done(t!(lang, "list-deleted", name = q(&list.name))),
                 Deleted::InUse(list, campaigns) => Reply::refused(
@@ -97,7 +123,7 @@ impl Bot {
         Ok(
             match self
                 .lists()
-                .change(tenant, name, change, members, now)
+                .change(&self.reach, tenant, name, change, members, now)
                 .await?
             {
                 Changed::Done {
@@ -130,6 +156,7 @@ impl Bot {
                 Changed::UnknownList => {
                     Reply::refused(no_such_list(lang, name), Refusal::UnknownList)
                 }
+                Changed::Groups(problem) => group_problem(lang, &problem),
             },
         )
     }
@@ -142,6 +169,50 @@ fn ignored_text(lang: Lang, ignored: &[String]) -> String {
     }
     let items: Vec<String> = ignored.iter().map(|b| escape_markdown(b)).collect();
     format!("\n\n{}", t!(lang, "list-ignored", items = items.join(", ")))
+}
+
+/// Why the groups typed were refused (nothing was changed).
+fn group_problem(lang: Lang, problem: &GroupProblem) -> Reply {
+    let names = |groups: &[String]| groups.iter().map(|g| q(g)).collect::<Vec<_>>().join(", ");
+    let (text, reason) = match problem {
+        GroupProblem::GraphOff(groups) => (
+            t!(lang, "group-graph-off", groups = names(groups)),
+            "groups need graph",
+        ),
+        GroupProblem::Malformed(groups) => (
+            t!(lang, "group-malformed", groups = names(groups)),
+            "not a group",
+        ),
+        GroupProblem::Unknown(groups) => (
+            t!(lang, "group-unknown", groups = names(groups)),
+            "unknown group",
+        ),
+        GroupProblem::Failed(group, why) => (
+            t!(
+                lang,
+                "group-lookup-failed",
+                group = q(group),
+                why = why_text(lang, why)
+            ),
+            "group lookup failed",
+        ),
+    };
+    Reply::refused(text, Refusal::BadCommand(reason.into()))
+}
+
+/// Why a broadcast was not sent: each group of its list not resolved, with why.
+pub(super) fn unresolved_groups(lang: Lang, groups: &[Unresolved]) -> String {
+    let mut text = t!(lang, "broadcast-groups-unresolved");
+    for u in groups {
+        text.push('\n');
+        text.push_str(&t!(
+            lang,
+            "group-unresolved-line",
+            group = escape_markdown(&u.group),
+            why = why_text(lang, &u.why)
+        ));
+    }
+    text
 }
 
 pub(super) fn no_such_list(lang: Lang, name: &str) -> String {

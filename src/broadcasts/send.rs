@@ -22,6 +22,8 @@ pub enum Sent {
     Sent(Box<Broadcast>, Vec<String>),
     /// Nobody installed to send to: nothing recorded. The list members not installed.
     Nobody(Vec<String>),
+    /// Groups of the list Graph could not resolve: nothing recorded, nothing sent.
+    Unresolved(Vec<crate::audience::groups::Unresolved>),
 }
 
 impl Broadcasts {
@@ -46,6 +48,9 @@ impl Broadcasts {
                 new.install,
             )
             .await?;
+        if !expanded.unresolved.is_empty() {
+            return Ok(Sent::Unresolved(expanded.unresolved));
+        }
         let (outbox, now) = (self.outbox.clone(), self.now());
         let sent = self
             .outbox

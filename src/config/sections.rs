@@ -83,7 +83,8 @@ pub enum UnknownPresence {
 #[serde(deny_unknown_fields, default)]
 pub struct GraphSettings {
     /// Look presence up (needs the `Presence.Read.All` application permission). When off,
-    /// presence is unknown and `campaigns.unknown_presence` decides.
+    /// presence is unknown and `campaigns.unknown_presence` decides. Also resolves the Entra ID
+    /// groups of lists (`GroupMember.Read.All`, `User.Read.All`); when off, lists name none.
     pub enabled: bool,
     /// Graph's root; empty: the cloud's (`bot.cloud`).
     #[serde(deserialize_with = "super::bot::empty_or_url")]

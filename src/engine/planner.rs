@@ -47,6 +47,15 @@ pub(super) async fn plan_due(inner: &Inner) {
                 continue;
             }
         };
+        // A group Graph did not resolve: the campaign waits (still scheduled) for the next
+        // look rather than start without the group's members.
+        if !expanded.unresolved.is_empty() {
+            for u in &expanded.unresolved {
+                tracing::warn!(campaign_id = %id, group = %u.group, reason = %u.why,
+                    "campaign held back: a group of its list could not be resolved");
+            }
+            continue;
+        }
         let track = inner.config.tracker.as_ref().is_some_and(|t| t.enabled());
         let (plan_id, outbox) = (id.clone(), inner.outbox.clone());
         match inner

@@ -2,6 +2,7 @@
 //! belongs to one tenant), presence looked up in batches of at most 650 ids. Knows nothing of
 //! campaigns.
 
+pub mod groups;
 pub mod permissions;
 
 use std::collections::HashMap;

@@ -14,6 +14,7 @@ pub mod dispatch;
 pub mod figures;
 pub mod fold;
 pub mod folded;
+pub mod groups;
 pub mod inbound;
 pub mod list_import;
 pub mod lists;

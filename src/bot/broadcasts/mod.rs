@@ -216,6 +216,13 @@ impl Bot {
         };
         let (bc, missing) = match self.broadcasts().send(new).await? {
             Sent::Sent(bc, missing) => (*bc, missing),
+            Sent::Unresolved(groups) => {
+                let text = super::lists::unresolved_groups(lang, &groups);
+                return Ok(Reply::refused(
+                    text,
+                    Refusal::BadCommand("group not resolved".into()),
+                ));
+            }
             Sent::Nobody(missing) => {
                 let mut text = match audience {
                     Audience::All => t!(lang, "broadcast-nobody-all"),
