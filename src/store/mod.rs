@@ -15,6 +15,7 @@ pub mod figures;
 pub mod fold;
 pub mod folded;
 pub mod inbound;
+pub mod installs;
 pub mod lists;
 mod redact;
 pub mod reports;

@@ -31,6 +31,8 @@ pub struct User {
     pub not_installed_reason: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Herald installed the app for this user through Graph (proactive install).
+    pub installed_by_herald: bool,
 }
 
 /// Where a user is reached: what an install activity tells us.
@@ -111,6 +113,12 @@ pub fn record_install(
     conn.write_transaction(|conn| {
         let mut existing = find(conn, r)?;
         if existing.is_none() {
+            // Herald may have installed the app for this person through Graph before Teams
+            // told us their channel id: the same person, by their Entra object id.
+            let aad = profile.aad_object_id.as_ref().or(r.aad_object_id.as_ref());
+            existing = super::installs::find_by_aad(conn, &r.tenant_id, &r.channel_id, aad)?;
+        }
+        if existing.is_none() {
             let id = uuid::Uuid::now_v7().to_string();
             let inserted = run_on!(conn, |c| diesel::insert_into(t::table)
                 .values((
@@ -157,6 +165,7 @@ pub fn record_install(
         };
         run_on!(conn, |c| diesel::update(t::table.filter(t::id.eq(&old.id)))
             .set((
+                t::channel_user_id.eq(&r.channel_user_id),
                 t::aad_object_id.eq(profile
                     .aad_object_id
                     .clone()
@@ -209,6 +218,9 @@ pub fn record_uninstall(
         ))
         .execute(c))?;
         if changed > 0 {
+            return Ok(true);
+        }
+        if find(conn, r)?.is_none() && super::installs::uninstall_by_aad(conn, r, reason, now)? {
             return Ok(true);
         }
         let inserted = run_on!(conn, |c| diesel::insert_into(t::table)

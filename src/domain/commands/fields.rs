@@ -87,6 +87,52 @@ pub struct CampaignFields {
     pub time_zone: Option<Tz>,
     pub presence: Option<PresencePolicy>,
     pub message: Option<String>,
+    /// `install: yes`: herald installs itself for members who lack it (through Graph).
+    pub install: Option<bool>,
+}
+
+/// `yes`/`no` (`oui`/`non`, `true`/`false`, `on`/`off`).
+pub fn parse_yes_no(value: &str) -> Option<bool> {
+    match value.trim().to_lowercase().as_str() {
+        "yes" | "y" | "oui" | "o" | "true" | "on" | "1" => Some(true),
+        "no" | "n" | "non" | "false" | "off" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+const INSTALL_EXAMPLE: &str = "install: yes";
+
+fn install_key(key: &str) -> bool {
+    matches!(key.trim().to_lowercase().as_str(), "install" | "installer")
+}
+
+fn install_value(value: &str) -> Result<bool, FieldError> {
+    parse_yes_no(value).ok_or_else(|| {
+        field_error(
+            "install",
+            Problem::new("field-not-yes-no").with("value", value.trim()),
+            INSTALL_EXAMPLE,
+        )
+    })
+}
+
+/// The `install: yes` line (French `installer: oui`) that may come first in a broadcast's
+/// lines, before its subject: what it said (`None` when absent) and the lines after it.
+pub fn take_install_line(text: &str) -> (Option<Result<bool, FieldError>>, String) {
+    let mut lines = text.lines().peekable();
+    let mut skipped = 0;
+    while lines.peek().is_some_and(|l| l.trim().is_empty()) {
+        lines.next();
+        skipped += 1;
+    }
+    match lines.peek().and_then(|l| l.split_once(':')) {
+        Some((key, value)) if install_key(key) => {
+            let said = install_value(value);
+            let rest: Vec<&str> = text.lines().skip(skipped + 1).collect();
+            (Some(said), rest.join("\n"))
+        }
+        _ => (None, text.to_string()),
+    }
 }
 
 /// One field that could not be read: which, what was wrong (a sentence of the catalogue, said
@@ -208,6 +254,10 @@ pub fn parse_fields(lines: &str) -> (CampaignFields, Vec<FieldError>) {
                     Problem::new("field-not-a-time-zone").with("value", value),
                     "timezone: Europe/Paris",
                 )),
+            },
+            "install" | "installer" => match install_value(value) {
+                Ok(on) => fields.install = Some(on),
+                Err(e) => errors.push(e),
             },
             "presence" | "présence" => match PresencePolicy::parse(value) {
                 Ok(p) => fields.presence = Some(p),
