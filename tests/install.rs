@@ -21,6 +21,7 @@ on_both_backends!(
     a_campaign_installs_herald_for_the_members_who_lack_it,
     a_broadcast_installs_herald_for_the_members_who_lack_it,
     install_without_graph_is_refused_and_changes_nothing,
+    graph_proactive_install_installs_for_every_send,
 );
 
 const BOSS: &str = "29:boss";
@@ -182,9 +183,14 @@ async fn fake_graph(app: &TestApp) -> GraphLog {
 /// herald with Graph on, `boss` as admin, 20 installed members `29:u{i}`, and the list `staff`:
 /// those 20, 30 who lack herald (`ada.new{i}@contoso.com`) and one whose install is blocked.
 async fn setup(backend: Backend) -> (TestApp, GraphLog) {
+    setup_with(backend, "").await
+}
+
+/// `setup` with more `[graph]` settings.
+async fn setup_with(backend: Backend, graph: &str) -> (TestApp, GraphLog) {
     let app = spawn_app_with(
         backend,
-        "admins = [\"aad-boss\"]\n[graph]\nenabled = true\n",
+        &format!("admins = [\"aad-boss\"]\n[graph]\nenabled = true\n{graph}"),
     )
     .await;
     let log = fake_graph(&app).await;
@@ -518,4 +524,26 @@ async fn install_without_graph_is_refused_and_changes_nothing(backend: Backend) 
         .unwrap();
     assert!(broadcasts.is_empty(), "nothing sent");
     assert!(app.graph.received_requests().await.unwrap().is_empty());
+}
+
+async fn graph_proactive_install_installs_for_every_send(backend: Backend) {
+    let (app, log) = setup_with(backend, "proactive_install = true\n").await;
+    let reply = app
+        .say(
+            BOSS,
+            "broadcast staff\nsubject: Office closed\nThe office is closed tomorrow.",
+            "en-US",
+        )
+        .await;
+    assert!(reply.contains("is on its way to 50 people."), "{reply}");
+    assert!(
+        reply.contains("herald installed itself for 30 people who lacked it."),
+        "{reply}"
+    );
+    assert!(
+        reply.contains("Not installed, by reason: 1 app blocked by policy"),
+        "{reply}"
+    );
+    assert_eq!(herald_installed(&app).await.len(), LACKING);
+    assert_eq!(log.installs.lock().unwrap().len(), LACKING + 1);
 }

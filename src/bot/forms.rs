@@ -291,4 +291,30 @@ mod tests {
         );
         assert_eq!(card["actions"][0]["data"]["herald"], FORM_ID);
     }
+
+    #[test]
+    fn the_install_choice_shows_the_current_value_and_becomes_a_line() {
+        let card = campaign_form(Lang::Fr, true, "w", &json!({"install": "yes"}), &[]);
+        let body = card["body"].as_array().unwrap();
+        let choice = body.iter().find(|b| b["id"] == "install").unwrap();
+        assert_eq!(choice["type"], "Input.ChoiceSet");
+        assert_eq!(choice["value"], "yes");
+        assert_eq!(choice["choices"][1]["title"], "oui");
+        assert_eq!(
+            submitted_fields(&json!({"install": "yes", "duration": "2h"})),
+            "duration: 2h\ninstall: yes\n"
+        );
+        let broadcast = broadcast_form(Lang::En, &[], &json!({}), &[]);
+        let toggle = broadcast["body"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["id"] == "install")
+            .unwrap()
+            .clone();
+        assert_eq!(
+            (toggle["type"].as_str(), toggle["value"].as_str()),
+            (Some("Input.Toggle"), Some("no"))
+        );
+    }
 }

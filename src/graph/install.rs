@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::Method;
 use reqwest::header::RETRY_AFTER;
 use serde::Deserialize;
@@ -63,8 +63,16 @@ pub enum Installed {
     AlreadyThere,
 }
 
+/// What a path segment escapes: all but letters, digits and `.-_~@` (UPNs stay readable).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'.')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'@');
+
 fn path_segment(s: &str) -> String {
-    utf8_percent_encode(s, NON_ALPHANUMERIC).to_string()
+    utf8_percent_encode(s, SEGMENT).to_string()
 }
 
 /// `'` doubled, as OData string literals want.
@@ -381,5 +389,60 @@ mod tests {
         assert_eq!(reason(&refusal(404, "NotFound", "")), "user not found");
         assert!(reason(&refusal(403, "Authorization_RequestDenied", "")).contains("permissions"));
         assert_eq!(odata_literal("o'neil@x.com"), "o''neil@x.com");
+    }
+
+    #[tokio::test]
+    async fn a_user_not_found_by_upn_is_looked_up_by_mail() {
+        use wiremock::matchers::{method, path, query_param};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/t/oauth2/v2.0/token"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "token_type": "Bearer", "expires_in": 3600, "access_token": "tok"
+            })))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/v1.0/users/o%27neil@x.com"))
+            .respond_with(ResponseTemplate::new(404))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/v1.0/users"))
+            .and(query_param("$filter", "mail eq 'o''neil@x.com'"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "value": [{"id": "aad-1", "mail": "O'Neil@x.com", "accountEnabled": false}]
+            })))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/v1.0/users"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": []})))
+            .with_priority(9)
+            .mount(&server)
+            .await;
+        let client = GraphClient::new(
+            reqwest::Client::new(),
+            &server.uri(),
+            &format!("{}/{{tenant}}/oauth2/v2.0/token", server.uri()),
+            "app",
+            secrecy::SecretString::from("secret"),
+        );
+        let user = client
+            .find_user("t", "o'neil@x.com")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(user.id, "aad-1");
+        assert_eq!(user.account_enabled, Some(false));
+        assert!(
+            client
+                .find_user("t", "nobody@x.com")
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 }

@@ -2,11 +2,11 @@
 //! 1:1 chat Graph gave and the profile the directory holds, and found again by their Entra
 //! object id when Teams later tells us about them under their channel id.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::schema::users as t;
-use super::users::{ConversationRef, Profile, User};
+use super::users::{Profile, User, find_by_aad};
 use super::{Conn, StoreError};
 use crate::run_on;
 
@@ -28,51 +28,6 @@ fn lower(v: &Option<String>) -> Option<String> {
     v.as_ref()
         .map(|s| s.trim().to_lowercase())
         .filter(|s| !s.is_empty())
-}
-
-/// The user of `tenant` on `channel` with this Entra object id, if any.
-pub fn find_by_aad(
-    conn: &mut Conn<'_>,
-    tenant: &str,
-    channel: &str,
-    aad: Option<&String>,
-) -> Result<Option<User>, StoreError> {
-    let Some(aad) = aad.filter(|a| !a.trim().is_empty()) else {
-        return Ok(None);
-    };
-    Ok(run_on!(conn, |c| t::table
-        .filter(t::tenant_id.eq(tenant))
-        .filter(t::channel_id.eq(channel))
-        .filter(t::aad_object_id.eq(aad))
-        .order(t::installed.desc())
-        .select(User::as_select())
-        .first(c)
-        .optional())?)
-}
-
-/// An uninstall from someone known only by their Entra object id (installed by herald, the
-/// install event not seen yet): that row becomes theirs and not installed. False when there is
-/// no such row.
-pub fn uninstall_by_aad(
-    conn: &mut Conn<'_>,
-    r: &ConversationRef,
-    reason: &str,
-    now: NaiveDateTime,
-) -> Result<bool, StoreError> {
-    let Some(user) = find_by_aad(conn, &r.tenant_id, &r.channel_id, r.aad_object_id.as_ref())?
-    else {
-        return Ok(false);
-    };
-    run_on!(conn, |c| diesel::update(t::table.find(&user.id))
-        .set((
-            t::channel_user_id.eq(&r.channel_user_id),
-            t::installed.eq(false),
-            t::installed_changed_at.eq(now),
-            t::not_installed_reason.eq(reason),
-            t::updated_at.eq(now),
-        ))
-        .execute(c))?;
-    Ok(true)
 }
 
 /// Where the tenant's users are reached: the service URL and bot id of its most recently seen

@@ -116,7 +116,7 @@ pub fn record_install(
             // Herald may have installed the app for this person through Graph before Teams
             // told us their channel id: the same person, by their Entra object id.
             let aad = profile.aad_object_id.as_ref().or(r.aad_object_id.as_ref());
-            existing = super::installs::find_by_aad(conn, &r.tenant_id, &r.channel_id, aad)?;
+            existing = find_by_aad(conn, &r.tenant_id, &r.channel_id, aad)?;
         }
         if existing.is_none() {
             let id = uuid::Uuid::now_v7().to_string();
@@ -220,7 +220,7 @@ pub fn record_uninstall(
         if changed > 0 {
             return Ok(true);
         }
-        if find(conn, r)?.is_none() && super::installs::uninstall_by_aad(conn, r, reason, now)? {
+        if find(conn, r)?.is_none() && uninstall_by_aad(conn, r, reason, now)? {
             return Ok(true);
         }
         let inserted = run_on!(conn, |c| diesel::insert_into(t::table)
@@ -304,4 +304,49 @@ pub fn find_installed_by_email(
         .select(User::as_select())
         .first(c)
         .optional())?)
+}
+
+/// The user of `tenant` on `channel` with this Entra object id, if any.
+pub fn find_by_aad(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    channel: &str,
+    aad: Option<&String>,
+) -> Result<Option<User>, StoreError> {
+    let Some(aad) = aad.filter(|a| !a.trim().is_empty()) else {
+        return Ok(None);
+    };
+    Ok(run_on!(conn, |c| t::table
+        .filter(t::tenant_id.eq(tenant))
+        .filter(t::channel_id.eq(channel))
+        .filter(t::aad_object_id.eq(aad))
+        .order(t::installed.desc())
+        .select(User::as_select())
+        .first(c)
+        .optional())?)
+}
+
+/// An uninstall from someone known only by their Entra object id (installed by herald, the
+/// install event not seen yet): that row becomes theirs and not installed. False when there is
+/// no such row.
+fn uninstall_by_aad(
+    conn: &mut Conn<'_>,
+    r: &ConversationRef,
+    reason: &str,
+    now: NaiveDateTime,
+) -> Result<bool, StoreError> {
+    let Some(user) = find_by_aad(conn, &r.tenant_id, &r.channel_id, r.aad_object_id.as_ref())?
+    else {
+        return Ok(false);
+    };
+    run_on!(conn, |c| diesel::update(t::table.find(&user.id))
+        .set((
+            t::channel_user_id.eq(&r.channel_user_id),
+            t::installed.eq(false),
+            t::installed_changed_at.eq(now),
+            t::not_installed_reason.eq(reason),
+            t::updated_at.eq(now),
+        ))
+        .execute(c))?;
+    Ok(true)
 }

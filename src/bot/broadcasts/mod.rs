@@ -251,7 +251,7 @@ impl Bot {
             audience: audience_name.clone(),
             sender_id: sender.id.clone(),
             sender_name: name_of(&sender),
-            install,
+            install: install || self.reach.always_install,
         };
         let (bc, missing) = match self.broadcasts().send(new).await? {
             Sent::Sent(bc, missing) => (*bc, missing),

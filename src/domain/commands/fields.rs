@@ -272,3 +272,38 @@ pub fn parse_fields(lines: &str) -> (CampaignFields, Vec<FieldError>) {
     }
     (fields, errors)
 }
+
+#[cfg(test)]
+mod install_tests {
+    use super::*;
+
+    #[test]
+    fn install_is_a_yes_or_no_field_in_both_languages() {
+        let (f, e) = parse_fields("install: yes\nmessage: hi");
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(f.install, Some(true));
+        let (f, _) = parse_fields("installer: non");
+        assert_eq!(f.install, Some(false));
+        let (_, e) = parse_fields("install: maybe");
+        assert_eq!(e[0].field, "install");
+        assert_eq!(
+            e[0].problem,
+            Problem::new("field-not-yes-no").with("value", "maybe")
+        );
+    }
+
+    #[test]
+    fn a_broadcast_may_start_with_an_install_line() {
+        let (said, rest) = take_install_line("\ninstall: yes\nsubject: Hi\nBody");
+        assert_eq!(said, Some(Ok(true)));
+        assert_eq!(rest, "subject: Hi\nBody");
+        let (said, rest) = take_install_line("Installer : oui\nsujet: Salut\nCorps");
+        assert_eq!(said, Some(Ok(true)));
+        assert_eq!(rest, "sujet: Salut\nCorps");
+        let (said, rest) = take_install_line("subject: Hi\ninstall: yes");
+        assert_eq!(said, None, "only a first line counts");
+        assert_eq!(rest, "subject: Hi\ninstall: yes");
+        let (said, _) = take_install_line("install: perhaps\nsubject: Hi\nBody");
+        assert!(matches!(said, Some(Err(e)) if e.field == "install"));
+    }
+}
