@@ -275,7 +275,7 @@ impl GraphClient {
             let (status, json) = self.call(tenant, Method::GET, &path, &[], None).await?;
             match status {
                 200..=299 => {
-                    if let Some(chat) = serde_json::from_value::<IdOnly>(json).ok() {
+                    if let Ok(chat) = serde_json::from_value::<IdOnly>(json) {
                         return Ok(Some(chat.id));
                     }
                 }
