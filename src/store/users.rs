@@ -116,7 +116,9 @@ pub fn record_install(
             // Herald may have installed the app for this person through Graph before Teams
             // told us their channel id: the same person, by their Entra object id.
             let aad = profile.aad_object_id.as_ref().or(r.aad_object_id.as_ref());
-            existing = find_by_aad(conn, &r.tenant_id, &r.channel_id, aad)?;
+            // Only a row herald wrote (its channel id still the object id) is taken over.
+            existing = find_by_aad(conn, &r.tenant_id, &r.channel_id, aad)?
+                .filter(|u| Some(&u.channel_user_id) == aad);
         }
         if existing.is_none() {
             let id = uuid::Uuid::now_v7().to_string();
@@ -336,6 +338,7 @@ fn uninstall_by_aad(
     now: NaiveDateTime,
 ) -> Result<bool, StoreError> {
     let Some(user) = find_by_aad(conn, &r.tenant_id, &r.channel_id, r.aad_object_id.as_ref())?
+        .filter(|u| Some(&u.channel_user_id) == r.aad_object_id.as_ref())
     else {
         return Ok(false);
     };
