@@ -23,12 +23,12 @@ admin-help = **herald** — admin commands:
     - **list show** *name* [*page*]: members, installed or not, in pages
     - **list delete** *name*
     - **campaigns**: your campaigns and their progress
-    - **campaign create** *name*, then one line per field (list:, channel:, start:, duration:, hours:, timezone:, presence:) and **message:** followed by the text
+    - **campaign create** *name*, then one line per field (list:, channel:, start:, duration:, hours:, timezone:, presence:, install: yes to install herald for members who lack it) and **message:** followed by the text
     - **campaign edit** *name* + the fields to change (before the start)
     - **campaign info** / **report** / **delete** *name*
     - **campaign test** *name* *email*: sends the message now to one person
     - **campaign resend** *name*: sends it again, once, to those whose delivery failed and to list members who have installed herald since
-    - **broadcast** *list* (or **all**), then **subject:** and the text below it: sends now (**broadcast** alone opens the form)
+    - **broadcast** *list* (or **all**), then **subject:** and the text below it (an **install: yes** line first installs herald for members who lack it): sends now (**broadcast** alone opens the form)
     - **broadcasts**: the latest broadcasts, delivered and read
     - **broadcast info** *n°*: the detail, and who has not read it yet
     - **broadcast delete** *n°*: removes it from every chat

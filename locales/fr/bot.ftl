@@ -23,12 +23,12 @@ admin-help = **herald** — commandes d'administration :
     - **liste afficher** *nom* [*page*] : les membres, installés ou non, par pages
     - **liste supprimer** *nom*
     - **campagnes** : vos campagnes et leur avancement
-    - **campagne créer** *nom*, puis une ligne par champ (liste:, canal:, début:, durée:, horaires:, fuseau:, présence:) et **message:** suivi du texte
+    - **campagne créer** *nom*, puis une ligne par champ (liste:, canal:, début:, durée:, horaires:, fuseau:, présence:, installer: oui pour installer herald aux membres qui ne l'ont pas) et **message:** suivi du texte
     - **campagne modifier** *nom* + les champs à changer (avant le début)
     - **campagne info** / **rapport** / **supprimer** *nom*
     - **campagne essayer** *nom* *email* : envoie le message maintenant à une personne
     - **campagne renvoyer** *nom* : la renvoie, une fois, à ceux dont l'envoi a échoué et aux membres de la liste qui ont installé herald depuis
-    - **diffusion** *liste* (ou **tous**), puis **sujet:** et le texte en dessous : envoie maintenant (**diffusion** seul ouvre le formulaire)
+    - **diffusion** *liste* (ou **tous**), puis **sujet:** et le texte en dessous (une ligne **installer: oui** en premier installe herald aux membres qui ne l'ont pas) : envoie maintenant (**diffusion** seul ouvre le formulaire)
     - **diffusions** : les dernières diffusions, remises et lues
     - **diffusion info** *n°* : le détail, et qui ne l'a pas encore lue
     - **diffusion supprimer** *n°* : la retire de toutes les conversations

@@ -22,6 +22,16 @@ pub struct Reach {
     pub teams_app_id: String,
     /// The manifest's id (how the app is found in a tenant's catalog).
     pub manifest_id: String,
+    /// The bot's channel id (`28:{app id}`), for users herald installs when no user of their
+    /// tenant tells it.
+    pub bot_id: String,
+    /// The cloud's Teams service URL, for users herald installs in a tenant it has not heard
+    /// from yet.
+    pub default_service_url: String,
+    /// `bot.service_url_hosts`: a service URL herald records must pass it.
+    pub service_urls: crate::botframework::ServiceUrlPolicy,
+    /// Each tenant's catalog id of the app, once looked up.
+    pub catalog: install::CatalogCache,
 }
 
 /// A list's audience as known before the send's transaction.
@@ -34,6 +44,8 @@ pub struct Expanded {
     /// The list's groups Graph could not resolve: the send holds back (a campaign is tried
     /// again at the planner's next look, a broadcast is refused) rather than miss their members.
     pub unresolved: Vec<groups::Unresolved>,
+    /// Recipients herald installed the app for through Graph (409 included).
+    pub installed: usize,
 }
 
 impl std::fmt::Debug for Reach {
@@ -55,6 +67,10 @@ impl Reach {
             always_install: settings.graph.proactive_install,
             teams_app_id: settings.graph.teams_app_id.trim().to_string(),
             manifest_id: settings.bot.app_id.trim().to_lowercase(),
+            bot_id: format!("28:{}", settings.bot.app_id.trim()),
+            default_service_url: install::default_service_url(settings.bot.cloud).to_string(),
+            service_urls: settings.service_url_policy(),
+            catalog: install::CatalogCache::default(),
         }
     }
 
@@ -78,9 +94,11 @@ impl Reach {
             }
         }
         if install || self.always_install {
-            expanded.refused =
+            let done =
                 install::install_missing(self, db, tenant, list_id, channel, &expanded.identities)
                     .await?;
+            expanded.refused = done.refused;
+            expanded.installed = done.installed;
         }
         Ok(expanded)
     }

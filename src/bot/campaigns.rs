@@ -49,6 +49,13 @@ impl Bot {
         if !errors.is_empty() {
             return Ok(Saved::Invalid(errors));
         }
+        if given.install == Some(true) && self.reach.graph.is_none() {
+            return Ok(Saved::Invalid(vec![FieldError::new(
+                "install",
+                crate::domain::problem::Problem::new("install-needs-graph"),
+                "install: no",
+            )]));
+        }
         let saved = self
             .campaigns()
             .save(&caller.tenant, &caller.actor, mode, name, given, now)
@@ -285,6 +292,7 @@ impl Bot {
             "presence": c.presence.to_string(),
             "channel": channel_word(&c),
             "message": c.message,
+            "install": if c.install { "yes" } else { "no" },
         })))
     }
 
@@ -363,6 +371,21 @@ fn info_text(lang: Lang, c: &Campaign, list_name: Option<String>) -> String {
     let mut text = format!("{} ({})", q(&c.name), c.status);
     for (label, value) in lines {
         text.push_str(&format!("\n- {label} {value}"));
+    }
+    let install = if c.install {
+        t!(lang, "install-yes")
+    } else {
+        t!(lang, "install-no")
+    };
+    text.push_str(&format!(
+        "\n- {} {install}",
+        t!(lang, "campaign-label-install")
+    ));
+    if c.herald_installed > 0 {
+        text.push_str(&format!(
+            "\n- {}",
+            t!(lang, "installed-by-herald", count = c.herald_installed)
+        ));
     }
     text.push_str(&format!(
         "\n- {}\n{}",

@@ -70,6 +70,8 @@ pub fn campaign_form(
         }));
         body.extend(field_errors(lang, errors, id));
     }
+    body.push(install_choice(lang, values));
+    body.extend(field_errors(lang, errors, INSTALL));
     body.push(json!({
         "type": "Input.Text",
         "id": "message",
@@ -80,10 +82,9 @@ pub fn campaign_form(
     }));
     body.extend(field_errors(lang, errors, "message"));
     // Errors that belong to no single input (e.g. a line of the form that is not a field).
-    for e in errors
-        .iter()
-        .filter(|e| !FIELDS.iter().any(|f| f.0 == e.field) && e.field != "message")
-    {
+    for e in errors.iter().filter(|e| {
+        !FIELDS.iter().any(|f| f.0 == e.field) && e.field != "message" && e.field != INSTALL
+    }) {
         body.push(
             json!({"type": "TextBlock", "text": e.to_string(), "color": "Attention", "wrap": true}),
         );
@@ -97,6 +98,28 @@ pub fn campaign_form(
             "data": {"herald": FORM_ID, "mode": if edit { "edit" } else { "create" }, "campaign": name},
         })],
     )
+}
+
+/// The `install` input: herald installs itself for members who lack it (`install: yes`).
+const INSTALL: &str = "install";
+
+/// The campaign form's `install` choice, no unless the values say yes.
+fn install_choice(lang: Lang, values: &Value) -> Value {
+    let on = values
+        .get(INSTALL)
+        .and_then(Value::as_str)
+        .and_then(crate::domain::commands::parse_yes_no)
+        .unwrap_or(false);
+    json!({
+        "type": "Input.ChoiceSet",
+        "id": INSTALL,
+        "label": t!(lang, "form-label-install"),
+        "choices": [
+            {"title": t!(lang, "install-no"), "value": "no"},
+            {"title": t!(lang, "install-yes"), "value": "yes"},
+        ],
+        "value": if on { "yes" } else { "no" },
+    })
 }
 
 /// The broadcast form: audience (everyone or one of `lists`), subject and body, filled with
@@ -171,6 +194,18 @@ pub fn broadcast_form(
         }),
         "body",
     );
+    let install = value(INSTALL);
+    field(
+        json!({
+            "type": "Input.Toggle",
+            "id": INSTALL,
+            "title": t!(lang, "form-label-install"),
+            "valueOn": "yes",
+            "valueOff": "no",
+            "value": if crate::domain::commands::parse_yes_no(&install) == Some(true) { "yes" } else { "no" },
+        }),
+        INSTALL,
+    );
     adaptive_card(
         FORM_VERSION,
         body,
@@ -196,6 +231,14 @@ pub fn submitted_fields(value: &Value) -> String {
             let v = v.replace(['\n', '\r'], " ");
             lines.push_str(&format!("{id}: {v}\n"));
         }
+    }
+    // The choice is always written: the form shows the campaign's current value.
+    if let Some(v) = value
+        .get(INSTALL)
+        .and_then(Value::as_str)
+        .and_then(crate::domain::commands::parse_yes_no)
+    {
+        lines.push_str(&format!("install: {}\n", if v { "yes" } else { "no" }));
     }
     if let Some(m) = value
         .get("message")
@@ -247,5 +290,31 @@ mod tests {
                 .contains("not a duration")
         );
         assert_eq!(card["actions"][0]["data"]["herald"], FORM_ID);
+    }
+
+    #[test]
+    fn the_install_choice_shows_the_current_value_and_becomes_a_line() {
+        let card = campaign_form(Lang::Fr, true, "w", &json!({"install": "yes"}), &[]);
+        let body = card["body"].as_array().unwrap();
+        let choice = body.iter().find(|b| b["id"] == "install").unwrap();
+        assert_eq!(choice["type"], "Input.ChoiceSet");
+        assert_eq!(choice["value"], "yes");
+        assert_eq!(choice["choices"][1]["title"], "oui");
+        assert_eq!(
+            submitted_fields(&json!({"install": "yes", "duration": "2h"})),
+            "duration: 2h\ninstall: yes\n"
+        );
+        let broadcast = broadcast_form(Lang::En, &[], &json!({}), &[]);
+        let toggle = broadcast["body"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["id"] == "install")
+            .unwrap()
+            .clone();
+        assert_eq!(
+            (toggle["type"].as_str(), toggle["value"].as_str()),
+            (Some("Input.Toggle"), Some("no"))
+        );
     }
 }

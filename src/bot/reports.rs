@@ -145,6 +145,16 @@ impl Bot {
             ),
             None => n.waiting_for_presence.to_string(),
         };
+        // Not installed, with Graph's reasons when herald's install was refused.
+        let not_installed = if n.not_installed_reasons.is_empty() {
+            n.not_installed.to_string()
+        } else {
+            format!(
+                "{} ({})",
+                n.not_installed,
+                reasons_text(&n.not_installed_reasons)
+            )
+        };
         // Catalogue ids (`texts` tests check that each exists) and values.
         let resent = t!(
             lang,
@@ -154,7 +164,7 @@ impl Bot {
         );
         let labels: [(&str, String); 12] = [
             ("report-targeted", n.targeted.to_string()),
-            ("report-not-installed", n.not_installed.to_string()),
+            ("report-not-installed", not_installed),
             ("report-planned", n.planned.to_string()),
             ("report-delivered", n.delivered.to_string()),
             ("report-waiting", waiting),
@@ -166,10 +176,19 @@ impl Bot {
             ("report-repairs", n.repairs.to_string()),
             ("report-resent", resent),
         ];
-        let facts = labels
+        let mut facts: Vec<(String, String)> = labels
             .into_iter()
             .map(|(id, v)| (crate::texts::lookup(lang, id, &[]), v))
             .collect();
+        if c.herald_installed > 0 {
+            facts.insert(
+                2,
+                (
+                    t!(lang, "report-installed-by-herald"),
+                    c.herald_installed.to_string(),
+                ),
+            );
+        }
         let title = t!(
             lang,
             "report-title",
@@ -188,6 +207,15 @@ impl Bot {
         );
         Ok(Reply::card(card, Outcome::Done))
     }
+}
+
+/// Reasons with their counts: `2 app blocked by policy, 1 user not found`.
+pub(super) fn reasons_text(reasons: &[(String, i64)]) -> String {
+    reasons
+        .iter()
+        .map(|(r, n)| format!("{n} {}", escape_markdown(r)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A file name from a campaign or broadcast name: letters, digits and dashes.

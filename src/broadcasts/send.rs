@@ -111,6 +111,9 @@ pub fn post_broadcast(
         return Ok(Sent::Nobody(audience.not_installed));
     }
     let id = store::insert(conn, new, &audience, now)?;
+    if expanded.installed > 0 || !expanded.refused.is_empty() {
+        store::record_installs(conn, &id, expanded.installed, &expanded.refused)?;
+    }
     let content = CardContent {
         broadcast_id: &id,
         subject: &new.subject,

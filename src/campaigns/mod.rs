@@ -116,6 +116,7 @@ impl Campaigns<'_> {
             Some(c) => self.merge(c, given).await?,
             None => given,
         };
+        let install = fields.install.unwrap_or(false);
         let (settings, unknown_placeholders) =
             match settle(self.db, self.defaults, tenant, fields, now).await? {
                 Ok(ok) => ok,
@@ -128,9 +129,24 @@ impl Campaigns<'_> {
             rand::random(),
         );
         let id = existing.as_ref().map(|c| c.id.clone());
-        let stored = self.db.run(move |conn| match id {
-            None => campaigns::create(conn, &t, &n, &actor, &settings, seed, now),
-            Some(id) => campaigns::update(conn, &id, &settings, now),
+        let stored = self.db.run(move |conn| {
+            conn.write_transaction(|conn| {
+                let saved = match id {
+                    None => campaigns::create(conn, &t, &n, &actor, &settings, seed, now)?,
+                    Some(id) => campaigns::update(conn, &id, &settings, now)?,
+                };
+                // `install: yes` is saved with the settings, in the same transaction.
+                Ok(match saved {
+                    campaigns::Saved::Done(c) if c.install != install => {
+                        campaigns::set_install(conn, &c.id, install)?;
+                        match campaigns::get(conn, &c.id)? {
+                            Some(c) => campaigns::Saved::Done(Box::new(c)),
+                            None => campaigns::Saved::Done(c),
+                        }
+                    }
+                    other => other,
+                })
+            })
         });
         let campaign = match (stored.await?, existing) {
             (campaigns::Saved::Done(c), _) => c,
@@ -226,6 +242,7 @@ impl Campaigns<'_> {
             time_zone: given.time_zone.or(Some(tz)),
             presence: given.presence.or(Some(c.presence)),
             message: given.message.or(Some(c.message.clone())),
+            install: given.install.or(Some(c.install)),
         })
     }
 }

@@ -187,5 +187,8 @@ fn plan_in(
     }
     post.enqueue(conn, &c.id, &c.tenant_id, &items, now)?;
     campaigns::record_audience(conn, &c.id, users.len(), &not_installed)?;
+    if expanded.installed > 0 || !expanded.refused.is_empty() {
+        campaigns::record_installs(conn, &c.id, expanded.installed, &expanded.refused)?;
+    }
     Ok(Some(users.len()))
 }

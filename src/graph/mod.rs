@@ -24,6 +24,8 @@ pub const BASE_URL: &str = "https://graph.microsoft.com";
 /// Most ids Graph accepts in one `getPresencesByUserId` call.
 pub const MAX_IDS_PER_CALL: usize = 650;
 
+pub mod install;
+
 /// One user's presence, as Graph reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Presence {

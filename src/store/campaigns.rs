@@ -60,6 +60,8 @@ pub struct Campaign {
     pub completed_at: Option<NaiveDateTime>,
     /// Install herald for recipients who lack it (`install: yes`).
     pub install: bool,
+    /// Recipients herald installed the app for through Graph when it started.
+    pub herald_installed: i32,
 }
 
 /// A campaign's settings, checked by the caller.
@@ -367,6 +369,50 @@ pub fn record_audience(
     Ok(())
 }
 
+/// Sets whether the campaign installs herald for recipients who lack it (`install: yes`).
+pub fn set_install(conn: &mut Conn<'_>, id: &str, install: bool) -> Result<(), StoreError> {
+    run_on!(conn, |x| diesel::update(c::table.find(id))
+        .set(c::install.eq(install))
+        .execute(x))?;
+    Ok(())
+}
+
+/// Records the proactive installs of the campaign's start: how many herald installed, and why
+/// Graph refused the others (`(identity, reason)`, on the members not installed).
+pub fn record_installs(
+    conn: &mut Conn<'_>,
+    id: &str,
+    installed: usize,
+    refused: &[(String, String)],
+) -> Result<(), StoreError> {
+    for (email, reason) in refused {
+        run_on!(conn, |x| diesel::update(
+            ni::table
+                .filter(ni::campaign_id.eq(id))
+                .filter(ni::email.eq(email))
+        )
+        .set(ni::reason.eq(reason))
+        .execute(x))?;
+    }
+    run_on!(conn, |x| diesel::update(c::table.find(id))
+        .set(c::herald_installed.eq(installed as i32))
+        .execute(x))?;
+    Ok(())
+}
+
+/// Members not installed, by reason (`None`: herald was not asked to install, or not yet).
+pub fn not_installed_reasons(
+    conn: &mut Conn<'_>,
+    id: &str,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let reasons: Vec<Option<String>> = run_on!(conn, |x| ni::table
+        .filter(ni::campaign_id.eq(id))
+        .filter(ni::reason.is_not_null())
+        .select(ni::reason)
+        .load(x))?;
+    Ok(super::figures::by_reason(reasons.into_iter().flatten()))
+}
+
 /// Running campaigns with nothing left pending become completed. Returns how many.
 pub fn complete_finished(conn: &mut Conn<'_>, now: DateTime<Utc>) -> Result<usize, StoreError> {
     let running: Vec<String> = run_on!(conn, |x| c::table
@@ -432,5 +478,6 @@ pub fn counts(conn: &mut Conn<'_>, campaign: &Campaign) -> Result<Counts, StoreE
     out.failed = failed.into_iter().collect();
     let t = super::deliveries::resend::tallies(conn, std::slice::from_ref(&campaign.id))?;
     (out.repairs, out.resent, out.resent_delivered) = (t.repairs, t.resent, t.resent_delivered);
+    out.not_installed_reasons = not_installed_reasons(conn, &campaign.id)?;
     Ok(out)
 }

@@ -27,6 +27,9 @@ pub struct CampaignCounts {
     pub resent: i64,
     #[serde(default)]
     pub resent_delivered: i64,
+    /// Members herald could not install the app for, by Graph's reason.
+    #[serde(default)]
+    pub not_installed_reasons: Vec<(String, i64)>,
 }
 
 /// What `broadcasts` and `broadcast info` count (and a folded report keeps).
@@ -52,6 +55,9 @@ pub struct BroadcastCounts {
     pub resent: i64,
     #[serde(default)]
     pub resent_delivered: i64,
+    /// Members herald could not install the app for, by Graph's reason.
+    #[serde(default)]
+    pub not_installed_reasons: Vec<(String, i64)>,
 }
 
 impl BroadcastCounts {
@@ -65,4 +71,13 @@ impl BroadcastCounts {
 pub struct Engagement {
     pub people: i64,
     pub clicks: i64,
+}
+
+/// Counts of each reason, in the order of the reasons' names.
+pub fn by_reason(reasons: impl IntoIterator<Item = String>) -> Vec<(String, i64)> {
+    let mut counts = std::collections::BTreeMap::<String, i64>::new();
+    for r in reasons {
+        *counts.entry(r).or_default() += 1;
+    }
+    counts.into_iter().collect()
 }

@@ -16,6 +16,7 @@ pub mod fold;
 pub mod folded;
 pub mod groups;
 pub mod inbound;
+pub mod installs;
 pub mod list_import;
 pub mod lists;
 mod redact;

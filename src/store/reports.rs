@@ -89,7 +89,7 @@ pub fn recipients(
     sends: &[String],
     all: &[String],
     reads_of: Option<&ReadsOf>,
-    not_installed: &[String],
+    not_installed: &[(String, Option<String>)],
 ) -> Result<Vec<RecipientRow>, StoreError> {
     let rows: Vec<SendRow> = run_on!(conn, |c| d::table
         .filter(d::message_id.eq_any(sends))
@@ -178,7 +178,7 @@ pub fn recipients(
             resends: i64::from(resends),
         });
     }
-    for email in not_installed {
+    for (email, reason) in not_installed {
         out.push(RecipientRow {
             name: String::new(),
             email: email.clone(),
@@ -190,7 +190,8 @@ pub fn recipients(
             read_at: None,
             first_click: None,
             clicks: 0,
-            error: String::new(),
+            // Why herald could not install the app for them (Graph's reason), if it tried.
+            error: reason.clone().unwrap_or_default(),
             repairs: 0,
             resends: 0,
         });
@@ -232,7 +233,8 @@ pub struct Scope {
     pub all: Vec<String>,
     /// Where reads are recorded.
     pub reads_of: Option<ReadsOf>,
-    pub not_installed: Vec<String>,
+    /// Members not installed, with Graph's reason when herald's install was refused.
+    pub not_installed: Vec<(String, Option<String>)>,
     /// Recipients plus members not installed.
     pub audience: i64,
 }
@@ -242,10 +244,10 @@ pub fn campaign_scope(conn: &mut Conn<'_>, id: &str) -> Result<Option<Scope>, St
     let Some(c) = super::campaigns::get(conn, id)? else {
         return Ok(None);
     };
-    let not_installed: Vec<String> = run_on!(conn, |x| ni::table
+    let not_installed: Vec<(String, Option<String>)> = run_on!(conn, |x| ni::table
         .filter(ni::campaign_id.eq(id))
         .order(ni::email)
-        .select(ni::email)
+        .select((ni::email, ni::reason))
         .load(x))?;
     Ok(Some(Scope {
         title: c.name.clone(),
@@ -271,7 +273,7 @@ pub fn broadcast_scope(conn: &mut Conn<'_>, id: &str) -> Result<Option<Scope>, S
         sends,
         all: broadcasts::all_messages(conn, id)?,
         reads_of: Some(ReadsOf::Broadcast(b.id.clone())),
-        not_installed: broadcasts::not_installed(conn, id)?,
+        not_installed: broadcasts::not_installed_with_reasons(conn, id)?,
         audience: i64::from(b.targeted) + i64::from(b.not_installed),
     }))
 }

@@ -152,6 +152,7 @@ diesel::table! {
         started_at -> Nullable<Timestamp>,
         completed_at -> Nullable<Timestamp>,
         install -> Bool,
+        herald_installed -> Integer,
     }
 }
 
@@ -183,6 +184,7 @@ diesel::table! {
         recalled_by_user -> Nullable<Text>,
         recall_reported_at -> Nullable<Timestamp>,
         install -> Bool,
+        herald_installed -> Integer,
     }
 }
 

@@ -31,6 +31,8 @@ pub struct User {
     pub not_installed_reason: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Herald installed the app for this user through Graph (proactive install).
+    pub installed_by_herald: bool,
 }
 
 /// Where a user is reached: what an install activity tells us.
@@ -111,6 +113,14 @@ pub fn record_install(
     conn.write_transaction(|conn| {
         let mut existing = find(conn, r)?;
         if existing.is_none() {
+            // Herald may have installed the app for this person through Graph before Teams
+            // told us their channel id: the same person, by their Entra object id.
+            let aad = profile.aad_object_id.as_ref().or(r.aad_object_id.as_ref());
+            // Only a row herald wrote (its channel id still the object id) is taken over.
+            existing = find_by_aad(conn, &r.tenant_id, &r.channel_id, aad)?
+                .filter(|u| Some(&u.channel_user_id) == aad);
+        }
+        if existing.is_none() {
             let id = uuid::Uuid::now_v7().to_string();
             let inserted = run_on!(conn, |c| diesel::insert_into(t::table)
                 .values((
@@ -157,6 +167,7 @@ pub fn record_install(
         };
         run_on!(conn, |c| diesel::update(t::table.filter(t::id.eq(&old.id)))
             .set((
+                t::channel_user_id.eq(&r.channel_user_id),
                 t::aad_object_id.eq(profile
                     .aad_object_id
                     .clone()
@@ -209,6 +220,9 @@ pub fn record_uninstall(
         ))
         .execute(c))?;
         if changed > 0 {
+            return Ok(true);
+        }
+        if find(conn, r)?.is_none() && uninstall_by_aad(conn, r, reason, now)? {
             return Ok(true);
         }
         let inserted = run_on!(conn, |c| diesel::insert_into(t::table)
@@ -292,4 +306,50 @@ pub fn find_installed_by_email(
         .select(User::as_select())
         .first(c)
         .optional())?)
+}
+
+/// The user of `tenant` on `channel` with this Entra object id, if any.
+pub fn find_by_aad(
+    conn: &mut Conn<'_>,
+    tenant: &str,
+    channel: &str,
+    aad: Option<&String>,
+) -> Result<Option<User>, StoreError> {
+    let Some(aad) = aad.filter(|a| !a.trim().is_empty()) else {
+        return Ok(None);
+    };
+    Ok(run_on!(conn, |c| t::table
+        .filter(t::tenant_id.eq(tenant))
+        .filter(t::channel_id.eq(channel))
+        .filter(t::aad_object_id.eq(aad))
+        .order(t::installed.desc())
+        .select(User::as_select())
+        .first(c)
+        .optional())?)
+}
+
+/// An uninstall from someone known only by their Entra object id (installed by herald, the
+/// install event not seen yet): that row becomes theirs and not installed. False when there is
+/// no such row.
+fn uninstall_by_aad(
+    conn: &mut Conn<'_>,
+    r: &ConversationRef,
+    reason: &str,
+    now: NaiveDateTime,
+) -> Result<bool, StoreError> {
+    let Some(user) = find_by_aad(conn, &r.tenant_id, &r.channel_id, r.aad_object_id.as_ref())?
+        .filter(|u| Some(&u.channel_user_id) == r.aad_object_id.as_ref())
+    else {
+        return Ok(false);
+    };
+    run_on!(conn, |c| diesel::update(t::table.find(&user.id))
+        .set((
+            t::channel_user_id.eq(&r.channel_user_id),
+            t::installed.eq(false),
+            t::installed_changed_at.eq(now),
+            t::not_installed_reason.eq(reason),
+            t::updated_at.eq(now),
+        ))
+        .execute(c))?;
+    Ok(true)
 }

@@ -103,6 +103,11 @@ impl Bot {
                 delivered = c.resent_delivered,
             ));
         }
+        lines.extend(install_lines(
+            lang,
+            bc.herald_installed,
+            &c.not_installed_reasons,
+        ));
         lines.extend(info_tail(lang, &bc, &info, tz));
         let card = self.report_card(
             lang,
@@ -157,6 +162,22 @@ fn info_tail(lang: Lang, bc: &Broadcast, info: &Info, tz: Tz) -> Vec<String> {
     if !info.not_installed.is_empty() {
         let emails = emails_line(&info.not_installed);
         lines.push(t!(lang, "broadcast-not-installed", emails = emails));
+    }
+    lines
+}
+
+/// How many herald installed itself for, and why Graph refused the others (count by reason).
+pub(super) fn install_lines(lang: Lang, installed: i32, reasons: &[(String, i64)]) -> Vec<String> {
+    let mut lines = Vec::new();
+    if installed > 0 {
+        lines.push(t!(lang, "installed-by-herald", count = installed));
+    }
+    if !reasons.is_empty() {
+        lines.push(t!(
+            lang,
+            "installs-refused",
+            reasons = super::super::reports::reasons_text(reasons)
+        ));
     }
     lines
 }

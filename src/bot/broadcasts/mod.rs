@@ -115,7 +115,11 @@ impl Bot {
                 .to_string()
         };
         let (audience, subject, body) = (field("audience"), field("subject"), field("body"));
+        let install = crate::domain::commands::parse_yes_no(&field("install")).unwrap_or(false);
         let mut errors = Vec::new();
+        if let Some(e) = self.install_unavailable(install) {
+            errors.push(e);
+        }
         if audience.trim().is_empty() {
             errors.push(FieldError {
                 field: "audience",
@@ -132,7 +136,7 @@ impl Bot {
         };
         match text {
             Some(text) if errors.is_empty() => {
-                self.send_broadcast(caller, Audience::parse(&audience), text, lang)
+                self.send_broadcast(caller, Audience::parse(&audience), text, install, lang)
                     .await
             }
             _ => {
@@ -150,9 +154,9 @@ impl Bot {
         lang: Lang,
     ) -> Result<Reply> {
         match command {
-            Command::Broadcast { target, rest } => match self.fit_text(&rest) {
-                Ok(text) => {
-                    self.send_broadcast(caller, Audience::parse(&target), text, lang)
+            Command::Broadcast { target, rest } => match self.install_and_text(&rest) {
+                Ok((install, text)) => {
+                    self.send_broadcast(caller, Audience::parse(&target), text, install, lang)
                         .await
                 }
                 Err(errors) => {
@@ -175,11 +179,47 @@ impl Bot {
         }
     }
 
+    /// A typed broadcast's optional `install: yes` line, then its subject and body.
+    fn install_and_text(
+        &self,
+        rest: &str,
+    ) -> std::result::Result<(bool, BroadcastText), Vec<FieldError>> {
+        let (install, rest) = crate::domain::commands::take_install_line(rest);
+        let mut errors = Vec::new();
+        let install = match install {
+            Some(Ok(on)) => on,
+            Some(Err(e)) => {
+                errors.push(e);
+                false
+            }
+            None => false,
+        };
+        errors.extend(self.install_unavailable(install));
+        match self.fit_text(&rest) {
+            Ok(text) if errors.is_empty() => Ok((install, text)),
+            Ok(_) => Err(errors),
+            Err(e) => {
+                errors.extend(e);
+                Err(errors)
+            }
+        }
+    }
+
+    /// `install: yes` without Graph: refused, saying why.
+    fn install_unavailable(&self, install: bool) -> Option<FieldError> {
+        (install && self.reach.graph.is_none()).then(|| FieldError {
+            field: "install",
+            problem: Problem::new("install-needs-graph"),
+            example: "install: no",
+        })
+    }
+
     async fn send_broadcast(
         &self,
         caller: &Caller,
         audience: Audience,
         text: BroadcastText,
+        install: bool,
         lang: Lang,
     ) -> Result<Reply> {
         let Some(sender) = self.user_of(&caller.key).await? else {
@@ -212,7 +252,7 @@ impl Bot {
             audience: audience_name.clone(),
             sender_id: sender.id.clone(),
             sender_name: name_of(&sender),
-            install: false,
+            install: install || self.reach.always_install,
         };
         let (bc, missing) = match self.broadcasts().send(new).await? {
             Sent::Sent(bc, missing) => (*bc, missing),
@@ -253,6 +293,16 @@ impl Bot {
                 list = q(&audience_name),
                 emails = emails_line(&missing),
             ));
+        }
+        if bc.install || bc.herald_installed > 0 {
+            let id = bc.id.clone();
+            let reasons = self
+                .db
+                .run(move |conn| crate::store::broadcasts::not_installed_with_reasons(conn, &id))
+                .await?;
+            let reasons =
+                crate::store::figures::by_reason(reasons.into_iter().filter_map(|(_, r)| r));
+            paragraphs.extend(follow::install_lines(lang, bc.herald_installed, &reasons));
         }
         paragraphs.push(t!(lang, "broadcast-sent-follow", number = bc.number));
         Ok(Reply {

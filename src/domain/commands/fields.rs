@@ -87,6 +87,52 @@ pub struct CampaignFields {
     pub time_zone: Option<Tz>,
     pub presence: Option<PresencePolicy>,
     pub message: Option<String>,
+    /// `install: yes`: herald installs itself for members who lack it (through Graph).
+    pub install: Option<bool>,
+}
+
+/// `yes`/`no` (`oui`/`non`, `true`/`false`, `on`/`off`).
+pub fn parse_yes_no(value: &str) -> Option<bool> {
+    match value.trim().to_lowercase().as_str() {
+        "yes" | "y" | "oui" | "o" | "true" | "on" | "1" => Some(true),
+        "no" | "n" | "non" | "false" | "off" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+const INSTALL_EXAMPLE: &str = "install: yes";
+
+fn install_key(key: &str) -> bool {
+    matches!(key.trim().to_lowercase().as_str(), "install" | "installer")
+}
+
+fn install_value(value: &str) -> Result<bool, FieldError> {
+    parse_yes_no(value).ok_or_else(|| {
+        field_error(
+            "install",
+            Problem::new("field-not-yes-no").with("value", value.trim()),
+            INSTALL_EXAMPLE,
+        )
+    })
+}
+
+/// The `install: yes` line (French `installer: oui`) that may come first in a broadcast's
+/// lines, before its subject: what it said (`None` when absent) and the lines after it.
+pub fn take_install_line(text: &str) -> (Option<Result<bool, FieldError>>, String) {
+    let mut lines = text.lines().peekable();
+    let mut skipped = 0;
+    while lines.peek().is_some_and(|l| l.trim().is_empty()) {
+        lines.next();
+        skipped += 1;
+    }
+    match lines.peek().and_then(|l| l.split_once(':')) {
+        Some((key, value)) if install_key(key) => {
+            let said = install_value(value);
+            let rest: Vec<&str> = text.lines().skip(skipped + 1).collect();
+            (Some(said), rest.join("\n"))
+        }
+        _ => (None, text.to_string()),
+    }
 }
 
 /// One field that could not be read: which, what was wrong (a sentence of the catalogue, said
@@ -209,6 +255,10 @@ pub fn parse_fields(lines: &str) -> (CampaignFields, Vec<FieldError>) {
                     "timezone: Europe/Paris",
                 )),
             },
+            "install" | "installer" => match install_value(value) {
+                Ok(on) => fields.install = Some(on),
+                Err(e) => errors.push(e),
+            },
             "presence" | "présence" => match PresencePolicy::parse(value) {
                 Ok(p) => fields.presence = Some(p),
                 Err(e) => errors.push(field_error("presence", e.problem(), "presence: available")),
@@ -221,4 +271,39 @@ pub fn parse_fields(lines: &str) -> (CampaignFields, Vec<FieldError>) {
         }
     }
     (fields, errors)
+}
+
+#[cfg(test)]
+mod install_tests {
+    use super::*;
+
+    #[test]
+    fn install_is_a_yes_or_no_field_in_both_languages() {
+        let (f, e) = parse_fields("install: yes\nmessage: hi");
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(f.install, Some(true));
+        let (f, _) = parse_fields("installer: non");
+        assert_eq!(f.install, Some(false));
+        let (_, e) = parse_fields("install: maybe");
+        assert_eq!(e[0].field, "install");
+        assert_eq!(
+            e[0].problem,
+            Problem::new("field-not-yes-no").with("value", "maybe")
+        );
+    }
+
+    #[test]
+    fn a_broadcast_may_start_with_an_install_line() {
+        let (said, rest) = take_install_line("\ninstall: yes\nsubject: Hi\nBody");
+        assert_eq!(said, Some(Ok(true)));
+        assert_eq!(rest, "subject: Hi\nBody");
+        let (said, rest) = take_install_line("Installer : oui\nsujet: Salut\nCorps");
+        assert_eq!(said, Some(Ok(true)));
+        assert_eq!(rest, "sujet: Salut\nCorps");
+        let (said, rest) = take_install_line("subject: Hi\ninstall: yes");
+        assert_eq!(said, None, "only a first line counts");
+        assert_eq!(rest, "subject: Hi\ninstall: yes");
+        let (said, _) = take_install_line("install: perhaps\nsubject: Hi\nBody");
+        assert!(matches!(said, Some(Err(e)) if e.field == "install"));
+    }
 }

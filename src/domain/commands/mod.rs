@@ -11,6 +11,7 @@ mod tests;
 use super::problem::Problem;
 
 pub use fields::{CampaignFields, Channel, Email, FieldError, parse_emails, parse_fields};
+pub use fields::{parse_yes_no, take_install_line};
 
 /// A command, as typed.
 #[derive(Debug, Clone, PartialEq, Eq)]

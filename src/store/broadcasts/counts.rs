@@ -28,6 +28,11 @@ pub fn counts(conn: &mut Conn<'_>, bc: &Broadcast) -> Result<Counts, StoreError>
     let mut out = Counts {
         targeted: bc.targeted as i64,
         not_installed: bc.not_installed as i64,
+        not_installed_reasons: crate::store::figures::by_reason(
+            super::not_installed_with_reasons(conn, &bc.id)?
+                .into_iter()
+                .filter_map(|(_, r)| r),
+        ),
         ..Counts::default()
     };
     // A card stopped by the recall and its delete with nothing to delete are one person.

@@ -118,6 +118,10 @@ pub struct Broadcast {
     pub recalled_by: Option<String>,
     pub recalled_by_user: Option<String>,
     pub recall_reported_at: Option<NaiveDateTime>,
+    /// Install herald for recipients who lack it (`install: yes`).
+    pub install: bool,
+    /// Recipients herald installed the app for through Graph when it went out.
+    pub herald_installed: i32,
 }
 
 impl Broadcast {
@@ -340,6 +344,41 @@ pub fn not_installed(conn: &mut Conn<'_>, broadcast_id: &str) -> Result<Vec<Stri
         .filter(ni::broadcast_id.eq(broadcast_id))
         .order(ni::email)
         .select(ni::email)
+        .load(c))?)
+}
+
+/// Records the proactive installs of the broadcast: how many herald installed, and why Graph
+/// refused the others (`(identity, reason)`, on the members not installed).
+pub fn record_installs(
+    conn: &mut Conn<'_>,
+    broadcast_id: &str,
+    installed: usize,
+    refused: &[(String, String)],
+) -> Result<(), StoreError> {
+    for (email, reason) in refused {
+        run_on!(conn, |c| diesel::update(
+            ni::table
+                .filter(ni::broadcast_id.eq(broadcast_id))
+                .filter(ni::email.eq(email))
+        )
+        .set(ni::reason.eq(reason))
+        .execute(c))?;
+    }
+    run_on!(conn, |c| diesel::update(b::table.find(broadcast_id))
+        .set(b::herald_installed.eq(installed as i32))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Members not reached, each with Graph's reason when herald's install was refused.
+pub fn not_installed_with_reasons(
+    conn: &mut Conn<'_>,
+    broadcast_id: &str,
+) -> Result<Vec<(String, Option<String>)>, StoreError> {
+    Ok(run_on!(conn, |c| ni::table
+        .filter(ni::broadcast_id.eq(broadcast_id))
+        .order(ni::email)
+        .select((ni::email, ni::reason))
         .load(c))?)
 }
 
