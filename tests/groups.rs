@@ -430,6 +430,10 @@ async fn a_group_graph_cannot_resolve_holds_the_send_back(backend: Backend) {
         members_reads().await >= 2
     })
     .await;
+    // Held back, it waits for the next tick or wake-up: a planner that looked again at once
+    // would spin (and here, with Graph answering from the third read on, start it).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(members_reads().await, 2);
     assert_eq!(campaign(&app, &id).await.status, "scheduled");
     // …and starts at a later look, once Graph answers again.
     app.engine.wake();

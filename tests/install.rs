@@ -120,15 +120,17 @@ async fn fake_graph(app: &TestApp) -> GraphLog {
         .mount(&app.graph)
         .await;
     let installs = log.installs.clone();
+    // The app is named in the cloud's own Graph (here, the fake one).
+    let bind = format!(
+        "{}/v1.0/appCatalogs/teamsApps/{CATALOG_ID}",
+        app.graph.uri()
+    );
     Mock::given(method("POST"))
         .and(path_regex(r"^/v1.0/users/[^/]+/teamwork/installedApps$"))
         .respond_with(move |r: &Request| {
             let user = percent_decode(r.url.path().split('/').nth(3).unwrap());
             let body: Value = r.body_json().unwrap();
-            assert_eq!(
-                body["teamsApp@odata.bind"],
-                format!("https://graph.microsoft.com/v1.0/appCatalogs/teamsApps/{CATALOG_ID}")
-            );
+            assert_eq!(body["teamsApp@odata.bind"], bind);
             let tries = {
                 let mut all = installs.lock().unwrap();
                 let n = all.entry(user.clone()).or_default();

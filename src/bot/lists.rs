@@ -89,7 +89,11 @@ impl Bot {
                     .await?
             }
             Command::ListShow { name, page } => {
-                match self.lists().show(&self.reach, tenant, &name).await? {
+                match self
+                    .lists()
+                    .show(&self.reach, tenant, &name, page == 1)
+                    .await?
+                {
                     Shown::Members(list, members, groups) => Reply::done(
                         super::listing::members_page(&list.name, &members, &groups, page, lang),
                     ),

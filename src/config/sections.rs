@@ -97,7 +97,7 @@ pub struct GraphSettings {
     /// and `AppCatalog.Read.All`.
     pub proactive_install: bool,
     /// The Teams app id (in the tenant's app catalog) installed for users; empty: found in the
-    /// catalog by the manifest's id (`manifest.id`, else `bot.app_id`).
+    /// catalog by the manifest's id (`bot.app_id`, the id `herald manifest` gives the package).
     pub teams_app_id: String,
 }
 

@@ -48,8 +48,8 @@ pub(super) async fn run(inner: Arc<Inner>) {
             broadcast::finish_recalls(&inner).await;
         }
         if inner.clock.now() >= next_plan || inner.signals.take_replan() {
-            planner::plan_due(&inner).await;
-            next_plan = planner::next_check(&inner).await;
+            let looked_at = planner::plan_due(&inner).await;
+            next_plan = planner::next_check(&inner, looked_at).await;
         }
         if ready.len() < refill_below {
             let now = inner.clock.now();

@@ -16,13 +16,13 @@ use crate::store::deliveries::NewDelivery;
 use crate::store::{Conn, StoreError, lists};
 
 /// Plans every campaign whose start has come and completes those with nothing left to do.
-pub(super) async fn plan_due(inner: &Inner) {
+pub(super) async fn plan_due(inner: &Inner) -> DateTime<Utc> {
     let now = inner.clock.now();
     let due = match inner.db.run(move |c| campaigns::due_to_start(c, now)).await {
         Ok(due) => due,
         Err(e) => {
             tracing::warn!(error = %e, "could not look for campaigns to start");
-            return;
+            return now;
         }
     };
     for campaign in due {
@@ -84,13 +84,21 @@ pub(super) async fn plan_due(inner: &Inner) {
     // A safety net: recalls are reported as their last delete finishes, but an instance may
     // have stopped in between.
     super::broadcast::finish_recalls(inner).await;
+    now
 }
 
-/// When the planner should look again: the next scheduled start, or one tick from now.
-pub(super) async fn next_check(inner: &Inner) -> DateTime<Utc> {
+/// When the planner should look again: the next scheduled start after `looked_at` (the moment
+/// of its last look), or one tick from now. A campaign that was due then and is still scheduled
+/// was held back (a group Graph could not resolve) or failed to plan: it is looked at again at
+/// the next tick, not at once (that would spin).
+pub(super) async fn next_check(inner: &Inner, looked_at: DateTime<Utc>) -> DateTime<Utc> {
     let now = inner.clock.now();
     let tick = TimeDelta::from_std(inner.config.tick).unwrap_or(TimeDelta::seconds(30));
-    match inner.db.run(campaigns::next_start).await {
+    match inner
+        .db
+        .run(move |c| campaigns::next_start_after(c, Some(looked_at)))
+        .await
+    {
         Ok(Some(t)) => t.max(now).min(now + tick),
         _ => now + tick,
     }

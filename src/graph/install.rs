@@ -229,8 +229,10 @@ impl GraphClient {
         app_id: &str,
     ) -> Result<Installed, InstallError> {
         let body = json!({
+            // The catalog of this client's cloud (graph.microsoft.us in GCC High, …).
             "teamsApp@odata.bind": format!(
-                "https://graph.microsoft.com/v1.0/appCatalogs/teamsApps/{app_id}"
+                "{}/v1.0/appCatalogs/teamsApps/{app_id}",
+                self.base_url
             ),
         });
         let path = format!("/users/{}/teamwork/installedApps", path_segment(user_id));

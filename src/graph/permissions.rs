@@ -22,7 +22,8 @@ pub const PERMISSIONS: &[Permission] = &[
     },
     Permission {
         name: "User.Read.All",
-        needed_for: "proactive install: finding a recipient's account by mail or UPN",
+        needed_for: "groups (which members are enabled accounts) and proactive install \
+                     (finding a recipient's account by mail or UPN)",
     },
     Permission {
         name: "TeamsAppInstallation.ReadWriteSelfForUser.All",

@@ -195,9 +195,16 @@ impl Lists<'_> {
         })
     }
 
-    /// The list's members, each with whether they installed herald, and its groups with their
-    /// member and installed counts (resolved through Graph now).
-    pub async fn show(&self, reach: &Reach, tenant: &str, name: &str) -> Result<Shown, StoreError> {
+    /// The list's members, each with whether they installed herald, and, `with_groups`, its
+    /// groups with their member and installed counts (resolved through Graph now; the chat
+    /// shows them on the first page only).
+    pub async fn show(
+        &self,
+        reach: &Reach,
+        tenant: &str,
+        name: &str,
+        with_groups: bool,
+    ) -> Result<Shown, StoreError> {
         let Some(list) = self.named(tenant, name).await? else {
             return Ok(Shown::UnknownList);
         };
@@ -206,7 +213,11 @@ impl Lists<'_> {
             .db
             .run(move |conn| lists::members(conn, &t, &id, None))
             .await?;
-        let groups = crate::audience::groups::counts(reach, self.db, tenant, &list.id).await?;
+        let groups = if with_groups {
+            crate::audience::groups::counts(reach, self.db, tenant, &list.id).await?
+        } else {
+            Vec::new()
+        };
         Ok(Shown::Members(list, members, groups))
     }
 

@@ -259,8 +259,19 @@ pub fn due_to_start(conn: &mut Conn<'_>, now: DateTime<Utc>) -> Result<Vec<Campa
 
 /// The next start of a scheduled campaign.
 pub fn next_start(conn: &mut Conn<'_>) -> Result<Option<DateTime<Utc>>, StoreError> {
+    next_start_after(conn, None)
+}
+
+/// The earliest start of a scheduled campaign after `after` (all of them for `None`): the
+/// planner skips those it already looked at and held back.
+pub fn next_start_after(
+    conn: &mut Conn<'_>,
+    after: Option<DateTime<Utc>>,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let after = after.map(|a| a.naive_utc()).unwrap_or(NaiveDateTime::MIN);
     let t: Option<NaiveDateTime> = run_on!(conn, |x| c::table
         .filter(c::status.eq(status::SCHEDULED))
+        .filter(c::start_at.gt(after))
         .select(diesel::dsl::min(c::start_at))
         .first(x))?;
     Ok(t.map(|t| t.and_utc()))

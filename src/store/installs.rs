@@ -86,7 +86,8 @@ pub fn record_herald_install(
                     t::installed.eq(true),
                     t::installed_changed_at.eq(since),
                     t::not_installed_reason.eq(None::<String>),
-                    t::installed_by_herald.eq(true),
+                    // Someone who had it installed already was not installed by herald.
+                    t::installed_by_herald.eq(old.installed_by_herald || !old.installed),
                     t::updated_at.eq(now),
                 ))
                 .execute(c))?;

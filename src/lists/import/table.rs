@@ -30,7 +30,8 @@ pub fn rows(bytes: &[u8], max_expanded: u64) -> Result<Vec<Vec<String>>, TableEr
         return workbook(bytes);
     }
     if bytes.starts_with(OLE) {
-        return workbook(bytes);
+        // An old `.xls` workbook: refused with the advice to save it as .xlsx or CSV.
+        return Err(TableError::BadWorkbook);
     }
     delimited(&text(bytes).ok_or(TableError::NotATable)?)
 }
@@ -45,19 +46,53 @@ fn expanded_size(bytes: &[u8]) -> Option<u64> {
     Some(total)
 }
 
-/// The first sheet's cells, as they are displayed (numbers as numbers, empty cells empty).
+/// Columns read from a workbook: an address column is among the first ones; cells further
+/// right are ignored (a crafted sheet may name column XFD).
+const MAX_COLUMNS: usize = 64;
+/// Rows read from a workbook: more than a company's staff; a cell further down is refused
+/// (a crafted sheet may name row 1,048,576 to make a reader allocate every cell above it).
+const MAX_ROWS: usize = 200_000;
+
+/// The first sheet's cells of an `.xlsx` workbook, as they are displayed (numbers as numbers,
+/// empty cells empty), read cell by cell so that only cells present take memory. Other
+/// workbook formats (`.xls`, `.xlsb`, `.ods`) are refused: their readers build the whole grid.
 fn workbook(bytes: &[u8]) -> Result<Vec<Vec<String>>, TableError> {
-    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
-        .map_err(|_| TableError::BadWorkbook)?;
-    let range = match book.worksheet_range_at(0) {
-        Some(Ok(range)) => range,
-        Some(Err(_)) => return Err(TableError::BadWorkbook),
-        None => return Ok(Vec::new()),
+    if !bytes.starts_with(ZIP) {
+        return Err(TableError::BadWorkbook);
+    }
+    let mut book: calamine::Xlsx<_> =
+        calamine::Xlsx::new(Cursor::new(bytes)).map_err(|_| TableError::BadWorkbook)?;
+    let Some(first) = book.sheet_names().into_iter().next() else {
+        return Ok(Vec::new());
     };
-    Ok(range
-        .rows()
-        .map(|row| row.iter().map(|cell| cell.to_string()).collect())
-        .collect())
+    let mut cells = book
+        .worksheet_cells_reader(&first)
+        .map_err(|_| TableError::BadWorkbook)?;
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut origin: Option<(usize, usize)> = None;
+    while let Some(cell) = cells.next_cell().map_err(|_| TableError::BadWorkbook)? {
+        let (row, column) = cell.get_position();
+        let (row, column) = (row as usize, column as usize);
+        // Positions are absolute; the table starts at the first cell's row and column 0.
+        let (top, _) = *origin.get_or_insert((row, column));
+        if column >= MAX_COLUMNS || row < top {
+            continue;
+        }
+        let at = row - top;
+        if at >= MAX_ROWS {
+            return Err(TableError::BadWorkbook);
+        }
+        let text = calamine::Data::from(cell.get_value().clone()).to_string();
+        if rows.len() <= at {
+            rows.resize_with(at + 1, Vec::new);
+        }
+        let line = &mut rows[at];
+        if line.len() <= column {
+            line.resize(column + 1, String::new());
+        }
+        line[column] = text;
+    }
+    Ok(rows)
 }
 
 /// The text of `bytes`, or `None` when they are not text.
@@ -133,6 +168,40 @@ fn delimited(text: &str) -> Result<Vec<Vec<String>>, TableError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn xlsx(cells: &[(u32, u16, &str)]) -> Vec<u8> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for (row, column, text) in cells {
+            sheet.write_string(*row, *column, *text).unwrap();
+        }
+        book.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn a_workbook_naming_far_cells_is_read_without_building_its_grid() {
+        // Column XFD is ignored; the table starts at the first cell's row.
+        let book = xlsx(&[
+            (2, 0, "email"),
+            (3, 0, "ada@contoso.com"),
+            (3, 16_383, "far right"),
+        ]);
+        let rows = rows(&book, 1 << 26).unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                vec!["email".to_string()],
+                vec!["ada@contoso.com".to_string()]
+            ]
+        );
+        // Row 1,048,576 would make a grid reader allocate every cell above it: refused.
+        let book = xlsx(&[(0, 0, "email"), (1_048_575, 0, "x@contoso.com")]);
+        assert!(matches!(rows_of(&book), Err(TableError::BadWorkbook)));
+    }
+
+    fn rows_of(book: &[u8]) -> Result<Vec<Vec<String>>, TableError> {
+        rows(book, 1 << 26)
+    }
 
     #[test]
     fn separators_quotes_and_a_bom_are_understood() {
