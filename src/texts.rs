@@ -92,6 +92,13 @@ pub fn lookup(lang: Lang, id: &str, args: &[(&'static str, Arg)]) -> String {
     CATALOGUE.lookup_with_args(language, id, &args)
 }
 
+/// Why herald could not install the app for someone, from the code stored with them
+/// (`kind` or `kind:detail`, see `graph::install::reason`), said in `lang`.
+pub fn install_reason(lang: Lang, code: &str) -> String {
+    let (kind, detail) = code.split_once(':').unwrap_or((code, ""));
+    crate::t!(lang, "install-reason", kind = kind, detail = detail)
+}
+
 /// A problem the pure rules found, said in `lang`.
 pub fn problem(lang: Lang, problem: &crate::domain::problem::Problem) -> String {
     use crate::domain::problem::Value;
@@ -130,6 +137,26 @@ mod tests {
     use fluent_templates::fluent_bundle::FluentResource;
 
     use super::*;
+
+    #[test]
+    fn install_reasons_are_said_in_each_language() {
+        assert_eq!(install_reason(Lang::En, "blocked"), "app blocked by policy");
+        assert_eq!(
+            install_reason(Lang::Fr, "blocked"),
+            "application bloquée par une stratégie"
+        );
+        let said = install_reason(Lang::Fr, "permissions:HTTP 403 Forbidden");
+        assert!(
+            said.contains("HTTP 403 Forbidden") && said.contains("autorisations"),
+            "{said}"
+        );
+        // A code this version does not know still reads as a refusal with its detail.
+        let said = install_reason(Lang::En, "something:HTTP 500 X");
+        assert!(
+            said.starts_with("refused by Graph") && said.contains("HTTP 500 X"),
+            "{said}"
+        );
+    }
 
     /// Message id → the variables it uses, for every `.ftl` file of one language.
     fn catalogue(lang: &str) -> BTreeMap<String, BTreeSet<String>> {

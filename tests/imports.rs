@@ -279,7 +279,7 @@ async fn files_herald_cannot_use_get_a_clear_reply_and_change_nothing(backend: B
         )
         .mount(&files)
         .await;
-    app.say(ADMIN, "list create staff keep@contoso.com", "en-US")
+    app.tell(ADMIN, "list create staff keep@contoso.com", "en-US")
         .await;
     let before = snapshot(&app).await;
     let url = |name: &str| format!("{}/files/{name}", files.uri());
@@ -369,7 +369,7 @@ async fn files_herald_cannot_use_get_a_clear_reply_and_change_nothing(backend: B
 async fn importing_replaces_an_existing_list_and_keeps_its_id(backend: Backend) {
     let app = app(backend).await;
     let reply = app
-        .say(
+        .tell(
             ADMIN,
             "list create Staff old@contoso.com ada@contoso.com gone@contoso.com",
             "en-US",
@@ -377,7 +377,7 @@ async fn importing_replaces_an_existing_list_and_keeps_its_id(backend: Backend) 
         .await;
     assert!(reply.contains("created with 3 members"), "{reply}");
     let reply = app
-        .say(
+        .tell(
             ADMIN,
             "campaign create welcome\nlist: staff\nstart: 2030-12-02 10:00\nduration: 2h\nmessage: hi",
             "en-US",

@@ -210,7 +210,7 @@ async fn setup_with(backend: Backend, graph: &str) -> (TestApp, GraphLog) {
     members.extend((0..LACKING).map(|i| format!("ada.new{i}@contoso.com")));
     members.push(BLOCKED.to_string());
     let reply = app
-        .say(
+        .tell(
             BOSS,
             &format!("list create staff {}", members.join(" ")),
             "en-US",
@@ -308,7 +308,7 @@ async fn a_campaign_installs_herald_for_the_members_who_lack_it(backend: Backend
     let (app, log) = setup(backend).await;
     let create = "campaign create welcome\nlist: staff\nstart: 2030-12-02 10:00\nduration: 1h\n\
                   hours: always\ntimezone: UTC\ninstall: yes\nmessage: Spring news for [FIRSTNAME]!";
-    let reply = app.say(BOSS, create, "en-US").await;
+    let reply = app.tell(BOSS, create, "en-US").await;
     assert!(reply.contains("scheduled"), "{reply}");
     assert!(
         reply.contains("- Install herald for members who lack it: yes"),
@@ -381,12 +381,12 @@ async fn a_campaign_installs_herald_for_the_members_who_lack_it(backend: Backend
         (50, 1, 30)
     );
 
-    let info = app.say(BOSS, "campaign info welcome", "en-US").await;
+    let info = app.tell(BOSS, "campaign info welcome", "en-US").await;
     assert!(
         info.contains("herald installed itself for 30 people who lacked it."),
         "{info}"
     );
-    let report = app.say(BOSS, "campaign report welcome", "en-US").await;
+    let report = app.tell(BOSS, "campaign report welcome", "en-US").await;
     assert!(
         report.contains(r#"{"title":"Not installed","value":"1 (1 app blocked by policy)"}"#),
         "{report}"
@@ -395,7 +395,7 @@ async fn a_campaign_installs_herald_for_the_members_who_lack_it(backend: Backend
         report.contains(r#"{"title":"Installed by herald","value":"30"}"#),
         "{report}"
     );
-    let fr = app.say(BOSS, "campagne info welcome", "fr-FR").await;
+    let fr = app.tell(BOSS, "campagne info welcome", "fr-FR").await;
     assert!(
         fr.contains("herald s'est installé pour 30 personnes qui ne l'avaient pas."),
         "{fr}"
@@ -455,7 +455,7 @@ async fn a_broadcast_installs_herald_for_the_members_who_lack_it(backend: Backen
     assert_eq!(cards, expected, "each of the 50 once");
     check_installed_by_herald(&app).await;
     assert_eq!(log.installs.lock().unwrap().len(), LACKING + 1);
-    let info = app.say(BOSS, "broadcast info 1", "en-US").await;
+    let info = app.tell(BOSS, "broadcast info 1", "en-US").await;
     assert!(
         info.contains("herald installed itself for 30 people who lacked it."),
         "{info}"
@@ -467,7 +467,7 @@ async fn a_broadcast_installs_herald_for_the_members_who_lack_it(backend: Backen
     // A second broadcast finds everyone installed: Graph is not asked again, the catalog id
     // was kept.
     let again = app
-        .say(
+        .tell(
             BOSS,
             "broadcast staff\ninstall: yes\nsubject: Reopened\nBack tomorrow.",
             "en-US",
@@ -490,11 +490,11 @@ async fn install_without_graph_is_refused_and_changes_nothing(backend: Backend) 
         app.post_signed(&app.install("f:boss", BOSS)).await.status(),
         200
     );
-    app.say(BOSS, "list create staff ada.new1@contoso.com", "en-US")
+    app.tell(BOSS, "list create staff ada.new1@contoso.com", "en-US")
         .await;
     let create = "campaign create welcome\nlist: staff\nstart: 2030-12-02 10:00\nduration: 1h\n\
                   install: yes\nmessage: Hello!";
-    let reply = app.say(BOSS, create, "en-US").await;
+    let reply = app.tell(BOSS, create, "en-US").await;
     assert!(reply.contains("install: herald installs itself"), "{reply}");
     assert!(reply.contains("Microsoft Graph, which is off"), "{reply}");
     let none = app
@@ -504,7 +504,7 @@ async fn install_without_graph_is_refused_and_changes_nothing(backend: Backend) 
         .unwrap();
     assert!(none.is_none(), "nothing saved");
     let bad = app
-        .say(
+        .tell(
             BOSS,
             &create.replace("install: yes", "install: maybe"),
             "en-US",
@@ -512,7 +512,7 @@ async fn install_without_graph_is_refused_and_changes_nothing(backend: Backend) 
         .await;
     assert!(bad.contains("`maybe` is neither yes nor no"), "{bad}");
     let fr = app
-        .say(
+        .tell(
             BOSS,
             "diffusion staff\ninstaller: oui\nsujet: Fermé\nLe bureau est fermé.",
             "fr-FR",
@@ -531,7 +531,7 @@ async fn install_without_graph_is_refused_and_changes_nothing(backend: Backend) 
 async fn graph_proactive_install_installs_for_every_send(backend: Backend) {
     let (app, log) = setup_with(backend, "proactive_install = true\n").await;
     let reply = app
-        .say(
+        .tell(
             BOSS,
             "broadcast staff\nsubject: Office closed\nThe office is closed tomorrow.",
             "en-US",

@@ -132,7 +132,7 @@ async fn a_deleted_chat_is_opened_again_and_the_message_delivered(backend: Backe
     let removed = sends_to(&app, "a:conv-u1", |_| out_of_roster()).await;
     let fine = sends_to(&app, "a:conv-u2", |_| sent()).await;
     reopening(&app).await;
-    app.say(
+    app.tell(
         ADMIN,
         "list create trio ada.u0@contoso.com ada.u1@contoso.com ada.u2@contoso.com",
         "en-US",
@@ -140,7 +140,7 @@ async fn a_deleted_chat_is_opened_again_and_the_message_delivered(backend: Backe
     .await;
     let start = app.now() + TimeDelta::minutes(2);
     let reply = app
-        .say(
+        .tell(
             ADMIN,
             &format!(
                 "campaign create mend\nlist: trio\nstart: {}\nduration: 1h\nhours: always\n\

@@ -167,7 +167,7 @@ async fn campaign_resend_sends_exactly_the_failed_again_once(backend: Backend) {
         fine.push(sends_to(&app, &format!("a:conv-u{i}"), hello, |_| sent()).await);
     }
     let emails: Vec<String> = (0..8).map(|i| format!("ada.u{i}@contoso.com")).collect();
-    app.say(
+    app.tell(
         ADMIN,
         &format!("list create eight {} ghost@contoso.com", emails.join(" ")),
         "en-US",
@@ -175,7 +175,7 @@ async fn campaign_resend_sends_exactly_the_failed_again_once(backend: Backend) {
     .await;
     // Not started yet: nothing to resend.
     let start = app.now() + TimeDelta::minutes(2);
-    app.say(
+    app.tell(
         ADMIN,
         &format!(
             "campaign create again\nlist: eight\nstart: {}\nduration: 1h\nhours: always\n\
@@ -185,7 +185,7 @@ async fn campaign_resend_sends_exactly_the_failed_again_once(backend: Backend) {
         "en-US",
     )
     .await;
-    let reply = app.say(ADMIN, "campaign resend again", "en-US").await;
+    let reply = app.tell(ADMIN, "campaign resend again", "en-US").await;
     assert_eq!(
         reply,
         "Campaign **again** has not started yet: there is nothing to resend."
@@ -223,13 +223,13 @@ async fn campaign_resend_sends_exactly_the_failed_again_once(backend: Backend) {
     // Non-admins are refused; unknown names are named.
     app.post_signed(&app.install("f:x", "29:stranger")).await;
     let refused = app
-        .say("29:stranger", "campaign resend again", "en-US")
+        .tell("29:stranger", "campaign resend again", "en-US")
         .await;
     assert!(
         refused.contains("only herald's administrators"),
         "{refused}"
     );
-    let unknown = app.say(ADMIN, "campaign resend nope", "en-US").await;
+    let unknown = app.tell(ADMIN, "campaign resend nope", "en-US").await;
     assert!(
         unknown.contains("There is no campaign named **nope**"),
         "{unknown}"
@@ -237,7 +237,7 @@ async fn campaign_resend_sends_exactly_the_failed_again_once(backend: Backend) {
 
     // The connector accepts them now: the resend reaches exactly those 5.
     healed.store(true, Ordering::SeqCst);
-    let reply = app.say(ADMIN, "campaign resend again", "en-US").await;
+    let reply = app.tell(ADMIN, "campaign resend again", "en-US").await;
     assert_eq!(
         reply,
         "Campaign **again** is sent again to 5 people: 5 whose delivery had failed, 0 who have \
@@ -264,7 +264,7 @@ async fn campaign_resend_sends_exactly_the_failed_again_once(backend: Backend) {
     .await;
 
     // A second resend: nobody failed again, so nothing is sent (in French this time).
-    let reply = app.say(ADMIN, "campagne renvoyer again", "fr-FR").await;
+    let reply = app.tell(ADMIN, "campagne renvoyer again", "fr-FR").await;
     assert!(
         reply.starts_with("Rien à renvoyer pour la campagne **again**"),
         "{reply}"
@@ -284,7 +284,7 @@ async fn broadcast_resend_reaches_who_installed_since_and_nobody_else(backend: B
         }
         v
     };
-    app.say(
+    app.tell(
         ADMIN,
         "list create trio ada.u0@contoso.com ada.u1@contoso.com ada.u2@contoso.com",
         "en-US",
@@ -324,14 +324,14 @@ async fn broadcast_resend_reaches_who_installed_since_and_nobody_else(backend: B
     let mut install = app.install("f:u2", "29:u2");
     install["locale"] = json!("fr-FR");
     app.post_signed(&install).await;
-    let refused = app.say("29:u1", "broadcast resend 1", "en-US").await;
+    let refused = app.tell("29:u1", "broadcast resend 1", "en-US").await;
     assert!(
         refused.contains("only herald's administrators"),
         "{refused}"
     );
-    let unknown = app.say(ADMIN, "broadcast resend 99", "en-US").await;
+    let unknown = app.tell(ADMIN, "broadcast resend 99", "en-US").await;
     assert!(unknown.contains("There is no broadcast"), "{unknown}");
-    let reply = app.say(ADMIN, "broadcast resend 1", "en-US").await;
+    let reply = app.tell(ADMIN, "broadcast resend 1", "en-US").await;
     assert_eq!(
         reply,
         "Broadcast **#1** is sent again to 1 person: 0 whose card had failed, 1 who have \
@@ -375,7 +375,7 @@ async fn broadcast_resend_reaches_who_installed_since_and_nobody_else(backend: B
         "{info}"
     );
     // Again: nobody left to reach.
-    let reply = app.say(ADMIN, "diffusion renvoyer 1", "fr-FR").await;
+    let reply = app.tell(ADMIN, "diffusion renvoyer 1", "fr-FR").await;
     assert!(
         reply.starts_with("Rien à renvoyer pour la diffusion **#1**"),
         "{reply}"
@@ -395,7 +395,7 @@ async fn a_campaign_resend_waits_for_its_business_hours(backend: Backend) {
         }
     })
     .await;
-    app.say(
+    app.tell(
         ADMIN,
         "list create pair ada.u0@contoso.com ada.u1@contoso.com",
         "en-US",
@@ -406,7 +406,7 @@ async fn a_campaign_resend_waits_for_its_business_hours(backend: Backend) {
     let day = (t0 + TimeDelta::days(2)).date_naive();
     let start = t0 + TimeDelta::minutes(2);
     let reply = app
-        .say(
+        .tell(
             ADMIN,
             &format!(
                 "campaign create weekly\nlist: pair\nstart: {}\nduration: 3d\n\
@@ -436,7 +436,7 @@ async fn a_campaign_resend_waits_for_its_business_hours(backend: Backend) {
     // Its hours are closed now: the resend waits for their next opening, a week on.
     healed.store(true, Ordering::SeqCst);
     let opening = (day + chrono::Days::new(7)).and_hms_opt(0, 0, 0).unwrap();
-    let reply = app.say(ADMIN, "campaign resend weekly", "en-US").await;
+    let reply = app.tell(ADMIN, "campaign resend weekly", "en-US").await;
     assert!(
         reply.contains(&format!(
             "It goes out at {} UTC, when its business hours open.",

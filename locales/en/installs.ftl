@@ -12,3 +12,19 @@ installed-by-herald = { $count ->
 installs-refused = Not installed, by reason: { $reasons }
 report-installed-by-herald = Installed by herald
 form-label-install = Install herald for members who lack it (through Microsoft Graph)
+# Why herald could not install the app for someone ($kind), with Graph's status and code
+# ($detail) where it has them.
+install-reason = { $kind ->
+    [licence] no Teams licence
+    [blocked] app blocked by policy
+    [user_not_found] user not found
+    [disabled] account disabled
+    [permissions] refused by Graph ({ $detail }): check herald's Graph permissions
+    [throttled] Graph kept throttling
+    [no_token] no Graph token for the tenant
+    [unreachable] Graph unreachable
+    [service_url] the tenant's service URL is not in bot.service_url_hosts
+    [not_in_catalog] herald is not in the tenant's app catalog
+    [no_chat] installed, but Graph did not give the chat yet
+   *[refused] refused by Graph ({ $detail })
+}

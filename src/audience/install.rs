@@ -104,16 +104,12 @@ pub async fn install_missing(
         .is_some_and(|u| reach.service_urls.check(&u).is_ok());
     if !allowed {
         tracing::warn!(tenant, %service_url, "proactive install: service URL not allowed");
-        return Ok(refuse_all(
-            "the tenant's service URL is not in bot.service_url_hosts".into(),
-        ));
+        return Ok(refuse_all("service_url".into()));
     }
     let app_id = match app_id(reach, &graph, tenant).await {
         Ok(Some(id)) => id,
         Ok(None) => {
-            return Ok(refuse_all(
-                "herald is not in the tenant's app catalog".into(),
-            ));
+            return Ok(refuse_all("not_in_catalog".into()));
         }
         Err(e) => {
             tracing::warn!(tenant, error = %e, "proactive install: app catalog lookup failed");
@@ -196,11 +192,11 @@ async fn install_one(
     let tenant = base.tenant_id.clone();
     let user = match graph.find_user(&tenant, identity).await {
         Ok(Some(user)) => user,
-        Ok(None) => return Err("user not found".into()),
+        Ok(None) => return Err("user_not_found".into()),
         Err(e) => return Err(reason(&e)),
     };
     if user.account_enabled == Some(false) {
-        return Err("account disabled".into());
+        return Err("disabled".into());
     }
     graph
         .install_for_user(&tenant, &user.id, app_id)
@@ -208,7 +204,7 @@ async fn install_one(
         .map_err(|e| reason(&e))?;
     let chat = match graph.personal_chat(&tenant, &user.id, app_id).await {
         Ok(Some(chat)) => chat,
-        Ok(None) => return Err("installed, but Graph did not give the chat yet".into()),
+        Ok(None) => return Err("no_chat".into()),
         Err(e) => return Err(reason(&e)),
     };
     Ok(HeraldInstall {

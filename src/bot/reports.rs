@@ -152,7 +152,7 @@ impl Bot {
             format!(
                 "{} ({})",
                 n.not_installed,
-                reasons_text(&n.not_installed_reasons)
+                reasons_text(lang, &n.not_installed_reasons)
             )
         };
         // Catalogue ids (`texts` tests check that each exists) and values.
@@ -210,10 +210,15 @@ impl Bot {
 }
 
 /// Reasons with their counts: `2 app blocked by policy, 1 user not found`.
-pub(super) fn reasons_text(reasons: &[(String, i64)]) -> String {
+pub(super) fn reasons_text(lang: Lang, reasons: &[(String, i64)]) -> String {
     reasons
         .iter()
-        .map(|(r, n)| format!("{n} {}", escape_markdown(r)))
+        .map(|(r, n)| {
+            format!(
+                "{n} {}",
+                escape_markdown(&crate::texts::install_reason(lang, r))
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }

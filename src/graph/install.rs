@@ -316,36 +316,31 @@ fn refused(status: u16, json: &Value) -> Refused {
     }
 }
 
-/// Why Graph did not install herald for someone, in words a report shows.
+/// Why Graph did not install herald for someone, as a stable code (`kind` or `kind:detail`)
+/// stored with the recipient and said in each reader's language by the catalogue
+/// (`install-reason`): `licence`, `blocked`, `user_not_found`, `permissions:<HTTP status and
+/// code>`, `refused:<HTTP status and code>`, `throttled`, `no_token`, `unreachable`.
 pub fn reason(e: &InstallError) -> String {
     match e {
         InstallError::Refused(r) => {
             let said = format!("{} {}", r.code, r.message).to_lowercase();
             if said.contains("licen") {
-                "no Teams licence".into()
+                "licence".into()
             } else if said.contains("block") || said.contains("policy") {
-                "app blocked by policy".into()
+                "blocked".into()
             } else if r.status == 404 {
-                "user not found".into()
+                "user_not_found".into()
             } else if r.status == 401 || r.status == 403 {
-                format!(
-                    "refused by Graph (HTTP {}{}): check herald's Graph permissions",
-                    r.status,
-                    code_suffix(&r.code)
-                )
+                format!("permissions:HTTP {}{}", r.status, code_suffix(&r.code))
             } else {
-                format!(
-                    "refused by Graph (HTTP {}{})",
-                    r.status,
-                    code_suffix(&r.code)
-                )
+                format!("refused:HTTP {}{}", r.status, code_suffix(&r.code))
             }
         }
-        InstallError::Graph(GraphError::Throttled { .. }) => "Graph kept throttling".into(),
-        InstallError::Graph(GraphError::Token(_)) => "no Graph token for the tenant".into(),
-        InstallError::Graph(GraphError::Unreachable(_)) => "Graph unreachable".into(),
+        InstallError::Graph(GraphError::Throttled { .. }) => "throttled".into(),
+        InstallError::Graph(GraphError::Token(_)) => "no_token".into(),
+        InstallError::Graph(GraphError::Unreachable(_)) => "unreachable".into(),
         InstallError::Graph(GraphError::Refused { status, code }) => {
-            format!("refused by Graph (HTTP {status}{})", code_suffix(code))
+            format!("refused:HTTP {status}{}", code_suffix(code))
         }
     }
 }
@@ -371,14 +366,14 @@ mod tests {
     }
 
     #[test]
-    fn refusals_read_as_words() {
+    fn refusals_become_stable_codes() {
         assert_eq!(
             reason(&refusal(
                 403,
                 "Forbidden",
                 "The app is blocked by the app permission policy"
             )),
-            "app blocked by policy"
+            "blocked"
         );
         assert_eq!(
             reason(&refusal(
@@ -386,10 +381,13 @@ mod tests {
                 "Forbidden",
                 "User does not have a valid license"
             )),
-            "no Teams licence"
+            "licence"
         );
-        assert_eq!(reason(&refusal(404, "NotFound", "")), "user not found");
-        assert!(reason(&refusal(403, "Authorization_RequestDenied", "")).contains("permissions"));
+        assert_eq!(reason(&refusal(404, "NotFound", "")), "user_not_found");
+        assert_eq!(
+            reason(&refusal(403, "Authorization_RequestDenied", "")),
+            "permissions:HTTP 403 Authorization_RequestDenied"
+        );
         assert_eq!(odata_literal("o'neil@x.com"), "o''neil@x.com");
     }
 

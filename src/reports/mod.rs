@@ -223,6 +223,16 @@ fn encode_png(pixels: &[u8], w: u32, h: u32) -> Result<Vec<u8>, ChartError> {
 
 /// A cell a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, tab, return first) is
 /// made text with a leading `'`: names and errors come from outside.
+/// A row's error: for a recipient herald could not install the app for, the stored reason
+/// code said in words (the CSV, like its headers, is in English).
+fn error_of(r: &RecipientRow) -> String {
+    if r.status == "not installed" && !r.error.is_empty() {
+        crate::texts::install_reason(crate::domain::Lang::En, &r.error)
+    } else {
+        r.error.clone()
+    }
+}
+
 fn cell(s: &str) -> String {
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
@@ -266,7 +276,7 @@ pub fn recipients_csv(rows: &[RecipientRow]) -> Result<Vec<u8>, csv::Error> {
             stamp(r.read_at),
             stamp(r.first_click),
             r.clicks.to_string(),
-            cell(&r.error),
+            cell(&error_of(r)),
             r.repairs.to_string(),
             r.resends.to_string(),
         ])?;

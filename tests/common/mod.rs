@@ -724,6 +724,16 @@ impl TestApp {
         reply_text(&body)
     }
 
+    /// Sends `text` as `user` in `locale`; expects exactly one reply to it (by `replyToId`, so
+    /// that cards the engine sends meanwhile do not count) and returns its text.
+    pub async fn tell(&self, user: &str, text: &str, locale: &str) -> String {
+        let mut activity = self.message(&format!("1:{}", uuid::Uuid::new_v4()), user, text);
+        activity["locale"] = json!(locale);
+        let replies = self.replies_to(&activity).await;
+        assert_eq!(replies.len(), 1, "one reply to `{text}`");
+        reply_text(&replies[0])
+    }
+
     /// Posts `activity` (signed) and returns what the bot sent in reply to it (by `replyToId`;
     /// messages the engine sends meanwhile are not replies).
     pub async fn replies_to(&self, activity: &Value) -> Vec<Value> {

@@ -176,7 +176,7 @@ pub(super) fn install_lines(lang: Lang, installed: i32, reasons: &[(String, i64)
         lines.push(t!(
             lang,
             "installs-refused",
-            reasons = super::super::reports::reasons_text(reasons)
+            reasons = super::super::reports::reasons_text(lang, reasons)
         ));
     }
     lines
