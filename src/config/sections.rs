@@ -79,7 +79,7 @@ pub enum UnknownPresence {
 }
 
 /// Microsoft Graph, for presence.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GraphSettings {
     /// Look presence up (needs the `Presence.Read.All` application permission). When off,
@@ -99,6 +99,28 @@ pub struct GraphSettings {
     /// The Teams app id (in the tenant's app catalog) installed for users; empty: found in the
     /// catalog by the manifest's id (`bot.app_id`, the id `herald manifest` gives the package).
     pub teams_app_id: String,
+    /// A presence observed at most this long ago decides a gated send without asking Graph;
+    /// an older one is looked up again (in batches of 650).
+    #[serde(with = "humantime_serde")]
+    pub presence_max_age: Duration,
+    /// Without `server.public_url` (no change notifications can reach herald), how often the
+    /// presence of every installed user is refreshed by polling; `0s`: never.
+    #[serde(with = "humantime_serde")]
+    pub presence_refresh: Duration,
+}
+
+impl Default for GraphSettings {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            base_url: None,
+            token_endpoint: String::new(),
+            proactive_install: false,
+            teams_app_id: String::new(),
+            presence_max_age: Duration::from_secs(60),
+            presence_refresh: Duration::from_secs(300),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -62,6 +62,10 @@ pub struct Campaign {
     pub install: bool,
     /// Recipients herald installed the app for through Graph when it started.
     pub herald_installed: i32,
+    /// `time: local`: start, window and hours in each recipient's own zone.
+    pub local_time: bool,
+    /// Recipients of a local-time campaign whose zone was not known (the campaign's was used).
+    pub zone_fallbacks: i32,
 }
 
 /// A campaign's settings, checked by the caller.

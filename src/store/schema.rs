@@ -24,6 +24,11 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         installed_by_herald -> Bool,
+        presence_availability -> Nullable<Text>,
+        presence_activity -> Nullable<Text>,
+        presence_observed_at -> Nullable<Timestamp>,
+        mailbox_time_zone -> Nullable<Text>,
+        mailbox_time_zone_at -> Nullable<Timestamp>,
     }
 }
 
@@ -71,6 +76,8 @@ diesel::table! {
         last_attempt_at -> Nullable<Timestamp>,
         repairs -> Integer,
         resends -> Integer,
+        planned_zone -> Nullable<Text>,
+        presence_activity -> Nullable<Text>,
     }
 }
 
@@ -153,6 +160,8 @@ diesel::table! {
         completed_at -> Nullable<Timestamp>,
         install -> Bool,
         herald_installed -> Integer,
+        local_time -> Bool,
+        zone_fallbacks -> Integer,
     }
 }
 
@@ -320,6 +329,28 @@ diesel::table! {
         kind -> Text,
         counts -> Text,
         folded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    presence_subscriptions (id) {
+        id -> Text,
+        tenant_id -> Text,
+        client_state -> Text,
+        users -> Text,
+        user_count -> Integer,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+        renewed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    duties (name) {
+        name -> Text,
+        owner -> Text,
+        expires_at -> Timestamp,
+        acquired_at -> Timestamp,
     }
 }
 

@@ -33,6 +33,13 @@ pub struct User {
     pub updated_at: NaiveDateTime,
     /// Herald installed the app for this user through Graph (proactive install).
     pub installed_by_herald: bool,
+    /// The last presence observed (Graph's availability and activity), and when.
+    pub presence_availability: Option<String>,
+    pub presence_activity: Option<String>,
+    pub presence_observed_at: Option<NaiveDateTime>,
+    /// The user's zone as Graph gives it (mailbox settings, as an IANA name), and when asked.
+    pub mailbox_time_zone: Option<String>,
+    pub mailbox_time_zone_at: Option<NaiveDateTime>,
 }
 
 /// Where a user is reached: what an install activity tells us.

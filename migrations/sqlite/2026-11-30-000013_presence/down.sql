@@ -1,0 +1,12 @@
+DROP TABLE duties;
+DROP INDEX presence_subscriptions_tenant;
+DROP TABLE presence_subscriptions;
+ALTER TABLE deliveries DROP COLUMN presence_activity;
+ALTER TABLE deliveries DROP COLUMN planned_zone;
+ALTER TABLE campaigns DROP COLUMN zone_fallbacks;
+ALTER TABLE campaigns DROP COLUMN local_time;
+ALTER TABLE users DROP COLUMN mailbox_time_zone_at;
+ALTER TABLE users DROP COLUMN mailbox_time_zone;
+ALTER TABLE users DROP COLUMN presence_observed_at;
+ALTER TABLE users DROP COLUMN presence_activity;
+ALTER TABLE users DROP COLUMN presence_availability;
