@@ -1,8 +1,8 @@
 //! Installs and uninstalls in personal scope: remember how to reach the user, and who they are.
 
 use crate::botframework::Activity;
-use crate::botframework::channel::Channel;
 use crate::botframework::activity::Checked;
+use crate::botframework::channel::Channel;
 use crate::domain::Lang;
 use crate::domain::text::escape_markdown;
 use crate::store::skype::NO_TENANT;

@@ -22,3 +22,17 @@ pub(super) fn notes(lang: Lang, c: &Campaign) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::botframework::channel::Channel;
+    use crate::botframework::{ServiceUrl, ServiceUrlPolicy};
+
+    #[test]
+    fn skypes_connector_host_is_called_by_default() {
+        // Skype's connector answers at the Teams connector's public name, under `/apis/`.
+        let url = ServiceUrl::parse("https://smba.trafficmanager.net/apis/").unwrap();
+        ServiceUrlPolicy::default().check(&url).unwrap();
+        Channel::Skype.check_service_url(&url).unwrap();
+    }
+}

@@ -45,7 +45,13 @@ mod tests {
         );
         assert_eq!(id_of("skype:live:Ada"), Some("live:Ada"));
         assert_eq!(id_of("ada@contoso.com"), None);
-        for not in ["skype:", "skype", "ada@contoso.com", "skypes:29:x", "group:x"] {
+        for not in [
+            "skype:",
+            "skype",
+            "ada@contoso.com",
+            "skypes:29:x",
+            "group:x",
+        ] {
             assert_eq!(member(not), None, "{not}");
         }
         assert_eq!(member(&format!("skype:{}", "x".repeat(300))), None);

@@ -40,7 +40,8 @@ pub fn split(text: &str) -> Typed {
             None => rest.push(word),
         }
     }
-    let (skype, rest): (Vec<_>, Vec<_>) = rest.into_iter().partition(|w| skype::member(w).is_some());
+    let (skype, rest): (Vec<_>, Vec<_>) =
+        rest.into_iter().partition(|w| skype::member(w).is_some());
     let (good, ignored) = parse_emails(&rest.join(" "));
     typed.emails = good.iter().map(|e| e.as_str().to_string()).collect();
     for member in skype.into_iter().filter_map(skype::member) {

@@ -20,9 +20,8 @@ pub fn installed_by_identity(
     conn: &mut Conn<'_>,
     identities: &[String],
 ) -> Result<HashMap<String, String>, StoreError> {
-    let (ids, emails): (Vec<&String>, Vec<&String>) = identities
-        .iter()
-        .partition(|m| skype::id_of(m).is_some());
+    let (ids, emails): (Vec<&String>, Vec<&String>) =
+        identities.iter().partition(|m| skype::id_of(m).is_some());
     let ids: Vec<&str> = ids.into_iter().filter_map(|m| skype::id_of(m)).collect();
     let mut found = HashMap::new();
     let base = || {
