@@ -171,6 +171,7 @@ async fn a_skype_campaign_reaches_the_skype_users_of_its_list_and_nobody_on_team
         "Skype:live:NoMail.Case",
         "ada.t1@contoso.com",
         "ada.t2@contoso.com",
+        "skype:live:Later",
     ];
     let reply = app
         .tell(
@@ -179,7 +180,7 @@ async fn a_skype_campaign_reaches_the_skype_users_of_its_list_and_nobody_on_team
             "en-US",
         )
         .await;
-    assert!(reply.contains("5 members"), "{reply}");
+    assert!(reply.contains("6 members"), "{reply}");
 
     let create = "campaign create sk\nlist: people\nchannel: skype\nstart: 2030-12-02 10:00\n\
                   duration: 1h\nhours: always\ntimezone: UTC\npresence: available\ninstall: yes\n\
@@ -282,8 +283,8 @@ async fn a_skype_campaign_reaches_the_skype_users_of_its_list_and_nobody_on_team
         .unwrap()
         .unwrap();
     assert_eq!(c.targeted, 3);
-    // The Teams members have no Skype install.
-    assert_eq!(c.not_installed, 2);
+    // The Teams members have no Skype install, nor has `live:Later` yet.
+    assert_eq!(c.not_installed, 3);
     assert_eq!(c.herald_installed, 0, "install: yes does nothing on Skype");
     // The deliveries are the campaign's tenant's (its dispatch and rate), not the Skype users'.
     let cid = c.id.clone();
@@ -301,6 +302,23 @@ async fn a_skype_campaign_reaches_the_skype_users_of_its_list_and_nobody_on_team
         .unwrap();
     assert_eq!(tenants.len(), 3);
     assert!(tenants.iter().all(|t| t == TENANT), "{tenants:?}");
+
+    // `live:Later` installs on Skype afterwards: a resend reaches them, and only them.
+    install_on_skype(&app, "live:Later").await;
+    let reply = app.tell(BOSS, "campaign resend sk", "en-US").await;
+    assert!(
+        reply.contains("sent again to 1 person: 0 whose delivery had failed, 1 who have installed"),
+        "{reply}"
+    );
+    wait_for(WAIT, "the resend to reach live:Later", || {
+        let app = &app;
+        async move { reached(app, "Skype news for ").await.len() >= 4 }
+    })
+    .await;
+    app.drained("the resend").await;
+    expected.push(skype_conversation("live:Later"));
+    expected.sort();
+    assert_eq!(reached(&app, "Skype news for ").await, expected);
 }
 
 async fn skype_members_are_typed_and_shown_but_skype_users_stay_unlisted(backend: Backend) {
