@@ -89,7 +89,7 @@ async fn install_on_skype(app: &TestApp, user: &str) {
 async fn setup(backend: Backend) -> TestApp {
     let app = spawn_app_with(
         backend,
-        "admins = [\"aad-boss\"]\n[graph]\nenabled = true\n",
+        "admins = [\"aad-boss\"]\nfile_hosts = [\"loopback\"]\n[graph]\nenabled = true\n",
     )
     .await;
     endorse_skype(&app).await;
@@ -381,4 +381,26 @@ async fn skype_members_are_typed_and_shown_but_skype_users_stay_unlisted(backend
     assert!(reply.contains("2 removed"), "{reply}");
     let shown = app.tell(BOSS, "list show mixed", "fr-FR").await;
     assert!(shown.contains("3/3"), "{shown}");
+    // A file's address column takes `skype:<id>` cells too.
+    let files = wiremock::MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/files/skype.csv"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string("Email\nSKYPE:live:NoMail.Case\nada.1sk2@contoso.com\nskype:\n"),
+        )
+        .mount(&files)
+        .await;
+    let mut activity = app.message("1:import", BOSS, "list import imported");
+    activity["attachments"] = json!([{
+        "contentType": "application/vnd.microsoft.teams.file.download.info",
+        "name": "skype.csv",
+        "content": {"downloadUrl": format!("{}/files/skype.csv", files.uri()), "fileType": "csv"},
+    }]);
+    let replies = app.replies_to(&activity).await;
+    let reply = reply_text(&replies[0]);
+    assert!(reply.contains("with 2 members"), "{reply}");
+    assert!(reply.contains("`skype:`"), "{reply}");
+    let shown = app.tell(BOSS, "list show imported", "en-US").await;
+    assert!(shown.contains("2/2 installed"), "{shown}");
 }
