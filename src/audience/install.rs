@@ -86,7 +86,9 @@ pub async fn install_missing(
     let (t, l, x) = (tenant.to_string(), list_id.to_string(), extra.to_vec());
     let (missing, contact) = db
         .run(move |conn| {
-            let (_, missing) = lists::resolve(conn, &t, &l, TEAMS, &x)?;
+            let (_, mut missing) = lists::resolve(conn, &t, &l, TEAMS, &x)?;
+            // Skype users (`skype:<id>`) are not in the directory: nothing to install for them.
+            missing.retain(|m| crate::domain::skype::id_of(m).is_none());
             Ok((missing, installs::tenant_contact(conn, &t, TEAMS)?))
         })
         .await?;

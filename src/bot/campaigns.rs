@@ -387,6 +387,7 @@ fn info_text(lang: Lang, c: &Campaign, list_name: Option<String>) -> String {
             t!(lang, "installed-by-herald", count = c.herald_installed)
         ));
     }
+    text.push_str(&super::skype::notes(lang, c));
     text.push_str(&format!(
         "\n- {}\n{}",
         t!(lang, "campaign-label-message"),

@@ -2,8 +2,10 @@
 
 use crate::botframework::Activity;
 use crate::botframework::activity::Checked;
+use crate::botframework::channel::Channel;
 use crate::domain::Lang;
 use crate::domain::text::escape_markdown;
+use crate::store::skype::NO_TENANT;
 use crate::store::users::{self, ConversationRef, InstallOutcome, Profile};
 
 use super::{Bot, BotError, Handled, texts};
@@ -12,7 +14,14 @@ use super::{Bot, BotError, Handled, texts};
 pub const UNINSTALLED: &str = "uninstalled";
 
 fn conversation_ref(activity: &Activity, checked: &Checked) -> Result<ConversationRef, BotError> {
-    let tenant_id = activity.tenant_id().unwrap_or_default().to_string();
+    // Skype users belong to no tenant, whatever the activity carries: lists find them there.
+    let skype = Channel::parse(&checked.channel_id) == Channel::Skype;
+    let (tenant_id, channel_id) = if skype {
+        (NO_TENANT.to_string(), Channel::Skype.id().to_string())
+    } else {
+        let tenant = activity.tenant_id().unwrap_or_default().to_string();
+        (tenant, checked.channel_id.clone())
+    };
     if tenant_id.is_empty() && checked.channel_id == "msteams" {
         return Err(BotError::BadActivity(
             "a Teams install must carry channelData.tenant.id".into(),
@@ -20,7 +29,7 @@ fn conversation_ref(activity: &Activity, checked: &Checked) -> Result<Conversati
     }
     Ok(ConversationRef {
         tenant_id,
-        channel_id: checked.channel_id.clone(),
+        channel_id,
         channel_user_id: checked.from.id.clone(),
         aad_object_id: checked.from.aad_object_id.clone(),
         bot_id: checked.recipient.id.clone(),

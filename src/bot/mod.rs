@@ -14,6 +14,7 @@ mod lists;
 pub mod reply;
 mod reports;
 mod sizes;
+mod skype;
 pub mod texts;
 mod texts_lifecycle;
 

@@ -16,6 +16,7 @@ pub mod presence;
 pub mod problem;
 pub mod roster;
 pub mod size;
+pub mod skype;
 pub mod spread;
 pub mod template;
 pub mod text;

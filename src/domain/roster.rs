@@ -2,7 +2,8 @@
 //! address column is the one whose header names an email or a UPN (`email`, `E-mail`, `UPN`,
 //! `userPrincipalName`, `Adresse e-mail`, `courriel`…, whatever the case and accents), else the
 //! column where the most cells are addresses. Each address is kept once, in lower case; the
-//! cells of that column that are not addresses are named.
+//! cells of that column that are not addresses are named. A Skype user written `skype:<id>` is
+//! an address too (its id keeps its case).
 
 use std::collections::HashSet;
 
@@ -75,7 +76,14 @@ fn header_key(text: &str) -> String {
 }
 
 fn is_address(cell: &str) -> bool {
-    !cell.trim().is_empty() && Email::parse(cell).is_some()
+    !cell.trim().is_empty() && address(cell).is_some()
+}
+
+/// A cell's address: an email in lower case, or a Skype user `skype:<id>` (id as written).
+fn address(cell: &str) -> Option<String> {
+    Email::parse(cell)
+        .map(|e| e.as_str().to_string())
+        .or_else(|| super::skype::member(cell))
 }
 
 /// The roster of `rows` (ragged rows welcome; cells as read, untrimmed).
@@ -122,10 +130,10 @@ pub fn read(rows: &[Vec<String>]) -> Result<Roster, RosterError> {
         if cell.is_empty() {
             continue;
         }
-        match Email::parse(cell) {
-            Some(email) => {
-                if seen.insert(email.as_str().to_string()) {
-                    roster.addresses.push(email.as_str().to_string());
+        match address(cell) {
+            Some(address) => {
+                if seen.insert(address.clone()) {
+                    roster.addresses.push(address);
                 } else {
                     roster.duplicates += 1;
                 }
@@ -183,6 +191,8 @@ mod tests {
         // No header row at all: the first row counts.
         let roster = read(&table("ada@contoso.com\nbob@contoso.com")).unwrap();
         assert_eq!(roster.addresses.len(), 2);
+        let roster = read(&table("Email\nSKYPE:live:Ada\nada@contoso.com")).unwrap();
+        assert_eq!(roster.addresses, ["skype:live:Ada", "ada@contoso.com"]);
     }
 
     #[test]

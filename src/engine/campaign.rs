@@ -21,6 +21,9 @@ pub(super) struct CampaignRender {
     tz: Tz,
     hours: BusinessHours,
     pub(super) policy: PresencePolicy,
+    /// A Skype campaign: Graph knows no presence there, so none is looked up and its policy
+    /// meets an unknown presence (`campaigns.unknown_presence`).
+    pub(super) skype: bool,
 }
 
 impl CampaignRender {
@@ -37,6 +40,7 @@ impl CampaignRender {
             tz: c.time_zone.tz(),
             hours: c.hours.clone(),
             policy: c.presence,
+            skype: c.channel == crate::domain::skype::CHANNEL,
         })
     }
 

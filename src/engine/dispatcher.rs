@@ -117,7 +117,7 @@ async fn with_presence(inner: &Inner, rows: Vec<Leased>) -> Vec<(Leased, Option<
             Ok(Some(p)) => p
                 .campaign
                 .as_ref()
-                .is_some_and(|c| c.policy.needs_presence()),
+                .is_some_and(|c| c.policy.needs_presence() && !c.skype),
             _ => false,
         };
         flagged.push((row, needs));

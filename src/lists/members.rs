@@ -1,16 +1,18 @@
-//! What an admin types as a list's members: addresses, and Entra ID groups written
-//! `group:<object id>` or `group:<group mail>` (French `groupe:`), in any mix.
+//! What an admin types as a list's members: addresses, Skype users written `skype:<id>`, and
+//! Entra ID groups written `group:<object id>` or `group:<group mail>` (French `groupe:`), in
+//! any mix.
 
 use crate::audience::Reach;
 use crate::audience::groups::{self, Lookup, Why};
 use crate::domain::commands::parse_emails;
+use crate::domain::skype;
 use crate::graph::groups::is_object_id;
 use crate::store::groups::NewGroup;
 
 /// The words of a members text, sorted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Typed {
-    /// Addresses, lower case, each once.
+    /// Addresses, lower case, and Skype users (`skype:<id>`, the id as typed), each once.
     pub emails: Vec<String>,
     /// Groups as written after `group:` (lower case), each once.
     pub groups: Vec<String>,
@@ -38,8 +40,15 @@ pub fn split(text: &str) -> Typed {
             None => rest.push(word),
         }
     }
+    let (skype, rest): (Vec<_>, Vec<_>) =
+        rest.into_iter().partition(|w| skype::member(w).is_some());
     let (good, ignored) = parse_emails(&rest.join(" "));
     typed.emails = good.iter().map(|e| e.as_str().to_string()).collect();
+    for member in skype.into_iter().filter_map(skype::member) {
+        if !typed.emails.contains(&member) {
+            typed.emails.push(member);
+        }
+    }
     typed.ignored.extend(ignored);
     typed
 }
@@ -122,6 +131,16 @@ mod tests {
         );
         assert_eq!(typed.emails, ["ada@contoso.com", "bob@contoso.com"]);
         assert_eq!(typed.ignored, ["group:", "nonsense"]);
+    }
+
+    #[test]
+    fn skype_users_are_members_by_their_id_as_typed() {
+        let typed = split("Skype:29:1AbC ada@contoso.com skype:live:ada skype:29:1AbC skype:");
+        assert_eq!(
+            typed.emails,
+            ["ada@contoso.com", "skype:29:1AbC", "skype:live:ada"]
+        );
+        assert_eq!(typed.ignored, ["skype:"]);
     }
 
     #[tokio::test]

@@ -209,7 +209,7 @@ pub struct Member {
 }
 
 /// Members, by email, each marked installed or not. A member matches a user of the tenant by
-/// email or UPN (both kept in lower case).
+/// email or UPN (both kept in lower case), or a Skype user (no tenant) by those or `skype:<id>`.
 pub fn members(
     conn: &mut Conn<'_>,
     tenant: &str,
@@ -221,7 +221,10 @@ pub fn members(
         .order(m::email)
         .select(m::email)
         .load(c))?;
-    let installed = installed_by_identity(conn, tenant, &emails, channel)?;
+    let mut installed = installed_by_identity(conn, tenant, &emails, channel)?;
+    if channel.is_none_or(|c| c == crate::domain::skype::CHANNEL) {
+        installed.extend(super::skype::installed_by_identity(conn, &emails)?);
+    }
     Ok(emails
         .into_iter()
         .map(|email| Member {
@@ -231,7 +234,8 @@ pub fn members(
         .collect())
 }
 
-/// The list's audience on `channel`: ids of users of the tenant who installed the bot there and
+/// The list's audience on `channel`: ids of users of the tenant (on Skype, of no tenant: see
+/// [`super::skype`]) who installed the bot there and
 /// match a member, or one of the `extra` identities its groups add, by email or UPN (each once),
 /// and the members who match nobody installed.
 pub fn resolve(
@@ -255,7 +259,12 @@ pub fn resolve(
             .filter(|e| !typed.contains(*e) && added.insert((*e).clone()))
             .cloned(),
     );
-    let by_identity = installed_by_identity(conn, tenant, &emails, Some(channel))?;
+    // Skype users belong to no tenant: a Skype campaign reaches them wherever its list is.
+    let by_identity = if channel == crate::domain::skype::CHANNEL {
+        super::skype::installed_by_identity(conn, &emails)?
+    } else {
+        installed_by_identity(conn, tenant, &emails, Some(channel))?
+    };
     let mut users = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut missing = Vec::new();

@@ -24,6 +24,7 @@ mod redact;
 pub mod reports;
 pub mod retention;
 pub mod schema;
+pub mod skype;
 mod sqlite;
 pub mod tracking;
 pub mod users;

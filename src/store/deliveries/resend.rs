@@ -132,7 +132,12 @@ pub fn reachable_now(
     messages: &[String],
 ) -> Result<Vec<(String, String)>, StoreError> {
     let mut by_identity: HashMap<String, String> = HashMap::new();
-    for chunk in identities.chunks(500) {
+    // Skype users belong to no tenant (see `store::skype`).
+    let skype = channel == crate::domain::skype::CHANNEL;
+    if skype {
+        by_identity = crate::store::skype::installed_by_identity(conn, identities)?;
+    }
+    for chunk in identities.chunks(500).filter(|_| !skype) {
         // Email and UPN looked up separately: each walks its own index.
         let by_email: Vec<(String, Option<String>)> = run_on!(conn, |x| u::table
             .filter(u::tenant_id.eq(tenant))
