@@ -65,6 +65,7 @@ impl Bot {
                 campaign,
                 list_name,
                 unknown_placeholders,
+                presence_unheeded,
             } => {
                 let head = match mode {
                     Mode::Create => t!(lang, "campaign-scheduled", name = q(&campaign.name)),
@@ -72,8 +73,9 @@ impl Bot {
                 };
                 let info = info_text(lang, &campaign, list_name);
                 Reply::done(format!(
-                    "{head}\n\n{info}{}",
-                    placeholder_warning(lang, &unknown_placeholders)
+                    "{head}\n\n{info}{}{}",
+                    placeholder_warning(lang, &unknown_placeholders),
+                    presence_warning(lang, presence_unheeded)
                 ))
             }
             feature::Saved::UnknownCampaign => {
@@ -397,6 +399,19 @@ fn info_text(lang: Lang, c: &Campaign, list_name: Option<String>) -> String {
 
 pub(super) fn no_such_campaign(lang: Lang, name: &str) -> String {
     t!(lang, "campaign-unknown", name = q(name))
+}
+
+/// The warning that a presence policy will not be applied (Graph is off), saying how everyone
+/// is treated instead; nothing when it will be.
+fn presence_warning(lang: Lang, unheeded: Option<feature::PresenceUnheeded>) -> String {
+    let warning = match unheeded {
+        None => return String::new(),
+        Some(feature::PresenceUnheeded::SentAnyway) => t!(lang, "campaign-presence-unheeded-send"),
+        Some(feature::PresenceUnheeded::TreatedAsAbsent) => {
+            t!(lang, "campaign-presence-unheeded-wait")
+        }
+    };
+    format!("\n\n{warning}")
 }
 
 fn placeholder_warning(lang: Lang, unknown: &[String]) -> String {

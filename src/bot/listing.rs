@@ -27,7 +27,13 @@ pub fn members_page(
     let installed = members.iter().filter(|m| m.installed).count();
     let lines: Vec<String> = members
         .iter()
-        .map(|m| texts::member_line(lang, &escape_markdown(&m.email), m.installed))
+        .map(|m| {
+            let line = texts::member_line(lang, &escape_markdown(&m.email), m.installed);
+            match &m.presence {
+                Some(availability) => format!("{line} · {}", presence_mark(lang, availability)),
+                None => line,
+            }
+        })
         .collect();
     let weights: Vec<usize> = lines.iter().map(|l| counted(l) + 2).collect();
     let pages = paginate(&weights, PER_PAGE, PAGE_BUDGET);
@@ -53,6 +59,11 @@ pub fn members_page(
         text.push_str(&texts::page_footer(lang, name, page, pages.len()));
     }
     text
+}
+
+/// A last known presence as a mark and a word (`● available`).
+pub(super) fn presence_mark(lang: Lang, availability: &str) -> String {
+    crate::t!(lang, "presence-mark", availability = availability)
 }
 
 /// Why Graph did not answer for a group, as a clause.
@@ -127,6 +138,7 @@ mod tests {
             .map(|i| Member {
                 email: format!("person.{i:04}@contoso.com"),
                 installed: !i.is_multiple_of(4),
+                presence: None,
             })
             .collect()
     }
@@ -166,6 +178,7 @@ mod tests {
             .map(|i| Member {
                 email: format!("{}{i}@contoso.com", "a_very*long[name]".repeat(14)),
                 installed: true,
+                presence: None,
             })
             .collect();
         let mut seen = 0;
