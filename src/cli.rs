@@ -154,8 +154,10 @@ fn since(u: &User) -> String {
 }
 
 fn observed(u: &User) -> Option<String> {
-    u.presence_observed_at
-        .map(|t| t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    u.presence_observed_at.map(|t| {
+        t.and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    })
 }
 
 /// The users as `herald users --json` prints them.
