@@ -28,6 +28,7 @@ on_both_backends!(
     a_recent_presence_decides_without_asking_graph,
     an_old_presence_is_looked_up_in_batches_of_650,
     a_presence_policy_with_graph_off_warns_how_everyone_is_treated,
+    what_an_attempt_saw_and_whom_to_look_up_ahead,
 );
 
 const ADMIN: &str = "29:boss";
@@ -544,4 +545,160 @@ async fn a_presence_policy_with_graph_off_warns_how_everyone_is_treated(backend:
         reply.contains("scheduled") && !reply.contains("Graph is off"),
         "{reply}"
     );
+}
+
+/// The store side: the presence an attempt saw lands only on rows its owner leases; the
+/// recipients looked up ahead are the unleased, due-soon, stale ones of the messages given.
+async fn what_an_attempt_saw_and_whom_to_look_up_ahead(backend: Backend) {
+    use herald::store::deliveries::presence::{Seen, note, stale_ahead};
+    let test_db = TestDb::new(backend);
+    let db = herald::store::Db::open(&herald::store::DatabaseUrl::parse(&test_db.url).unwrap(), 2)
+        .unwrap();
+    let now: DateTime<Utc> = "2026-12-01T09:00:00Z".parse().unwrap();
+    let ids = db
+        .run(move |conn| {
+            let mut ids = Vec::new();
+            for i in 0..6 {
+                let r = ConversationRef {
+                    tenant_id: TENANT.into(),
+                    channel_id: "msteams".into(),
+                    channel_user_id: format!("29:s{i}"),
+                    // s5 has no Entra id: Graph cannot be asked about them.
+                    aad_object_id: (i != 5).then(|| format!("aad-s{i}")),
+                    bot_id: "28:bot".into(),
+                    service_url: "https://smba.example/".into(),
+                    conversation_id: format!("a:s{i}"),
+                    ..ConversationRef::default()
+                };
+                let (u, _) =
+                    herald::store::users::record_install(conn, &r, &Profile::default(), now)?;
+                ids.push(u.id);
+            }
+            Ok(ids)
+        })
+        .await
+        .unwrap();
+    let (users, other) = (ids.clone(), ids.clone());
+    db.run(move |conn| {
+        let payload = json!({"type": "message"});
+        deliveries::create_message(conn, "m1", TENANT, "campaign", &payload, now)?;
+        deliveries::create_message(conn, "m2", TENANT, "campaign", &payload, now)?;
+        let at = |user: &String, minutes: i64| deliveries::NewDelivery {
+            user_id: user.clone(),
+            operation: deliveries::Operation::Send,
+            target_activity_id: None,
+            due: now + TimeDelta::minutes(minutes),
+            planned: None,
+        };
+        // m1: s0, s1 and s2 due now, s3 in 5 minutes, s4 due now but seen 10 s ago, s5 due
+        // now without an Entra id; m2: s0..s5 due now.
+        let m1 = vec![
+            at(&users[0], 0),
+            at(&users[1], 0),
+            at(&users[2], 0),
+            at(&users[3], 5),
+            at(&users[4], 0),
+            at(&users[5], 0),
+        ];
+        deliveries::enqueue(conn, "m1", TENANT, &m1, now)?;
+        let m2: Vec<_> = other.iter().map(|u| at(u, 0)).collect();
+        deliveries::enqueue(conn, "m2", TENANT, &m2, now)?;
+        presence::record(
+            conn,
+            TENANT,
+            &[Observed {
+                aad_object_id: "AAD-S4".into(),
+                availability: "Busy".into(),
+                activity: "InAMeeting".into(),
+            }],
+            now - TimeDelta::seconds(10),
+        )
+    })
+    .await
+    .unwrap();
+    // "me" leases 1 row of m1 (s0, first due).
+    let leased = db
+        .run(move |conn| {
+            deliveries::lease(
+                conn,
+                "me",
+                &[TENANT.to_string()],
+                &[],
+                now,
+                now + TimeDelta::minutes(1),
+                1,
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(leased.len(), 1);
+    let mine = leased[0].delivery.id;
+    let ahead = db
+        .run(move |conn| {
+            stale_ahead(
+                conn,
+                TENANT,
+                &["m1".to_string()],
+                now + TimeDelta::seconds(60),
+                now - TimeDelta::seconds(60),
+                10,
+            )
+        })
+        .await
+        .unwrap();
+    let mut expected: Vec<String> = ["aad-s0", "aad-s1", "aad-s2"].map(String::from).to_vec();
+    let leased_aad = leased[0].user.aad_object_id.clone().unwrap();
+    expected.retain(|a| *a != leased_aad);
+    let mut got = ahead.clone();
+    got.sort();
+    assert_eq!(
+        got, expected,
+        "unleased, due within a minute, stale, with an Entra id"
+    );
+    let capped = db
+        .run(move |conn| {
+            stale_ahead(
+                conn,
+                TENANT,
+                &["m1".to_string(), "m2".to_string()],
+                now,
+                now,
+                3,
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(capped.len(), 3, "at most the room left: {capped:?}");
+
+    // What the attempt saw lands on "me"'s row only.
+    let all: Vec<i64> = db
+        .run(|conn| {
+            Ok(deliveries::of_message(conn, "m1")?
+                .into_iter()
+                .map(|d| d.id)
+                .collect::<Vec<_>>())
+        })
+        .await
+        .unwrap();
+    let seen: Vec<Seen> = all
+        .iter()
+        .map(|&id| Seen {
+            id,
+            availability: Some("Away".into()),
+            activity: Some("Away".into()),
+        })
+        .collect();
+    let changed = db.run(move |conn| note(conn, "me", &seen)).await.unwrap();
+    assert_eq!(changed, 1);
+    let rows = db
+        .run(|conn| deliveries::of_message(conn, "m1"))
+        .await
+        .unwrap();
+    for d in rows {
+        let expected = (d.id == mine).then(|| "Away".to_string());
+        assert_eq!(
+            (d.presence.clone(), d.presence_activity.clone()),
+            (expected.clone(), expected)
+        );
+    }
 }
