@@ -75,7 +75,7 @@ impl Bot {
                 Reply::done(format!(
                     "{head}\n\n{info}{}{}",
                     placeholder_warning(lang, &unknown_placeholders),
-                    presence_warning(lang, presence_unheeded)
+                    super::texts::presence_warning(lang, presence_unheeded)
                 ))
             }
             feature::Saved::UnknownCampaign => {
@@ -399,19 +399,6 @@ fn info_text(lang: Lang, c: &Campaign, list_name: Option<String>) -> String {
 
 pub(super) fn no_such_campaign(lang: Lang, name: &str) -> String {
     t!(lang, "campaign-unknown", name = q(name))
-}
-
-/// The warning that a presence policy will not be applied (Graph is off), saying how everyone
-/// is treated instead; nothing when it will be.
-fn presence_warning(lang: Lang, unheeded: Option<feature::PresenceUnheeded>) -> String {
-    let warning = match unheeded {
-        None => return String::new(),
-        Some(feature::PresenceUnheeded::SentAnyway) => t!(lang, "campaign-presence-unheeded-send"),
-        Some(feature::PresenceUnheeded::TreatedAsAbsent) => {
-            t!(lang, "campaign-presence-unheeded-wait")
-        }
-    };
-    format!("\n\n{warning}")
 }
 
 fn placeholder_warning(lang: Lang, unknown: &[String]) -> String {

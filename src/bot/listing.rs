@@ -144,6 +144,49 @@ mod tests {
     }
 
     #[test]
+    fn presence_marks_in_each_language() {
+        let en = [
+            "Available",
+            "AvailableIdle",
+            "Away",
+            "BeRightBack",
+            "Busy",
+            "BusyIdle",
+            "DoNotDisturb",
+            "Offline",
+            "PresenceUnknown",
+        ]
+        .map(|a| presence_mark(Lang::En, a));
+        assert_eq!(
+            en,
+            [
+                "● available",
+                "● available, idle",
+                "○ away",
+                "○ be right back",
+                "◐ busy",
+                "◐ busy, idle",
+                "⊘ do not disturb",
+                "○ offline",
+                "? unknown"
+            ]
+        );
+        assert_eq!(presence_mark(Lang::Fr, "Busy"), "◐ occupé");
+        let mut all = members(2);
+        all[1].presence = Some("Available".into());
+        let page = members_page("team", &all, &[], 1, Lang::Fr);
+        assert!(
+            page.contains("person.0001@contoso.com (installé) · ● disponible"),
+            "{page}"
+        );
+        assert!(
+            page.contains("person.0000@contoso.com (non installé)\n")
+                || page.ends_with("person.0000@contoso.com (non installé)"),
+            "{page}"
+        );
+    }
+
+    #[test]
     fn a_short_list_is_one_page_with_no_footer() {
         let text = members_page("team", &members(3), &[], 1, Lang::En);
         assert!(text.starts_with("**team**: 2/3 installed"), "{text}");
