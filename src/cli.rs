@@ -40,7 +40,8 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit (serve also applies them at start)
     Migrate,
-    /// List the users who installed the bot: name, email or UPN, tenant, channel, state, since
+    /// List the users who installed the bot: name, email or UPN, tenant, channel, state, since,
+    /// last known presence (availability/activity) and when it was observed
     Users {
         /// Print one JSON array instead of a table, for scripts
         #[arg(long)]
@@ -139,12 +140,38 @@ struct UserLine<'a> {
     not_installed_reason: Option<&'a str>,
     locale: Option<&'a str>,
     time_zone: Option<&'a str>,
+    /// The last presence observed (Graph's availability and activity) and when; `null` when
+    /// never observed.
+    availability: Option<&'a str>,
+    activity: Option<&'a str>,
+    presence_observed_at: Option<String>,
 }
 
 fn since(u: &User) -> String {
     u.installed_changed_at
         .and_utc()
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn observed(u: &User) -> Option<String> {
+    u.presence_observed_at.map(|t| {
+        t.and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    })
+}
+
+/// The users as `herald users --json` prints them.
+pub fn users_json(list: &[User]) -> anyhow::Result<String> {
+    let mut out = Vec::new();
+    print_json(&mut out, list)?;
+    Ok(String::from_utf8(out)?)
+}
+
+/// The users as `herald users` prints them.
+pub fn users_table(list: &[User]) -> anyhow::Result<String> {
+    let mut out = Vec::new();
+    print_table(&mut out, list)?;
+    Ok(String::from_utf8(out)?)
 }
 
 fn print_json(out: &mut impl Write, list: &[User]) -> anyhow::Result<()> {
@@ -163,6 +190,9 @@ fn print_json(out: &mut impl Write, list: &[User]) -> anyhow::Result<()> {
             not_installed_reason: u.not_installed_reason.as_deref(),
             locale: u.locale.as_deref(),
             time_zone: u.time_zone.as_deref(),
+            availability: u.presence_availability.as_deref(),
+            activity: u.presence_activity.as_deref(),
+            presence_observed_at: observed(u),
         })
         .collect();
     serde_json::to_writer_pretty(&mut *out, &lines)?;
@@ -175,7 +205,7 @@ fn print_table(out: &mut impl Write, list: &[User]) -> anyhow::Result<()> {
         writeln!(out, "no users yet: nobody has installed the bot")?;
         return Ok(());
     }
-    let rows: Vec<[String; 6]> = list
+    let rows: Vec<[String; 7]> = list
         .iter()
         .map(|u| {
             [
@@ -199,10 +229,19 @@ fn print_table(out: &mut impl Write, list: &[User]) -> anyhow::Result<()> {
                     )
                 },
                 since(u),
+                presence_cell(u),
             ]
         })
         .collect();
-    let header = ["NAME", "EMAIL/UPN", "TENANT", "CHANNEL", "STATE", "SINCE"];
+    let header = [
+        "NAME",
+        "EMAIL/UPN",
+        "TENANT",
+        "CHANNEL",
+        "STATE",
+        "SINCE",
+        "PRESENCE (OBSERVED)",
+    ];
     let mut widths = header.map(|h| h.chars().count());
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -226,6 +265,17 @@ fn print_table(out: &mut impl Write, list: &[User]) -> anyhow::Result<()> {
     let installed = list.iter().filter(|u| u.installed).count();
     writeln!(out, "\n{installed}/{} installed", list.len())?;
     Ok(())
+}
+
+/// `Available/InACall (2026-11-30T14:00:00Z)`, or `-` when never observed.
+fn presence_cell(u: &User) -> String {
+    match (&u.presence_availability, observed(u)) {
+        (Some(a), Some(at)) => match u.presence_activity.as_deref() {
+            Some(act) if !act.is_empty() && act != a => format!("{a}/{act} ({at})"),
+            _ => format!("{a} ({at})"),
+        },
+        _ => "-".into(),
+    }
 }
 
 /// `--since`: a date (midnight UTC), an RFC 3339 time, or a duration back from now.

@@ -158,6 +158,7 @@ impl Application {
                 CampaignDefaults {
                     time_zone: settings.campaign_time_zone(),
                     hours: settings.campaign_hours(),
+                    presence_unheeded: crate::campaigns::PresenceUnheeded::from_settings(&settings),
                 },
                 outbox,
                 ClaimWriter::start(db.clone()).context("starting the claim writer")?,

@@ -377,7 +377,12 @@ async fn the_report_card_csv_and_chart_say_what_happened(backend: Backend) {
             "clicks",
             "error",
             "repairs",
-            "resends"
+            "resends",
+            "presence_at_last_attempt",
+            "activity_at_last_attempt",
+            "presence_now",
+            "activity_now",
+            "presence_observed_at"
         ]
     );
     let rows: Vec<Vec<String>> = reader

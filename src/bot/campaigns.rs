@@ -65,6 +65,7 @@ impl Bot {
                 campaign,
                 list_name,
                 unknown_placeholders,
+                presence_unheeded,
             } => {
                 let head = match mode {
                     Mode::Create => t!(lang, "campaign-scheduled", name = q(&campaign.name)),
@@ -72,8 +73,9 @@ impl Bot {
                 };
                 let info = info_text(lang, &campaign, list_name);
                 Reply::done(format!(
-                    "{head}\n\n{info}{}",
-                    placeholder_warning(lang, &unknown_placeholders)
+                    "{head}\n\n{info}{}{}",
+                    placeholder_warning(lang, &unknown_placeholders),
+                    super::texts::presence_warning(lang, presence_unheeded)
                 ))
             }
             feature::Saved::UnknownCampaign => {

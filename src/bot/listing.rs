@@ -27,7 +27,13 @@ pub fn members_page(
     let installed = members.iter().filter(|m| m.installed).count();
     let lines: Vec<String> = members
         .iter()
-        .map(|m| texts::member_line(lang, &escape_markdown(&m.email), m.installed))
+        .map(|m| {
+            let line = texts::member_line(lang, &escape_markdown(&m.email), m.installed);
+            match &m.presence {
+                Some(availability) => format!("{line} · {}", presence_mark(lang, availability)),
+                None => line,
+            }
+        })
         .collect();
     let weights: Vec<usize> = lines.iter().map(|l| counted(l) + 2).collect();
     let pages = paginate(&weights, PER_PAGE, PAGE_BUDGET);
@@ -53,6 +59,11 @@ pub fn members_page(
         text.push_str(&texts::page_footer(lang, name, page, pages.len()));
     }
     text
+}
+
+/// A last known presence as a mark and a word (`● available`).
+pub(super) fn presence_mark(lang: Lang, availability: &str) -> String {
+    crate::t!(lang, "presence-mark", availability = availability)
 }
 
 /// Why Graph did not answer for a group, as a clause.
@@ -127,8 +138,52 @@ mod tests {
             .map(|i| Member {
                 email: format!("person.{i:04}@contoso.com"),
                 installed: !i.is_multiple_of(4),
+                presence: None,
             })
             .collect()
+    }
+
+    #[test]
+    fn presence_marks_in_each_language() {
+        let en = [
+            "Available",
+            "AvailableIdle",
+            "Away",
+            "BeRightBack",
+            "Busy",
+            "BusyIdle",
+            "DoNotDisturb",
+            "Offline",
+            "PresenceUnknown",
+        ]
+        .map(|a| presence_mark(Lang::En, a));
+        assert_eq!(
+            en,
+            [
+                "● available",
+                "● available, idle",
+                "○ away",
+                "○ be right back",
+                "◐ busy",
+                "◐ busy, idle",
+                "⊘ do not disturb",
+                "○ offline",
+                "? unknown"
+            ]
+        );
+        assert_eq!(presence_mark(Lang::Fr, "Busy"), "◐ occupé");
+        let mut all = members(2);
+        all[1].presence = Some("Available".into());
+        let page = members_page("team", &all, &[], 1, Lang::Fr);
+        assert!(
+            page.contains("person.0001@contoso.com (installé) · ● disponible"),
+            "{page}"
+        );
+        assert!(
+            page.contains("person.0000@contoso.com (non installé)\n")
+                || page.ends_with("person.0000@contoso.com (non installé)"),
+            "{page}"
+        );
     }
 
     #[test]
@@ -166,6 +221,7 @@ mod tests {
             .map(|i| Member {
                 email: format!("{}{i}@contoso.com", "a_very*long[name]".repeat(14)),
                 installed: true,
+                presence: None,
             })
             .collect();
         let mut seen = 0;

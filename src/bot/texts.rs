@@ -137,6 +137,24 @@ pub fn refusal(lang: Lang) -> String {
     t!(lang, "refusal")
 }
 
+/// The warning that a presence policy will not be applied (Graph is off), saying how everyone
+/// is treated instead; nothing when it will be.
+pub fn presence_warning(
+    lang: Lang,
+    unheeded: Option<crate::campaigns::PresenceUnheeded>,
+) -> String {
+    let warning = match unheeded {
+        None => return String::new(),
+        Some(crate::campaigns::PresenceUnheeded::SentAnyway) => {
+            t!(lang, "campaign-presence-unheeded-send")
+        }
+        Some(crate::campaigns::PresenceUnheeded::TreatedAsAbsent) => {
+            t!(lang, "campaign-presence-unheeded-wait")
+        }
+    };
+    format!("\n\n{warning}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,6 +29,32 @@ pub use test::{TestSent, send_test};
 pub struct CampaignDefaults {
     pub time_zone: Tz,
     pub hours: BusinessHours,
+    /// How recipients of a presence policy are treated when presence cannot be looked up
+    /// (Graph is off); `None`: presence is looked up (Graph is on).
+    pub presence_unheeded: Option<PresenceUnheeded>,
+}
+
+/// With Graph off, a presence policy cannot be applied: what `campaigns.unknown_presence` makes
+/// of every recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PresenceUnheeded {
+    /// `send`: everyone is sent to, whatever their presence.
+    SentAnyway,
+    /// `wait`: everyone is treated as absent (the absence ladder, then expiry).
+    TreatedAsAbsent,
+}
+
+impl PresenceUnheeded {
+    /// `None` when Graph is on; else what `unknown_presence` says.
+    pub fn from_settings(settings: &crate::config::Settings) -> Option<PresenceUnheeded> {
+        if settings.graph.enabled {
+            return None;
+        }
+        Some(match settings.campaigns.unknown_presence {
+            crate::config::UnknownPresence::Send => PresenceUnheeded::SentAnyway,
+            crate::config::UnknownPresence::Wait => PresenceUnheeded::TreatedAsAbsent,
+        })
+    }
 }
 
 /// Creating a campaign, or editing one.
@@ -47,6 +73,9 @@ pub enum Saved {
         campaign: Box<Campaign>,
         list_name: Option<String>,
         unknown_placeholders: Vec<String>,
+        /// The campaign has a presence policy Graph is not on to apply: how its recipients
+        /// will be treated instead (the admin is warned).
+        presence_unheeded: Option<PresenceUnheeded>,
     },
     UnknownCampaign,
     /// It has started: its settings are final.
@@ -156,10 +185,15 @@ impl Campaigns<'_> {
         };
         self.outbox.wake();
         let list_name = self.list_name(&campaign).await?;
+        let presence_unheeded = self
+            .defaults
+            .presence_unheeded
+            .filter(|_| campaign.presence.needs_presence());
         Ok(Saved::Done {
             campaign,
             list_name,
             unknown_placeholders,
+            presence_unheeded,
         })
     }
 

@@ -53,6 +53,9 @@ pub async fn send_test(sender: &Sender, c: &Campaign, user: &User) -> TestSent {
         channel_user_id: user.channel_user_id.clone(),
         bot_id: user.bot_id.clone(),
         display_name: user.display_name.clone(),
+        presence_availability: user.presence_availability.clone(),
+        presence_activity: user.presence_activity.clone(),
+        presence_observed_at: user.presence_observed_at,
     };
     let activity = match sender.campaign_activity(c, &recipient) {
         Ok(a) => a,

@@ -2,8 +2,6 @@
 //! personalised, presence may hold it back, and an absent recipient climbs the absence ladder
 //! until delivered or expired. The rules live in `domain`; this applies them.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
@@ -13,7 +11,7 @@ use crate::domain::ladder;
 use crate::domain::presence::{PresenceDecision, PresencePolicy};
 use crate::domain::template::MessageTemplate;
 use crate::store::campaigns::Campaign;
-use crate::store::deliveries::{Leased, Outcome, Recipient, Work};
+use crate::store::deliveries::{Outcome, Recipient, Work};
 
 /// A campaign, ready for its deliveries.
 pub(super) struct CampaignRender {
@@ -93,49 +91,4 @@ impl CampaignRender {
             },
         })
     }
-}
-
-/// Presence of the recipients in `rows` whose campaign asks for it, looked up per tenant in
-/// as few Graph calls as allowed. Deliveries absent from the map need no presence; a `None`
-/// value means it could not be had.
-pub(super) async fn presence_for(
-    inner: &Inner,
-    rows: &[(Leased, bool)],
-) -> HashMap<i64, Option<String>> {
-    let mut wanted: HashMap<&str, Vec<(&Leased, &str)>> = HashMap::new();
-    let mut out = HashMap::new();
-    for (row, needs) in rows {
-        if !needs {
-            continue;
-        }
-        match row.user.aad_object_id.as_deref() {
-            Some(aad) if inner.graph.is_some() => wanted
-                .entry(row.delivery.tenant_id.as_str())
-                .or_default()
-                .push((row, aad)),
-            _ => {
-                out.insert(row.delivery.id, None);
-            }
-        }
-    }
-    let Some(graph) = &inner.graph else {
-        return out;
-    };
-    for (tenant, rows) in wanted {
-        let ids: Vec<String> = rows.iter().map(|(_, aad)| aad.to_string()).collect();
-        let found: HashMap<String, String> = match graph.presences(tenant, &ids).await {
-            Ok(list) => list
-                .into_iter()
-                .map(|p| (p.id.to_lowercase(), p.availability))
-                .collect(),
-            Err(e) => {
-                tracing::warn!(tenant, error = %e, "presence lookup failed; presence unknown");
-                HashMap::new()
-            }
-        };
-        for (row, aad) in rows {
-            out.insert(row.delivery.id, found.get(&aad.to_lowercase()).cloned());
-        }
-    }
-    out
 }

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use super::attempt::attempt;
 use super::tenancy::Epoch;
-use super::{Inner, broadcast, campaign, planner};
+use super::{Inner, broadcast, gated, planner};
 use crate::domain::delivery::Operation;
 use crate::store::deliveries::{self, Leased, Outcome};
 
@@ -125,7 +125,7 @@ async fn with_presence(inner: &Inner, rows: Vec<Leased>) -> Vec<(Leased, Option<
     if !flagged.iter().any(|(_, needs)| *needs) {
         return flagged.into_iter().map(|(row, _)| (row, None)).collect();
     }
-    let mut found = campaign::presence_for(inner, &flagged).await;
+    let mut found = gated::presence_for(inner, &flagged).await;
     flagged
         .into_iter()
         .map(|(row, needs)| {

@@ -8,6 +8,7 @@ mod attempt;
 mod broadcast;
 mod campaign;
 mod dispatcher;
+mod gated;
 mod payload;
 pub mod planner;
 mod retention;
@@ -51,6 +52,9 @@ pub struct EngineConfig {
     pub absence_cycles: u32,
     /// Send when presence is unknown (else treat the recipient as absent).
     pub unknown_presence_sends: bool,
+    /// A presence observed at most this long ago decides a gated send without asking Graph
+    /// (`graph.presence_max_age`).
+    pub presence_max_age: Duration,
     /// Slack added to every rate window.
     pub window_margin: Duration,
     /// Link tracking; `None`: links are sent as written.
@@ -82,6 +86,7 @@ impl EngineConfig {
             absence_cycles: settings.campaigns.absence_cycles,
             unknown_presence_sends: settings.campaigns.unknown_presence
                 == crate::config::UnknownPresence::Send,
+            presence_max_age: settings.graph.presence_max_age,
             window_margin: d.window_margin,
             tracker: None,
             tenant_lease: d.tenant_lease,

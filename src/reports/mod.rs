@@ -263,8 +263,14 @@ pub fn recipients_csv(rows: &[RecipientRow]) -> Result<Vec<u8>, csv::Error> {
         "error",
         "repairs",
         "resends",
+        "presence_at_last_attempt",
+        "activity_at_last_attempt",
+        "presence_now",
+        "activity_now",
+        "presence_observed_at",
     ])?;
     for r in rows {
+        let p = &r.presence;
         w.write_record([
             cell(&r.name),
             cell(&r.email),
@@ -279,6 +285,11 @@ pub fn recipients_csv(rows: &[RecipientRow]) -> Result<Vec<u8>, csv::Error> {
             cell(&error_of(r)),
             r.repairs.to_string(),
             r.resends.to_string(),
+            cell(p.at_attempt_availability.as_deref().unwrap_or_default()),
+            cell(p.at_attempt_activity.as_deref().unwrap_or_default()),
+            cell(p.now_availability.as_deref().unwrap_or_default()),
+            cell(p.now_activity.as_deref().unwrap_or_default()),
+            stamp(p.now_observed_at),
         ])?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
@@ -346,6 +357,7 @@ mod tests {
             error: String::new(),
             repairs: 1,
             resends: 0,
+            presence: Default::default(),
         };
         let formula = RecipientRow {
             name: "=HYPERLINK(\"http://evil\",\"x\")".into(),

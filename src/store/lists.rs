@@ -206,6 +206,8 @@ pub fn all(conn: &mut Conn<'_>, tenant: &str) -> Result<Vec<(List, i64)>, StoreE
 pub struct Member {
     pub email: String,
     pub installed: bool,
+    /// The installed user's last known availability (Graph's word); `None`: never observed.
+    pub presence: Option<String>,
 }
 
 /// Members, by email, each marked installed or not. A member matches a user of the tenant by
@@ -225,11 +227,25 @@ pub fn members(
     if channel.is_none_or(|c| c == crate::domain::skype::CHANNEL) {
         installed.extend(super::skype::installed_by_identity(conn, &emails)?);
     }
+    let ids: Vec<&String> = installed.values().collect();
+    let mut presence = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        let found: Vec<(String, Option<String>)> = run_on!(conn, |c| u::table
+            .filter(u::id.eq_any(chunk))
+            .filter(u::presence_availability.is_not_null())
+            .select((u::id, u::presence_availability))
+            .load(c))?;
+        presence.extend(found);
+    }
     Ok(emails
         .into_iter()
-        .map(|email| Member {
-            installed: installed.contains_key(&email),
-            email,
+        .map(|email| {
+            let user = installed.get(&email);
+            Member {
+                installed: user.is_some(),
+                presence: user.and_then(|id| presence.get(id).cloned().flatten()),
+                email,
+            }
         })
         .collect())
 }

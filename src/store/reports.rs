@@ -66,6 +66,19 @@ pub struct RecipientRow {
     pub repairs: i64,
     /// Times this send was resent (`campaign resend`, `broadcast resend`).
     pub resends: i64,
+    /// The presence seen at the last gated attempt, and the one known now.
+    pub presence: RecipientPresence,
+}
+
+/// A recipient's presence in the report: Graph's availability and activity as seen at the last
+/// attempt of a gated send (empty when none looked), and as last known on the user, with when.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RecipientPresence {
+    pub at_attempt_availability: Option<String>,
+    pub at_attempt_activity: Option<String>,
+    pub now_availability: Option<String>,
+    pub now_activity: Option<String>,
+    pub now_observed_at: Option<NaiveDateTime>,
 }
 
 type SendRow = (
@@ -80,6 +93,19 @@ type SendRow = (
     Option<String>,
     i32,
     i32,
+    Option<String>,
+    Option<String>,
+);
+
+/// A user as the report shows them: (id, name, email, UPN, availability, activity, observed).
+type Person = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<NaiveDateTime>,
 );
 
 /// A row per recipient of the sends of `sends` (clicks counted over `all`), reads from the
@@ -107,20 +133,40 @@ pub fn recipients(
             d::last_error,
             d::repairs,
             d::resends,
+            d::presence,
+            d::presence_activity,
         ))
         .load(c))?;
     let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
-    let mut people: HashMap<String, (String, String)> = HashMap::with_capacity(ids.len());
+    let mut people: HashMap<String, (String, String, RecipientPresence)> =
+        HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
-        type Person = (String, Option<String>, Option<String>, Option<String>);
         let found: Vec<Person> = run_on!(conn, |c| u::table
             .filter(u::id.eq_any(chunk))
-            .select((u::id, u::display_name, u::email, u::user_principal_name))
+            .select((
+                u::id,
+                u::display_name,
+                u::email,
+                u::user_principal_name,
+                u::presence_availability,
+                u::presence_activity,
+                u::presence_observed_at,
+            ))
             .load(c))?;
-        for (id, name, email, upn) in found {
+        for (id, name, email, upn, availability, activity, observed) in found {
+            let now = RecipientPresence {
+                now_availability: availability,
+                now_activity: activity,
+                now_observed_at: observed,
+                ..RecipientPresence::default()
+            };
             people.insert(
                 id,
-                (name.unwrap_or_default(), email.or(upn).unwrap_or_default()),
+                (
+                    name.unwrap_or_default(),
+                    email.or(upn).unwrap_or_default(),
+                    now,
+                ),
             );
         }
     }
@@ -141,10 +187,28 @@ pub fn recipients(
     };
     let clicks = clicks_by_user(conn, all)?;
     let mut out = Vec::with_capacity(rows.len() + not_installed.len());
-    for (user, status, attempts, step, last, next, completed, failure, error, repairs, resends) in
-        rows
+    for (
+        user,
+        status,
+        attempts,
+        step,
+        last,
+        next,
+        completed,
+        failure,
+        error,
+        repairs,
+        resends,
+        seen_availability,
+        seen_activity,
+    ) in rows
     {
-        let (name, email) = people.get(&user).cloned().unwrap_or_default();
+        let (name, email, presence) = people.get(&user).cloned().unwrap_or_default();
+        let presence = RecipientPresence {
+            at_attempt_availability: seen_availability,
+            at_attempt_activity: seen_activity,
+            ..presence
+        };
         let status_enum = DeliveryStatus::parse(&status);
         let pending = status_enum == Some(DeliveryStatus::Pending);
         let shown = match status_enum {
@@ -176,6 +240,7 @@ pub fn recipients(
             },
             repairs: i64::from(repairs),
             resends: i64::from(resends),
+            presence,
         });
     }
     for (email, reason) in not_installed {
@@ -194,6 +259,7 @@ pub fn recipients(
             error: reason.clone().unwrap_or_default(),
             repairs: 0,
             resends: 0,
+            presence: RecipientPresence::default(),
         });
     }
     Ok(out)

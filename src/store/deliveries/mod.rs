@@ -10,6 +10,7 @@
 //! [`DeliveryStatus::transition`].
 
 mod lease;
+pub mod presence;
 mod record;
 pub mod repair;
 pub mod resend;
@@ -53,6 +54,8 @@ pub struct Delivery {
     pub ladder_step: i32,
     pub presence: Option<String>,
     pub last_attempt_at: Option<NaiveDateTime>,
+    /// Graph's activity seen at the last gated attempt (`presence` is its availability).
+    pub presence_activity: Option<String>,
 }
 
 /// What sending a leased delivery needs to know of it.
@@ -85,6 +88,11 @@ pub struct Recipient {
     pub channel_user_id: String,
     pub bot_id: String,
     pub display_name: Option<String>,
+    /// The last presence observed for them (Graph's availability and activity), and when: a
+    /// recent one decides a gated send without asking Graph.
+    pub presence_availability: Option<String>,
+    pub presence_activity: Option<String>,
+    pub presence_observed_at: Option<NaiveDateTime>,
 }
 
 /// A leased delivery with what sending it needs (only the columns the send uses: a lease
