@@ -8,6 +8,7 @@ mod attempt;
 mod broadcast;
 mod campaign;
 mod dispatcher;
+mod localtime;
 mod payload;
 pub mod planner;
 mod retention;

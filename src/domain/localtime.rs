@@ -1,0 +1,190 @@
+//! Each person's own time (`time: local`): a campaign's start, window and business hours read
+//! in each recipient's zone. The campaign's start is a wall-clock time of the campaign's zone;
+//! it is read again as the same wall-clock time in each recipient's zone, and each recipient's
+//! moment is drawn uniformly over the open part of their own window, daylight-saving exact.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use chrono_tz::Tz;
+
+use super::hours::{BusinessHours, Side, resolve};
+use super::spread;
+
+/// `time: local` (French `heure: locale`) → true; `time: campaign` (`heure: campagne`) → false.
+pub fn parse_time_mode(value: &str) -> Option<bool> {
+    match value.trim().to_lowercase().as_str() {
+        "local" | "locale" | "recipient" | "destinataire" => Some(true),
+        "campaign" | "campagne" => Some(false),
+        _ => None,
+    }
+}
+
+/// A zone name as Teams or Graph gives it: an IANA name, or a Windows name (`Romance Standard
+/// Time`) mapped through CLDR's windowsZones (its world-wide default).
+pub fn zone_named(name: &str) -> Option<Tz> {
+    let name = name.trim();
+    if name.is_empty() {
+        return None;
+    }
+    name.parse::<Tz>().ok().or_else(|| {
+        localzone::win_zone_to_iana(name, None).and_then(|iana| iana.parse::<Tz>().ok())
+    })
+}
+
+/// The campaign's window `[start, start + length)` in `zone`: the same wall-clock start as in
+/// `campaign_zone`, read in `zone` (a start in a skipped hour moves to the first instant that
+/// exists there).
+pub fn window_in(
+    campaign_zone: Tz,
+    start: DateTime<Utc>,
+    length: TimeDelta,
+    zone: Tz,
+) -> (DateTime<Utc>, DateTime<Utc>) {
+    let wall = start.with_timezone(&campaign_zone).naive_local();
+    let from = resolve(zone, wall, Side::Earliest);
+    (from, from + length)
+}
+
+/// A recipient's planned moment and the zone it was planned in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalPlan {
+    pub moment: DateTime<Utc>,
+    pub zone: Tz,
+}
+
+/// Moments for recipients whose zones are `zones` (`None`: unknown, the campaign's zone is used
+/// and counted), in the same order, and how many fell back. Recipients are grouped by zone;
+/// each zone draws from its own seed, derived from `seed` and the zone's name, so the plan is
+/// the same for the same seed whatever the order of the zones.
+pub fn plan(
+    zones: &[Option<Tz>],
+    campaign_zone: Tz,
+    hours: &BusinessHours,
+    start: DateTime<Utc>,
+    length: TimeDelta,
+    seed: u64,
+) -> (Vec<LocalPlan>, usize) {
+    let mut groups: BTreeMap<&'static str, (Tz, Vec<usize>)> = BTreeMap::new();
+    let mut fallbacks = 0;
+    for (i, zone) in zones.iter().enumerate() {
+        let tz = zone.unwrap_or_else(|| {
+            fallbacks += 1;
+            campaign_zone
+        });
+        groups.entry(tz.name()).or_insert((tz, Vec::new())).1.push(i);
+    }
+    let mut out = vec![
+        LocalPlan {
+            moment: start,
+            zone: campaign_zone,
+        };
+        zones.len()
+    ];
+    for (name, (tz, members)) in groups {
+        let (from, to) = window_in(campaign_zone, start, length, tz);
+        let intervals = hours.open_intervals(tz, from, to);
+        // A zone whose window has no business time (the campaign's own zone is checked at
+        // creation): its recipients are due at their local start rather than never.
+        let moments = spread::plan(&intervals, members.len(), zone_seed(seed, name))
+            .unwrap_or_else(|_| vec![from; members.len()]);
+        for (i, moment) in members.into_iter().zip(moments) {
+            out[i] = LocalPlan { moment, zone: tz };
+        }
+    }
+    (out, fallbacks)
+}
+
+/// The seed of one zone's draw: FNV-1a of its name, mixed with the campaign's seed.
+fn zone_seed(seed: u64, zone: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in zone.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    seed ^ h
+}
+
+/// The latest moment any recipient's window may end: 26 hours after the campaign's own end
+/// (zones run from UTC-12 to UTC+14).
+pub fn latest_end(start: DateTime<Utc>, length: TimeDelta) -> DateTime<Utc> {
+    start + length + TimeDelta::hours(26)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Timelike;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn tz(name: &str) -> Tz {
+        name.parse().unwrap()
+    }
+
+    #[test]
+    fn time_mode_in_both_languages() {
+        assert_eq!(parse_time_mode("local"), Some(true));
+        assert_eq!(parse_time_mode(" Locale "), Some(true));
+        assert_eq!(parse_time_mode("campaign"), Some(false));
+        assert_eq!(parse_time_mode("campagne"), Some(false));
+        assert_eq!(parse_time_mode("utc"), None);
+    }
+
+    #[test]
+    fn windows_and_iana_names_are_read() {
+        assert_eq!(zone_named("Europe/Paris"), Some(tz("Europe/Paris")));
+        assert_eq!(zone_named("Romance Standard Time"), Some(tz("Europe/Paris")));
+        assert_eq!(zone_named("Tokyo Standard Time"), Some(tz("Asia/Tokyo")));
+        assert_eq!(
+            zone_named("Eastern Standard Time"),
+            Some(tz("America/New_York"))
+        );
+        assert_eq!(zone_named("Mars Standard Time"), None);
+        assert_eq!(zone_named(""), None);
+    }
+
+    #[test]
+    fn each_zone_gets_its_own_ten_to_noon() {
+        // Tuesday 2026-12-01 10:00 in Paris.
+        let paris = tz("Europe/Paris");
+        let start = utc("2026-12-01T09:00:00Z");
+        let hours = BusinessHours::parse("Mon-Fri 09:00-18:00").unwrap();
+        let zones = [
+            Some(tz("Asia/Tokyo")),
+            Some(paris),
+            Some(tz("America/Montreal")),
+            None,
+        ];
+        let zones: Vec<Option<Tz>> = zones.iter().cycle().take(400).copied().collect();
+        let (plan, fallbacks) = plan(&zones, paris, &hours, start, TimeDelta::hours(2), 5);
+        assert_eq!(fallbacks, 100);
+        for (p, z) in plan.iter().zip(&zones) {
+            assert_eq!(p.zone, z.unwrap_or(paris));
+            let local = p.moment.with_timezone(&p.zone);
+            assert!((10..12).contains(&local.hour()), "{local}");
+            assert_eq!(local.date_naive().to_string(), "2026-12-01");
+        }
+        let again = super::plan(&zones, paris, &hours, start, TimeDelta::hours(2), 5).0;
+        assert_eq!(plan, again);
+    }
+
+    #[test]
+    fn the_day_paris_changes_its_clock_the_window_follows() {
+        // Monday 2026-10-26, the day after Paris left summer time; Montreal is still on it
+        // until 2026-11-01. The campaign is in Montreal: 10:00 there is 14:00 UTC.
+        let montreal = tz("America/Montreal");
+        let paris = tz("Europe/Paris");
+        let start = utc("2026-10-26T14:00:00Z");
+        let hours = BusinessHours::parse("Mon-Fri 09:00-18:00").unwrap();
+        let zones = vec![Some(paris); 200];
+        let (plan, _) = plan(&zones, montreal, &hours, start, TimeDelta::hours(2), 1);
+        for p in plan {
+            // Paris is UTC+1 now: 10:00-12:00 is 09:00-11:00 UTC.
+            assert!(p.moment >= utc("2026-10-26T09:00:00Z"));
+            assert!(p.moment < utc("2026-10-26T11:00:00Z"));
+        }
+    }
+}
