@@ -246,6 +246,14 @@ fn stamp(t: Option<NaiveDateTime>) -> String {
         .unwrap_or_default()
 }
 
+/// The planned moment in the zone it was planned in, as `YYYY-MM-DD HH:MM`.
+fn planned_local(r: &RecipientRow) -> String {
+    match (r.planned_zone.as_deref().map(str::parse::<chrono_tz::Tz>), r.planned_at) {
+        (Some(Ok(tz)), Some(at)) => at.and_utc().with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+        _ => String::new(),
+    }
+}
+
 /// The recipients as CSV (UTF-8, a header line, times in UTC).
 pub fn recipients_csv(rows: &[RecipientRow]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -263,6 +271,9 @@ pub fn recipients_csv(rows: &[RecipientRow]) -> Result<Vec<u8>, csv::Error> {
         "error",
         "repairs",
         "resends",
+        // Each person's own time (`time: local`).
+        "zone",
+        "planned_local",
     ])?;
     for r in rows {
         w.write_record([
@@ -279,6 +290,8 @@ pub fn recipients_csv(rows: &[RecipientRow]) -> Result<Vec<u8>, csv::Error> {
             cell(&error_of(r)),
             r.repairs.to_string(),
             r.resends.to_string(),
+            r.planned_zone.clone().unwrap_or_default(),
+            planned_local(r),
         ])?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
@@ -346,6 +359,8 @@ mod tests {
             error: String::new(),
             repairs: 1,
             resends: 0,
+            planned_zone: Some("Asia/Tokyo".into()),
+            planned_at: Some(at(0)),
         };
         let formula = RecipientRow {
             name: "=HYPERLINK(\"http://evil\",\"x\")".into(),

@@ -147,3 +147,34 @@ pub fn planned_zones(
         .filter_map(|(u, z)| z.map(|z| (u, z)))
         .collect())
 }
+
+/// For the report: each recipient's planned moment of the sends `sends` and the zone it was
+/// planned in (the delivery's own, else its campaign's), by user.
+pub fn planned_by_user(
+    conn: &mut Conn<'_>,
+    sends: &[String],
+) -> Result<HashMap<String, (String, NaiveDateTime)>, StoreError> {
+    type Row = (String, String, Option<String>, Option<NaiveDateTime>);
+    let rows: Vec<Row> = run_on!(conn, |x| d::table
+        .filter(d::message_id.eq_any(sends))
+        .filter(d::operation.eq("send"))
+        .filter(d::planned_at.is_not_null())
+        .select((d::user_id, d::message_id, d::planned_zone, d::planned_at))
+        .load(x))?;
+    if rows.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let zones: HashMap<String, String> = run_on!(conn, |x| c::table
+        .filter(c::id.eq_any(sends))
+        .select((c::id, c::time_zone))
+        .load::<(String, String)>(x))?
+    .into_iter()
+    .collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|(user, message, zone, at)| {
+            let zone = zone.or_else(|| zones.get(&message).cloned())?;
+            Some((user, (zone, at?)))
+        })
+        .collect())
+}

@@ -66,6 +66,11 @@ pub struct RecipientRow {
     pub repairs: i64,
     /// Times this send was resent (`campaign resend`, `broadcast resend`).
     pub resends: i64,
+    // --- Each person's own time (`time: local`) ---
+    /// The zone the send was planned in (the recipient's for a local-time campaign, else the
+    /// campaign's), and the planned moment (UTC).
+    pub planned_zone: Option<String>,
+    pub planned_at: Option<NaiveDateTime>,
 }
 
 type SendRow = (
@@ -140,6 +145,7 @@ pub fn recipients(
         None => HashMap::new(),
     };
     let clicks = clicks_by_user(conn, all)?;
+    let planned = super::localtime::planned_by_user(conn, sends)?;
     let mut out = Vec::with_capacity(rows.len() + not_installed.len());
     for (user, status, attempts, step, last, next, completed, failure, error, repairs, resends) in
         rows
@@ -176,6 +182,8 @@ pub fn recipients(
             },
             repairs: i64::from(repairs),
             resends: i64::from(resends),
+            planned_zone: planned.get(&user).map(|p| p.0.clone()),
+            planned_at: planned.get(&user).map(|p| p.1),
         });
     }
     for (email, reason) in not_installed {
@@ -194,6 +202,8 @@ pub fn recipients(
             error: reason.clone().unwrap_or_default(),
             repairs: 0,
             resends: 0,
+            planned_zone: None,
+            planned_at: None,
         });
     }
     Ok(out)
