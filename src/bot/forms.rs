@@ -85,7 +85,8 @@ pub fn campaign_form(
     body.extend(field_errors(lang, errors, "message"));
     // Errors that belong to no single input (e.g. a line of the form that is not a field).
     for e in errors.iter().filter(|e| {
-        !FIELDS.iter().any(|f| f.0 == e.field) && e.field != "message"
+        !FIELDS.iter().any(|f| f.0 == e.field)
+            && e.field != "message"
             && e.field != INSTALL
             && e.field != super::localtime::TIME
     }) {

@@ -39,7 +39,11 @@ impl Bot {
     /// Records the zone the activity's client reports, when it changed. A failure is logged:
     /// the turn itself goes on.
     pub(super) async fn note_zone(&self, activity: &Activity, checked: &Checked) {
-        let Some(zone) = activity.time_zone().map(str::trim).filter(|z| !z.is_empty()) else {
+        let Some(zone) = activity
+            .time_zone()
+            .map(str::trim)
+            .filter(|z| !z.is_empty())
+        else {
             return;
         };
         // Only a zone herald can plan in is kept.

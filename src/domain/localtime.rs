@@ -72,7 +72,11 @@ pub fn plan(
             fallbacks += 1;
             campaign_zone
         });
-        groups.entry(tz.name()).or_insert((tz, Vec::new())).1.push(i);
+        groups
+            .entry(tz.name())
+            .or_insert((tz, Vec::new()))
+            .1
+            .push(i);
     }
     let mut out = vec![
         LocalPlan {
@@ -105,10 +109,16 @@ fn zone_seed(seed: u64, zone: &str) -> u64 {
     seed ^ h
 }
 
-/// The latest moment any recipient's window may end: 26 hours after the campaign's own end
-/// (zones run from UTC-12 to UTC+14).
-pub fn latest_end(start: DateTime<Utc>, length: TimeDelta) -> DateTime<Utc> {
-    start + length + TimeDelta::hours(26)
+/// How long before its own start (in its zone) a local-time campaign may open somewhere:
+/// zones run from UTC-12 to UTC+14.
+pub const AHEAD: TimeDelta = TimeDelta::hours(26);
+
+/// When a local-time campaign's first window may open: its wall-clock start in the earliest
+/// zone there is (UTC+14), never after its start in its own zone. It is planned then, so that
+/// the first recipients' moments are still ahead.
+pub fn earliest_start(campaign_zone: Tz, start: DateTime<Utc>) -> DateTime<Utc> {
+    let wall = start.with_timezone(&campaign_zone).naive_local();
+    (wall.and_utc() - TimeDelta::hours(14)).min(start)
 }
 
 #[cfg(test)]
@@ -136,7 +146,10 @@ mod tests {
     #[test]
     fn windows_and_iana_names_are_read() {
         assert_eq!(zone_named("Europe/Paris"), Some(tz("Europe/Paris")));
-        assert_eq!(zone_named("Romance Standard Time"), Some(tz("Europe/Paris")));
+        assert_eq!(
+            zone_named("Romance Standard Time"),
+            Some(tz("Europe/Paris"))
+        );
         assert_eq!(zone_named("Tokyo Standard Time"), Some(tz("Asia/Tokyo")));
         assert_eq!(
             zone_named("Eastern Standard Time"),

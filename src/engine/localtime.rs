@@ -37,6 +37,16 @@ impl Planned {
     }
 }
 
+/// Whether a campaign's start has come: its own, or for a local-time campaign the moment its
+/// first recipients' window may open (its wall-clock start at UTC+14).
+pub(super) fn due(c: &Campaign, now: DateTime<Utc>) -> bool {
+    let start = c.start_at.and_utc();
+    match c.local_time {
+        true => localtime::earliest_start(c.time_zone.tz(), start) <= now,
+        false => start <= now,
+    }
+}
+
 /// Draws each of `users`' moments over their own window (inside the planner's transaction).
 pub(super) fn plan(
     conn: &mut Conn<'_>,
@@ -97,7 +107,10 @@ pub(super) async fn refresh_mailbox_zones(inner: &Inner, c: &Campaign, expanded:
                 known
                     .into_iter()
                     .filter(|(_, k)| {
-                        k.client.as_deref().and_then(localtime::zone_named).is_none()
+                        k.client
+                            .as_deref()
+                            .and_then(localtime::zone_named)
+                            .is_none()
                             && k.mailbox_at
                                 .is_none_or(|at| now - at.and_utc() >= MAILBOX_ZONE_KEPT)
                     })

@@ -26,6 +26,10 @@ pub(super) async fn plan_due(inner: &Inner) -> DateTime<Utc> {
         }
     };
     for campaign in due {
+        // A local-time campaign is planned when its first window may open (see `localtime`).
+        if !super::localtime::due(&campaign, now) {
+            continue;
+        }
         // Only the id is taken from this read: the plan comes from the row as it is started.
         let (id, name) = (campaign.id.clone(), campaign.name.clone());
         // Groups and installs are worked out before the transaction: they call Graph.

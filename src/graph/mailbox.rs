@@ -3,7 +3,11 @@
 //! an IANA one, as the tenant's administrator set it up. Asked only for people whose Teams
 //! client never told their zone.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
+
+/// What an id may keep as it is in a path segment (object ids are GUIDs).
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
 
 use super::{GraphClient, GraphError};
 
@@ -21,15 +25,11 @@ impl GraphClient {
         tenant: &str,
         id: &str,
     ) -> Result<Option<String>, GraphError> {
-        // Only object ids are asked about: nothing else goes into the path.
-        if !super::groups::is_object_id(id) {
-            return Ok(None);
-        }
         let tokens = self.tokens_for(tenant);
         let url = format!(
             "{}/v1.0/users/{}/mailboxSettings",
             self.base_url,
-            id
+            utf8_percent_encode(id, PATH_SEGMENT)
         );
         let mut request = self.http.get(&url);
         if let Some(token) = tokens.token().await? {

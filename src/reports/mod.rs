@@ -248,8 +248,15 @@ fn stamp(t: Option<NaiveDateTime>) -> String {
 
 /// The planned moment in the zone it was planned in, as `YYYY-MM-DD HH:MM`.
 fn planned_local(r: &RecipientRow) -> String {
-    match (r.planned_zone.as_deref().map(str::parse::<chrono_tz::Tz>), r.planned_at) {
-        (Some(Ok(tz)), Some(at)) => at.and_utc().with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+    match (
+        r.planned_zone.as_deref().map(str::parse::<chrono_tz::Tz>),
+        r.planned_at,
+    ) {
+        (Some(Ok(tz)), Some(at)) => at
+            .and_utc()
+            .with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
         _ => String::new(),
     }
 }

@@ -252,10 +252,12 @@ pub fn all(conn: &mut Conn<'_>, tenant: &str) -> Result<Vec<Campaign>, StoreErro
 }
 
 /// Scheduled campaigns whose start has come.
+/// A local-time campaign (`time: local`) may be due up to a day ahead of its start: the caller
+/// checks its exact first opening (`domain::localtime::earliest_start`).
 pub fn due_to_start(conn: &mut Conn<'_>, now: DateTime<Utc>) -> Result<Vec<Campaign>, StoreError> {
     Ok(run_on!(conn, |x| c::table
         .filter(c::status.eq(status::SCHEDULED))
-        .filter(c::start_at.le(now.naive_utc()))
+        .filter(started_by(now))
         .order(c::start_at)
         .select(Campaign::as_select())
         .load(x))?)
@@ -335,17 +337,17 @@ fn write_status(
             .filter(c::status.eq(from.as_str()))
     };
     Ok(match to {
-        CampaignStatus::Running => {
-            run_on!(conn, |x| diesel::update(row().filter(c::start_at.le(now)))
-                .set((
-                    c::status.eq(to.as_str()),
-                    c::started_at.eq(now),
-                    c::updated_at.eq(now)
-                ))
-                .returning(Campaign::as_returning())
-                .get_result(x)
-                .optional())?
-        }
+        CampaignStatus::Running => run_on!(conn, |x| diesel::update(
+            row().filter(started_by(now.and_utc()))
+        )
+        .set((
+            c::status.eq(to.as_str()),
+            c::started_at.eq(now),
+            c::updated_at.eq(now)
+        ))
+        .returning(Campaign::as_returning())
+        .get_result(x)
+        .optional())?,
         _ => run_on!(conn, |x| diesel::update(row())
             .set((
                 c::status.eq(to.as_str()),
@@ -357,6 +359,23 @@ fn write_status(
             .optional())?,
     })
 }
+
+/// Its start has come: its own for a campaign on its zone's time, up to a day ahead for one on
+/// each recipient's own time (see [`due_to_start`]).
+fn started_by(now: DateTime<Utc>) -> StartedBy {
+    let ahead = now + crate::domain::localtime::AHEAD;
+    c::start_at.le(now.naive_utc()).or(c::local_time
+        .eq(true)
+        .and(c::start_at.le(ahead.naive_utc())))
+}
+
+type StartedBy = diesel::dsl::Or<
+    diesel::dsl::LtEq<c::start_at, NaiveDateTime>,
+    diesel::dsl::And<
+        diesel::dsl::Eq<c::local_time, bool>,
+        diesel::dsl::LtEq<c::start_at, NaiveDateTime>,
+    >,
+>;
 
 /// Records who was targeted and who could not be (not installed).
 pub fn record_audience(
