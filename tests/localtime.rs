@@ -237,7 +237,10 @@ async fn each_person_gets_ten_to_noon_of_their_own_clock_and_the_unknown_are_cou
     let id = c.id.clone();
     let rows = app
         .app_db
-        .run(move |conn| herald::store::reports::recipients(conn, &[id.clone()], &[id], None, &[]))
+        .run(move |conn| {
+            let ids = [id];
+            herald::store::reports::recipients(conn, &ids, &ids, None, &[])
+        })
         .await
         .unwrap();
     let csv = String::from_utf8(herald::reports::recipients_csv(&rows).unwrap()).unwrap();

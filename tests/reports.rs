@@ -377,7 +377,10 @@ async fn the_report_card_csv_and_chart_say_what_happened(backend: Backend) {
             "clicks",
             "error",
             "repairs",
-            "resends"
+            "resends",
+            // Each person's own time (`time: local`).
+            "zone",
+            "planned_local"
         ]
     );
     let rows: Vec<Vec<String>> = reader

@@ -4,6 +4,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
+use super::localtime::started_by;
 use super::schema::{campaign_not_installed as ni, campaigns as c, deliveries as d};
 use super::{Conn, StoreError};
 use crate::domain::campaign::{CampaignStatus, CampaignZone, ForbiddenTransition};
@@ -251,9 +252,7 @@ pub fn all(conn: &mut Conn<'_>, tenant: &str) -> Result<Vec<Campaign>, StoreErro
         .load(x))?)
 }
 
-/// Scheduled campaigns whose start has come.
-/// A local-time campaign (`time: local`) may be due up to a day ahead of its start: the caller
-/// checks its exact first opening (`domain::localtime::earliest_start`).
+/// Scheduled campaigns whose start has come (for local-time ones, see [`started_by`]).
 pub fn due_to_start(conn: &mut Conn<'_>, now: DateTime<Utc>) -> Result<Vec<Campaign>, StoreError> {
     Ok(run_on!(conn, |x| c::table
         .filter(c::status.eq(status::SCHEDULED))
@@ -359,23 +358,6 @@ fn write_status(
             .optional())?,
     })
 }
-
-/// Its start has come: its own for a campaign on its zone's time, up to a day ahead for one on
-/// each recipient's own time (see [`due_to_start`]).
-fn started_by(now: DateTime<Utc>) -> StartedBy {
-    let ahead = now + crate::domain::localtime::AHEAD;
-    c::start_at.le(now.naive_utc()).or(c::local_time
-        .eq(true)
-        .and(c::start_at.le(ahead.naive_utc())))
-}
-
-type StartedBy = diesel::dsl::Or<
-    diesel::dsl::LtEq<c::start_at, NaiveDateTime>,
-    diesel::dsl::And<
-        diesel::dsl::Eq<c::local_time, bool>,
-        diesel::dsl::LtEq<c::start_at, NaiveDateTime>,
-    >,
->;
 
 /// Records who was targeted and who could not be (not installed).
 pub fn record_audience(

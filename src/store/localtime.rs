@@ -11,6 +11,24 @@ use super::schema::{campaigns as c, deliveries as d, users as u};
 use super::{Conn, StoreError};
 use crate::run_on;
 
+/// Its start has come: its own for a campaign on its zone's time, up to a day ahead for one on
+/// each recipient's own time (the caller checks its exact first opening:
+/// `domain::localtime::earliest_start`).
+pub(super) fn started_by(now: DateTime<Utc>) -> StartedBy {
+    let ahead = now + crate::domain::localtime::AHEAD;
+    c::start_at.le(now.naive_utc()).or(c::local_time
+        .eq(true)
+        .and(c::start_at.le(ahead.naive_utc())))
+}
+
+pub(super) type StartedBy = diesel::dsl::Or<
+    diesel::dsl::LtEq<c::start_at, NaiveDateTime>,
+    diesel::dsl::And<
+        diesel::dsl::Eq<c::local_time, bool>,
+        diesel::dsl::LtEq<c::start_at, NaiveDateTime>,
+    >,
+>;
+
 /// Sets whether a campaign runs on each recipient's own time (`time: local`).
 pub fn set_local_time(conn: &mut Conn<'_>, id: &str, on: bool) -> Result<(), StoreError> {
     run_on!(conn, |x| diesel::update(c::table.find(id))
