@@ -80,3 +80,37 @@ pub(super) fn report_fact(lang: Lang, c: &Campaign) -> Option<(String, String)> 
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::commands::parse_fields;
+
+    #[test]
+    fn the_field_reads_in_both_languages_and_says_what_is_wrong() {
+        let (f, e) = parse_fields("time: local\nmessage: hi");
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(f.local_time, Some(true));
+        let (f, _) = parse_fields("heure: campagne");
+        assert_eq!(f.local_time, Some(false));
+        let (f, _) = parse_fields("Heure : locale");
+        assert_eq!(f.local_time, Some(true));
+        let (_, e) = parse_fields("time: utc");
+        assert_eq!(e[0].field, "time");
+        for lang in [Lang::En, Lang::Fr] {
+            let said = crate::texts::problem(lang, &e[0].problem);
+            assert!(said.contains("`utc`"), "{said}");
+        }
+    }
+
+    #[test]
+    fn the_form_shows_the_choice_and_writes_it_as_a_line() {
+        let choice = time_choice(Lang::Fr, &json!({"time": "local"}));
+        assert_eq!(choice["value"], "local");
+        assert_eq!(choice["id"], TIME);
+        assert_eq!(time_choice(Lang::En, &json!({}))["value"], "campaign");
+        assert_eq!(time_line(&json!({"time": "local"})), "time: local\n");
+        assert_eq!(time_line(&json!({"time": "campaign"})), "time: campaign\n");
+        assert_eq!(time_line(&json!({})), "");
+    }
+}
