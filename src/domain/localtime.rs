@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Days, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 use super::hours::{BusinessHours, Side, resolve};
@@ -53,18 +53,59 @@ pub struct LocalPlan {
     pub zone: Tz,
 }
 
+/// The campaign's timing, as stored: its zone, hours, start (UTC of its zone's wall-clock start)
+/// and window length.
+#[derive(Debug, Clone)]
+pub struct Timing<'a> {
+    pub zone: Tz,
+    pub hours: &'a BusinessHours,
+    pub start: DateTime<Utc>,
+    pub length: TimeDelta,
+}
+
+/// The open part of a zone's window still ahead at `now`, and where the window starts. A zone
+/// whose open time has all gone by (a campaign saved or started late) gets the same window on
+/// the next day that has open time instead (within a week): never a send outside a person's own
+/// hours. A window with no open time at all is given as it is (empty).
+fn open_ahead(t: &Timing<'_>, tz: Tz, now: DateTime<Utc>) -> (DateTime<Utc>, Vec<Interval>) {
+    let (from, to) = window_in(t.zone, t.start, t.length, tz);
+    let today = t.hours.open_intervals(tz, from, to);
+    let ahead = cut_before(today.clone(), now);
+    if !ahead.is_empty() || today.is_empty() {
+        return (from.max(now), ahead);
+    }
+    let wall = t.start.with_timezone(&t.zone).naive_local();
+    for days in 1..=7 {
+        let from = resolve(tz, wall + Days::new(days), Side::Earliest);
+        let open = t.hours.open_intervals(tz, from, from + t.length);
+        if !open.is_empty() {
+            return (from, open);
+        }
+    }
+    (from.max(now), ahead)
+}
+
+type Interval = (DateTime<Utc>, DateTime<Utc>);
+
+fn cut_before(intervals: Vec<Interval>, now: DateTime<Utc>) -> Vec<Interval> {
+    intervals
+        .into_iter()
+        .filter(|(_, b)| *b > now)
+        .map(|(a, b)| (a.max(now), b))
+        .collect()
+}
+
 /// Moments for recipients whose zones are `zones` (`None`: unknown, the campaign's zone is used
-/// and counted), in the same order, and how many fell back. Recipients are grouped by zone;
-/// each zone draws from its own seed, derived from `seed` and the zone's name, so the plan is
-/// the same for the same seed whatever the order of the zones.
+/// and counted), in the same order, and how many fell back, planned at `now`. Recipients are
+/// grouped by zone; each zone draws from its own seed, derived from `seed` and the zone's name,
+/// so the plan is the same for the same seed whatever the order of the zones.
 pub fn plan(
     zones: &[Option<Tz>],
-    campaign_zone: Tz,
-    hours: &BusinessHours,
-    start: DateTime<Utc>,
-    length: TimeDelta,
+    t: &Timing<'_>,
+    now: DateTime<Utc>,
     seed: u64,
 ) -> (Vec<LocalPlan>, usize) {
+    let (campaign_zone, start) = (t.zone, t.start);
     let mut groups: BTreeMap<&'static str, (Tz, Vec<usize>)> = BTreeMap::new();
     let mut fallbacks = 0;
     for (i, zone) in zones.iter().enumerate() {
@@ -86,8 +127,7 @@ pub fn plan(
         zones.len()
     ];
     for (name, (tz, members)) in groups {
-        let (from, to) = window_in(campaign_zone, start, length, tz);
-        let intervals = hours.open_intervals(tz, from, to);
+        let (from, intervals) = open_ahead(t, tz, now);
         // A zone whose window has no business time (the campaign's own zone is checked at
         // creation): its recipients are due at their local start rather than never.
         let moments = spread::plan(&intervals, members.len(), zone_seed(seed, name))
@@ -172,7 +212,15 @@ mod tests {
             None,
         ];
         let zones: Vec<Option<Tz>> = zones.iter().cycle().take(400).copied().collect();
-        let (plan, fallbacks) = plan(&zones, paris, &hours, start, TimeDelta::hours(2), 5);
+        let t = Timing {
+            zone: paris,
+            hours: &hours,
+            start,
+            length: TimeDelta::hours(2),
+        };
+        let now = earliest_start(paris, start);
+        assert_eq!(now, utc("2026-11-30T20:00:00Z"));
+        let (plan, fallbacks) = plan(&zones, &t, now, 5);
         assert_eq!(fallbacks, 100);
         for (p, z) in plan.iter().zip(&zones) {
             assert_eq!(p.zone, z.unwrap_or(paris));
@@ -180,7 +228,7 @@ mod tests {
             assert!((10..12).contains(&local.hour()), "{local}");
             assert_eq!(local.date_naive().to_string(), "2026-12-01");
         }
-        let again = super::plan(&zones, paris, &hours, start, TimeDelta::hours(2), 5).0;
+        let again = super::plan(&zones, &t, now, 5).0;
         assert_eq!(plan, again);
     }
 
@@ -193,11 +241,48 @@ mod tests {
         let start = utc("2026-10-26T14:00:00Z");
         let hours = BusinessHours::parse("Mon-Fri 09:00-18:00").unwrap();
         let zones = vec![Some(paris); 200];
-        let (plan, _) = plan(&zones, montreal, &hours, start, TimeDelta::hours(2), 1);
+        let t = Timing {
+            zone: montreal,
+            hours: &hours,
+            start,
+            length: TimeDelta::hours(2),
+        };
+        let (plan, _) = plan(&zones, &t, utc("2026-10-25T00:00:00Z"), 1);
         for p in plan {
             // Paris is UTC+1 now: 10:00-12:00 is 09:00-11:00 UTC.
             assert!(p.moment >= utc("2026-10-26T09:00:00Z"));
             assert!(p.moment < utc("2026-10-26T11:00:00Z"));
+        }
+    }
+
+    #[test]
+    fn a_window_gone_by_moves_to_the_next_open_day_and_a_running_one_keeps_what_is_left() {
+        // Friday 2026-12-04 10:00 in Paris; planned at 09:30 UTC, when Tokyo's 10:00-12:00
+        // (01:00-03:00 UTC) is over: Tokyo gets Monday's (Saturday and Sunday are closed).
+        let paris = tz("Europe/Paris");
+        let tokyo = tz("Asia/Tokyo");
+        let hours = BusinessHours::parse("Mon-Fri 09:00-18:00").unwrap();
+        let t = Timing {
+            zone: paris,
+            hours: &hours,
+            start: utc("2026-12-04T09:00:00Z"),
+            length: TimeDelta::hours(2),
+        };
+        let now = utc("2026-12-04T09:30:00Z");
+        let (plan, _) = plan(&[Some(tokyo); 50], &t, now, 3);
+        for p in &plan {
+            let local = p.moment.with_timezone(&tokyo);
+            assert_eq!(local.date_naive().to_string(), "2026-12-07", "{local}");
+            assert!((10..12).contains(&local.hour()), "{local}");
+        }
+        // Paris is half way through its window: only what is left of it.
+        let (plan, _) = super::plan(&[Some(paris); 50], &t, now, 3);
+        for p in &plan {
+            assert!(
+                p.moment >= now && p.moment < utc("2026-12-04T11:00:00Z"),
+                "{}",
+                p.moment
+            );
         }
     }
 }

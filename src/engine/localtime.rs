@@ -47,22 +47,23 @@ pub(super) fn due(c: &Campaign, now: DateTime<Utc>) -> bool {
     }
 }
 
-/// Draws each of `users`' moments over their own window (inside the planner's transaction).
+/// Draws each of `users`' moments over what is still ahead of their own window at `now`
+/// (inside the planner's transaction).
 pub(super) fn plan(
     conn: &mut Conn<'_>,
     c: &Campaign,
     users: &[String],
+    now: DateTime<Utc>,
 ) -> Result<Planned, StoreError> {
     let known = store::zones_of(conn, users)?;
     let zones: Vec<Option<Tz>> = users.iter().map(|u| known_zone(known.get(u))).collect();
-    let (plans, fallbacks) = localtime::plan(
-        &zones,
-        c.time_zone.tz(),
-        &c.hours,
-        c.start_at.and_utc(),
-        TimeDelta::minutes(c.duration_minutes),
-        c.seed as u64,
-    );
+    let timing = localtime::Timing {
+        zone: c.time_zone.tz(),
+        hours: &c.hours,
+        start: c.start_at.and_utc(),
+        length: TimeDelta::minutes(c.duration_minutes),
+    };
+    let (plans, fallbacks) = localtime::plan(&zones, &timing, now, c.seed as u64);
     Ok(Planned { plans, fallbacks })
 }
 

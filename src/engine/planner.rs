@@ -171,7 +171,7 @@ fn plan_in(
     )?;
     // `time: local`: each recipient's own window (see `localtime`).
     let local = match c.local_time {
-        true => Some(super::localtime::plan(conn, &c, &users)?),
+        true => Some(super::localtime::plan(conn, &c, &users, now)?),
         false => None,
     };
     let moments = match &local {
