@@ -20,6 +20,7 @@ on_both_backends!(
     the_window_follows_a_daylight_saving_change_in_one_zone,
     a_windows_zone_from_the_mailbox_settings_is_used_when_the_client_gave_none,
     a_turn_with_a_new_zone_updates_the_user,
+    the_absence_ladder_climbs_in_the_recipients_zone,
 );
 
 const ADMIN: &str = "29:boss";
@@ -413,5 +414,66 @@ async fn a_turn_with_a_new_zone_updates_the_user(backend: Backend) {
     let a = say("back home", "Europe/Paris");
     assert_eq!(app.post_signed(&a).await.status(), 200);
     assert_eq!(zone(&app).await.as_deref(), Some("Europe/Paris"));
+    app.shut_down().await;
+}
+
+async fn the_absence_ladder_climbs_in_the_recipients_zone(backend: Backend) {
+    let app = app_at(
+        backend,
+        "2026-11-30T00:00:00Z",
+        "\n[graph]\nenabled = true\n",
+    )
+    .await;
+    install_in(&app, "a-tokyo", Some("Asia/Tokyo")).await;
+    Mock::given(method("POST"))
+        .and(path("/v1.0/communications/getPresencesByUserId"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [
+            {"id": "aad-a-tokyo", "availability": "Away", "activity": "Away"}
+        ]})))
+        .mount(&app.graph)
+        .await;
+    app.tell(ADMIN, "list create far ada.a-tokyo@contoso.com", "en-US")
+        .await;
+    let reply = create(
+        &app,
+        "campaign create far\nlist: far\nstart: 2026-12-01 10:00\nduration: 2h\n\
+         hours: Mon-Fri 09:00-18:00\ntimezone: Europe/Paris\npresence: available\n\
+         time: local\nmessage:\nHello",
+        "en-US",
+    )
+    .await;
+    assert!(reply.contains("scheduled"), "{reply}");
+    move_to(&app, utc("2026-11-30T20:00:00Z")).await;
+    let c = campaign(&app, "far").await;
+    let planned_at = planned(&app, &c.id, 1).await[0].2.and_utc();
+    let row = |app: &TestApp| {
+        let (db, id) = (app.app_db.clone(), c.id.clone());
+        async move {
+            let d = db
+                .run(move |conn| herald::store::deliveries::of_message(conn, &id))
+                .await
+                .unwrap()
+                .remove(0);
+            (d.status, d.ladder_step, d.next_attempt_at.and_utc())
+        }
+    };
+    // Absent at T (10:xx in Tokyo): T + 10 minutes, then the next full hour of Tokyo's clock.
+    move_to(&app, planned_at).await;
+    let (status, step, next) = row(&app).await;
+    assert_eq!((status.as_str(), step), ("pending", 1));
+    assert_eq!(next, planned_at + TimeDelta::minutes(10));
+    move_to(&app, next).await;
+    let (_, step, next) = row(&app).await;
+    assert_eq!(step, 2);
+    let local = next.with_timezone(&chrono_tz::Asia::Tokyo);
+    // The first full hour after T + 10 minutes, on Tokyo's clock.
+    let after = (planned_at + TimeDelta::minutes(10)).with_timezone(&chrono_tz::Asia::Tokyo);
+    assert_eq!((local.hour(), local.minute()), (after.hour() + 1, 0));
+    // Then the next business day's opening in Tokyo: Wednesday 09:00 JST (00:00 UTC), not
+    // Paris's (08:00 UTC).
+    move_to(&app, next).await;
+    let (_, step, next) = row(&app).await;
+    assert_eq!(step, 3);
+    assert_eq!(next, utc("2026-12-02T00:00:00Z"));
     app.shut_down().await;
 }
