@@ -382,7 +382,10 @@ async fn the_report_card_csv_and_chart_say_what_happened(backend: Backend) {
             "activity_at_last_attempt",
             "presence_now",
             "activity_now",
-            "presence_observed_at"
+            "presence_observed_at",
+            // Each person's own time (`time: local`).
+            "zone",
+            "planned_local"
         ]
     );
     let rows: Vec<Vec<String>> = reader

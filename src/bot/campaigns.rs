@@ -295,6 +295,7 @@ impl Bot {
             "channel": channel_word(&c),
             "message": c.message,
             "install": if c.install { "yes" } else { "no" },
+            "time": super::localtime::form_value(&c),
         })))
     }
 
@@ -374,6 +375,7 @@ fn info_text(lang: Lang, c: &Campaign, list_name: Option<String>) -> String {
     for (label, value) in lines {
         text.push_str(&format!("\n- {label} {value}"));
     }
+    text.push_str(&super::localtime::info_lines(lang, c));
     let install = if c.install {
         t!(lang, "install-yes")
     } else {

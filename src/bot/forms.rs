@@ -72,6 +72,8 @@ pub fn campaign_form(
     }
     body.push(install_choice(lang, values));
     body.extend(field_errors(lang, errors, INSTALL));
+    body.push(super::localtime::time_choice(lang, values));
+    body.extend(field_errors(lang, errors, super::localtime::TIME));
     body.push(json!({
         "type": "Input.Text",
         "id": "message",
@@ -83,7 +85,10 @@ pub fn campaign_form(
     body.extend(field_errors(lang, errors, "message"));
     // Errors that belong to no single input (e.g. a line of the form that is not a field).
     for e in errors.iter().filter(|e| {
-        !FIELDS.iter().any(|f| f.0 == e.field) && e.field != "message" && e.field != INSTALL
+        !FIELDS.iter().any(|f| f.0 == e.field)
+            && e.field != "message"
+            && e.field != INSTALL
+            && e.field != super::localtime::TIME
     }) {
         body.push(
             json!({"type": "TextBlock", "text": e.to_string(), "color": "Attention", "wrap": true}),
@@ -240,6 +245,7 @@ pub fn submitted_fields(value: &Value) -> String {
     {
         lines.push_str(&format!("install: {}\n", if v { "yes" } else { "no" }));
     }
+    lines.push_str(&super::localtime::time_line(value));
     if let Some(m) = value
         .get("message")
         .and_then(Value::as_str)

@@ -11,12 +11,14 @@ mod imports;
 mod installs;
 mod listing;
 mod lists;
+mod localtime;
 pub mod reply;
 mod reports;
 mod sizes;
 mod skype;
 pub mod texts;
 mod texts_lifecycle;
+mod zones;
 
 use std::sync::Arc;
 
@@ -83,6 +85,8 @@ pub struct Bot {
     reach: crate::audience::Reach,
     /// Where `list import` downloads files from, and how large they may be.
     files: crate::lists::import::Files,
+    /// The zone last written for each person (`time: local`).
+    zones: Arc<zones::ZoneNotes>,
 }
 
 impl Bot {
@@ -111,6 +115,7 @@ impl Bot {
             tracker: None,
             reach: crate::audience::Reach::default(),
             files: crate::lists::import::Files::default(),
+            zones: Arc::default(),
         }
     }
 
@@ -191,6 +196,7 @@ impl Bot {
                 return Ok(Handled::Duplicate);
             }
         }
+        self.note_zone(activity, checked).await;
         let result = self.dispatch(activity, checked).await;
         if result.is_err()
             && let Some(key) = key

@@ -180,6 +180,7 @@ impl Bot {
             .into_iter()
             .map(|(id, v)| (crate::texts::lookup(lang, id, &[]), v))
             .collect();
+        facts.extend(super::localtime::report_fact(lang, &c));
         if c.herald_installed > 0 {
             facts.insert(
                 2,

@@ -146,6 +146,7 @@ impl Campaigns<'_> {
             None => given,
         };
         let install = fields.install.unwrap_or(false);
+        let local_time = fields.local_time.unwrap_or(false);
         let (settings, unknown_placeholders) =
             match settle(self.db, self.defaults, tenant, fields, now).await? {
                 Ok(ok) => ok,
@@ -163,6 +164,14 @@ impl Campaigns<'_> {
                 let saved = match id {
                     None => campaigns::create(conn, &t, &n, &actor, &settings, seed, now)?,
                     Some(id) => campaigns::update(conn, &id, &settings, now)?,
+                };
+                // `time: local` is saved with the settings, in the same transaction.
+                let saved = match saved {
+                    campaigns::Saved::Done(c) if c.local_time != local_time => {
+                        crate::store::localtime::set_local_time(conn, &c.id, local_time)?;
+                        campaigns::Saved::Done(Box::new(campaigns::Campaign { local_time, ..*c }))
+                    }
+                    other => other,
                 };
                 // `install: yes` is saved with the settings, in the same transaction.
                 Ok(match saved {
@@ -277,6 +286,7 @@ impl Campaigns<'_> {
             presence: given.presence.or(Some(c.presence)),
             message: given.message.or(Some(c.message.clone())),
             install: given.install.or(Some(c.install)),
+            local_time: given.local_time.or(Some(c.local_time)),
         })
     }
 }

@@ -11,6 +11,7 @@ pub mod hours;
 pub mod ids;
 pub mod ladder;
 pub mod lang;
+pub mod localtime;
 pub mod pages;
 pub mod presence;
 pub mod problem;

@@ -22,6 +22,8 @@ pub(super) struct CampaignRender {
     /// A Skype campaign: Graph knows no presence there, so none is looked up and its policy
     /// meets an unknown presence (`campaigns.unknown_presence`).
     pub(super) skype: bool,
+    /// `time: local`: the ladder climbs in each recipient's planned zone.
+    local_time: bool,
 }
 
 impl CampaignRender {
@@ -39,6 +41,7 @@ impl CampaignRender {
             hours: c.hours.clone(),
             policy: c.presence,
             skype: c.channel == crate::domain::skype::CHANNEL,
+            local_time: c.local_time,
         })
     }
 
@@ -58,6 +61,14 @@ impl CampaignRender {
             .map_err(|e| e.to_string())
     }
 
+    /// The zone the recipient's hours are read in: theirs for a local-time campaign.
+    fn zone_of(&self, work: &Work) -> Tz {
+        match (self.local_time, work.planned_zone.as_deref()) {
+            (true, Some(zone)) => zone.parse().unwrap_or(self.tz),
+            _ => self.tz,
+        }
+    }
+
     /// Whether to send now given the looked-up `availability`; otherwise the ladder's outcome.
     pub(super) fn hold_back(
         &self,
@@ -75,7 +86,8 @@ impl CampaignRender {
             return None;
         }
         let planned = work.planned_at.map(|p| p.and_utc()).unwrap_or(now);
-        let rungs = ladder::attempts(planned, self.tz, &self.hours, inner.config.absence_cycles);
+        let tz = self.zone_of(work);
+        let rungs = ladder::attempts(planned, tz, &self.hours, inner.config.absence_cycles);
         let next = work.ladder_step.max(0) as usize + 1;
         let presence = availability.map(str::to_string);
         Some(match rungs.get(next) {

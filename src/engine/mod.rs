@@ -9,6 +9,7 @@ mod broadcast;
 mod campaign;
 mod dispatcher;
 mod gated;
+mod localtime;
 mod payload;
 pub mod planner;
 mod retention;

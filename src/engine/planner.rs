@@ -26,8 +26,12 @@ pub(super) async fn plan_due(inner: &Inner) -> DateTime<Utc> {
         }
     };
     for campaign in due {
+        // A local-time campaign is planned when its first window may open (see `localtime`).
+        if !super::localtime::due(&campaign, now) {
+            continue;
+        }
         // Only the id is taken from this read: the plan comes from the row as it is started.
-        let (id, name) = (campaign.id.clone(), campaign.name);
+        let (id, name) = (campaign.id.clone(), campaign.name.clone());
         // Groups and installs are worked out before the transaction: they call Graph.
         let expanded = match inner
             .config
@@ -55,6 +59,9 @@ pub(super) async fn plan_due(inner: &Inner) -> DateTime<Utc> {
                     "campaign held back: a group of its list could not be resolved");
             }
             continue;
+        }
+        if campaign.local_time {
+            super::localtime::refresh_mailbox_zones(inner, &campaign, &expanded).await;
         }
         let track = inner.config.tracker.as_ref().is_some_and(|t| t.enabled());
         let (plan_id, outbox) = (id.clone(), inner.outbox.clone());
@@ -162,14 +169,24 @@ fn plan_in(
         &c.channel,
         &expanded.identities,
     )?;
-    let (tz, hours) = (c.time_zone.tz(), &c.hours);
-    let start = c.start_at.and_utc();
-    let end = start + TimeDelta::minutes(c.duration_minutes);
-    let intervals = hours.open_intervals(tz, start, end);
-    // Creation refuses a window with no business time; should one slip through, everyone
-    // is due at the start rather than never.
-    let moments = spread::plan(&intervals, users.len(), c.seed as u64)
-        .unwrap_or_else(|_| vec![start; users.len()]);
+    // `time: local`: each recipient's own window (see `localtime`).
+    let local = match c.local_time {
+        true => Some(super::localtime::plan(conn, &c, &users, now)?),
+        false => None,
+    };
+    let moments = match &local {
+        Some(l) => l.moments(),
+        None => {
+            let (tz, hours) = (c.time_zone.tz(), &c.hours);
+            let start = c.start_at.and_utc();
+            let end = start + TimeDelta::minutes(c.duration_minutes);
+            let intervals = hours.open_intervals(tz, start, end);
+            // Creation refuses a window with no business time; should one slip through,
+            // everyone is due at the start rather than never.
+            spread::plan(&intervals, users.len(), c.seed as u64)
+                .unwrap_or_else(|_| vec![start; users.len()])
+        }
+    };
     post.message(
         conn,
         &c.id,
@@ -194,6 +211,9 @@ fn plan_in(
         crate::store::tracking::store_links(conn, &c.id, &links)?;
     }
     post.enqueue(conn, &c.id, &c.tenant_id, &items, now)?;
+    if let Some(local) = &local {
+        super::localtime::record(conn, &c, &users, local)?;
+    }
     campaigns::record_audience(conn, &c.id, users.len(), &not_installed)?;
     if expanded.installed > 0 || !expanded.refused.is_empty() {
         campaigns::record_installs(conn, &c.id, expanded.installed, &expanded.refused)?;

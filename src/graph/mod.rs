@@ -3,6 +3,7 @@
 //! campaigns.
 
 pub mod groups;
+pub mod mailbox;
 pub mod permissions;
 
 use std::collections::HashMap;

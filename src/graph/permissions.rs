@@ -30,6 +30,11 @@ pub const PERMISSIONS: &[Permission] = &[
         needed_for: "proactive install (install: yes, graph.proactive_install)",
     },
     Permission {
+        name: "MailboxSettings.Read",
+        needed_for: "time: local (each person's own time zone): the zone of people whose \
+                     Teams client never told theirs, from their mailbox settings",
+    },
+    Permission {
         name: "AppCatalog.Read.All",
         needed_for: "proactive install: finding herald in the tenant's app catalog",
     },

@@ -246,6 +246,21 @@ fn stamp(t: Option<NaiveDateTime>) -> String {
         .unwrap_or_default()
 }
 
+/// The planned moment in the zone it was planned in, as `YYYY-MM-DD HH:MM`.
+fn planned_local(r: &RecipientRow) -> String {
+    match (
+        r.planned_zone.as_deref().map(str::parse::<chrono_tz::Tz>),
+        r.planned_at,
+    ) {
+        (Some(Ok(tz)), Some(at)) => at
+            .and_utc()
+            .with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
+        _ => String::new(),
+    }
+}
+
 /// The recipients as CSV (UTF-8, a header line, times in UTC).
 pub fn recipients_csv(rows: &[RecipientRow]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -268,6 +283,9 @@ pub fn recipients_csv(rows: &[RecipientRow]) -> Result<Vec<u8>, csv::Error> {
         "presence_now",
         "activity_now",
         "presence_observed_at",
+        // Each person's own time (`time: local`).
+        "zone",
+        "planned_local",
     ])?;
     for r in rows {
         let p = &r.presence;
@@ -290,6 +308,8 @@ pub fn recipients_csv(rows: &[RecipientRow]) -> Result<Vec<u8>, csv::Error> {
             cell(p.now_availability.as_deref().unwrap_or_default()),
             cell(p.now_activity.as_deref().unwrap_or_default()),
             stamp(p.now_observed_at),
+            r.planned_zone.clone().unwrap_or_default(),
+            planned_local(r),
         ])?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
@@ -358,6 +378,8 @@ mod tests {
             repairs: 1,
             resends: 0,
             presence: Default::default(),
+            planned_zone: Some("Asia/Tokyo".into()),
+            planned_at: Some(at(0)),
         };
         let formula = RecipientRow {
             name: "=HYPERLINK(\"http://evil\",\"x\")".into(),

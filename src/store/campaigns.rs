@@ -4,6 +4,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
+use super::localtime::started_by;
 use super::schema::{campaign_not_installed as ni, campaigns as c, deliveries as d};
 use super::{Conn, StoreError};
 use crate::domain::campaign::{CampaignStatus, CampaignZone, ForbiddenTransition};
@@ -251,11 +252,11 @@ pub fn all(conn: &mut Conn<'_>, tenant: &str) -> Result<Vec<Campaign>, StoreErro
         .load(x))?)
 }
 
-/// Scheduled campaigns whose start has come.
+/// Scheduled campaigns whose start has come (for local-time ones, see [`started_by`]).
 pub fn due_to_start(conn: &mut Conn<'_>, now: DateTime<Utc>) -> Result<Vec<Campaign>, StoreError> {
     Ok(run_on!(conn, |x| c::table
         .filter(c::status.eq(status::SCHEDULED))
-        .filter(c::start_at.le(now.naive_utc()))
+        .filter(started_by(now))
         .order(c::start_at)
         .select(Campaign::as_select())
         .load(x))?)
@@ -335,17 +336,17 @@ fn write_status(
             .filter(c::status.eq(from.as_str()))
     };
     Ok(match to {
-        CampaignStatus::Running => {
-            run_on!(conn, |x| diesel::update(row().filter(c::start_at.le(now)))
-                .set((
-                    c::status.eq(to.as_str()),
-                    c::started_at.eq(now),
-                    c::updated_at.eq(now)
-                ))
-                .returning(Campaign::as_returning())
-                .get_result(x)
-                .optional())?
-        }
+        CampaignStatus::Running => run_on!(conn, |x| diesel::update(
+            row().filter(started_by(now.and_utc()))
+        )
+        .set((
+            c::status.eq(to.as_str()),
+            c::started_at.eq(now),
+            c::updated_at.eq(now)
+        ))
+        .returning(Campaign::as_returning())
+        .get_result(x)
+        .optional())?,
         _ => run_on!(conn, |x| diesel::update(row())
             .set((
                 c::status.eq(to.as_str()),

@@ -19,6 +19,7 @@ pub mod inbound;
 pub mod installs;
 pub mod list_import;
 pub mod lists;
+pub mod localtime;
 pub mod presence;
 mod redact;
 pub mod reports;

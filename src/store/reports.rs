@@ -68,6 +68,11 @@ pub struct RecipientRow {
     pub resends: i64,
     /// The presence seen at the last gated attempt, and the one known now.
     pub presence: RecipientPresence,
+    // --- Each person's own time (`time: local`) ---
+    /// The zone the send was planned in (the recipient's for a local-time campaign, else the
+    /// campaign's), and the planned moment (UTC).
+    pub planned_zone: Option<String>,
+    pub planned_at: Option<NaiveDateTime>,
 }
 
 /// A recipient's presence in the report: Graph's availability and activity as seen at the last
@@ -186,6 +191,7 @@ pub fn recipients(
         None => HashMap::new(),
     };
     let clicks = clicks_by_user(conn, all)?;
+    let planned = super::localtime::planned_by_user(conn, sends)?;
     let mut out = Vec::with_capacity(rows.len() + not_installed.len());
     for (
         user,
@@ -241,6 +247,8 @@ pub fn recipients(
             repairs: i64::from(repairs),
             resends: i64::from(resends),
             presence,
+            planned_zone: planned.get(&user).map(|p| p.0.clone()),
+            planned_at: planned.get(&user).map(|p| p.1),
         });
     }
     for (email, reason) in not_installed {
@@ -260,6 +268,8 @@ pub fn recipients(
             repairs: 0,
             resends: 0,
             presence: RecipientPresence::default(),
+            planned_zone: None,
+            planned_at: None,
         });
     }
     Ok(out)

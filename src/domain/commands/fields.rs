@@ -89,6 +89,8 @@ pub struct CampaignFields {
     pub message: Option<String>,
     /// `install: yes`: herald installs itself for members who lack it (through Graph).
     pub install: Option<bool>,
+    /// `time: local`: start, window and hours in each recipient's own zone.
+    pub local_time: Option<bool>,
 }
 
 /// `yes`/`no` (`oui`/`non`, `true`/`false`, `on`/`off`).
@@ -258,6 +260,14 @@ pub fn parse_fields(lines: &str) -> (CampaignFields, Vec<FieldError>) {
             "install" | "installer" => match install_value(value) {
                 Ok(on) => fields.install = Some(on),
                 Err(e) => errors.push(e),
+            },
+            "time" | "heure" => match crate::domain::localtime::parse_time_mode(value) {
+                Some(on) => fields.local_time = Some(on),
+                None => errors.push(field_error(
+                    "time",
+                    Problem::new("localtime-field-not-a-mode").with("value", value),
+                    "time: local",
+                )),
             },
             "presence" | "présence" => match PresencePolicy::parse(value) {
                 Ok(p) => fields.presence = Some(p),

@@ -22,6 +22,7 @@ struct WorkRow {
     attempts: i32,
     planned_at: Option<NaiveDateTime>,
     ladder_step: i32,
+    planned_zone: Option<String>,
 }
 
 impl From<WorkRow> for Work {
@@ -35,6 +36,7 @@ impl From<WorkRow> for Work {
             attempts: r.attempts,
             planned_at: r.planned_at,
             ladder_step: r.ladder_step,
+            planned_zone: r.planned_zone,
         }
     }
 }

@@ -71,6 +71,8 @@ pub struct Work {
     pub attempts: i32,
     pub planned_at: Option<NaiveDateTime>,
     pub ladder_step: i32,
+    /// The recipient's zone a local-time campaign was planned in (`time: local`).
+    pub planned_zone: Option<String>,
 }
 
 /// The recipient as known now: where to reach them, and whether they still can be.
