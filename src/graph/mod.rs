@@ -4,6 +4,7 @@
 
 pub mod groups;
 pub mod permissions;
+pub mod subscriptions;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -20,6 +20,7 @@ pub mod installs;
 pub mod list_import;
 pub mod lists;
 pub mod presence;
+pub mod presence_subs;
 mod redact;
 pub mod reports;
 pub mod retention;
