@@ -25,6 +25,8 @@ use crate::store::{Db, StoreError};
 pub const DUTY: &str = "presence";
 /// How long the duty holds without renewal (renewed at every round).
 const DUTY_TTL: TimeDelta = TimeDelta::minutes(3);
+/// The first pause before trying again after a failed round (doubled up to the tick).
+const RETRY: TimeDelta = TimeDelta::seconds(5);
 /// How often (on the app's clock) membership is looked at again.
 const TICK: TimeDelta = TimeDelta::seconds(60);
 /// The life asked for a subscription: within Graph's hour, with room for clocks apart.
@@ -124,13 +126,26 @@ impl Keeper {
     /// Runs rounds until `shutdown`; spawn it.
     pub async fn run(self: Arc<Self>) {
         let mut next_poll: Option<DateTime<Utc>> = None;
+        let mut failures: u32 = 0;
         loop {
             let now = self.clock.now();
             let mut next = now + TICK;
             if self.holds_duty(now).await {
                 match &self.mode {
                     Mode::Subscribe { .. } => {
-                        let _ = self.manage().await;
+                        let failed = match self.manage().await {
+                            Ok(done) => done.failed > 0,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "managing presence subscriptions failed");
+                                true
+                            }
+                        };
+                        // Soon again after a failure, backing off to the tick.
+                        failures = if failed { failures + 1 } else { 0 };
+                        if failures > 0 {
+                            let wait = RETRY * 2i32.pow(failures.min(4) - 1);
+                            next = next.min(now + wait);
+                        }
                         if let Ok(Some(t)) = self.next_renewal().await {
                             next = next.min(t.max(now + TimeDelta::seconds(1)));
                         }
