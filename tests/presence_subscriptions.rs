@@ -401,7 +401,67 @@ async fn only_one_instance_manages_them(backend: Backend) {
     assert_eq!(stored(&b.app_db).await.len(), 2);
 }
 
+/// Without a public URL: every installed user's presence is refreshed by polling, in calls of
+/// 650, every `graph.presence_refresh`; no subscription is made.
+async fn without_a_public_url_presence_is_polled(backend: Backend) {
+    let db = database_with_users(backend, 1300).await;
+    let clock = ManualClock::new(Utc::now());
+    let graph_toml = "[graph]\nenabled = true\npresence_refresh = \"2m\"\n";
+    let app = spawn_app_on_db_clock(db, backend, "", graph_toml, clock).await;
+    let fake = fake_graph(&app.graph).await;
+    *fake.availability.lock().unwrap() = "Away".into();
+    let lookups = || async {
+        calls(&app.graph, "POST", "/v1.0/communications/getPresencesByUserId")
+            .await
+            .iter()
+            .map(|r| r.body_json::<Value>().unwrap()["ids"].as_array().unwrap().len())
+            .collect::<Vec<usize>>()
+    };
+    // The refresh at start may have found no fake yet; the next one, two minutes on, does.
+    wait_for(Duration::from_secs(10), "the refresh at start", || async {
+        !lookups().await.is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let at_start = lookups().await.len();
+    app.advance(TimeDelta::seconds(121));
+    wait_for(Duration::from_secs(10), "a polling refresh", || async {
+        presence_of(&app.app_db, 1299).await.as_deref() == Some("Away")
+    })
+    .await;
+    assert_eq!(presence_of(&app.app_db, 0).await.as_deref(), Some("Away"));
+    let polled = lookups().await;
+    assert_eq!(polled[at_start..], [650, 650]);
+    // Not again before the next period.
+    app.advance(TimeDelta::seconds(61));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(lookups().await.len(), polled.len());
+    assert!(fake.created().is_empty());
+    assert!(stored(&app.app_db).await.is_empty());
+    let validation = app
+        .client
+        .post(format!("{}/api/graph/notifications?validationToken=x", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(validation.status(), 200);
+}
+
+/// With Graph off there is no notification route.
+async fn with_graph_off_the_route_is_not_there(backend: Backend) {
+    let app = spawn_app_configured(backend, &server_toml(), "").await;
+    let answer = app
+        .client
+        .post(format!("{}/api/graph/notifications?validationToken=x", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 404);
+}
+
 on_both_backends!(
+    without_a_public_url_presence_is_polled,
+    with_graph_off_the_route_is_not_there,
     subscriptions_follow_installs_in_chunks_of_650,
     notifications_are_checked_and_recorded,
     subscriptions_are_renewed_before_expiry,
