@@ -7,6 +7,7 @@
 pub mod notifications;
 pub mod plan;
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,6 +28,8 @@ pub const DUTY: &str = "presence";
 const DUTY_TTL: TimeDelta = TimeDelta::minutes(3);
 /// The first pause before trying again after a failed round (doubled up to the tick).
 const RETRY: TimeDelta = TimeDelta::seconds(5);
+/// How long a tenant that refused subscriptions is polled before they are tried again.
+const REFUSED_FOR: TimeDelta = TimeDelta::hours(1);
 /// How often (on the app's clock) membership is looked at again.
 const TICK: TimeDelta = TimeDelta::seconds(60);
 /// The life asked for a subscription: within Graph's hour, with room for clocks apart.
@@ -41,6 +44,9 @@ pub enum Mode {
     Subscribe {
         notification_url: String,
         lifecycle_url: String,
+        /// A tenant where Graph refuses presence subscriptions (401/403) is polled this often
+        /// instead (zero: not at all), and subscriptions are tried there again after an hour.
+        fallback_poll: Duration,
     },
     /// Every installed user's presence is asked this often.
     Poll { every: Duration },
@@ -56,6 +62,7 @@ impl Mode {
                 Some(Mode::Subscribe {
                     notification_url: format!("{base}/api/graph/notifications"),
                     lifecycle_url: format!("{base}/api/graph/lifecycle"),
+                    fallback_poll: settings.graph.presence_refresh,
                 })
             }
             None if settings.graph.presence_refresh.is_zero() => None,
@@ -93,6 +100,8 @@ pub struct Keeper {
     mode: Mode,
     wake: Notify,
     stop: CancellationToken,
+    /// Tenants where Graph refused to create a subscription, and when.
+    refused: std::sync::Mutex<BTreeMap<String, DateTime<Utc>>>,
 }
 
 impl Keeper {
@@ -111,6 +120,7 @@ impl Keeper {
             mode,
             wake: Notify::new(),
             stop: CancellationToken::new(),
+            refused: std::sync::Mutex::default(),
         })
     }
 
@@ -131,8 +141,9 @@ impl Keeper {
             let now = self.clock.now();
             let mut next = now + TICK;
             if self.holds_duty(now).await {
-                match &self.mode {
-                    Mode::Subscribe { .. } => {
+                // What to poll, and how often: everyone, or the tenants refusing subscriptions.
+                let poll = match &self.mode {
+                    Mode::Subscribe { fallback_poll, .. } => {
                         let failed = match self.manage().await {
                             Ok(done) => done.failed > 0,
                             Err(e) => {
@@ -149,15 +160,17 @@ impl Keeper {
                         if let Ok(Some(t)) = self.next_renewal().await {
                             next = next.min(t.max(now + TimeDelta::seconds(1)));
                         }
+                        let refused = self.refused_tenants(now);
+                        (!refused.is_empty()).then_some((*fallback_poll, Some(refused)))
                     }
-                    Mode::Poll { every } => {
-                        if next_poll.is_none_or(|t| t <= now) {
-                            let _ = self.refresh_all().await;
-                            let every = TimeDelta::from_std(*every).unwrap_or(TICK);
-                            next_poll = Some(now + every);
-                        }
-                        next = next.min(next_poll.unwrap_or(next));
+                    Mode::Poll { every } => Some((*every, None)),
+                };
+                if let Some((every, only)) = poll.filter(|(every, _)| !every.is_zero()) {
+                    if next_poll.is_none_or(|t| t <= now) {
+                        let _ = self.refresh(only.as_ref()).await;
+                        next_poll = Some(now + TimeDelta::from_std(every).unwrap_or(TICK));
                     }
+                    next = next.min(next_poll.unwrap_or(next));
                 }
             } else {
                 // Whoever holds it polls; this instance starts afresh if it takes over.
@@ -215,6 +228,7 @@ impl Keeper {
         let Mode::Subscribe {
             notification_url,
             lifecycle_url,
+            ..
         } = &self.mode
         else {
             return Ok(Managed::default());
@@ -224,7 +238,13 @@ impl Keeper {
             .run(|conn| Ok((subs::list(conn)?, subs::installed_by_tenant(conn)?)))
             .await?;
         let now = self.clock.now();
+        let refused = self.refused_tenants(now);
+        let members: BTreeMap<String, Vec<String>> = members
+            .into_iter()
+            .filter(|(tenant, _)| !refused.contains(tenant))
+            .collect();
         let plan = plan::plan(&stored, &members, now, RENEW_BEFORE);
+        let mut refused_now: BTreeSet<String> = BTreeSet::new();
         let mut done = Managed::default();
         for s in &plan.renew {
             done.graph_calls += 1;
@@ -235,6 +255,9 @@ impl Keeper {
             }
         }
         for (tenant, users) in &plan.create {
+            if refused_now.contains(tenant) {
+                continue;
+            }
             done.graph_calls += 1;
             let state = client_state();
             let asked = NewSubscription {
@@ -257,6 +280,17 @@ impl Keeper {
                     };
                     self.db.run(move |conn| subs::insert(conn, &s)).await?;
                     done.created += 1;
+                }
+                Err(GraphError::Refused {
+                    status: status @ (401 | 403),
+                    code,
+                }) => {
+                    tracing::warn!(tenant = %tenant, status, code = %code,
+                        "Graph refuses presence subscriptions in this tenant: its presence is \
+                         polled instead (graph.presence_refresh); subscribing is tried again \
+                         in an hour");
+                    self.refused_lock().insert(tenant.clone(), now);
+                    refused_now.insert(tenant.clone());
                 }
                 Err(e) => {
                     done.failed += 1;
@@ -348,11 +382,31 @@ impl Keeper {
         Ok(done)
     }
 
+    fn refused_lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, DateTime<Utc>>> {
+        // A poisoned lock only means a panic elsewhere; the map is still whole.
+        self.refused.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Tenants that refused subscriptions within the last hour (polled instead).
+    pub fn refused_tenants(&self, now: DateTime<Utc>) -> BTreeSet<String> {
+        let mut refused = self.refused_lock();
+        refused.retain(|_, at| now - *at < REFUSED_FOR);
+        refused.keys().cloned().collect()
+    }
+
     /// One polling refresh: every installed user's presence, in calls of 650 per tenant.
     pub async fn refresh_all(&self) -> Result<Refreshed, StoreError> {
+        self.refresh(None).await
+    }
+
+    /// A polling refresh of the installed users of `only` these tenants (all when `None`).
+    async fn refresh(&self, only: Option<&BTreeSet<String>>) -> Result<Refreshed, StoreError> {
         let members = self.db.run(subs::installed_by_tenant).await?;
         let mut done = Refreshed::default();
         for (tenant, users) in &members {
+            if only.is_some_and(|only| !only.contains(tenant)) {
+                continue;
+            }
             let r = self.fetch(tenant, users).await?;
             done.users += r.users;
             done.recorded += r.recorded;
