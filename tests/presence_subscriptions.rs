@@ -164,12 +164,10 @@ fn counts(subs: &[Subscription]) -> Vec<usize> {
 
 async fn presence_of(db: &Db, i: usize) -> Option<String> {
     let id = aad(i);
-    db.run(move |conn| {
-        herald::store::users::find_by_aad(conn, TENANT, "msteams", Some(&id))
-    })
-    .await
-    .unwrap()
-    .and_then(|u| u.presence_availability)
+    db.run(move |conn| herald::store::users::find_by_aad(conn, TENANT, "msteams", Some(&id)))
+        .await
+        .unwrap()
+        .and_then(|u| u.presence_availability)
 }
 
 /// 1,300 installed users give two subscriptions of 650, and one more install a third.
@@ -264,9 +262,13 @@ async fn notifications_are_checked_and_recorded(backend: Backend) {
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(
-        calls(&app.graph, "POST", "/v1.0/communications/getPresencesByUserId")
-            .await
-            .is_empty(),
+        calls(
+            &app.graph,
+            "POST",
+            "/v1.0/communications/getPresencesByUserId"
+        )
+        .await
+        .is_empty(),
         "no lookup for a forged notification"
     );
     assert_eq!(presence_of(&app.app_db, 0).await, None);
@@ -285,13 +287,22 @@ async fn notifications_are_checked_and_recorded(backend: Backend) {
     }
 
     let sent = std::time::Instant::now();
-    assert_eq!(post(notify(&sub.client_state, &sub.id, 1)).await.status(), 202);
-    wait_for(Duration::from_secs(5), "the notified presence recorded", || async {
-        presence_of(&app.app_db, 1).await.as_deref() == Some("Busy")
-    })
+    assert_eq!(
+        post(notify(&sub.client_state, &sub.id, 1)).await.status(),
+        202
+    );
+    wait_for(
+        Duration::from_secs(5),
+        "the notified presence recorded",
+        || async { presence_of(&app.app_db, 1).await.as_deref() == Some("Busy") },
+    )
     .await;
     assert!(sent.elapsed() < Duration::from_secs(5));
-    assert_eq!(presence_of(&app.app_db, 0).await, None, "only the notified user");
+    assert_eq!(
+        presence_of(&app.app_db, 0).await,
+        None,
+        "only the notified user"
+    );
 }
 
 /// On a manual clock: a subscription is renewed before it expires.
@@ -303,7 +314,11 @@ async fn subscriptions_are_renewed_before_expiry(backend: Backend) {
     app.advance(TimeDelta::seconds(61));
     let before = wait_for_count(&app.app_db, 1, "a subscription").await[0].clone();
     assert!(before.expires_at <= app.now() + TimeDelta::minutes(60));
-    assert!(calls(&app.graph, "PATCH", "/v1.0/subscriptions/").await.is_empty());
+    assert!(
+        calls(&app.graph, "PATCH", "/v1.0/subscriptions/")
+            .await
+            .is_empty()
+    );
 
     // Within a quarter of an hour of its expiry.
     let renew_at = before.expires_at - TimeDelta::minutes(14);
@@ -344,14 +359,21 @@ async fn a_restart_keeps_or_recreates_never_duplicates(backend: Backend) {
 
     let second = spawn_app_on(shared, backend, |u| u.to_string(), &server_toml(), GRAPH_ON).await;
     let fake = fake_graph(&second.graph).await;
-    wait_for(Duration::from_secs(15), "the lapsed one re-created", || async {
-        let now = stored(&second.app_db).await;
-        now.len() == 2 && now.iter().all(|s| s.expires_at > Utc::now())
-    })
+    wait_for(
+        Duration::from_secs(15),
+        "the lapsed one re-created",
+        || async {
+            let now = stored(&second.app_db).await;
+            now.len() == 2 && now.iter().all(|s| s.expires_at > Utc::now())
+        },
+    )
     .await;
     let now = stored(&second.app_db).await;
     assert!(now.iter().any(|s| s.id == subs[1].id), "the live one kept");
-    assert!(now.iter().all(|s| s.id != subs[0].id), "the lapsed one gone");
+    assert!(
+        now.iter().all(|s| s.id != subs[0].id),
+        "the lapsed one gone"
+    );
     assert_eq!(counts(&now), counts(&subs));
     tokio::time::sleep(Duration::from_millis(500)).await;
     let created = fake.created();
@@ -379,7 +401,10 @@ async fn only_one_instance_manages_them(backend: Backend) {
         .unwrap()
         .expect("someone holds the duty")
         .0;
-    let instances = [a.engine.instance().to_string(), b.engine.instance().to_string()];
+    let instances = [
+        a.engine.instance().to_string(),
+        b.engine.instance().to_string(),
+    ];
     assert!(instances.contains(&holder), "{holder}");
     // A few more rounds' worth of time: nobody creates anything twice.
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -390,9 +415,11 @@ async fn only_one_instance_manages_them(backend: Backend) {
     } else {
         (&b.graph, &a.graph)
     };
-    assert_eq!(
-        calls(holder_graph, "POST", "/v1.0/subscriptions").await.len() >= 2,
-        true
+    assert!(
+        calls(holder_graph, "POST", "/v1.0/subscriptions")
+            .await
+            .len()
+            >= 2
     );
     assert!(
         calls(other_graph, "POST", "/v1.0/").await.is_empty(),
@@ -411,11 +438,20 @@ async fn without_a_public_url_presence_is_polled(backend: Backend) {
     let fake = fake_graph(&app.graph).await;
     *fake.availability.lock().unwrap() = "Away".into();
     let lookups = || async {
-        calls(&app.graph, "POST", "/v1.0/communications/getPresencesByUserId")
-            .await
-            .iter()
-            .map(|r| r.body_json::<Value>().unwrap()["ids"].as_array().unwrap().len())
-            .collect::<Vec<usize>>()
+        calls(
+            &app.graph,
+            "POST",
+            "/v1.0/communications/getPresencesByUserId",
+        )
+        .await
+        .iter()
+        .map(|r| {
+            r.body_json::<Value>().unwrap()["ids"]
+                .as_array()
+                .unwrap()
+                .len()
+        })
+        .collect::<Vec<usize>>()
     };
     // The refresh at start may have found no fake yet; the next one, two minutes on, does.
     wait_for(Duration::from_secs(10), "the refresh at start", || async {
@@ -440,7 +476,10 @@ async fn without_a_public_url_presence_is_polled(backend: Backend) {
     assert!(stored(&app.app_db).await.is_empty());
     let validation = app
         .client
-        .post(format!("{}/api/graph/notifications?validationToken=x", app.address))
+        .post(format!(
+            "{}/api/graph/notifications?validationToken=x",
+            app.address
+        ))
         .send()
         .await
         .unwrap();
@@ -486,7 +525,10 @@ async fn with_graph_off_the_route_is_not_there(backend: Backend) {
     let app = spawn_app_configured(backend, &server_toml(), "").await;
     let answer = app
         .client
-        .post(format!("{}/api/graph/notifications?validationToken=x", app.address))
+        .post(format!(
+            "{}/api/graph/notifications?validationToken=x",
+            app.address
+        ))
         .send()
         .await
         .unwrap();

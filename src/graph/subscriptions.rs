@@ -38,7 +38,10 @@ pub fn presence_resource(users: &[String]) -> String {
         .iter()
         .map(|id| format!("'{}'", id.replace('\'', "")))
         .collect();
-    format!("/communications/presences?$filter=id in ({})", ids.join(","))
+    format!(
+        "/communications/presences?$filter=id in ({})",
+        ids.join(",")
+    )
 }
 
 fn expiry(t: DateTime<Utc>) -> String {
@@ -102,9 +105,10 @@ impl GraphClient {
         let response = self
             .send_json(tenant, self.http.post(&url).json(&body))
             .await?;
-        response.json().await.map_err(|e| {
-            GraphError::Unreachable(format!("unreadable answer: {}", e.without_url()))
-        })
+        response
+            .json()
+            .await
+            .map_err(|e| GraphError::Unreachable(format!("unreadable answer: {}", e.without_url())))
     }
 
     /// Moves subscription `id`'s expiry to `expires_at`; returns the expiry Graph granted.
@@ -221,7 +225,10 @@ mod tests {
             .unwrap();
         assert_eq!(created.id, "sub-1");
         let renewed = client.renew_subscription("t1", "sub-1", at).await.unwrap();
-        assert_eq!(renewed, "2026-11-30T15:30:00Z".parse::<DateTime<Utc>>().unwrap());
+        assert_eq!(
+            renewed,
+            "2026-11-30T15:30:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
         let gone = client.renew_subscription("t1", "gone", at).await;
         assert!(matches!(gone, Err(GraphError::Refused { status: 404, .. })));
         client.delete_subscription("t1", "sub-1").await.unwrap();

@@ -267,7 +267,11 @@ impl Keeper {
                 client_state: &state,
                 expires_at: now + LIFETIME,
             };
-            match self.graph.create_presence_subscription(tenant, &asked).await {
+            match self
+                .graph
+                .create_presence_subscription(tenant, &asked)
+                .await
+            {
                 Ok(created) => {
                     let s = Subscription {
                         id: created.id,
@@ -310,8 +314,13 @@ impl Keeper {
             done.removed += 1;
         }
         if done != Managed::default() {
-            tracing::info!(created = done.created, renewed = done.renewed,
-                removed = done.removed, failed = done.failed, "presence subscriptions managed");
+            tracing::info!(
+                created = done.created,
+                renewed = done.renewed,
+                removed = done.removed,
+                failed = done.failed,
+                "presence subscriptions managed"
+            );
         }
         Ok(done)
     }
@@ -412,7 +421,11 @@ impl Keeper {
             done.recorded += r.recorded;
             done.graph_calls += r.graph_calls;
         }
-        tracing::debug!(users = done.users, recorded = done.recorded, "presence refreshed");
+        tracing::debug!(
+            users = done.users,
+            recorded = done.recorded,
+            "presence refreshed"
+        );
         Ok(done)
     }
 }

@@ -201,16 +201,22 @@ mod tests {
 
     #[test]
     fn the_user_is_read_from_resource_data_or_resource() {
-        let b = parse(br#"{"value":[
+        let b = parse(
+            br#"{"value":[
             {"subscriptionId":"s","clientState":"c","resource":"communications/presences('AB-1')"},
             {"subscriptionId":"s","resource":"/communications/presences/cd-2"},
             {"subscriptionId":"s","resourceData":{"id":"EF-3"}}
-        ]}"#)
+        ]}"#,
+        )
         .unwrap();
         let users: Vec<Option<String>> = b.value.iter().map(user_of).collect();
         assert_eq!(
             users,
-            [Some("ab-1".into()), Some("cd-2".into()), Some("ef-3".into())]
+            [
+                Some("ab-1".into()),
+                Some("cd-2".into()),
+                Some("ef-3".into())
+            ]
         );
     }
 

@@ -57,8 +57,7 @@ pub fn plan(
             let whole = !s.users.is_empty()
                 && s.expires_at > now
                 && s.users.len() <= MAX_USERS_PER_SUBSCRIPTION
-                && s
-                    .users
+                && s.users
                     .iter()
                     .all(|u| wanted.contains(u.as_str()) && !covered.contains(u.as_str()));
             if whole {
@@ -144,7 +143,10 @@ mod tests {
         let mut left = users(0..1300);
         left.remove(700);
         let p = plan(&stored, &members(left.clone()), now(), RENEW);
-        assert_eq!(p.remove.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["b"]);
+        assert_eq!(
+            p.remove.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+            ["b"]
+        );
         assert_eq!(p.create, vec![("t".to_string(), left[650..].to_vec())]);
         assert_eq!(p.kept, 1);
     }
@@ -157,7 +159,10 @@ mod tests {
             sub("c", users(0..10), 50),
         ];
         let p = plan(&stored, &members(users(0..20)), now(), RENEW);
-        assert_eq!(p.renew.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["a"]);
+        assert_eq!(
+            p.renew.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+            ["a"]
+        );
         let mut removed: Vec<&str> = p.remove.iter().map(|s| s.id.as_str()).collect();
         removed.sort();
         assert_eq!(removed, ["b", "c"]);

@@ -137,7 +137,10 @@ pub fn installed_by_tenant(
         .load(c))?;
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (tenant, id) in rows {
-        if let Some(id) = id.map(|i| i.trim().to_lowercase()).filter(|i| !i.is_empty()) {
+        if let Some(id) = id
+            .map(|i| i.trim().to_lowercase())
+            .filter(|i| !i.is_empty())
+        {
             out.entry(tenant).or_default().push(id);
         }
     }
@@ -206,7 +209,9 @@ pub fn claim_duty(
 /// Lets duty `name` go (a clean shutdown): another instance may take it at once.
 pub fn release_duty(conn: &mut Conn<'_>, name: &str, owner: &str) -> Result<bool, StoreError> {
     let n = run_on!(conn, |c| diesel::delete(
-        du::table.filter(du::name.eq(name)).filter(du::owner.eq(owner))
+        du::table
+            .filter(du::name.eq(name))
+            .filter(du::owner.eq(owner))
     )
     .execute(c))?;
     Ok(n == 1)
