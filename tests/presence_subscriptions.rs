@@ -28,22 +28,26 @@ fn aad(i: usize) -> String {
     format!("00000000-0000-4000-8000-{i:012}")
 }
 
+fn conversation(i: usize) -> herald::store::users::ConversationRef {
+    herald::store::users::ConversationRef {
+        tenant_id: TENANT.into(),
+        channel_id: "msteams".into(),
+        channel_user_id: format!("29:p{i}"),
+        aad_object_id: Some(aad(i)),
+        bot_id: "28:bot".into(),
+        service_url: "https://smba.trafficmanager.net/emea/".into(),
+        conversation_id: format!("a:p{i}"),
+        display_name: None,
+        locale: None,
+        time_zone: None,
+    }
+}
+
 /// Installs users `from..to` (Teams, with an Entra object id) in `db`.
 async fn install(db: &Db, from: usize, to: usize) {
     db.run(move |conn| {
         for i in from..to {
-            let r = herald::store::users::ConversationRef {
-                tenant_id: TENANT.into(),
-                channel_id: "msteams".into(),
-                channel_user_id: format!("29:p{i}"),
-                aad_object_id: Some(aad(i)),
-                bot_id: "28:bot".into(),
-                service_url: "https://smba.trafficmanager.net/emea/".into(),
-                conversation_id: format!("a:p{i}"),
-                display_name: None,
-                locale: None,
-                time_zone: None,
-            };
+            let r = conversation(i);
             let profile = herald::store::users::Profile::default();
             herald::store::users::record_install(conn, &r, &profile, Utc::now())?;
         }
@@ -204,6 +208,90 @@ async fn subscriptions_follow_installs_in_chunks_of_650(backend: Backend) {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(stored(&app.app_db).await.len(), 3);
     assert_eq!(fake.created().len(), 3, "each subscription created once");
+
+    // Someone of a full chunk uninstalls: that chunk is replaced by one without them.
+    app.app_db
+        .run(|conn| {
+            herald::store::users::record_uninstall(
+                conn,
+                &conversation(5),
+                "uninstalled",
+                Utc::now(),
+            )
+        })
+        .await
+        .unwrap();
+    let left_chunk = subs
+        .iter()
+        .find(|s| s.users.contains(&aad(5)))
+        .unwrap()
+        .id
+        .clone();
+    app.advance(TimeDelta::seconds(61));
+    wait_for(Duration::from_secs(10), "the chunk replaced", || async {
+        counts(&stored(&app.app_db).await) == [1, 649, 650]
+    })
+    .await;
+    let now = stored(&app.app_db).await;
+    assert!(now.iter().all(|s| !s.users.contains(&aad(5))));
+    assert!(now.iter().all(|s| s.id != left_chunk));
+    let deleted = calls(&app.graph, "DELETE", "/v1.0/subscriptions/").await;
+    assert_eq!(deleted.len(), 1);
+    assert_eq!(
+        deleted[0].url.path(),
+        format!("/v1.0/subscriptions/{left_chunk}")
+    );
+}
+
+/// Duties are leases: one holder at a time, taken over only once lapsed, let go at shutdown.
+async fn duties_are_leases(backend: Backend) {
+    let db = database_with_users(backend, 0).await;
+    let url = DatabaseUrl::parse(&db.url).unwrap();
+    let db = tokio::task::spawn_blocking(move || Db::open(&url, 2))
+        .await
+        .unwrap()
+        .unwrap();
+    let t0 = Utc::now();
+    let ttl = TimeDelta::minutes(3);
+    let claim = |owner: &'static str, at: chrono::DateTime<Utc>| {
+        let db = db.clone();
+        async move {
+            db.run(move |conn| presence_subs::claim_duty(conn, "presence", owner, at, ttl))
+                .await
+                .unwrap()
+        }
+    };
+    assert!(claim("a", t0).await);
+    assert!(!claim("b", t0 + TimeDelta::minutes(1)).await, "held by a");
+    assert!(claim("a", t0 + TimeDelta::minutes(2)).await, "renewed");
+    assert!(
+        !claim("b", t0 + TimeDelta::minutes(4)).await,
+        "renewed until 5 min"
+    );
+    assert!(
+        claim("b", t0 + TimeDelta::minutes(6)).await,
+        "lapsed: taken over"
+    );
+    assert!(!claim("a", t0 + TimeDelta::minutes(6)).await);
+    let holder = db
+        .run(|conn| presence_subs::duty_holder(conn, "presence"))
+        .await
+        .unwrap();
+    assert_eq!(holder.map(|h| h.0).as_deref(), Some("b"));
+    assert!(
+        !db.run(|conn| presence_subs::release_duty(conn, "presence", "a"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        db.run(|conn| presence_subs::release_duty(conn, "presence", "b"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        claim("a", t0 + TimeDelta::minutes(6)).await,
+        "free after release"
+    );
 }
 
 /// Graph's validation handshake is answered with the token; notifications are checked against
@@ -303,6 +391,50 @@ async fn notifications_are_checked_and_recorded(backend: Backend) {
         None,
         "only the notified user"
     );
+
+    // Lifecycle: a forged one is ignored; reauthorizationRequired renews; subscriptionRemoved
+    // makes herald subscribe again.
+    let lifecycle = |state: &str, event: &str| {
+        let body = json!({"value": [{
+            "subscriptionId": sub.id, "clientState": state, "lifecycleEvent": event,
+            "resource": "communications/presences", "tenantId": TENANT,
+        }]});
+        let client = app.client.clone();
+        let url = format!("{}/api/graph/lifecycle", app.address);
+        async move { client.post(url).json(&body).send().await.unwrap() }
+    };
+    assert_eq!(
+        lifecycle("guessed", "subscriptionRemoved").await.status(),
+        202
+    );
+    assert_eq!(
+        lifecycle(&sub.client_state, "reauthorizationRequired")
+            .await
+            .status(),
+        202
+    );
+    wait_for(Duration::from_secs(5), "the renewal", || async {
+        !calls(&app.graph, "PATCH", "/v1.0/subscriptions/")
+            .await
+            .is_empty()
+    })
+    .await;
+    assert_eq!(
+        stored(&app.app_db).await[0].id,
+        sub.id,
+        "forged removal ignored"
+    );
+    assert_eq!(
+        lifecycle(&sub.client_state, "subscriptionRemoved")
+            .await
+            .status(),
+        202
+    );
+    wait_for(Duration::from_secs(10), "subscribed again", || async {
+        let now = stored(&app.app_db).await;
+        now.len() == 1 && now[0].id != sub.id
+    })
+    .await;
 }
 
 /// On a manual clock: a subscription is renewed before it expires.
@@ -536,6 +668,7 @@ async fn with_graph_off_the_route_is_not_there(backend: Backend) {
 }
 
 on_both_backends!(
+    duties_are_leases,
     a_tenant_refusing_subscriptions_is_polled,
     without_a_public_url_presence_is_polled,
     with_graph_off_the_route_is_not_there,
