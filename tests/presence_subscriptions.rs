@@ -372,6 +372,8 @@ async fn notifications_are_checked_and_recorded(backend: Backend) {
             .await
             .unwrap();
         assert_eq!(answer.status(), 400, "{bad}");
+        let error: Value = answer.json().await.unwrap();
+        assert_eq!(error["error"]["code"], "invalid_notifications", "{bad}");
     }
 
     let sent = std::time::Instant::now();
@@ -665,6 +667,8 @@ async fn with_graph_off_the_route_is_not_there(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(answer.status(), 404);
+    let error: Value = answer.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "presence_notifications_off");
 }
 
 on_both_backends!(

@@ -6,7 +6,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError, web};
+
+use crate::error::ApiError;
 
 use crate::presence::Keeper;
 use crate::presence::notifications::{self, Batch};
@@ -19,7 +22,11 @@ type Query = web::Query<HashMap<String, String>>;
 fn handshake(query: &Query) -> Option<HttpResponse> {
     let token = query.get("validationToken")?;
     Some(if token.len() > MAX_TOKEN {
-        HttpResponse::BadRequest().finish()
+        ApiError::bad_request(
+            "validation_token_too_long",
+            format!("validationToken is longer than {MAX_TOKEN} characters"),
+        )
+        .error_response()
     } else {
         HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")
@@ -38,7 +45,12 @@ where
     Fut: std::future::Future<Output = Result<usize, crate::store::StoreError>>,
 {
     let Some(keeper) = keeper else {
-        return HttpResponse::NotFound().finish();
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            "presence_notifications_off",
+            "herald does not subscribe to presence changes (Microsoft Graph is off)",
+        )
+        .error_response();
     };
     if let Some(response) = handshake(&query) {
         return response;
@@ -47,7 +59,7 @@ where
         Ok(batch) => batch,
         Err(e) => {
             tracing::debug!(error = %e, "refused a Graph notification body");
-            return HttpResponse::BadRequest().finish();
+            return ApiError::bad_request("invalid_notifications", e.to_string()).error_response();
         }
     };
     match act(keeper.get_ref().clone(), batch).await {
@@ -55,7 +67,12 @@ where
         Err(e) => {
             // Graph delivers again later.
             tracing::warn!(error = %e, "Graph notifications not handled");
-            HttpResponse::ServiceUnavailable().finish()
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "the database cannot be reached; deliver again later",
+            )
+            .error_response()
         }
     }
 }
