@@ -18,6 +18,7 @@ pub mod lists;
 pub mod manifest;
 pub mod metrics;
 pub mod outbox;
+pub mod presence;
 pub mod reports;
 pub mod routes;
 pub mod startup;

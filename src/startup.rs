@@ -39,6 +39,8 @@ pub struct Application {
     db: Db,
     clock: Arc<dyn Clock>,
     engine: EngineHandle,
+    /// Keeps installed users' presence current (Graph on, and a public URL or polling).
+    presence: Option<Arc<crate::presence::Keeper>>,
 }
 
 /// The HTTP client for every outbound call, with bounded timeouts. It never follows a redirect:
@@ -119,6 +121,16 @@ impl Application {
             graph.clone(),
         )
         .await?;
+        let presence = match (&graph, crate::presence::Mode::from_settings(&settings)) {
+            (Some(graph), Some(mode)) => Some(crate::presence::Keeper::new(
+                db.clone(),
+                graph.clone(),
+                clock.clone(),
+                engine.engine().instance(),
+                mode,
+            )),
+            _ => None,
+        };
         if settings.bot.app_type == crate::config::AppType::SingleTenant
             && settings.bot.allowed_tenants.is_empty()
             && uuid::Uuid::parse_str(settings.bot.tenant_id.trim()).is_err()
@@ -191,11 +203,16 @@ impl Application {
             metrics_server.is_none(),
             settings.server.metrics_token(),
         ));
+        let presence_data = presence.clone().map(web::Data::new);
         let server = HttpServer::new(move || {
-            App::new()
+            let app = App::new()
                 .app_data(state.clone())
-                .app_data(main_metrics.clone())
-                .configure(routes::configure)
+                .app_data(main_metrics.clone());
+            match &presence_data {
+                Some(keeper) => app.app_data(keeper.clone()),
+                None => app,
+            }
+            .configure(routes::configure)
         })
         .listen(listener)?
         .shutdown_timeout(30)
@@ -209,6 +226,7 @@ impl Application {
             db,
             clock,
             engine,
+            presence,
         })
     }
 
@@ -238,8 +256,15 @@ impl Application {
     /// Serves until SIGINT/SIGTERM (or the handle's stop), finishing in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let housekeeping = tokio::spawn(housekeeping(self.db.clone(), self.clock.clone()));
+        let presence = self
+            .presence
+            .map(|keeper| (keeper.clone(), tokio::spawn(keeper.run())));
         let metrics = self.metrics_server.map(|s| (s.handle(), tokio::spawn(s)));
         let result = self.server.await;
+        if let Some((keeper, task)) = presence {
+            keeper.shutdown();
+            let _ = task.await;
+        }
         if let Some((handle, task)) = metrics {
             handle.stop(true).await;
             let _ = task.await;

@@ -5,6 +5,7 @@
 pub mod groups;
 pub mod mailbox;
 pub mod permissions;
+pub mod subscriptions;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

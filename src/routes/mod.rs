@@ -1,5 +1,6 @@
 //! Thin HTTP adapters: parse the request, call the bot or the store, map the answer.
 
+mod graph;
 mod health;
 mod local;
 mod messages;
@@ -18,6 +19,10 @@ pub use state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/messages").route(web::post().to(messages::post)))
+        .service(
+            web::resource("/api/graph/notifications").route(web::post().to(graph::notifications)),
+        )
+        .service(web::resource("/api/graph/lifecycle").route(web::post().to(graph::lifecycle)))
         .service(web::resource("/healthz").route(web::get().to(health::healthz)))
         .service(web::resource("/readyz").route(web::get().to(health::readyz)))
         .service(web::resource("/metrics").route(web::get().to(metrics::metrics)))

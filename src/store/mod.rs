@@ -21,6 +21,7 @@ pub mod list_import;
 pub mod lists;
 pub mod localtime;
 pub mod presence;
+pub mod presence_subs;
 mod redact;
 pub mod reports;
 pub mod retention;

@@ -101,6 +101,18 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// The same database for a second app (another instance, or a restart): removed only
+    /// when the original is dropped.
+    pub fn shared(&self) -> TestDb {
+        TestDb {
+            url: self.url.clone(),
+            cleanup: None,
+            _dir: None,
+        }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((base, schema)) = self.cleanup.take()
@@ -192,6 +204,25 @@ pub async fn spawn_app_on_clock(backend: Backend, extra_toml: &str, clock: Manua
         backend,
         |url| url.to_string(),
         "",
+        extra_toml,
+        Some(clock),
+    )
+    .await
+}
+
+/// `spawn_app_on` on `clock`: time moves only when the test says (`TestApp::advance`).
+pub async fn spawn_app_on_db_clock(
+    db: TestDb,
+    backend: Backend,
+    server_toml: &str,
+    extra_toml: &str,
+    clock: ManualClock,
+) -> TestApp {
+    spawn_app_clocked(
+        db,
+        backend,
+        |url| url.to_string(),
+        server_toml,
         extra_toml,
         Some(clock),
     )

@@ -1,0 +1,443 @@
+//! Presence kept current on the user record. With a public URL, herald subscribes to the
+//! presence changes of its installed users through Graph change notifications (subscriptions of
+//! at most 650 users, renewed before they expire, re-created when lost, following installs and
+//! uninstalls); without one, it refreshes every installed user's presence by polling. Either
+//! way one instance does it at a time (the `presence` duty).
+
+pub mod notifications;
+pub mod plan;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::domain::Clock;
+use crate::graph::subscriptions::{MAX_LIFETIME, NewSubscription};
+use crate::graph::{GraphClient, GraphError, MAX_IDS_PER_CALL};
+use crate::store::presence::{self, Observed};
+use crate::store::presence_subs::{self as subs, Subscription};
+use crate::store::{Db, StoreError};
+
+/// The duty's name in the `duties` table.
+pub const DUTY: &str = "presence";
+/// How long the duty holds without renewal (renewed at every round).
+const DUTY_TTL: TimeDelta = TimeDelta::minutes(3);
+/// The first pause before trying again after a failed round (doubled up to the tick).
+const RETRY: TimeDelta = TimeDelta::seconds(5);
+/// How long a tenant that refused subscriptions is polled before they are tried again.
+const REFUSED_FOR: TimeDelta = TimeDelta::hours(1);
+/// How often (on the app's clock) membership is looked at again.
+const TICK: TimeDelta = TimeDelta::seconds(60);
+/// The life asked for a subscription: within Graph's hour, with room for clocks apart.
+const LIFETIME: TimeDelta = TimeDelta::minutes(55);
+/// A subscription expiring within this is renewed.
+const RENEW_BEFORE: TimeDelta = TimeDelta::minutes(15);
+
+/// How presence is kept current.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// Graph change notifications reach herald at these URLs.
+    Subscribe {
+        notification_url: String,
+        lifecycle_url: String,
+        /// A tenant where Graph refuses presence subscriptions (401/403) is polled this often
+        /// instead (zero: not at all), and subscriptions are tried there again after an hour.
+        fallback_poll: Duration,
+    },
+    /// Every installed user's presence is asked this often.
+    Poll { every: Duration },
+}
+
+impl Mode {
+    /// The mode the settings give: subscriptions with a public URL, else polling (none when
+    /// `presence_refresh` is zero).
+    pub fn from_settings(settings: &crate::config::Settings) -> Option<Mode> {
+        match &settings.server.public_url {
+            Some(url) => {
+                let base = url.as_str().trim_end_matches('/');
+                Some(Mode::Subscribe {
+                    notification_url: format!("{base}/api/graph/notifications"),
+                    lifecycle_url: format!("{base}/api/graph/lifecycle"),
+                    fallback_poll: settings.graph.presence_refresh,
+                })
+            }
+            None if settings.graph.presence_refresh.is_zero() => None,
+            None => Some(Mode::Poll {
+                every: settings.graph.presence_refresh,
+            }),
+        }
+    }
+}
+
+/// What one round of subscription management did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Managed {
+    pub created: usize,
+    pub renewed: usize,
+    pub removed: usize,
+    pub failed: usize,
+    pub graph_calls: usize,
+}
+
+/// What one polling refresh did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Refreshed {
+    pub users: usize,
+    pub recorded: usize,
+    pub graph_calls: usize,
+}
+
+/// Keeps presence current (see the module).
+pub struct Keeper {
+    db: Db,
+    graph: Arc<GraphClient>,
+    clock: Arc<dyn Clock>,
+    instance: String,
+    mode: Mode,
+    wake: Notify,
+    stop: CancellationToken,
+    /// Tenants where Graph refused to create a subscription, and when.
+    refused: std::sync::Mutex<BTreeMap<String, DateTime<Utc>>>,
+}
+
+impl Keeper {
+    pub fn new(
+        db: Db,
+        graph: Arc<GraphClient>,
+        clock: Arc<dyn Clock>,
+        instance: &str,
+        mode: Mode,
+    ) -> Arc<Keeper> {
+        Arc::new(Keeper {
+            db,
+            graph,
+            clock,
+            instance: instance.to_string(),
+            mode,
+            wake: Notify::new(),
+            stop: CancellationToken::new(),
+            refused: std::sync::Mutex::default(),
+        })
+    }
+
+    pub fn mode(&self) -> &Mode {
+        &self.mode
+    }
+
+    /// Asks for a round now (an install, an uninstall, a lost subscription).
+    pub fn nudge(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Runs rounds until `shutdown`; spawn it.
+    pub async fn run(self: Arc<Self>) {
+        let mut next_poll: Option<DateTime<Utc>> = None;
+        let mut failures: u32 = 0;
+        loop {
+            let now = self.clock.now();
+            let mut next = now + TICK;
+            if self.holds_duty(now).await {
+                // What to poll, and how often: everyone, or the tenants refusing subscriptions.
+                let poll = match &self.mode {
+                    Mode::Subscribe { fallback_poll, .. } => {
+                        let failed = match self.manage().await {
+                            Ok(done) => done.failed > 0,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "managing presence subscriptions failed");
+                                true
+                            }
+                        };
+                        // Soon again after a failure, backing off to the tick.
+                        failures = if failed { failures + 1 } else { 0 };
+                        if failures > 0 {
+                            let wait = RETRY * 2i32.pow(failures.min(4) - 1);
+                            next = next.min(now + wait);
+                        }
+                        if let Ok(Some(t)) = self.next_renewal().await {
+                            next = next.min(t.max(now + TimeDelta::seconds(1)));
+                        }
+                        let refused = self.refused_tenants(now);
+                        (!refused.is_empty()).then_some((*fallback_poll, Some(refused)))
+                    }
+                    Mode::Poll { every } => Some((*every, None)),
+                };
+                if let Some((every, only)) = poll.filter(|(every, _)| !every.is_zero()) {
+                    if next_poll.is_none_or(|t| t <= now) {
+                        let _ = self.refresh(only.as_ref()).await;
+                        next_poll = Some(now + TimeDelta::from_std(every).unwrap_or(TICK));
+                    }
+                    next = next.min(next_poll.unwrap_or(next));
+                }
+            } else {
+                // Whoever holds it polls; this instance starts afresh if it takes over.
+                next_poll = None;
+            }
+            tokio::select! {
+                _ = self.clock.sleep_until(next) => {}
+                _ = self.wake.notified() => {}
+                _ = self.stop.cancelled() => break,
+            }
+        }
+        self.release().await;
+    }
+
+    /// Stops the rounds; `run` then lets the duty go, so another instance (or the next
+    /// start) takes it at once.
+    pub fn shutdown(&self) {
+        self.stop.cancel();
+    }
+
+    async fn release(&self) {
+        let owner = self.instance.clone();
+        if let Err(e) = self
+            .db
+            .run(move |conn| subs::release_duty(conn, DUTY, &owner))
+            .await
+        {
+            tracing::warn!(error = %e, "letting the presence duty go failed");
+        }
+    }
+
+    async fn holds_duty(&self, now: DateTime<Utc>) -> bool {
+        let owner = self.instance.clone();
+        match self
+            .db
+            .run(move |conn| subs::claim_duty(conn, DUTY, &owner, now, DUTY_TTL))
+            .await
+        {
+            Ok(held) => held,
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming the presence duty failed");
+                false
+            }
+        }
+    }
+
+    async fn next_renewal(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let stored = self.db.run(subs::list).await?;
+        Ok(stored.iter().map(|s| s.expires_at - RENEW_BEFORE).min())
+    }
+
+    /// One round of subscription management: every installed user covered once, renewals
+    /// due done, subscriptions of users gone replaced. Call it only while holding the duty.
+    pub async fn manage(&self) -> Result<Managed, StoreError> {
+        let Mode::Subscribe {
+            notification_url,
+            lifecycle_url,
+            ..
+        } = &self.mode
+        else {
+            return Ok(Managed::default());
+        };
+        let (stored, members) = self
+            .db
+            .run(|conn| Ok((subs::list(conn)?, subs::installed_by_tenant(conn)?)))
+            .await?;
+        let now = self.clock.now();
+        let refused = self.refused_tenants(now);
+        let members: BTreeMap<String, Vec<String>> = members
+            .into_iter()
+            .filter(|(tenant, _)| !refused.contains(tenant))
+            .collect();
+        let plan = plan::plan(&stored, &members, now, RENEW_BEFORE);
+        let mut refused_now: BTreeSet<String> = BTreeSet::new();
+        let mut done = Managed::default();
+        for s in &plan.renew {
+            done.graph_calls += 1;
+            if self.renew(s).await? {
+                done.renewed += 1;
+            } else {
+                done.failed += 1;
+            }
+        }
+        for (tenant, users) in &plan.create {
+            if refused_now.contains(tenant) {
+                continue;
+            }
+            done.graph_calls += 1;
+            let state = client_state();
+            let asked = NewSubscription {
+                users,
+                notification_url,
+                lifecycle_url,
+                client_state: &state,
+                expires_at: now + LIFETIME,
+            };
+            match self
+                .graph
+                .create_presence_subscription(tenant, &asked)
+                .await
+            {
+                Ok(created) => {
+                    let s = Subscription {
+                        id: created.id,
+                        tenant_id: tenant.clone(),
+                        client_state: state,
+                        users: users.clone(),
+                        expires_at: created.expires_at.min(now + MAX_LIFETIME),
+                        created_at: now,
+                        renewed_at: now,
+                    };
+                    self.db.run(move |conn| subs::insert(conn, &s)).await?;
+                    done.created += 1;
+                }
+                Err(GraphError::Refused {
+                    status: status @ (401 | 403),
+                    code,
+                }) => {
+                    tracing::warn!(tenant = %tenant, status, code = %code,
+                        "Graph refuses presence subscriptions in this tenant: its presence is \
+                         polled instead (graph.presence_refresh); subscribing is tried again \
+                         in an hour");
+                    self.refused_lock().insert(tenant.clone(), now);
+                    refused_now.insert(tenant.clone());
+                }
+                Err(e) => {
+                    done.failed += 1;
+                    warn_graph(&e, tenant, "creating a presence subscription failed");
+                }
+            }
+        }
+        for s in &plan.remove {
+            if s.expires_at > now {
+                done.graph_calls += 1;
+                if let Err(e) = self.graph.delete_subscription(&s.tenant_id, &s.id).await {
+                    warn_graph(&e, &s.tenant_id, "deleting a presence subscription failed");
+                }
+            }
+            let id = s.id.clone();
+            self.db.run(move |conn| subs::remove(conn, &id)).await?;
+            done.removed += 1;
+        }
+        if done != Managed::default() {
+            tracing::info!(
+                created = done.created,
+                renewed = done.renewed,
+                removed = done.removed,
+                failed = done.failed,
+                "presence subscriptions managed"
+            );
+        }
+        Ok(done)
+    }
+
+    /// Renews `s` for another lifetime; a subscription Graph no longer knows is forgotten
+    /// (the next round re-creates it). Returns whether it was renewed.
+    pub async fn renew(&self, s: &Subscription) -> Result<bool, StoreError> {
+        let now = self.clock.now();
+        match self
+            .graph
+            .renew_subscription(&s.tenant_id, &s.id, now + LIFETIME)
+            .await
+        {
+            Ok(until) => {
+                let id = s.id.clone();
+                let until = until.min(now + MAX_LIFETIME);
+                self.db
+                    .run(move |conn| subs::renewed(conn, &id, until, now))
+                    .await?;
+                Ok(true)
+            }
+            Err(GraphError::Refused {
+                status: 404 | 410, ..
+            }) => {
+                let id = s.id.clone();
+                self.db.run(move |conn| subs::remove(conn, &id)).await?;
+                self.nudge();
+                Ok(false)
+            }
+            Err(e) => {
+                warn_graph(&e, &s.tenant_id, "renewing a presence subscription failed");
+                Ok(false)
+            }
+        }
+    }
+
+    /// Asks Graph for the presence of `users` of `tenant` (in calls of 650) and records it.
+    pub async fn fetch(&self, tenant: &str, users: &[String]) -> Result<Refreshed, StoreError> {
+        let mut done = Refreshed {
+            users: users.len(),
+            ..Refreshed::default()
+        };
+        if users.is_empty() {
+            return Ok(done);
+        }
+        done.graph_calls = users.len().div_ceil(MAX_IDS_PER_CALL);
+        let found = match self.graph.presences(tenant, users).await {
+            Ok(found) => found,
+            Err(e) => {
+                warn_graph(&e, tenant, "looking presence up failed");
+                return Ok(done);
+            }
+        };
+        let observed: Vec<Observed> = found
+            .into_iter()
+            .map(|p| Observed {
+                aad_object_id: p.id,
+                availability: p.availability,
+                activity: p.activity,
+            })
+            .collect();
+        let at = self.clock.now();
+        let tenant = tenant.to_string();
+        done.recorded = self
+            .db
+            .run(move |conn| presence::record(conn, &tenant, &observed, at))
+            .await?;
+        Ok(done)
+    }
+
+    fn refused_lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, DateTime<Utc>>> {
+        // A poisoned lock only means a panic elsewhere; the map is still whole.
+        self.refused.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Tenants that refused subscriptions within the last hour (polled instead).
+    pub fn refused_tenants(&self, now: DateTime<Utc>) -> BTreeSet<String> {
+        let mut refused = self.refused_lock();
+        refused.retain(|_, at| now - *at < REFUSED_FOR);
+        refused.keys().cloned().collect()
+    }
+
+    /// One polling refresh: every installed user's presence, in calls of 650 per tenant.
+    pub async fn refresh_all(&self) -> Result<Refreshed, StoreError> {
+        self.refresh(None).await
+    }
+
+    /// A polling refresh of the installed users of `only` these tenants (all when `None`).
+    async fn refresh(&self, only: Option<&BTreeSet<String>>) -> Result<Refreshed, StoreError> {
+        let members = self.db.run(subs::installed_by_tenant).await?;
+        let mut done = Refreshed::default();
+        for (tenant, users) in &members {
+            if only.is_some_and(|only| !only.contains(tenant)) {
+                continue;
+            }
+            let r = self.fetch(tenant, users).await?;
+            done.users += r.users;
+            done.recorded += r.recorded;
+            done.graph_calls += r.graph_calls;
+        }
+        tracing::debug!(
+            users = done.users,
+            recorded = done.recorded,
+            "presence refreshed"
+        );
+        Ok(done)
+    }
+}
+
+fn warn_graph(e: &GraphError, tenant: &str, what: &str) {
+    tracing::warn!(tenant = %tenant, error = %e, "{what}");
+}
+
+/// A new subscription's secret: 32 random bytes.
+fn client_state() -> String {
+    use base64::Engine as _;
+    use rand::Rng;
+    let bytes: [u8; 32] = rand::rng().random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
