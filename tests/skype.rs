@@ -333,7 +333,7 @@ async fn skype_members_are_typed_and_shown_but_skype_users_stay_unlisted(backend
         .await;
     assert!(reply.contains("4 members"), "{reply}");
     assert!(
-        reply.contains("Ignored (not emails): skype:"),
+        reply.contains("Ignored (not emails, groups or Skype ids): skype:"),
         "the bare prefix is ignored: {reply}"
     );
     let shown = app.tell(BOSS, "list show mixed", "en-US").await;

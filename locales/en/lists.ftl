@@ -12,6 +12,6 @@ list-created = List { $name } created with { $count ->
 list-name-taken = A list named { $name } already exists.
 list-added = { $count } added to { $name } (now { $total }).
 list-removed = { $count } removed from { $name } (now { $total }).
-list-ignored = Ignored (not emails): { $items }
+list-ignored = Ignored (not emails, groups or Skype ids): { $items }
 list-unknown = There is no list named { $name }. Type **lists** to see them.
 list-deleted = List { $name } deleted.

@@ -18,6 +18,6 @@ list-removed = { $count } { $count ->
         [one] retiré
        *[other] retirés
     } de { $name } (maintenant { $total }).
-list-ignored = Ignorés (pas des emails) : { $items }
+list-ignored = Ignorés (ni emails, ni groupes, ni identifiants Skype) : { $items }
 list-unknown = Il n'y a pas de liste nommée { $name }. Tapez **listes** pour les voir.
 list-deleted = Liste { $name } supprimée.

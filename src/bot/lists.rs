@@ -166,7 +166,7 @@ impl Bot {
     }
 }
 
-/// `Ignored (not emails): …` after an answer, when something typed was not an address.
+/// `Ignored (not emails, groups or Skype ids): …` after an answer, when something typed was not an address.
 fn ignored_text(lang: Lang, ignored: &[String]) -> String {
     if ignored.is_empty() {
         return String::new();
