@@ -313,7 +313,7 @@ async fn a_windows_zone_from_the_mailbox_settings_is_used_when_the_client_gave_n
     let app = app_at(
         backend,
         "2026-11-30T00:00:00Z",
-        "\n[graph]\nenabled = true\n",
+        "\n[graph]\nenabled = true\npresence_refresh = \"0s\"\n",
     )
     .await;
     install_in(&app, "a-mailbox", None).await;
@@ -421,7 +421,7 @@ async fn the_absence_ladder_climbs_in_the_recipients_zone(backend: Backend) {
     let app = app_at(
         backend,
         "2026-11-30T00:00:00Z",
-        "\n[graph]\nenabled = true\n",
+        "\n[graph]\nenabled = true\npresence_refresh = \"0s\"\n",
     )
     .await;
     install_in(&app, "a-tokyo", Some("Asia/Tokyo")).await;

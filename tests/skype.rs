@@ -89,7 +89,7 @@ async fn install_on_skype(app: &TestApp, user: &str) {
 async fn setup(backend: Backend) -> TestApp {
     let app = spawn_app_with(
         backend,
-        "admins = [\"aad-boss\"]\nfile_hosts = [\"loopback\"]\n[graph]\nenabled = true\n",
+        "admins = [\"aad-boss\"]\nfile_hosts = [\"loopback\"]\n[graph]\nenabled = true\npresence_refresh = \"0s\"\n",
     )
     .await;
     endorse_skype(&app).await;

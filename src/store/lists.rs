@@ -225,7 +225,10 @@ pub fn members(
         .load(c))?;
     let mut installed = installed_by_identity(conn, tenant, &emails, channel)?;
     if channel.is_none_or(|c| c == crate::domain::skype::CHANNEL) {
-        installed.extend(super::skype::installed_by_identity(conn, &emails)?);
+        // The tenant's own Teams user wins over a Skype profile claiming the same email.
+        for (identity, id) in super::skype::installed_by_identity(conn, &emails)? {
+            installed.entry(identity).or_insert(id);
+        }
     }
     let ids: Vec<&String> = installed.values().collect();
     let mut presence = std::collections::HashMap::new();
