@@ -9,7 +9,7 @@ pub mod connector;
 pub mod credential;
 mod member;
 pub mod ratelimit;
-mod retry_after;
+pub(crate) mod retry_after;
 pub mod service_url;
 pub mod token;
 

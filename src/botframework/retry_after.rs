@@ -8,7 +8,7 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 /// connector sends, this never panics: a wait too long to represent (`1e30`, `inf`, a date
 /// centuries ahead) saturates at `Duration::MAX` for the caller to cap, a date in the past is
 /// no wait, and what is neither a wait nor a date (`-1`, `NaN`, garbage) is no `Retry-After`.
-pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     parse_retry_after(headers.get(RETRY_AFTER)?.to_str().ok()?, chrono::Utc::now())
 }
 

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::StatusCode;
-use reqwest::header::RETRY_AFTER;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -191,12 +190,7 @@ impl GraphClient {
                 .await
                 .map_err(|e| GraphError::Unreachable(e.without_url().to_string()))?;
             let status = response.status();
-            let retry_after = response
-                .headers()
-                .get(RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
+            let retry_after = super::retry_after(&response);
             let busy = status == StatusCode::TOO_MANY_REQUESTS
                 || (status == StatusCode::SERVICE_UNAVAILABLE && retry_after.is_some());
             if busy {
@@ -214,16 +208,7 @@ impl GraphClient {
                 continue;
             }
             if !status.is_success() {
-                let body: serde_json::Value = response.json().await.unwrap_or_default();
-                let code = body
-                    .pointer("/error/code")
-                    .and_then(|c| c.as_str())
-                    .unwrap_or("unknown")
-                    .to_string();
-                return Err(GraphError::Refused {
-                    status: status.as_u16(),
-                    code,
-                });
+                return Err(super::refused(response).await);
             }
             return response.json::<T>().await.map_err(|e| {
                 GraphError::Unreachable(format!("unreadable answer: {}", e.without_url()))

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::Method;
-use reqwest::header::RETRY_AFTER;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -80,15 +79,6 @@ fn odata_literal(s: &str) -> String {
     s.replace('\'', "''")
 }
 
-fn retry_after(response: &reqwest::Response) -> Option<Duration> {
-    response
-        .headers()
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
-}
-
 impl GraphClient {
     /// One Graph call (`path` under `/v1.0`, `query` pairs URL-encoded): its status and JSON
     /// body. Throttling is waited out and a transient failure (5xx, unreachable) retried, a few
@@ -134,9 +124,7 @@ impl GraphClient {
             };
             let status = response.status().as_u16();
             if status == 429 {
-                last = GraphError::Throttled {
-                    retry_after: retry_after(&response),
-                };
+                last = super::throttled(&response);
                 continue;
             }
             if status >= 500 {

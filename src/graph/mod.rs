@@ -11,7 +11,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use reqwest::header::RETRY_AFTER;
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -51,6 +50,30 @@ pub enum GraphError {
     Unreachable(String),
     #[error(transparent)]
     Token(#[from] TokenError),
+}
+
+/// How long Graph asks to be left alone (`Retry-After`: seconds or an HTTP date).
+pub(crate) fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    crate::botframework::retry_after::retry_after(response.headers())
+}
+
+/// A throttled answer (429) as [`GraphError::Throttled`] with Graph's `Retry-After`.
+pub(crate) fn throttled(response: &reqwest::Response) -> GraphError {
+    GraphError::Throttled {
+        retry_after: retry_after(response),
+    }
+}
+
+/// An unsuccessful answer as [`GraphError::Refused`], with Graph's error code.
+pub(crate) async fn refused(response: reqwest::Response) -> GraphError {
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    let code = body
+        .pointer("/error/code")
+        .and_then(|c| c.as_str())
+        .unwrap_or("unknown")
+        .to_string();
+    GraphError::Refused { status, code }
 }
 
 #[derive(Deserialize)]
@@ -150,25 +173,10 @@ impl GraphClient {
                 .map_err(|e| GraphError::Unreachable(e.without_url().to_string()))?;
             let status = response.status();
             if status.as_u16() == 429 {
-                let retry_after = response
-                    .headers()
-                    .get(RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs);
-                return Err(GraphError::Throttled { retry_after });
+                return Err(throttled(&response));
             }
             if !status.is_success() {
-                let body: serde_json::Value = response.json().await.unwrap_or_default();
-                let code = body
-                    .pointer("/error/code")
-                    .and_then(|c| c.as_str())
-                    .unwrap_or("unknown")
-                    .to_string();
-                return Err(GraphError::Refused {
-                    status: status.as_u16(),
-                    code,
-                });
+                return Err(refused(response).await);
             }
             let list: PresenceList = response.json().await.map_err(|e| {
                 GraphError::Unreachable(format!("unreadable answer: {}", e.without_url()))
