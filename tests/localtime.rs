@@ -21,6 +21,8 @@ on_both_backends!(
     a_windows_zone_from_the_mailbox_settings_is_used_when_the_client_gave_none,
     a_turn_with_a_new_zone_updates_the_user,
     the_absence_ladder_climbs_in_the_recipients_zone,
+    slow_mailbox_lookups_stop_at_their_budget_and_the_rest_fall_back,
+    a_throttled_mailbox_lookup_pauses_the_tenant,
 );
 
 const ADMIN: &str = "29:boss";
@@ -313,7 +315,7 @@ async fn a_windows_zone_from_the_mailbox_settings_is_used_when_the_client_gave_n
     let app = app_at(
         backend,
         "2026-11-30T00:00:00Z",
-        "\n[graph]\nenabled = true\n",
+        "\n[graph]\nenabled = true\npresence_refresh = \"0s\"\n",
     )
     .await;
     install_in(&app, "a-mailbox", None).await;
@@ -421,7 +423,7 @@ async fn the_absence_ladder_climbs_in_the_recipients_zone(backend: Backend) {
     let app = app_at(
         backend,
         "2026-11-30T00:00:00Z",
-        "\n[graph]\nenabled = true\n",
+        "\n[graph]\nenabled = true\npresence_refresh = \"0s\"\n",
     )
     .await;
     install_in(&app, "a-tokyo", Some("Asia/Tokyo")).await;
@@ -475,5 +477,118 @@ async fn the_absence_ladder_climbs_in_the_recipients_zone(backend: Backend) {
     let (_, step, next) = row(&app).await;
     assert_eq!(step, 3);
     assert_eq!(next, utc("2026-12-02T00:00:00Z"));
+    app.shut_down().await;
+}
+
+/// Installs `n` users with no client zone (`{prefix}00`...) and a list `list` of them.
+async fn zoneless(app: &TestApp, prefix: &str, n: usize, list: &str) -> Vec<String> {
+    let users: Vec<String> = (0..n).map(|i| format!("{prefix}{i:02}")).collect();
+    for u in &users {
+        install_in(app, u, None).await;
+    }
+    let emails: Vec<String> = users
+        .iter()
+        .map(|u| format!("ada.{u}@contoso.com"))
+        .collect();
+    app.tell(
+        ADMIN,
+        &format!("list create {list} {}", emails.join(" ")),
+        "en-US",
+    )
+    .await;
+    users
+}
+
+async fn local_campaign(app: &TestApp, name: &str, list: &str) {
+    let reply = create(
+        app,
+        &format!(
+            "campaign create {name}\nlist: {list}\nstart: 2026-12-01 10:00\nduration: 2h\n\
+             timezone: Europe/Paris\ntime: local\nmessage:\nHello"
+        ),
+        "en-US",
+    )
+    .await;
+    assert!(reply.contains("scheduled"), "{reply}");
+}
+
+async fn mailbox_asks(app: &TestApp) -> usize {
+    app.graph
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/mailboxSettings"))
+        .count()
+}
+
+async fn slow_mailbox_lookups_stop_at_their_budget_and_the_rest_fall_back(backend: Backend) {
+    // The lease is 6 s, so the lookups of one start get 2 s; each takes 1.2 s, 8 at a time: the
+    // first 8 are answered, the next 8 cut off, the other 32 never asked (48 one by one: 58 s).
+    let app = app_at(
+        backend,
+        "2026-11-30T00:00:00Z",
+        "lease = \"6s\"\n[graph]\nenabled = true\npresence_refresh = \"0s\"\n",
+    )
+    .await;
+    let users = zoneless(&app, "slow", 48, "many").await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"timeZone": "Tokyo Standard Time"}))
+                .set_delay(Duration::from_millis(1200)),
+        )
+        .mount(&app.graph)
+        .await;
+    local_campaign(&app, "many", "many").await;
+    let began = std::time::Instant::now();
+    move_to(&app, utc("2026-11-30T20:00:00Z")).await;
+    let c = campaign(&app, "many").await;
+    let plan = planned(&app, &c.id, 48).await;
+    let took = began.elapsed();
+    assert!(took < Duration::from_secs(5), "planning took {took:?}");
+    let tokyo = plan.iter().filter(|p| p.3 == "Asia/Tokyo").count();
+    assert_eq!(tokyo, 8, "{plan:?}");
+    assert_eq!(campaign(&app, "many").await.zone_fallbacks, 40);
+    let asked = mailbox_asks(&app).await;
+    assert!((8..=16).contains(&asked), "{asked} lookups");
+    // Those not answered keep nothing: they are asked at a later start.
+    let list = app.app_db.run(users::list).await.unwrap();
+    let kept = list
+        .iter()
+        .filter(|u| users.iter().any(|n| u.channel_user_id == format!("29:{n}")))
+        .filter(|u| u.mailbox_time_zone_at.is_some())
+        .count();
+    assert_eq!(kept, 8);
+    app.shut_down().await;
+}
+
+async fn a_throttled_mailbox_lookup_pauses_the_tenant(backend: Backend) {
+    let app = app_at(
+        backend,
+        "2026-11-30T00:00:00Z",
+        "[graph]\nenabled = true\npresence_refresh = \"0s\"\n",
+    )
+    .await;
+    zoneless(&app, "thr", 12, "thr").await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "3600"))
+        .mount(&app.graph)
+        .await;
+    local_campaign(&app, "first", "thr").await;
+    move_to(&app, utc("2026-11-30T20:00:00Z")).await;
+    let first = campaign(&app, "first").await;
+    planned(&app, &first.id, 12).await;
+    assert_eq!(campaign(&app, "first").await.zone_fallbacks, 12);
+    let asked = mailbox_asks(&app).await;
+    // One round at most (8 at once); the ones after the 429 are not sent.
+    assert!((1..=8).contains(&asked), "{asked} lookups");
+    // Retry-After (an hour) holds: the next campaign of the tenant asks nothing.
+    local_campaign(&app, "second", "thr").await;
+    move_to(&app, utc("2026-11-30T20:05:00Z")).await;
+    let second = campaign(&app, "second").await;
+    planned(&app, &second.id, 12).await;
+    assert_eq!(mailbox_asks(&app).await, asked);
+    assert_eq!(campaign(&app, "second").await.zone_fallbacks, 12);
     app.shut_down().await;
 }
