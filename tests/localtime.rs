@@ -23,6 +23,7 @@ on_both_backends!(
     the_absence_ladder_climbs_in_the_recipients_zone,
     slow_mailbox_lookups_stop_at_their_budget_and_the_rest_fall_back,
     a_throttled_mailbox_lookup_pauses_the_tenant,
+    a_zone_another_instance_wrote_is_picked_up_when_the_note_expires,
 );
 
 const ADMIN: &str = "29:boss";
@@ -590,5 +591,51 @@ async fn a_throttled_mailbox_lookup_pauses_the_tenant(backend: Backend) {
     planned(&app, &second.id, 12).await;
     assert_eq!(mailbox_asks(&app).await, asked);
     assert_eq!(campaign(&app, "second").await.zone_fallbacks, 12);
+    app.shut_down().await;
+}
+
+async fn a_zone_another_instance_wrote_is_picked_up_when_the_note_expires(backend: Backend) {
+    let app = app_at(backend, "2026-11-30T00:00:00Z", "").await;
+    install_in(&app, "flyer", Some("Europe/Paris")).await;
+    let zone = || {
+        let db = app.app_db.clone();
+        async move {
+            db.run(users::list)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|u| u.channel_user_id == "29:flyer")
+                .and_then(|u| u.time_zone)
+        }
+    };
+    let say = |tz: &str| {
+        let mut a = app.message(&format!("1:{}", uuid::Uuid::new_v4()), "29:flyer", "hi");
+        a["localTimezone"] = json!(tz);
+        a
+    };
+    assert_eq!(app.post_signed(&say("Asia/Tokyo")).await.status(), 200);
+    assert_eq!(zone().await.as_deref(), Some("Asia/Tokyo"));
+    // Another instance saw the person back in Paris.
+    app.app_db
+        .run(|conn| {
+            use diesel::prelude::*;
+            use herald::store::schema::users as u;
+            herald::run_on!(conn, |x| diesel::update(
+                u::table.filter(u::channel_user_id.eq("29:flyer"))
+            )
+            .set(u::time_zone.eq("Europe/Paris"))
+            .execute(x))?;
+            Ok::<_, herald::store::StoreError>(())
+        })
+        .await
+        .unwrap();
+    // Within the note's life this instance trusts its note (no database call)...
+    app.advance(TimeDelta::minutes(5));
+    assert_eq!(app.post_signed(&say("Asia/Tokyo")).await.status(), 200);
+    assert_eq!(zone().await.as_deref(), Some("Europe/Paris"));
+    // ...and after it, reads the record again and writes the zone the client reports.
+    app.advance(TimeDelta::minutes(6));
+    assert_eq!(app.post_signed(&say("Asia/Tokyo")).await.status(), 200);
+    assert_eq!(zone().await.as_deref(), Some("Asia/Tokyo"));
     app.shut_down().await;
 }

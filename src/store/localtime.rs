@@ -110,25 +110,43 @@ pub fn set_mailbox_zone(
     Ok(())
 }
 
-/// Writes the zone a user's client reported, only when it differs from the one on record (an
-/// unchanged zone writes nothing). Returns whether a row changed.
+/// What [`note_client_zone`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZoneNoted {
+    /// No such user (yet): nothing written.
+    NoUser,
+    /// The zone on record was already this one: nothing written.
+    Same,
+    /// The zone on record differed and was replaced.
+    Changed,
+}
+
+/// Writes the zone a user's client reported, only when it differs from the one on record: the
+/// zone is read first, so an unchanged zone takes no write lock.
 pub fn note_client_zone(
     conn: &mut Conn<'_>,
     tenant: &str,
     channel: &str,
     channel_user_id: &str,
     zone: &str,
-) -> Result<bool, StoreError> {
-    let n = run_on!(conn, |x| diesel::update(
-        u::table
-            .filter(u::tenant_id.eq(tenant))
-            .filter(u::channel_id.eq(channel))
-            .filter(u::channel_user_id.eq(channel_user_id))
-            .filter(u::time_zone.is_null().or(u::time_zone.ne(zone)))
-    )
-    .set(u::time_zone.eq(zone))
-    .execute(x))?;
-    Ok(n > 0)
+) -> Result<ZoneNoted, StoreError> {
+    let found: Option<(String, Option<String>)> = run_on!(conn, |x| u::table
+        .filter(u::tenant_id.eq(tenant))
+        .filter(u::channel_id.eq(channel))
+        .filter(u::channel_user_id.eq(channel_user_id))
+        .select((u::id, u::time_zone))
+        .first(x)
+        .optional())?;
+    let Some((id, current)) = found else {
+        return Ok(ZoneNoted::NoUser);
+    };
+    if current.as_deref() == Some(zone) {
+        return Ok(ZoneNoted::Same);
+    }
+    run_on!(conn, |x| diesel::update(u::table.find(&id))
+        .set(u::time_zone.eq(zone))
+        .execute(x))?;
+    Ok(ZoneNoted::Changed)
 }
 
 /// Stores the zone the deliveries of `message_id` to `user_ids` were planned in.
