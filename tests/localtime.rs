@@ -357,7 +357,7 @@ async fn a_windows_zone_from_the_mailbox_settings_is_used_when_the_client_gave_n
     let one = campaign(&app, "one").await;
     let two = campaign(&app, "two").await;
     let plan = planned(&app, &one.id, 2).await;
-    planned(&app, &two.id, 2).await;
+    let plan_two = planned(&app, &two.id, 2).await;
     assert_eq!(plan[0].3, "Asia/Tokyo");
     let local = plan[0].2.and_utc().with_timezone(&chrono_tz::Asia::Tokyo);
     assert!((10..12).contains(&local.hour()), "{local}");
@@ -382,6 +382,31 @@ async fn a_windows_zone_from_the_mailbox_settings_is_used_when_the_client_gave_n
         .map(|r| r.url.path().to_string())
         .collect();
     assert_eq!(asked.len(), 2, "{asked:?}");
+    // A report over both campaigns: each row shows its own delivery's zone and moment (each
+    // person has one delivery per campaign, drawn apart).
+    let ids = [one.id.clone(), two.id.clone()];
+    let rows = app
+        .app_db
+        .run(move |conn| herald::store::reports::recipients(conn, &ids, &ids, None, &[]))
+        .await
+        .unwrap();
+    let csv = String::from_utf8(herald::reports::recipients_csv(&rows).unwrap()).unwrap();
+    let mut shown: Vec<String> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplitn(3, ',').take(2).collect::<Vec<_>>().join(","))
+        .collect();
+    let mut wanted: Vec<String> = plan
+        .iter()
+        .chain(&plan_two)
+        .map(|(_, _, at, zone)| {
+            let local = at.and_utc().with_timezone(&zone.parse::<Tz>().unwrap());
+            format!("{},{zone}", local.format("%Y-%m-%d %H:%M"))
+        })
+        .collect();
+    shown.sort();
+    wanted.sort();
+    assert_eq!(shown, wanted);
     app.shut_down().await;
 }
 

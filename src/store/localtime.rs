@@ -184,18 +184,19 @@ pub fn planned_zones(
         .collect())
 }
 
-/// For the report: each recipient's planned moment of the sends `sends` and the zone it was
-/// planned in (the delivery's own, else its campaign's), by user.
-pub fn planned_by_user(
+/// For the report: the planned moment of each send delivery of the messages `sends` and the
+/// zone it was planned in (the delivery's own, else its campaign's), by delivery id (a person
+/// with several messages has one row per message).
+pub fn planned_by_delivery(
     conn: &mut Conn<'_>,
     sends: &[String],
-) -> Result<HashMap<String, (String, NaiveDateTime)>, StoreError> {
-    type Row = (String, String, Option<String>, Option<NaiveDateTime>);
+) -> Result<HashMap<i64, (String, NaiveDateTime)>, StoreError> {
+    type Row = (i64, String, Option<String>, Option<NaiveDateTime>);
     let rows: Vec<Row> = run_on!(conn, |x| d::table
         .filter(d::message_id.eq_any(sends))
         .filter(d::operation.eq("send"))
         .filter(d::planned_at.is_not_null())
-        .select((d::user_id, d::message_id, d::planned_zone, d::planned_at))
+        .select((d::id, d::message_id, d::planned_zone, d::planned_at))
         .load(x))?;
     if rows.is_empty() {
         return Ok(HashMap::new());
@@ -208,9 +209,9 @@ pub fn planned_by_user(
     .collect();
     Ok(rows
         .into_iter()
-        .filter_map(|(user, message, zone, at)| {
+        .filter_map(|(delivery, message, zone, at)| {
             let zone = zone.or_else(|| zones.get(&message).cloned())?;
-            Some((user, (zone, at?)))
+            Some((delivery, (zone, at?)))
         })
         .collect())
 }
