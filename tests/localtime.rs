@@ -353,11 +353,28 @@ async fn a_windows_zone_from_the_mailbox_settings_is_used_when_the_client_gave_n
         .await;
         assert!(reply.contains("scheduled"), "{reply}");
     }
+    // Before it starts, `campaign info` says when it is planned (10:00 at UTC+14).
+    let info = app.tell(ADMIN, "campaign info one", "en-US").await;
+    assert!(
+        info.contains("Planned from 2026-11-30 21:00 (Europe/Paris)"),
+        "{info}"
+    );
+    let info = app.tell(ADMIN, "campagne info one", "fr-FR").await;
+    assert!(
+        info.contains("Planifiée dès le 2026-11-30 21:00 (Europe/Paris)"),
+        "{info}"
+    );
     move_to(&app, utc("2026-11-30T20:00:00Z")).await;
     let one = campaign(&app, "one").await;
     let two = campaign(&app, "two").await;
     let plan = planned(&app, &one.id, 2).await;
     let plan_two = planned(&app, &two.id, 2).await;
+    wait_for(WAIT, "the campaign started", || async {
+        campaign(&app, "one").await.started_at.is_some()
+    })
+    .await;
+    let info = app.tell(ADMIN, "campaign info one", "en-US").await;
+    assert!(!info.contains("Planned from"), "{info}");
     assert_eq!(plan[0].3, "Asia/Tokyo");
     let local = plan[0].2.and_utc().with_timezone(&chrono_tz::Asia::Tokyo);
     assert!((10..12).contains(&local.hour()), "{local}");
