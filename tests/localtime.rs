@@ -21,6 +21,9 @@ on_both_backends!(
     a_windows_zone_from_the_mailbox_settings_is_used_when_the_client_gave_none,
     a_turn_with_a_new_zone_updates_the_user,
     the_absence_ladder_climbs_in_the_recipients_zone,
+    slow_mailbox_lookups_stop_at_their_budget_and_the_rest_fall_back,
+    a_throttled_mailbox_lookup_pauses_the_tenant,
+    a_zone_another_instance_wrote_is_picked_up_when_the_note_expires,
 );
 
 const ADMIN: &str = "29:boss";
@@ -350,11 +353,28 @@ async fn a_windows_zone_from_the_mailbox_settings_is_used_when_the_client_gave_n
         .await;
         assert!(reply.contains("scheduled"), "{reply}");
     }
+    // Before it starts, `campaign info` says when it is planned (10:00 at UTC+14).
+    let info = app.tell(ADMIN, "campaign info one", "en-US").await;
+    assert!(
+        info.contains("Planned from 2026-11-30 21:00 (Europe/Paris)"),
+        "{info}"
+    );
+    let info = app.tell(ADMIN, "campagne info one", "fr-FR").await;
+    assert!(
+        info.contains("Planifiée dès le 2026-11-30 21:00 (Europe/Paris)"),
+        "{info}"
+    );
     move_to(&app, utc("2026-11-30T20:00:00Z")).await;
     let one = campaign(&app, "one").await;
     let two = campaign(&app, "two").await;
     let plan = planned(&app, &one.id, 2).await;
-    planned(&app, &two.id, 2).await;
+    let plan_two = planned(&app, &two.id, 2).await;
+    wait_for(WAIT, "the campaign started", || async {
+        campaign(&app, "one").await.started_at.is_some()
+    })
+    .await;
+    let info = app.tell(ADMIN, "campaign info one", "en-US").await;
+    assert!(!info.contains("Planned from"), "{info}");
     assert_eq!(plan[0].3, "Asia/Tokyo");
     let local = plan[0].2.and_utc().with_timezone(&chrono_tz::Asia::Tokyo);
     assert!((10..12).contains(&local.hour()), "{local}");
@@ -379,6 +399,31 @@ async fn a_windows_zone_from_the_mailbox_settings_is_used_when_the_client_gave_n
         .map(|r| r.url.path().to_string())
         .collect();
     assert_eq!(asked.len(), 2, "{asked:?}");
+    // A report over both campaigns: each row shows its own delivery's zone and moment (each
+    // person has one delivery per campaign, drawn apart).
+    let ids = [one.id.clone(), two.id.clone()];
+    let rows = app
+        .app_db
+        .run(move |conn| herald::store::reports::recipients(conn, &ids, &ids, None, &[]))
+        .await
+        .unwrap();
+    let csv = String::from_utf8(herald::reports::recipients_csv(&rows).unwrap()).unwrap();
+    let mut shown: Vec<String> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplitn(3, ',').take(2).collect::<Vec<_>>().join(","))
+        .collect();
+    let mut wanted: Vec<String> = plan
+        .iter()
+        .chain(&plan_two)
+        .map(|(_, _, at, zone)| {
+            let local = at.and_utc().with_timezone(&zone.parse::<Tz>().unwrap());
+            format!("{},{zone}", local.format("%Y-%m-%d %H:%M"))
+        })
+        .collect();
+    shown.sort();
+    wanted.sort();
+    assert_eq!(shown, wanted);
     app.shut_down().await;
 }
 
@@ -475,5 +520,164 @@ async fn the_absence_ladder_climbs_in_the_recipients_zone(backend: Backend) {
     let (_, step, next) = row(&app).await;
     assert_eq!(step, 3);
     assert_eq!(next, utc("2026-12-02T00:00:00Z"));
+    app.shut_down().await;
+}
+
+/// Installs `n` users with no client zone (`{prefix}00`...) and a list `list` of them.
+async fn zoneless(app: &TestApp, prefix: &str, n: usize, list: &str) -> Vec<String> {
+    let users: Vec<String> = (0..n).map(|i| format!("{prefix}{i:02}")).collect();
+    for u in &users {
+        install_in(app, u, None).await;
+    }
+    let emails: Vec<String> = users
+        .iter()
+        .map(|u| format!("ada.{u}@contoso.com"))
+        .collect();
+    app.tell(
+        ADMIN,
+        &format!("list create {list} {}", emails.join(" ")),
+        "en-US",
+    )
+    .await;
+    users
+}
+
+async fn local_campaign(app: &TestApp, name: &str, list: &str) {
+    let reply = create(
+        app,
+        &format!(
+            "campaign create {name}\nlist: {list}\nstart: 2026-12-01 10:00\nduration: 2h\n\
+             timezone: Europe/Paris\ntime: local\nmessage:\nHello"
+        ),
+        "en-US",
+    )
+    .await;
+    assert!(reply.contains("scheduled"), "{reply}");
+}
+
+async fn mailbox_asks(app: &TestApp) -> usize {
+    app.graph
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/mailboxSettings"))
+        .count()
+}
+
+async fn slow_mailbox_lookups_stop_at_their_budget_and_the_rest_fall_back(backend: Backend) {
+    // The lease is 6 s, so the lookups of one start get 2 s; each takes 1.2 s, 8 at a time: the
+    // first 8 are answered, the next 8 cut off, the other 32 never asked (48 one by one: 58 s).
+    let app = app_at(
+        backend,
+        "2026-11-30T00:00:00Z",
+        "lease = \"6s\"\n[graph]\nenabled = true\npresence_refresh = \"0s\"\n",
+    )
+    .await;
+    let users = zoneless(&app, "slow", 48, "many").await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"timeZone": "Tokyo Standard Time"}))
+                .set_delay(Duration::from_millis(1200)),
+        )
+        .mount(&app.graph)
+        .await;
+    local_campaign(&app, "many", "many").await;
+    let began = std::time::Instant::now();
+    move_to(&app, utc("2026-11-30T20:00:00Z")).await;
+    let c = campaign(&app, "many").await;
+    let plan = planned(&app, &c.id, 48).await;
+    let took = began.elapsed();
+    assert!(took < Duration::from_secs(5), "planning took {took:?}");
+    let tokyo = plan.iter().filter(|p| p.3 == "Asia/Tokyo").count();
+    assert_eq!(tokyo, 8, "{plan:?}");
+    assert_eq!(campaign(&app, "many").await.zone_fallbacks, 40);
+    let asked = mailbox_asks(&app).await;
+    assert!((8..=16).contains(&asked), "{asked} lookups");
+    // Those not answered keep nothing: they are asked at a later start.
+    let list = app.app_db.run(users::list).await.unwrap();
+    let kept = list
+        .iter()
+        .filter(|u| users.iter().any(|n| u.channel_user_id == format!("29:{n}")))
+        .filter(|u| u.mailbox_time_zone_at.is_some())
+        .count();
+    assert_eq!(kept, 8);
+    app.shut_down().await;
+}
+
+async fn a_throttled_mailbox_lookup_pauses_the_tenant(backend: Backend) {
+    let app = app_at(
+        backend,
+        "2026-11-30T00:00:00Z",
+        "[graph]\nenabled = true\npresence_refresh = \"0s\"\n",
+    )
+    .await;
+    zoneless(&app, "thr", 12, "thr").await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "3600"))
+        .mount(&app.graph)
+        .await;
+    local_campaign(&app, "first", "thr").await;
+    move_to(&app, utc("2026-11-30T20:00:00Z")).await;
+    let first = campaign(&app, "first").await;
+    planned(&app, &first.id, 12).await;
+    assert_eq!(campaign(&app, "first").await.zone_fallbacks, 12);
+    let asked = mailbox_asks(&app).await;
+    // One round at most (8 at once); the ones after the 429 are not sent.
+    assert!((1..=8).contains(&asked), "{asked} lookups");
+    // Retry-After (an hour) holds: the next campaign of the tenant asks nothing.
+    local_campaign(&app, "second", "thr").await;
+    move_to(&app, utc("2026-11-30T20:05:00Z")).await;
+    let second = campaign(&app, "second").await;
+    planned(&app, &second.id, 12).await;
+    assert_eq!(mailbox_asks(&app).await, asked);
+    assert_eq!(campaign(&app, "second").await.zone_fallbacks, 12);
+    app.shut_down().await;
+}
+
+async fn a_zone_another_instance_wrote_is_picked_up_when_the_note_expires(backend: Backend) {
+    let app = app_at(backend, "2026-11-30T00:00:00Z", "").await;
+    install_in(&app, "flyer", Some("Europe/Paris")).await;
+    let zone = || {
+        let db = app.app_db.clone();
+        async move {
+            db.run(users::list)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|u| u.channel_user_id == "29:flyer")
+                .and_then(|u| u.time_zone)
+        }
+    };
+    let say = |tz: &str| {
+        let mut a = app.message(&format!("1:{}", uuid::Uuid::new_v4()), "29:flyer", "hi");
+        a["localTimezone"] = json!(tz);
+        a
+    };
+    assert_eq!(app.post_signed(&say("Asia/Tokyo")).await.status(), 200);
+    assert_eq!(zone().await.as_deref(), Some("Asia/Tokyo"));
+    // Another instance saw the person back in Paris.
+    app.app_db
+        .run(|conn| {
+            use diesel::prelude::*;
+            use herald::store::schema::users as u;
+            herald::run_on!(conn, |x| diesel::update(
+                u::table.filter(u::channel_user_id.eq("29:flyer"))
+            )
+            .set(u::time_zone.eq("Europe/Paris"))
+            .execute(x))?;
+            Ok::<_, herald::store::StoreError>(())
+        })
+        .await
+        .unwrap();
+    // Within the note's life this instance trusts its note (no database call)...
+    app.advance(TimeDelta::minutes(5));
+    assert_eq!(app.post_signed(&say("Asia/Tokyo")).await.status(), 200);
+    assert_eq!(zone().await.as_deref(), Some("Europe/Paris"));
+    // ...and after it, reads the record again and writes the zone the client reports.
+    app.advance(TimeDelta::minutes(6));
+    assert_eq!(app.post_signed(&say("Asia/Tokyo")).await.status(), 200);
+    assert_eq!(zone().await.as_deref(), Some("Asia/Tokyo"));
     app.shut_down().await;
 }

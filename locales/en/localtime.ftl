@@ -9,5 +9,6 @@ localtime-fallbacks = { $count ->
     [one] { $count } person's time zone was not known: the campaign's ({ $zone }) was used.
    *[other] { $count } people's time zone was not known: the campaign's ({ $zone }) was used.
 }
+localtime-planned-from = Planned from { $when } ({ $zone }), when the first recipients' day may begin: from then on it can no longer be edited.
 localtime-report-fallbacks = Campaign's zone used (zone unknown)
 admin-help-localtime = **time: local** in a campaign makes its start, window and business hours apply in each person's own time zone (the one their Teams client reports, else their mailbox's through Microsoft Graph, else the campaign's); **time: campaign** switches back.

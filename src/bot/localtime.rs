@@ -49,7 +49,8 @@ pub(super) fn form_value(c: &Campaign) -> &'static str {
     if c.local_time { "local" } else { "campaign" }
 }
 
-/// `campaign info`'s lines: the time mode, and how many fell back once it has started.
+/// `campaign info`'s lines: the time mode; before it starts, when a local-time campaign is
+/// planned (edits stop then); once started, how many fell back.
 pub(super) fn info_lines(lang: Lang, c: &Campaign) -> String {
     let mode = if c.local_time {
         t!(lang, "localtime-local")
@@ -57,6 +58,20 @@ pub(super) fn info_lines(lang: Lang, c: &Campaign) -> String {
         t!(lang, "localtime-campaign")
     };
     let mut text = format!("\n- {} {mode}", t!(lang, "localtime-label"));
+    if c.local_time && c.started_at.is_none() {
+        // Planned (and no longer editable) when the first zone's day may begin.
+        let tz = c.time_zone.tz();
+        let from = crate::domain::localtime::earliest_start(tz, c.start_at.and_utc());
+        text.push_str(&format!(
+            "\n- {}",
+            t!(
+                lang,
+                "localtime-planned-from",
+                when = from.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+                zone = c.time_zone.to_string()
+            )
+        ));
+    }
     if c.local_time && c.started_at.is_some() {
         text.push_str(&format!(
             "\n- {}",

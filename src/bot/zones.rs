@@ -1,9 +1,12 @@
 //! Each person's zone, kept current from every activity: the zone their Teams client reports
 //! (`localTimezone`) is written when it differs from the one on record. An in-memory note of the
-//! zone last written for each person keeps ordinary turns free of any extra database call.
+//! zone last written (or found) for each person keeps ordinary turns free of any extra database
+//! call; a note lasts [`NOTE_TTL`], so what other instances wrote is picked up after it.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+
+use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::botframework::Activity;
 use crate::botframework::activity::Checked;
@@ -14,24 +17,34 @@ use super::Bot;
 /// Past this many people, the note starts over (a few more writes, bounded memory).
 const MAX_NOTED: usize = 200_000;
 
-/// The zone last written (or found already written) for each person on this instance.
+/// A note is trusted this long; then the zone on record is read again.
+pub const NOTE_TTL: TimeDelta = TimeDelta::minutes(10);
+
+type Key = (String, String, String);
+
+/// The zone last written (or found already written) for each person on this instance, and when.
 #[derive(Default)]
 pub struct ZoneNotes {
-    written: Mutex<HashMap<(String, String, String), String>>,
+    written: Mutex<HashMap<Key, (String, DateTime<Utc>)>>,
 }
 
 impl ZoneNotes {
-    fn known(&self, key: &(String, String, String), zone: &str) -> bool {
+    fn known(&self, key: &Key, zone: &str, now: DateTime<Utc>) -> bool {
         let written = self.written.lock().unwrap_or_else(|e| e.into_inner());
-        written.get(key).is_some_and(|z| z == zone)
+        written
+            .get(key)
+            .is_some_and(|(z, at)| z == zone && now - *at < NOTE_TTL)
     }
 
-    fn note(&self, key: (String, String, String), zone: &str) {
+    fn note(&self, key: Key, zone: &str, now: DateTime<Utc>) {
         let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
         if written.len() >= MAX_NOTED {
-            written.clear();
+            written.retain(|_, (_, at)| now - *at < NOTE_TTL);
+            if written.len() >= MAX_NOTED {
+                written.clear();
+            }
         }
-        written.insert(key, zone.to_string());
+        written.insert(key, (zone.to_string(), now));
     }
 }
 
@@ -55,7 +68,8 @@ impl Bot {
             checked.channel_id.clone(),
             checked.from.id.clone(),
         );
-        if self.zones.known(&key, zone) {
+        let now = self.clock.now();
+        if self.zones.known(&key, zone, now) {
             return;
         }
         let (k, z) = (key.clone(), zone.to_string());
@@ -64,7 +78,9 @@ impl Bot {
             .run(move |conn| localtime::note_client_zone(conn, &k.0, &k.1, &k.2, &z))
             .await
         {
-            Ok(_) => self.zones.note(key, zone),
+            // Noted only when the person is on record (not before an install stores them).
+            Ok(localtime::ZoneNoted::NoUser) => {}
+            Ok(_) => self.zones.note(key, zone, now),
             Err(e) => tracing::warn!(error = %e, "could not record a user's time zone"),
         }
     }

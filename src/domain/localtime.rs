@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Days, TimeDelta, Utc};
+use chrono::{DateTime, Days, NaiveDateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 use super::hours::{BusinessHours, Side, resolve};
@@ -34,7 +34,8 @@ pub fn zone_named(name: &str) -> Option<Tz> {
 
 /// The campaign's window `[start, start + length)` in `zone`: the same wall-clock start as in
 /// `campaign_zone`, read in `zone` (a start in a skipped hour moves to the first instant that
-/// exists there).
+/// exists there). Its end is on the wall clock too (wall start + length), so a 10:00-12:00
+/// window is 10:00-12:00 there even across a daylight-saving change.
 pub fn window_in(
     campaign_zone: Tz,
     start: DateTime<Utc>,
@@ -42,8 +43,14 @@ pub fn window_in(
     zone: Tz,
 ) -> (DateTime<Utc>, DateTime<Utc>) {
     let wall = start.with_timezone(&campaign_zone).naive_local();
+    wall_window(zone, wall, length)
+}
+
+/// The window from wall-clock `wall` to `wall + length` in `zone`, as instants.
+fn wall_window(zone: Tz, wall: NaiveDateTime, length: TimeDelta) -> (DateTime<Utc>, DateTime<Utc>) {
     let from = resolve(zone, wall, Side::Earliest);
-    (from, from + length)
+    let to = resolve(zone, wall + length, Side::Latest).max(from);
+    (from, to)
 }
 
 /// A recipient's planned moment and the zone it was planned in.
@@ -76,8 +83,8 @@ fn open_ahead(t: &Timing<'_>, tz: Tz, now: DateTime<Utc>) -> (DateTime<Utc>, Vec
     }
     let wall = t.start.with_timezone(&t.zone).naive_local();
     for days in 1..=7 {
-        let from = resolve(tz, wall + Days::new(days), Side::Earliest);
-        let open = t.hours.open_intervals(tz, from, from + t.length);
+        let (from, to) = wall_window(tz, wall + Days::new(days), t.length);
+        let open = t.hours.open_intervals(tz, from, to);
         if !open.is_empty() {
             return (from, open);
         }
@@ -252,6 +259,32 @@ mod tests {
             // Paris is UTC+1 now: 10:00-12:00 is 09:00-11:00 UTC.
             assert!(p.moment >= utc("2026-10-26T09:00:00Z"));
             assert!(p.moment < utc("2026-10-26T11:00:00Z"));
+        }
+    }
+
+    #[test]
+    fn a_window_straddling_a_change_keeps_its_wall_clock_hours() {
+        // 01:00-04:00 in Paris, every hour open, on the two days Paris changes its clock in
+        // 2026: 4 hours long when it falls back (03:00 comes twice), 2 when it springs forward.
+        let paris = tz("Europe/Paris");
+        let hours = BusinessHours::parse("always").unwrap();
+        for (start, end) in [
+            (utc("2026-10-24T23:00:00Z"), utc("2026-10-25T03:00:00Z")),
+            (utc("2026-03-29T00:00:00Z"), utc("2026-03-29T02:00:00Z")),
+        ] {
+            let length = TimeDelta::hours(3);
+            assert_eq!(window_in(paris, start, length, paris), (start, end));
+            let t = Timing {
+                zone: paris,
+                hours: &hours,
+                start,
+                length,
+            };
+            let (plan, _) = plan(&vec![Some(paris); 400], &t, start - TimeDelta::days(1), 3);
+            assert!(plan.iter().all(|p| p.moment >= start && p.moment < end));
+            // The whole window is used: some moments fall in its last wall-clock hour.
+            let last_hour = end - TimeDelta::hours(1);
+            assert!(plan.iter().any(|p| p.moment >= last_hour), "{start}");
         }
     }
 

@@ -130,6 +130,8 @@ pub(crate) struct Inner {
     outbox: Outbox,
     signals: Arc<Signals>,
     stop: CancellationToken,
+    /// Tenants whose mailbox-zone lookups Graph throttled or refused, until when.
+    mailbox_pauses: localtime::MailboxPauses,
 }
 
 /// A running engine. Cheap to clone; `wake` after enqueueing work that is due now.
@@ -197,6 +199,7 @@ impl Engine {
                 signals: outbox.signals(),
                 outbox,
                 stop,
+                mailbox_pauses: localtime::MailboxPauses::default(),
             }),
         };
         let tenancy = tokio::spawn(tenancy::run(engine.inner.clone()));

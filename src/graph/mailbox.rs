@@ -44,7 +44,13 @@ impl GraphClient {
             return Ok(None);
         }
         if status.as_u16() == 429 {
-            return Err(GraphError::Throttled { retry_after: None });
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(std::time::Duration::from_secs);
+            return Err(GraphError::Throttled { retry_after });
         }
         if !status.is_success() {
             let body: serde_json::Value = response.json().await.unwrap_or_default();

@@ -110,25 +110,43 @@ pub fn set_mailbox_zone(
     Ok(())
 }
 
-/// Writes the zone a user's client reported, only when it differs from the one on record (an
-/// unchanged zone writes nothing). Returns whether a row changed.
+/// What [`note_client_zone`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZoneNoted {
+    /// No such user (yet): nothing written.
+    NoUser,
+    /// The zone on record was already this one: nothing written.
+    Same,
+    /// The zone on record differed and was replaced.
+    Changed,
+}
+
+/// Writes the zone a user's client reported, only when it differs from the one on record: the
+/// zone is read first, so an unchanged zone takes no write lock.
 pub fn note_client_zone(
     conn: &mut Conn<'_>,
     tenant: &str,
     channel: &str,
     channel_user_id: &str,
     zone: &str,
-) -> Result<bool, StoreError> {
-    let n = run_on!(conn, |x| diesel::update(
-        u::table
-            .filter(u::tenant_id.eq(tenant))
-            .filter(u::channel_id.eq(channel))
-            .filter(u::channel_user_id.eq(channel_user_id))
-            .filter(u::time_zone.is_null().or(u::time_zone.ne(zone)))
-    )
-    .set(u::time_zone.eq(zone))
-    .execute(x))?;
-    Ok(n > 0)
+) -> Result<ZoneNoted, StoreError> {
+    let found: Option<(String, Option<String>)> = run_on!(conn, |x| u::table
+        .filter(u::tenant_id.eq(tenant))
+        .filter(u::channel_id.eq(channel))
+        .filter(u::channel_user_id.eq(channel_user_id))
+        .select((u::id, u::time_zone))
+        .first(x)
+        .optional())?;
+    let Some((id, current)) = found else {
+        return Ok(ZoneNoted::NoUser);
+    };
+    if current.as_deref() == Some(zone) {
+        return Ok(ZoneNoted::Same);
+    }
+    run_on!(conn, |x| diesel::update(u::table.find(&id))
+        .set(u::time_zone.eq(zone))
+        .execute(x))?;
+    Ok(ZoneNoted::Changed)
 }
 
 /// Stores the zone the deliveries of `message_id` to `user_ids` were planned in.
@@ -166,18 +184,19 @@ pub fn planned_zones(
         .collect())
 }
 
-/// For the report: each recipient's planned moment of the sends `sends` and the zone it was
-/// planned in (the delivery's own, else its campaign's), by user.
-pub fn planned_by_user(
+/// For the report: the planned moment of each send delivery of the messages `sends` and the
+/// zone it was planned in (the delivery's own, else its campaign's), by delivery id (a person
+/// with several messages has one row per message).
+pub fn planned_by_delivery(
     conn: &mut Conn<'_>,
     sends: &[String],
-) -> Result<HashMap<String, (String, NaiveDateTime)>, StoreError> {
-    type Row = (String, String, Option<String>, Option<NaiveDateTime>);
+) -> Result<HashMap<i64, (String, NaiveDateTime)>, StoreError> {
+    type Row = (i64, String, Option<String>, Option<NaiveDateTime>);
     let rows: Vec<Row> = run_on!(conn, |x| d::table
         .filter(d::message_id.eq_any(sends))
         .filter(d::operation.eq("send"))
         .filter(d::planned_at.is_not_null())
-        .select((d::user_id, d::message_id, d::planned_zone, d::planned_at))
+        .select((d::id, d::message_id, d::planned_zone, d::planned_at))
         .load(x))?;
     if rows.is_empty() {
         return Ok(HashMap::new());
@@ -190,9 +209,9 @@ pub fn planned_by_user(
     .collect();
     Ok(rows
         .into_iter()
-        .filter_map(|(user, message, zone, at)| {
+        .filter_map(|(delivery, message, zone, at)| {
             let zone = zone.or_else(|| zones.get(&message).cloned())?;
-            Some((user, (zone, at?)))
+            Some((delivery, (zone, at?)))
         })
         .collect())
 }

@@ -100,6 +100,7 @@ type SendRow = (
     i32,
     Option<String>,
     Option<String>,
+    i64,
 );
 
 /// A user as the report shows them: (id, name, email, UPN, availability, activity, observed).
@@ -140,6 +141,7 @@ pub fn recipients(
             d::resends,
             d::presence,
             d::presence_activity,
+            d::id,
         ))
         .load(c))?;
     let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
@@ -191,7 +193,7 @@ pub fn recipients(
         None => HashMap::new(),
     };
     let clicks = clicks_by_user(conn, all)?;
-    let planned = super::localtime::planned_by_user(conn, sends)?;
+    let planned = super::localtime::planned_by_delivery(conn, sends)?;
     let mut out = Vec::with_capacity(rows.len() + not_installed.len());
     for (
         user,
@@ -207,6 +209,7 @@ pub fn recipients(
         resends,
         seen_availability,
         seen_activity,
+        delivery,
     ) in rows
     {
         let (name, email, presence) = people.get(&user).cloned().unwrap_or_default();
@@ -247,8 +250,8 @@ pub fn recipients(
             repairs: i64::from(repairs),
             resends: i64::from(resends),
             presence,
-            planned_zone: planned.get(&user).map(|p| p.0.clone()),
-            planned_at: planned.get(&user).map(|p| p.1),
+            planned_zone: planned.get(&delivery).map(|p| p.0.clone()),
+            planned_at: planned.get(&delivery).map(|p| p.1),
         });
     }
     for (email, reason) in not_installed {
