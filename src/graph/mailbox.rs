@@ -44,25 +44,10 @@ impl GraphClient {
             return Ok(None);
         }
         if status.as_u16() == 429 {
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(std::time::Duration::from_secs);
-            return Err(GraphError::Throttled { retry_after });
+            return Err(super::throttled(&response));
         }
         if !status.is_success() {
-            let body: serde_json::Value = response.json().await.unwrap_or_default();
-            let code = body
-                .pointer("/error/code")
-                .and_then(|c| c.as_str())
-                .unwrap_or("unknown")
-                .to_string();
-            return Err(GraphError::Refused {
-                status: status.as_u16(),
-                code,
-            });
+            return Err(super::refused(response).await);
         }
         let settings: MailboxSettings = response.json().await.map_err(|e| {
             GraphError::Unreachable(format!("unreadable answer: {}", e.without_url()))
