@@ -473,6 +473,62 @@ async fn subscriptions_are_renewed_before_expiry(backend: Backend) {
     assert_eq!(after[0].id, before.id, "renewed, not re-created");
 }
 
+/// A renewal Graph throttles is not sent again before its Retry-After (nor every second), and
+/// one Graph refuses (403) makes the tenant polled, as a refused create does.
+async fn a_failed_renewal_waits_for_retry_after(backend: Backend) {
+    let db = database_with_users(backend, 3).await;
+    let clock = ManualClock::new(Utc::now());
+    let graph_toml = "[graph]\nenabled = true\npresence_refresh = \"2m\"\n";
+    let app = spawn_app_on_db_clock(db, backend, &server_toml(), graph_toml, clock).await;
+    let fake = fake_graph(&app.graph).await;
+    app.advance(TimeDelta::seconds(61));
+    let before = wait_for_count(&app.app_db, 1, "a subscription").await[0].clone();
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "120"))
+        .with_priority(1)
+        .up_to_n_times(1)
+        .mount(&app.graph)
+        .await;
+    let patches = || async { calls(&app.graph, "PATCH", "/v1.0/subscriptions/").await.len() };
+    app.advance(before.expires_at - TimeDelta::minutes(14) - app.now());
+    wait_for(Duration::from_secs(10), "the throttled renewal", || async {
+        patches().await == 1
+    })
+    .await;
+    for step in [2, 3, 10, 30, 60] {
+        app.advance(TimeDelta::seconds(step));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(patches().await, 1, "not again before Retry-After");
+    }
+    app.advance(TimeDelta::seconds(20));
+    wait_for(Duration::from_secs(10), "the renewal after Retry-After", || async {
+        stored(&app.app_db).await[0].expires_at > before.expires_at
+    })
+    .await;
+    assert_eq!(patches().await, 2);
+
+    // Graph now refuses renewals: the tenant is polled, its subscription let go.
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({
+            "error": {"code": "Forbidden"}
+        })))
+        .with_priority(1)
+        .mount(&app.graph)
+        .await;
+    *fake.availability.lock().unwrap() = "Away".into();
+    let renewed = stored(&app.app_db).await[0].clone();
+    app.advance(renewed.expires_at - TimeDelta::minutes(14) - app.now());
+    wait_for(Duration::from_secs(10), "the tenant polled", || async {
+        presence_of(&app.app_db, 2).await.as_deref() == Some("Away")
+    })
+    .await;
+    wait_for_count(&app.app_db, 0, "the subscription let go").await;
+    let refused = patches().await;
+    app.advance(TimeDelta::seconds(5));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(patches().await, refused, "not renewed again");
+}
+
 /// After a restart, live subscriptions are kept and an expired one is re-created: never a
 /// duplicate.
 async fn a_restart_keeps_or_recreates_never_duplicates(backend: Backend) {
@@ -679,6 +735,7 @@ on_both_backends!(
     subscriptions_follow_installs_in_chunks_of_650,
     notifications_are_checked_and_recorded,
     subscriptions_are_renewed_before_expiry,
+    a_failed_renewal_waits_for_retry_after,
     a_restart_keeps_or_recreates_never_duplicates,
     only_one_instance_manages_them,
 );

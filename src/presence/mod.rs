@@ -4,6 +4,7 @@
 //! uninstalls); without one, it refreshes every installed user's presence by polling. Either
 //! way one instance does it at a time (the `presence` duty).
 
+pub mod backoff;
 pub mod notifications;
 pub mod plan;
 
@@ -102,6 +103,8 @@ pub struct Keeper {
     stop: CancellationToken,
     /// Tenants where Graph refused to create a subscription, and when.
     refused: std::sync::Mutex<BTreeMap<String, DateTime<Utc>>>,
+    /// Subscriptions whose renewal failed: not renewed again before their pause is over.
+    renewals: backoff::Backoff,
 }
 
 impl Keeper {
@@ -121,6 +124,7 @@ impl Keeper {
             wake: Notify::new(),
             stop: CancellationToken::new(),
             refused: std::sync::Mutex::default(),
+            renewals: backoff::Backoff::default(),
         })
     }
 
@@ -219,7 +223,14 @@ impl Keeper {
 
     async fn next_renewal(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         let stored = self.db.run(subs::list).await?;
-        Ok(stored.iter().map(|s| s.expires_at - RENEW_BEFORE).min())
+        // A renewal that failed waits for its pause (backoff or Retry-After) to be over.
+        Ok(stored
+            .iter()
+            .map(|s| {
+                let due = s.expires_at - RENEW_BEFORE;
+                self.renewals.not_before(&s.id).map_or(due, |t| due.max(t))
+            })
+            .min())
     }
 
     /// One round of subscription management: every installed user covered once, renewals
@@ -247,6 +258,9 @@ impl Keeper {
         let mut refused_now: BTreeSet<String> = BTreeSet::new();
         let mut done = Managed::default();
         for s in &plan.renew {
+            if !self.renewals.due(&s.id, now) {
+                continue;
+            }
             done.graph_calls += 1;
             if self.renew(s).await? {
                 done.renewed += 1;
@@ -335,6 +349,7 @@ impl Keeper {
             .await
         {
             Ok(until) => {
+                self.renewals.succeeded(&s.id);
                 let id = s.id.clone();
                 let until = until.min(now + MAX_LIFETIME);
                 self.db
@@ -345,13 +360,35 @@ impl Keeper {
             Err(GraphError::Refused {
                 status: 404 | 410, ..
             }) => {
+                self.renewals.succeeded(&s.id);
                 let id = s.id.clone();
                 self.db.run(move |conn| subs::remove(conn, &id)).await?;
                 self.nudge();
                 Ok(false)
             }
+            Err(GraphError::Refused {
+                status: status @ (401 | 403),
+                code,
+            }) => {
+                // As on create: the tenant is polled, and subscribed again in an hour (the
+                // next round lets its subscriptions go).
+                tracing::warn!(tenant = %s.tenant_id, status, code = %code,
+                    "Graph refuses renewing presence subscriptions in this tenant: its presence \
+                     is polled instead (graph.presence_refresh); subscribing is tried again in \
+                     an hour");
+                self.renewals.succeeded(&s.id);
+                self.refused_lock().insert(s.tenant_id.clone(), now);
+                self.nudge();
+                Ok(false)
+            }
             Err(e) => {
-                warn_graph(&e, &s.tenant_id, "renewing a presence subscription failed");
+                let retry_after = match &e {
+                    GraphError::Throttled { retry_after } => *retry_after,
+                    _ => None,
+                };
+                let until = self.renewals.failed(&s.id, now, retry_after);
+                tracing::warn!(tenant = %s.tenant_id, error = %e, retry_at = %until,
+                    "renewing a presence subscription failed");
                 Ok(false)
             }
         }
