@@ -39,7 +39,10 @@ async fn an_admin_manages_lists_and_sees_who_installed(backend: Backend) {
         reply.contains("List **team** created with 2 members."),
         "{reply}"
     );
-    assert!(reply.contains("Ignored (not emails, groups or Skype ids): nonsense"), "{reply}");
+    assert!(
+        reply.contains("Ignored (not emails, groups or Skype ids): nonsense"),
+        "{reply}"
+    );
 
     let reply = app.say("29:boss", "list show team", "en-US").await;
     assert!(reply.starts_with("**team**: 1/2 installed"), "{reply}");

@@ -489,7 +489,11 @@ async fn a_failed_renewal_waits_for_retry_after(backend: Backend) {
         .up_to_n_times(1)
         .mount(&app.graph)
         .await;
-    let patches = || async { calls(&app.graph, "PATCH", "/v1.0/subscriptions/").await.len() };
+    let patches = || async {
+        calls(&app.graph, "PATCH", "/v1.0/subscriptions/")
+            .await
+            .len()
+    };
     app.advance(before.expires_at - TimeDelta::minutes(14) - app.now());
     wait_for(Duration::from_secs(10), "the throttled renewal", || async {
         patches().await == 1
@@ -501,9 +505,11 @@ async fn a_failed_renewal_waits_for_retry_after(backend: Backend) {
         assert_eq!(patches().await, 1, "not again before Retry-After");
     }
     app.advance(TimeDelta::seconds(20));
-    wait_for(Duration::from_secs(10), "the renewal after Retry-After", || async {
-        stored(&app.app_db).await[0].expires_at > before.expires_at
-    })
+    wait_for(
+        Duration::from_secs(10),
+        "the renewal after Retry-After",
+        || async { stored(&app.app_db).await[0].expires_at > before.expires_at },
+    )
     .await;
     assert_eq!(patches().await, 2);
 
@@ -710,6 +716,48 @@ async fn a_tenant_refusing_subscriptions_is_polled(backend: Backend) {
     assert!(fake.created().is_empty());
 }
 
+/// The open notification routes refuse, before the database, a batch naming more
+/// subscriptions than herald could keep and a body over their limit; the echoed validation
+/// token is not sniffed as anything but text.
+async fn notification_routes_are_bounded(backend: Backend) {
+    let app = spawn_app_configured(backend, &server_toml(), GRAPH_ON).await;
+    let url = format!("{}/api/graph/notifications", app.address);
+    let value: Vec<Value> = (0..201)
+        .map(|i| json!({"subscriptionId": format!("s{i}"), "clientState": "x"}))
+        .collect();
+    for route in ["notifications", "lifecycle"] {
+        let answer = app
+            .client
+            .post(format!("{}/api/graph/{route}", app.address))
+            .json(&json!({ "value": value }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 400);
+        let error: Value = answer.json().await.unwrap();
+        assert_eq!(error["error"]["code"], "invalid_notifications");
+    }
+    let huge = format!(r#"{{"value":[],"pad":"{}"}}"#, "x".repeat(600 * 1024));
+    let answer = app
+        .client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 413);
+    let validation = app
+        .client
+        .post(format!("{url}?validationToken=%3Cscript%3E"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(validation.status(), 200);
+    assert_eq!(validation.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(validation.text().await.unwrap(), "<script>");
+}
+
 /// With Graph off there is no notification route.
 async fn with_graph_off_the_route_is_not_there(backend: Backend) {
     let app = spawn_app_configured(backend, &server_toml(), "").await;
@@ -732,6 +780,7 @@ on_both_backends!(
     a_tenant_refusing_subscriptions_is_polled,
     without_a_public_url_presence_is_polled,
     with_graph_off_the_route_is_not_there,
+    notification_routes_are_bounded,
     subscriptions_follow_installs_in_chunks_of_650,
     notifications_are_checked_and_recorded,
     subscriptions_are_renewed_before_expiry,
