@@ -682,6 +682,147 @@ async fn without_a_public_url_presence_is_polled(backend: Backend) {
     assert_eq!(validation.status(), 200);
 }
 
+/// A polling refresh Graph throttles keeps what it got (each call of 650 recorded at once),
+/// waits for Retry-After and resumes where it stopped, not from the start.
+async fn a_throttled_refresh_resumes_where_it_stopped(backend: Backend) {
+    let db = database_with_users(backend, 1300).await;
+    let clock = ManualClock::new(Utc::now());
+    let graph_toml = "[graph]\nenabled = true\npresence_refresh = \"10m\"\n";
+    let app = spawn_app_on_db_clock(db, backend, "", graph_toml, clock).await;
+    let first_ids = || async {
+        calls(
+            &app.graph,
+            "POST",
+            "/v1.0/communications/getPresencesByUserId",
+        )
+        .await
+        .iter()
+        .map(|r| {
+            r.body_json::<Value>().unwrap()["ids"][0]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect::<Vec<String>>()
+    };
+    // The refresh at start finds no fake Graph (both calls fail); the next is ten minutes on.
+    wait_for(Duration::from_secs(10), "the refresh at start", || async {
+        first_ids().await.len() >= 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The second call (users from 650) is throttled once.
+    let second = aad(650);
+    Mock::given(method("POST"))
+        .and(path("/v1.0/communications/getPresencesByUserId"))
+        .and(move |r: &Request| {
+            r.body_json::<Value>()
+                .is_ok_and(|b| b["ids"][0] == second.as_str())
+        })
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "90"))
+        .with_priority(1)
+        .up_to_n_times(1)
+        .mount(&app.graph)
+        .await;
+    let fake = fake_graph(&app.graph).await;
+    *fake.availability.lock().unwrap() = "Away".into();
+    let before = first_ids().await.len();
+    app.advance(TimeDelta::seconds(601));
+    wait_for(
+        Duration::from_secs(10),
+        "the first chunk recorded",
+        || async { presence_of(&app.app_db, 0).await.as_deref() == Some("Away") },
+    )
+    .await;
+    wait_for(Duration::from_secs(10), "the throttled call", || async {
+        first_ids().await.len() >= before + 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        presence_of(&app.app_db, 1299).await,
+        None,
+        "throttled: not yet"
+    );
+    let asked = first_ids().await.len();
+    app.advance(TimeDelta::seconds(60));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(first_ids().await.len(), asked, "Retry-After honoured");
+    app.advance(TimeDelta::seconds(31));
+    wait_for(Duration::from_secs(10), "the refresh resumed", || async {
+        presence_of(&app.app_db, 1299).await.as_deref() == Some("Away")
+    })
+    .await;
+    let ids = first_ids().await;
+    assert_eq!(
+        ids[asked..],
+        [aad(650)],
+        "resumed at the throttled chunk only"
+    );
+}
+
+/// `record` writes one UPDATE per presence value, matches ids in either case and never
+/// overwrites a newer observation.
+async fn record_groups_and_matches_any_case(backend: Backend) {
+    use herald::store::presence::{Observed, record};
+    let db = TestDb::new(backend);
+    let url = DatabaseUrl::parse(&db.url).unwrap();
+    let opened = tokio::task::spawn_blocking(move || Db::open(&url, 2))
+        .await
+        .unwrap()
+        .expect("database opens");
+    opened
+        .run(|conn| {
+            for i in 0..3 {
+                let mut r = conversation(i);
+                r.aad_object_id = Some(
+                    aad(i)
+                        .to_uppercase()
+                        .replace("0000-4000-8000", "ABCD-4000-8000"),
+                );
+                herald::store::users::record_install(conn, &r, &Default::default(), Utc::now())?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let seen = |i: usize, a: &str| Observed {
+        aad_object_id: aad(i).replace("0000-4000-8000", "abcd-4000-8000"),
+        availability: a.into(),
+        activity: a.into(),
+    };
+    let now = Utc::now();
+    let obs = vec![seen(0, "Away"), seen(1, "Busy"), seen(2, "Away")];
+    let changed = opened
+        .run(move |conn| record(conn, TENANT, &obs, now))
+        .await
+        .unwrap();
+    assert_eq!(changed, 3, "upper-case ids matched by Graph's lower case");
+    let older = vec![seen(0, "Offline")];
+    let changed = opened
+        .run(move |conn| record(conn, TENANT, &older, now - TimeDelta::seconds(5)))
+        .await
+        .unwrap();
+    assert_eq!(changed, 0, "an older observation is ignored");
+    let availability = |i: usize| {
+        let id = aad(i)
+            .to_uppercase()
+            .replace("0000-4000-8000", "ABCD-4000-8000");
+        opened
+            .run(move |conn| herald::store::users::find_by_aad(conn, TENANT, "msteams", Some(&id)))
+    };
+    let a0 = availability(0)
+        .await
+        .unwrap()
+        .and_then(|u| u.presence_availability);
+    let a1 = availability(1)
+        .await
+        .unwrap()
+        .and_then(|u| u.presence_availability);
+    assert_eq!(a0.as_deref(), Some("Away"));
+    assert_eq!(a1.as_deref(), Some("Busy"));
+}
+
 /// A tenant where Graph refuses presence subscriptions (403) is polled instead, and not asked
 /// again at every round.
 async fn a_tenant_refusing_subscriptions_is_polled(backend: Backend) {
@@ -780,6 +921,8 @@ on_both_backends!(
     a_tenant_refusing_subscriptions_is_polled,
     without_a_public_url_presence_is_polled,
     with_graph_off_the_route_is_not_there,
+    a_throttled_refresh_resumes_where_it_stopped,
+    record_groups_and_matches_any_case,
     notification_routes_are_bounded,
     subscriptions_follow_installs_in_chunks_of_650,
     notifications_are_checked_and_recorded,

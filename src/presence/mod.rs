@@ -7,6 +7,7 @@
 pub mod backoff;
 pub mod notifications;
 pub mod plan;
+mod poll;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -18,8 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::Clock;
 use crate::graph::subscriptions::{MAX_LIFETIME, NewSubscription};
-use crate::graph::{GraphClient, GraphError, MAX_IDS_PER_CALL};
-use crate::store::presence::{self, Observed};
+use crate::graph::{GraphClient, GraphError};
 use crate::store::presence_subs::{self as subs, Subscription};
 use crate::store::{Db, StoreError};
 
@@ -90,6 +90,8 @@ pub struct Refreshed {
     pub users: usize,
     pub recorded: usize,
     pub graph_calls: usize,
+    /// Graph throttled the refresh: it stopped, and resumes where it stopped at this time.
+    pub throttled_until: Option<DateTime<Utc>>,
 }
 
 /// Keeps presence current (see the module).
@@ -105,6 +107,8 @@ pub struct Keeper {
     refused: std::sync::Mutex<BTreeMap<String, DateTime<Utc>>>,
     /// Subscriptions whose renewal failed: not renewed again before their pause is over.
     renewals: backoff::Backoff,
+    /// Where a throttled polling refresh resumes: tenant and user index.
+    resume: std::sync::Mutex<Option<(String, usize)>>,
 }
 
 impl Keeper {
@@ -125,6 +129,7 @@ impl Keeper {
             stop: CancellationToken::new(),
             refused: std::sync::Mutex::default(),
             renewals: backoff::Backoff::default(),
+            resume: std::sync::Mutex::default(),
         })
     }
 
@@ -171,8 +176,19 @@ impl Keeper {
                 };
                 if let Some((every, only)) = poll.filter(|(every, _)| !every.is_zero()) {
                     if next_poll.is_none_or(|t| t <= now) {
-                        let _ = self.refresh(only.as_ref()).await;
-                        next_poll = Some(now + TimeDelta::from_std(every).unwrap_or(TICK));
+                        let every = now + TimeDelta::from_std(every).unwrap_or(TICK);
+                        next_poll = Some(match self.refresh(only.as_ref()).await {
+                            // Throttled: resumed where it stopped once Graph allows.
+                            Ok(Refreshed {
+                                throttled_until: Some(t),
+                                ..
+                            }) => t,
+                            Ok(_) => every,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "refreshing presence failed");
+                                every
+                            }
+                        });
                     }
                     next = next.min(next_poll.unwrap_or(next));
                 }
@@ -394,40 +410,6 @@ impl Keeper {
         }
     }
 
-    /// Asks Graph for the presence of `users` of `tenant` (in calls of 650) and records it.
-    pub async fn fetch(&self, tenant: &str, users: &[String]) -> Result<Refreshed, StoreError> {
-        let mut done = Refreshed {
-            users: users.len(),
-            ..Refreshed::default()
-        };
-        if users.is_empty() {
-            return Ok(done);
-        }
-        done.graph_calls = users.len().div_ceil(MAX_IDS_PER_CALL);
-        let found = match self.graph.presences(tenant, users).await {
-            Ok(found) => found,
-            Err(e) => {
-                warn_graph(&e, tenant, "looking presence up failed");
-                return Ok(done);
-            }
-        };
-        let observed: Vec<Observed> = found
-            .into_iter()
-            .map(|p| Observed {
-                aad_object_id: p.id,
-                availability: p.availability,
-                activity: p.activity,
-            })
-            .collect();
-        let at = self.clock.now();
-        let tenant = tenant.to_string();
-        done.recorded = self
-            .db
-            .run(move |conn| presence::record(conn, &tenant, &observed, at))
-            .await?;
-        Ok(done)
-    }
-
     fn refused_lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, DateTime<Utc>>> {
         // A poisoned lock only means a panic elsewhere; the map is still whole.
         self.refused.lock().unwrap_or_else(|e| e.into_inner())
@@ -438,32 +420,6 @@ impl Keeper {
         let mut refused = self.refused_lock();
         refused.retain(|_, at| now - *at < REFUSED_FOR);
         refused.keys().cloned().collect()
-    }
-
-    /// One polling refresh: every installed user's presence, in calls of 650 per tenant.
-    pub async fn refresh_all(&self) -> Result<Refreshed, StoreError> {
-        self.refresh(None).await
-    }
-
-    /// A polling refresh of the installed users of `only` these tenants (all when `None`).
-    async fn refresh(&self, only: Option<&BTreeSet<String>>) -> Result<Refreshed, StoreError> {
-        let members = self.db.run(subs::installed_by_tenant).await?;
-        let mut done = Refreshed::default();
-        for (tenant, users) in &members {
-            if only.is_some_and(|only| !only.contains(tenant)) {
-                continue;
-            }
-            let r = self.fetch(tenant, users).await?;
-            done.users += r.users;
-            done.recorded += r.recorded;
-            done.graph_calls += r.graph_calls;
-        }
-        tracing::debug!(
-            users = done.users,
-            recorded = done.recorded,
-            "presence refreshed"
-        );
-        Ok(done)
     }
 }
 
