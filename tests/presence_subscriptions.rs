@@ -899,6 +899,40 @@ async fn notification_routes_are_bounded(backend: Backend) {
     assert_eq!(validation.text().await.unwrap(), "<script>");
 }
 
+/// A public URL Graph cannot reach (create answered 400 ValidationError): the tenant is polled
+/// instead, and subscribing is not tried again at every round.
+async fn a_public_url_graph_cannot_validate_falls_back_to_polling(backend: Backend) {
+    let db = database_with_users(backend, 3).await;
+    let clock = ManualClock::new(Utc::now());
+    let graph_toml = "[graph]\nenabled = true\npresence_refresh = \"2m\"\n";
+    let app = spawn_app_on_db_clock(db, backend, &server_toml(), graph_toml, clock).await;
+    Mock::given(method("POST"))
+        .and(path("/v1.0/subscriptions"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "error": {"code": "ValidationError", "message": "Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request."}
+        })))
+        .with_priority(1)
+        .mount(&app.graph)
+        .await;
+    let fake = fake_graph(&app.graph).await;
+    *fake.availability.lock().unwrap() = "Away".into();
+    app.advance(TimeDelta::seconds(61));
+    wait_for(Duration::from_secs(10), "presence polled", || async {
+        presence_of(&app.app_db, 2).await.as_deref() == Some("Away")
+    })
+    .await;
+    let refusals = calls(&app.graph, "POST", "/v1.0/subscriptions").await.len();
+    app.advance(TimeDelta::seconds(61));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        calls(&app.graph, "POST", "/v1.0/subscriptions").await.len(),
+        refusals,
+        "not asked again within the hour"
+    );
+    assert!(stored(&app.app_db).await.is_empty());
+    assert!(fake.created().is_empty());
+}
+
 /// With Graph off there is no notification route.
 async fn with_graph_off_the_route_is_not_there(backend: Backend) {
     let app = spawn_app_configured(backend, &server_toml(), "").await;
@@ -921,6 +955,7 @@ on_both_backends!(
     a_tenant_refusing_subscriptions_is_polled,
     without_a_public_url_presence_is_polled,
     with_graph_off_the_route_is_not_there,
+    a_public_url_graph_cannot_validate_falls_back_to_polling,
     a_throttled_refresh_resumes_where_it_stopped,
     record_groups_and_matches_any_case,
     notification_routes_are_bounded,

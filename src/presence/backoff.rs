@@ -67,9 +67,49 @@ impl Backoff {
     }
 }
 
+/// Failures of a create in a row after which an unreachable Graph, or one that cannot reach
+/// herald in time, counts as a refusal.
+const UNREACHABLE_IN_ROW: u32 = 3;
+
+/// Whether a failed create (the `in_row`-th in a row for its tenant) means subscriptions
+/// cannot work there for now, so the tenant is polled instead: Graph refuses (401, 403), Graph
+/// could not validate herald's notification URL (400 `ValidationError`: the public URL is not
+/// reachable from Graph), or it keeps failing as unreachable or 5xx.
+pub fn falls_back(e: &crate::graph::GraphError, in_row: u32) -> bool {
+    use crate::graph::GraphError;
+    match e {
+        GraphError::Refused {
+            status: 401 | 403, ..
+        } => true,
+        GraphError::Refused { status: 400, code } => {
+            code.to_ascii_lowercase().contains("validation")
+        }
+        GraphError::Refused { status, .. } if *status >= 500 => in_row >= UNREACHABLE_IN_ROW,
+        GraphError::Unreachable(_) => in_row >= UNREACHABLE_IN_ROW,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_falls_back_to_polling() {
+        use crate::graph::GraphError;
+        let refused = |status: u16, code: &str| GraphError::Refused {
+            status,
+            code: code.into(),
+        };
+        assert!(falls_back(&refused(403, "x"), 1));
+        assert!(falls_back(&refused(400, "ValidationError"), 1));
+        assert!(!falls_back(&refused(400, "BadRequest"), 1));
+        assert!(!falls_back(&GraphError::Unreachable("t".into()), 2));
+        assert!(falls_back(&GraphError::Unreachable("t".into()), 3));
+        assert!(!falls_back(&refused(503, "x"), 1));
+        assert!(falls_back(&refused(504, "x"), 3));
+        assert!(!falls_back(&GraphError::Throttled { retry_after: None }, 9));
+    }
 
     #[test]
     fn pauses_double_and_honour_retry_after() {

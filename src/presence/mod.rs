@@ -107,6 +107,8 @@ pub struct Keeper {
     refused: std::sync::Mutex<BTreeMap<String, DateTime<Utc>>>,
     /// Subscriptions whose renewal failed: not renewed again before their pause is over.
     renewals: backoff::Backoff,
+    /// Tenants whose subscription create failed: not tried again before their pause is over.
+    creates: backoff::Backoff,
     /// Where a throttled polling refresh resumes: tenant and user index.
     resume: std::sync::Mutex<Option<(String, usize)>>,
 }
@@ -129,6 +131,7 @@ impl Keeper {
             stop: CancellationToken::new(),
             refused: std::sync::Mutex::default(),
             renewals: backoff::Backoff::default(),
+            creates: backoff::Backoff::default(),
             resume: std::sync::Mutex::default(),
         })
     }
@@ -285,7 +288,7 @@ impl Keeper {
             }
         }
         for (tenant, users) in &plan.create {
-            if refused_now.contains(tenant) {
+            if refused_now.contains(tenant) || !self.creates.due(tenant, now) {
                 continue;
             }
             done.graph_calls += 1;
@@ -313,21 +316,25 @@ impl Keeper {
                         renewed_at: now,
                     };
                     self.db.run(move |conn| subs::insert(conn, &s)).await?;
+                    self.creates.succeeded(tenant);
                     done.created += 1;
                 }
-                Err(GraphError::Refused {
-                    status: status @ (401 | 403),
-                    code,
-                }) => {
-                    tracing::warn!(tenant = %tenant, status, code = %code,
-                        "Graph refuses presence subscriptions in this tenant: its presence is \
-                         polled instead (graph.presence_refresh); subscribing is tried again \
-                         in an hour");
+                Err(e) if backoff::falls_back(&e, self.creates.failures(tenant) + 1) => {
+                    tracing::warn!(tenant = %tenant, error = %e,
+                        "Graph refuses presence subscriptions in this tenant, or cannot reach \
+                         herald's public URL: its presence is polled instead \
+                         (graph.presence_refresh); subscribing is tried again in an hour");
+                    self.creates.succeeded(tenant);
                     self.refused_lock().insert(tenant.clone(), now);
                     refused_now.insert(tenant.clone());
                 }
                 Err(e) => {
                     done.failed += 1;
+                    let retry_after = match &e {
+                        GraphError::Throttled { retry_after } => *retry_after,
+                        _ => None,
+                    };
+                    self.creates.failed(tenant, now, retry_after);
                     warn_graph(&e, tenant, "creating a presence subscription failed");
                 }
             }
