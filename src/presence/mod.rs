@@ -5,6 +5,7 @@
 //! way one instance does it at a time (the `presence` duty).
 
 pub mod backoff;
+mod duty;
 pub mod notifications;
 pub mod plan;
 mod poll;
@@ -109,6 +110,8 @@ pub struct Keeper {
     renewals: backoff::Backoff,
     /// Tenants whose subscription create failed: not tried again before their pause is over.
     creates: backoff::Backoff,
+    /// When this instance last claimed the duty (none: it does not hold it).
+    claimed: std::sync::Mutex<Option<DateTime<Utc>>>,
     /// Where a throttled polling refresh resumes: tenant and user index.
     resume: std::sync::Mutex<Option<(String, usize)>>,
 }
@@ -133,6 +136,7 @@ impl Keeper {
             renewals: backoff::Backoff::default(),
             creates: backoff::Backoff::default(),
             resume: std::sync::Mutex::default(),
+            claimed: std::sync::Mutex::default(),
         })
     }
 
@@ -225,15 +229,19 @@ impl Keeper {
         }
     }
 
-    async fn holds_duty(&self, now: DateTime<Utc>) -> bool {
+    pub(super) async fn holds_duty(&self, now: DateTime<Utc>) -> bool {
         let owner = self.instance.clone();
         match self
             .db
             .run(move |conn| subs::claim_duty(conn, DUTY, &owner, now, DUTY_TTL))
             .await
         {
-            Ok(held) => held,
+            Ok(held) => {
+                *self.claimed_lock() = held.then_some(now);
+                held
+            }
             Err(e) => {
+                *self.claimed_lock() = None;
                 tracing::warn!(error = %e, "claiming the presence duty failed");
                 false
             }
@@ -277,6 +285,9 @@ impl Keeper {
         let mut refused_now: BTreeSet<String> = BTreeSet::new();
         let mut done = Managed::default();
         for s in &plan.renew {
+            if !self.heartbeat().await {
+                return Ok(done);
+            }
             if !self.renewals.due(&s.id, now) {
                 continue;
             }
@@ -288,7 +299,15 @@ impl Keeper {
             }
         }
         for (tenant, users) in &plan.create {
-            if refused_now.contains(tenant) || !self.creates.due(tenant, now) {
+            if !self.heartbeat().await {
+                return Ok(done);
+            }
+            if refused_now.contains(tenant) {
+                continue;
+            }
+            if !self.creates.due(tenant, now) {
+                // Still to do: the round comes again soon (see `run`).
+                done.failed += 1;
                 continue;
             }
             done.graph_calls += 1;
@@ -340,6 +359,9 @@ impl Keeper {
             }
         }
         for s in &plan.remove {
+            if !self.heartbeat().await {
+                return Ok(done);
+            }
             if s.expires_at > now {
                 done.graph_calls += 1;
                 if let Err(e) = self.graph.delete_subscription(&s.tenant_id, &s.id).await {

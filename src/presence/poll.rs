@@ -82,7 +82,7 @@ impl Keeper {
         let members = self.db.run(subs::installed_by_tenant).await?;
         let resume = self.resume_lock().take();
         let mut done = Refreshed::default();
-        for (tenant, users) in &members {
+        'tenants: for (tenant, users) in &members {
             if only.is_some_and(|only| !only.contains(tenant)) {
                 continue;
             }
@@ -91,14 +91,21 @@ impl Keeper {
                 Some((at, from)) if tenant == at => (*from).min(users.len()),
                 _ => 0,
             };
-            let r = self.fetch(tenant, &users[from..]).await?;
-            done.users += r.users;
-            done.recorded += r.recorded;
-            done.graph_calls += r.graph_calls;
-            if let Some(until) = r.throttled_until {
-                *self.resume_lock() = Some((tenant.clone(), from + r.users));
-                done.throttled_until = Some(until);
-                break;
+            let mut at = from;
+            for chunk in users[from..].chunks(MAX_IDS_PER_CALL) {
+                if !self.heartbeat().await {
+                    return Ok(done);
+                }
+                let r = self.fetch(tenant, chunk).await?;
+                done.users += r.users;
+                done.recorded += r.recorded;
+                done.graph_calls += r.graph_calls;
+                at += r.users;
+                if let Some(until) = r.throttled_until {
+                    *self.resume_lock() = Some((tenant.clone(), at));
+                    done.throttled_until = Some(until);
+                    break 'tenants;
+                }
             }
         }
         tracing::debug!(
