@@ -28,14 +28,11 @@ pub fn body_limit() -> web::PayloadConfig {
 
 type Query = HashMap<String, String>;
 
-/// The query string, or the house-format 400 when it does not read.
-fn query_of(req: &HttpRequest) -> Result<Query, HttpResponse> {
+/// The query string; its reading error otherwise.
+fn query_of(req: &HttpRequest) -> Result<Query, String> {
     web::Query::<Query>::from_query(req.query_string())
         .map(web::Query::into_inner)
-        .map_err(|e| {
-            ApiError::bad_request("invalid_query", format!("unreadable query string: {e}"))
-                .error_response()
-        })
+        .map_err(|e| e.to_string())
 }
 
 fn handshake(query: &Query) -> Option<HttpResponse> {
@@ -74,7 +71,10 @@ where
     };
     let query = match query_of(&req) {
         Ok(query) => query,
-        Err(response) => return response,
+        Err(e) => {
+            return ApiError::bad_request("invalid_query", format!("unreadable query string: {e}"))
+                .error_response();
+        }
     };
     if let Some(response) = handshake(&query) {
         return response;
