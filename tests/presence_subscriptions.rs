@@ -473,6 +473,68 @@ async fn subscriptions_are_renewed_before_expiry(backend: Backend) {
     assert_eq!(after[0].id, before.id, "renewed, not re-created");
 }
 
+/// A renewal Graph throttles is not sent again before its Retry-After (nor every second), and
+/// one Graph refuses (403) makes the tenant polled, as a refused create does.
+async fn a_failed_renewal_waits_for_retry_after(backend: Backend) {
+    let db = database_with_users(backend, 3).await;
+    let clock = ManualClock::new(Utc::now());
+    let graph_toml = "[graph]\nenabled = true\npresence_refresh = \"2m\"\n";
+    let app = spawn_app_on_db_clock(db, backend, &server_toml(), graph_toml, clock).await;
+    let fake = fake_graph(&app.graph).await;
+    app.advance(TimeDelta::seconds(61));
+    let before = wait_for_count(&app.app_db, 1, "a subscription").await[0].clone();
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "120"))
+        .with_priority(1)
+        .up_to_n_times(1)
+        .mount(&app.graph)
+        .await;
+    let patches = || async {
+        calls(&app.graph, "PATCH", "/v1.0/subscriptions/")
+            .await
+            .len()
+    };
+    app.advance(before.expires_at - TimeDelta::minutes(14) - app.now());
+    wait_for(Duration::from_secs(10), "the throttled renewal", || async {
+        patches().await == 1
+    })
+    .await;
+    for step in [2, 3, 10, 30, 60] {
+        app.advance(TimeDelta::seconds(step));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(patches().await, 1, "not again before Retry-After");
+    }
+    app.advance(TimeDelta::seconds(20));
+    wait_for(
+        Duration::from_secs(10),
+        "the renewal after Retry-After",
+        || async { stored(&app.app_db).await[0].expires_at > before.expires_at },
+    )
+    .await;
+    assert_eq!(patches().await, 2);
+
+    // Graph now refuses renewals: the tenant is polled, its subscription let go.
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({
+            "error": {"code": "Forbidden"}
+        })))
+        .with_priority(1)
+        .mount(&app.graph)
+        .await;
+    *fake.availability.lock().unwrap() = "Away".into();
+    let renewed = stored(&app.app_db).await[0].clone();
+    app.advance(renewed.expires_at - TimeDelta::minutes(14) - app.now());
+    wait_for(Duration::from_secs(10), "the tenant polled", || async {
+        presence_of(&app.app_db, 2).await.as_deref() == Some("Away")
+    })
+    .await;
+    wait_for_count(&app.app_db, 0, "the subscription let go").await;
+    let refused = patches().await;
+    app.advance(TimeDelta::seconds(5));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(patches().await, refused, "not renewed again");
+}
+
 /// After a restart, live subscriptions are kept and an expired one is re-created: never a
 /// duplicate.
 async fn a_restart_keeps_or_recreates_never_duplicates(backend: Backend) {
@@ -570,7 +632,6 @@ async fn without_a_public_url_presence_is_polled(backend: Backend) {
     let graph_toml = "[graph]\nenabled = true\npresence_refresh = \"2m\"\n";
     let app = spawn_app_on_db_clock(db, backend, "", graph_toml, clock).await;
     let fake = fake_graph(&app.graph).await;
-    *fake.availability.lock().unwrap() = "Away".into();
     let lookups = || async {
         calls(
             &app.graph,
@@ -592,11 +653,21 @@ async fn without_a_public_url_presence_is_polled(backend: Backend) {
         !lookups().await.is_empty()
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let at_start = lookups().await.len();
+    // The refresh at start is over once the count holds still (under load, its two calls can
+    // be far apart).
+    let mut at_start = lookups().await.len();
+    let mut still = 0;
+    while still < 5 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let now = lookups().await.len();
+        still = if now == at_start { still + 1 } else { 0 };
+        at_start = now;
+    }
+    *fake.availability.lock().unwrap() = "Away".into();
     app.advance(TimeDelta::seconds(121));
     wait_for(Duration::from_secs(10), "a polling refresh", || async {
         presence_of(&app.app_db, 1299).await.as_deref() == Some("Away")
+            && lookups().await.len() >= at_start + 2
     })
     .await;
     assert_eq!(presence_of(&app.app_db, 0).await.as_deref(), Some("Away"));
@@ -620,6 +691,147 @@ async fn without_a_public_url_presence_is_polled(backend: Backend) {
     assert_eq!(validation.status(), 200);
 }
 
+/// A polling refresh Graph throttles keeps what it got (each call of 650 recorded at once),
+/// waits for Retry-After and resumes where it stopped, not from the start.
+async fn a_throttled_refresh_resumes_where_it_stopped(backend: Backend) {
+    let db = database_with_users(backend, 1300).await;
+    let clock = ManualClock::new(Utc::now());
+    let graph_toml = "[graph]\nenabled = true\npresence_refresh = \"10m\"\n";
+    let app = spawn_app_on_db_clock(db, backend, "", graph_toml, clock).await;
+    let first_ids = || async {
+        calls(
+            &app.graph,
+            "POST",
+            "/v1.0/communications/getPresencesByUserId",
+        )
+        .await
+        .iter()
+        .map(|r| {
+            r.body_json::<Value>().unwrap()["ids"][0]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect::<Vec<String>>()
+    };
+    // The refresh at start finds no fake Graph (both calls fail); the next is ten minutes on.
+    wait_for(Duration::from_secs(10), "the refresh at start", || async {
+        first_ids().await.len() >= 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The second call (users from 650) is throttled once.
+    let second = aad(650);
+    Mock::given(method("POST"))
+        .and(path("/v1.0/communications/getPresencesByUserId"))
+        .and(move |r: &Request| {
+            r.body_json::<Value>()
+                .is_ok_and(|b| b["ids"][0] == second.as_str())
+        })
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "90"))
+        .with_priority(1)
+        .up_to_n_times(1)
+        .mount(&app.graph)
+        .await;
+    let fake = fake_graph(&app.graph).await;
+    *fake.availability.lock().unwrap() = "Away".into();
+    let before = first_ids().await.len();
+    app.advance(TimeDelta::seconds(601));
+    wait_for(
+        Duration::from_secs(10),
+        "the first chunk recorded",
+        || async { presence_of(&app.app_db, 0).await.as_deref() == Some("Away") },
+    )
+    .await;
+    wait_for(Duration::from_secs(10), "the throttled call", || async {
+        first_ids().await.len() >= before + 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        presence_of(&app.app_db, 1299).await,
+        None,
+        "throttled: not yet"
+    );
+    let asked = first_ids().await.len();
+    app.advance(TimeDelta::seconds(60));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(first_ids().await.len(), asked, "Retry-After honoured");
+    app.advance(TimeDelta::seconds(31));
+    wait_for(Duration::from_secs(10), "the refresh resumed", || async {
+        presence_of(&app.app_db, 1299).await.as_deref() == Some("Away")
+    })
+    .await;
+    let ids = first_ids().await;
+    assert_eq!(
+        ids[asked..],
+        [aad(650)],
+        "resumed at the throttled chunk only"
+    );
+}
+
+/// `record` writes one UPDATE per presence value, matches ids in either case and never
+/// overwrites a newer observation.
+async fn record_groups_and_matches_any_case(backend: Backend) {
+    use herald::store::presence::{Observed, record};
+    let db = TestDb::new(backend);
+    let url = DatabaseUrl::parse(&db.url).unwrap();
+    let opened = tokio::task::spawn_blocking(move || Db::open(&url, 2))
+        .await
+        .unwrap()
+        .expect("database opens");
+    opened
+        .run(|conn| {
+            for i in 0..3 {
+                let mut r = conversation(i);
+                r.aad_object_id = Some(
+                    aad(i)
+                        .to_uppercase()
+                        .replace("0000-4000-8000", "ABCD-4000-8000"),
+                );
+                herald::store::users::record_install(conn, &r, &Default::default(), Utc::now())?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let seen = |i: usize, a: &str| Observed {
+        aad_object_id: aad(i).replace("0000-4000-8000", "abcd-4000-8000"),
+        availability: a.into(),
+        activity: a.into(),
+    };
+    let now = Utc::now();
+    let obs = vec![seen(0, "Away"), seen(1, "Busy"), seen(2, "Away")];
+    let changed = opened
+        .run(move |conn| record(conn, TENANT, &obs, now))
+        .await
+        .unwrap();
+    assert_eq!(changed, 3, "upper-case ids matched by Graph's lower case");
+    let older = vec![seen(0, "Offline")];
+    let changed = opened
+        .run(move |conn| record(conn, TENANT, &older, now - TimeDelta::seconds(5)))
+        .await
+        .unwrap();
+    assert_eq!(changed, 0, "an older observation is ignored");
+    let availability = |i: usize| {
+        let id = aad(i)
+            .to_uppercase()
+            .replace("0000-4000-8000", "ABCD-4000-8000");
+        opened
+            .run(move |conn| herald::store::users::find_by_aad(conn, TENANT, "msteams", Some(&id)))
+    };
+    let a0 = availability(0)
+        .await
+        .unwrap()
+        .and_then(|u| u.presence_availability);
+    let a1 = availability(1)
+        .await
+        .unwrap()
+        .and_then(|u| u.presence_availability);
+    assert_eq!(a0.as_deref(), Some("Away"));
+    assert_eq!(a1.as_deref(), Some("Busy"));
+}
+
 /// A tenant where Graph refuses presence subscriptions (403) is polled instead, and not asked
 /// again at every round.
 async fn a_tenant_refusing_subscriptions_is_polled(backend: Backend) {
@@ -631,6 +843,82 @@ async fn a_tenant_refusing_subscriptions_is_polled(backend: Backend) {
         .and(path("/v1.0/subscriptions"))
         .respond_with(ResponseTemplate::new(403).set_body_json(json!({
             "error": {"code": "ExtensionError", "message": "Operation: Create; Exception: [Status Code: Forbidden]"}
+        })))
+        .with_priority(1)
+        .mount(&app.graph)
+        .await;
+    let fake = fake_graph(&app.graph).await;
+    *fake.availability.lock().unwrap() = "Away".into();
+    app.advance(TimeDelta::seconds(61));
+    wait_for(Duration::from_secs(10), "presence polled", || async {
+        presence_of(&app.app_db, 2).await.as_deref() == Some("Away")
+    })
+    .await;
+    let refusals = calls(&app.graph, "POST", "/v1.0/subscriptions").await.len();
+    app.advance(TimeDelta::seconds(61));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        calls(&app.graph, "POST", "/v1.0/subscriptions").await.len(),
+        refusals,
+        "not asked again within the hour"
+    );
+    assert!(stored(&app.app_db).await.is_empty());
+    assert!(fake.created().is_empty());
+}
+
+/// The open notification routes refuse, before the database, a batch naming more
+/// subscriptions than herald could keep and a body over their limit; the echoed validation
+/// token is not sniffed as anything but text.
+async fn notification_routes_are_bounded(backend: Backend) {
+    let app = spawn_app_configured(backend, &server_toml(), GRAPH_ON).await;
+    let url = format!("{}/api/graph/notifications", app.address);
+    let value: Vec<Value> = (0..201)
+        .map(|i| json!({"subscriptionId": format!("s{i}"), "clientState": "x"}))
+        .collect();
+    for route in ["notifications", "lifecycle"] {
+        let answer = app
+            .client
+            .post(format!("{}/api/graph/{route}", app.address))
+            .json(&json!({ "value": value }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 400);
+        let error: Value = answer.json().await.unwrap();
+        assert_eq!(error["error"]["code"], "invalid_notifications");
+    }
+    let huge = format!(r#"{{"value":[],"pad":"{}"}}"#, "x".repeat(600 * 1024));
+    let answer = app
+        .client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 413);
+    let validation = app
+        .client
+        .post(format!("{url}?validationToken=%3Cscript%3E"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(validation.status(), 200);
+    assert_eq!(validation.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(validation.text().await.unwrap(), "<script>");
+}
+
+/// A public URL Graph cannot reach (create answered 400 ValidationError): the tenant is polled
+/// instead, and subscribing is not tried again at every round.
+async fn a_public_url_graph_cannot_validate_falls_back_to_polling(backend: Backend) {
+    let db = database_with_users(backend, 3).await;
+    let clock = ManualClock::new(Utc::now());
+    let graph_toml = "[graph]\nenabled = true\npresence_refresh = \"2m\"\n";
+    let app = spawn_app_on_db_clock(db, backend, &server_toml(), graph_toml, clock).await;
+    Mock::given(method("POST"))
+        .and(path("/v1.0/subscriptions"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "error": {"code": "ValidationError", "message": "Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request."}
         })))
         .with_priority(1)
         .mount(&app.graph)
@@ -676,9 +964,14 @@ on_both_backends!(
     a_tenant_refusing_subscriptions_is_polled,
     without_a_public_url_presence_is_polled,
     with_graph_off_the_route_is_not_there,
+    a_public_url_graph_cannot_validate_falls_back_to_polling,
+    a_throttled_refresh_resumes_where_it_stopped,
+    record_groups_and_matches_any_case,
+    notification_routes_are_bounded,
     subscriptions_follow_installs_in_chunks_of_650,
     notifications_are_checked_and_recorded,
     subscriptions_are_renewed_before_expiry,
+    a_failed_renewal_waits_for_retry_after,
     a_restart_keeps_or_recreates_never_duplicates,
     only_one_instance_manages_them,
 );

@@ -4,8 +4,11 @@
 //! uninstalls); without one, it refreshes every installed user's presence by polling. Either
 //! way one instance does it at a time (the `presence` duty).
 
+pub mod backoff;
+mod duty;
 pub mod notifications;
 pub mod plan;
+mod poll;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -17,8 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::Clock;
 use crate::graph::subscriptions::{MAX_LIFETIME, NewSubscription};
-use crate::graph::{GraphClient, GraphError, MAX_IDS_PER_CALL};
-use crate::store::presence::{self, Observed};
+use crate::graph::{GraphClient, GraphError};
 use crate::store::presence_subs::{self as subs, Subscription};
 use crate::store::{Db, StoreError};
 
@@ -89,6 +91,8 @@ pub struct Refreshed {
     pub users: usize,
     pub recorded: usize,
     pub graph_calls: usize,
+    /// Graph throttled the refresh: it stopped, and resumes where it stopped at this time.
+    pub throttled_until: Option<DateTime<Utc>>,
 }
 
 /// Keeps presence current (see the module).
@@ -102,6 +106,14 @@ pub struct Keeper {
     stop: CancellationToken,
     /// Tenants where Graph refused to create a subscription, and when.
     refused: std::sync::Mutex<BTreeMap<String, DateTime<Utc>>>,
+    /// Subscriptions whose renewal failed: not renewed again before their pause is over.
+    renewals: backoff::Backoff,
+    /// Tenants whose subscription create failed: not tried again before their pause is over.
+    creates: backoff::Backoff,
+    /// When this instance last claimed the duty (none: it does not hold it).
+    claimed: std::sync::Mutex<Option<DateTime<Utc>>>,
+    /// Where a throttled polling refresh resumes: tenant and user index.
+    resume: std::sync::Mutex<Option<(String, usize)>>,
 }
 
 impl Keeper {
@@ -121,6 +133,10 @@ impl Keeper {
             wake: Notify::new(),
             stop: CancellationToken::new(),
             refused: std::sync::Mutex::default(),
+            renewals: backoff::Backoff::default(),
+            creates: backoff::Backoff::default(),
+            resume: std::sync::Mutex::default(),
+            claimed: std::sync::Mutex::default(),
         })
     }
 
@@ -167,8 +183,19 @@ impl Keeper {
                 };
                 if let Some((every, only)) = poll.filter(|(every, _)| !every.is_zero()) {
                     if next_poll.is_none_or(|t| t <= now) {
-                        let _ = self.refresh(only.as_ref()).await;
-                        next_poll = Some(now + TimeDelta::from_std(every).unwrap_or(TICK));
+                        let every = now + TimeDelta::from_std(every).unwrap_or(TICK);
+                        next_poll = Some(match self.refresh(only.as_ref()).await {
+                            // Throttled: resumed where it stopped once Graph allows.
+                            Ok(Refreshed {
+                                throttled_until: Some(t),
+                                ..
+                            }) => t,
+                            Ok(_) => every,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "refreshing presence failed");
+                                every
+                            }
+                        });
                     }
                     next = next.min(next_poll.unwrap_or(next));
                 }
@@ -202,15 +229,19 @@ impl Keeper {
         }
     }
 
-    async fn holds_duty(&self, now: DateTime<Utc>) -> bool {
+    pub(super) async fn holds_duty(&self, now: DateTime<Utc>) -> bool {
         let owner = self.instance.clone();
         match self
             .db
             .run(move |conn| subs::claim_duty(conn, DUTY, &owner, now, DUTY_TTL))
             .await
         {
-            Ok(held) => held,
+            Ok(held) => {
+                *self.claimed_lock() = held.then_some(now);
+                held
+            }
             Err(e) => {
+                *self.claimed_lock() = None;
                 tracing::warn!(error = %e, "claiming the presence duty failed");
                 false
             }
@@ -219,7 +250,14 @@ impl Keeper {
 
     async fn next_renewal(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         let stored = self.db.run(subs::list).await?;
-        Ok(stored.iter().map(|s| s.expires_at - RENEW_BEFORE).min())
+        // A renewal that failed waits for its pause (backoff or Retry-After) to be over.
+        Ok(stored
+            .iter()
+            .map(|s| {
+                let due = s.expires_at - RENEW_BEFORE;
+                self.renewals.not_before(&s.id).map_or(due, |t| due.max(t))
+            })
+            .min())
     }
 
     /// One round of subscription management: every installed user covered once, renewals
@@ -247,6 +285,12 @@ impl Keeper {
         let mut refused_now: BTreeSet<String> = BTreeSet::new();
         let mut done = Managed::default();
         for s in &plan.renew {
+            if !self.heartbeat().await {
+                return Ok(done);
+            }
+            if !self.renewals.due(&s.id, now) {
+                continue;
+            }
             done.graph_calls += 1;
             if self.renew(s).await? {
                 done.renewed += 1;
@@ -255,7 +299,15 @@ impl Keeper {
             }
         }
         for (tenant, users) in &plan.create {
+            if !self.heartbeat().await {
+                return Ok(done);
+            }
             if refused_now.contains(tenant) {
+                continue;
+            }
+            if !self.creates.due(tenant, now) {
+                // Still to do: the round comes again soon (see `run`).
+                done.failed += 1;
                 continue;
             }
             done.graph_calls += 1;
@@ -283,26 +335,33 @@ impl Keeper {
                         renewed_at: now,
                     };
                     self.db.run(move |conn| subs::insert(conn, &s)).await?;
+                    self.creates.succeeded(tenant);
                     done.created += 1;
                 }
-                Err(GraphError::Refused {
-                    status: status @ (401 | 403),
-                    code,
-                }) => {
-                    tracing::warn!(tenant = %tenant, status, code = %code,
-                        "Graph refuses presence subscriptions in this tenant: its presence is \
-                         polled instead (graph.presence_refresh); subscribing is tried again \
-                         in an hour");
+                Err(e) if backoff::falls_back(&e, self.creates.failures(tenant) + 1) => {
+                    tracing::warn!(tenant = %tenant, error = %e,
+                        "Graph refuses presence subscriptions in this tenant, or cannot reach \
+                         herald's public URL: its presence is polled instead \
+                         (graph.presence_refresh); subscribing is tried again in an hour");
+                    self.creates.succeeded(tenant);
                     self.refused_lock().insert(tenant.clone(), now);
                     refused_now.insert(tenant.clone());
                 }
                 Err(e) => {
                     done.failed += 1;
+                    let retry_after = match &e {
+                        GraphError::Throttled { retry_after } => *retry_after,
+                        _ => None,
+                    };
+                    self.creates.failed(tenant, now, retry_after);
                     warn_graph(&e, tenant, "creating a presence subscription failed");
                 }
             }
         }
         for s in &plan.remove {
+            if !self.heartbeat().await {
+                return Ok(done);
+            }
             if s.expires_at > now {
                 done.graph_calls += 1;
                 if let Err(e) = self.graph.delete_subscription(&s.tenant_id, &s.id).await {
@@ -335,6 +394,7 @@ impl Keeper {
             .await
         {
             Ok(until) => {
+                self.renewals.succeeded(&s.id);
                 let id = s.id.clone();
                 let until = until.min(now + MAX_LIFETIME);
                 self.db
@@ -345,50 +405,38 @@ impl Keeper {
             Err(GraphError::Refused {
                 status: 404 | 410, ..
             }) => {
+                self.renewals.succeeded(&s.id);
                 let id = s.id.clone();
                 self.db.run(move |conn| subs::remove(conn, &id)).await?;
                 self.nudge();
                 Ok(false)
             }
+            Err(GraphError::Refused {
+                status: status @ (401 | 403),
+                code,
+            }) => {
+                // As on create: the tenant is polled, and subscribed again in an hour (the
+                // next round lets its subscriptions go).
+                tracing::warn!(tenant = %s.tenant_id, status, code = %code,
+                    "Graph refuses renewing presence subscriptions in this tenant: its presence \
+                     is polled instead (graph.presence_refresh); subscribing is tried again in \
+                     an hour");
+                self.renewals.succeeded(&s.id);
+                self.refused_lock().insert(s.tenant_id.clone(), now);
+                self.nudge();
+                Ok(false)
+            }
             Err(e) => {
-                warn_graph(&e, &s.tenant_id, "renewing a presence subscription failed");
+                let retry_after = match &e {
+                    GraphError::Throttled { retry_after } => *retry_after,
+                    _ => None,
+                };
+                let until = self.renewals.failed(&s.id, now, retry_after);
+                tracing::warn!(tenant = %s.tenant_id, error = %e, retry_at = %until,
+                    "renewing a presence subscription failed");
                 Ok(false)
             }
         }
-    }
-
-    /// Asks Graph for the presence of `users` of `tenant` (in calls of 650) and records it.
-    pub async fn fetch(&self, tenant: &str, users: &[String]) -> Result<Refreshed, StoreError> {
-        let mut done = Refreshed {
-            users: users.len(),
-            ..Refreshed::default()
-        };
-        if users.is_empty() {
-            return Ok(done);
-        }
-        done.graph_calls = users.len().div_ceil(MAX_IDS_PER_CALL);
-        let found = match self.graph.presences(tenant, users).await {
-            Ok(found) => found,
-            Err(e) => {
-                warn_graph(&e, tenant, "looking presence up failed");
-                return Ok(done);
-            }
-        };
-        let observed: Vec<Observed> = found
-            .into_iter()
-            .map(|p| Observed {
-                aad_object_id: p.id,
-                availability: p.availability,
-                activity: p.activity,
-            })
-            .collect();
-        let at = self.clock.now();
-        let tenant = tenant.to_string();
-        done.recorded = self
-            .db
-            .run(move |conn| presence::record(conn, &tenant, &observed, at))
-            .await?;
-        Ok(done)
     }
 
     fn refused_lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, DateTime<Utc>>> {
@@ -401,32 +449,6 @@ impl Keeper {
         let mut refused = self.refused_lock();
         refused.retain(|_, at| now - *at < REFUSED_FOR);
         refused.keys().cloned().collect()
-    }
-
-    /// One polling refresh: every installed user's presence, in calls of 650 per tenant.
-    pub async fn refresh_all(&self) -> Result<Refreshed, StoreError> {
-        self.refresh(None).await
-    }
-
-    /// A polling refresh of the installed users of `only` these tenants (all when `None`).
-    async fn refresh(&self, only: Option<&BTreeSet<String>>) -> Result<Refreshed, StoreError> {
-        let members = self.db.run(subs::installed_by_tenant).await?;
-        let mut done = Refreshed::default();
-        for (tenant, users) in &members {
-            if only.is_some_and(|only| !only.contains(tenant)) {
-                continue;
-            }
-            let r = self.fetch(tenant, users).await?;
-            done.users += r.users;
-            done.recorded += r.recorded;
-            done.graph_calls += r.graph_calls;
-        }
-        tracing::debug!(
-            users = done.users,
-            recorded = done.recorded,
-            "presence refreshed"
-        );
-        Ok(done)
     }
 }
 

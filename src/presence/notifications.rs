@@ -44,10 +44,15 @@ pub enum BadBody {
     Unreadable(String),
     #[error("too many notifications in one batch")]
     TooMany,
+    #[error("too many subscriptions in one batch")]
+    TooManySubscriptions,
 }
 
 /// Most notifications one POST may carry.
 pub const MAX_PER_BATCH: usize = 1000;
+/// Most distinct subscriptions one POST may name (herald keeps one per 650 users: 200 cover
+/// 130,000 users); a batch naming more is refused before the database is asked.
+pub const MAX_SUBSCRIPTIONS_PER_BATCH: usize = 200;
 
 /// Reads a POSTed body.
 pub fn parse(body: &[u8]) -> Result<Batch, BadBody> {
@@ -55,6 +60,14 @@ pub fn parse(body: &[u8]) -> Result<Batch, BadBody> {
         serde_json::from_slice(body).map_err(|e| BadBody::Unreadable(e.to_string()))?;
     if batch.value.len() > MAX_PER_BATCH {
         return Err(BadBody::TooMany);
+    }
+    let ids: BTreeSet<&str> = batch
+        .value
+        .iter()
+        .map(|n| n.subscription_id.as_str())
+        .collect();
+    if ids.len() > MAX_SUBSCRIPTIONS_PER_BATCH {
+        return Err(BadBody::TooManySubscriptions);
     }
     Ok(batch)
 }
@@ -86,28 +99,25 @@ async fn genuine(
     keeper: &Keeper,
     batch: Batch,
 ) -> Result<Vec<(Notification, Subscription)>, StoreError> {
-    let ids: BTreeSet<String> = batch
+    let ids: Vec<String> = batch
         .value
         .iter()
         .map(|n| n.subscription_id.clone())
+        .collect::<BTreeSet<String>>()
+        .into_iter()
         .collect();
     let known: BTreeMap<String, Subscription> = keeper
         .db
-        .run(move |conn| {
-            let mut found = BTreeMap::new();
-            for id in ids {
-                if let Some(s) = subs::find(conn, &id)? {
-                    found.insert(id, s);
-                }
-            }
-            Ok(found)
-        })
-        .await?;
+        .run(move |conn| subs::find_many(conn, &ids))
+        .await?
+        .into_iter()
+        .map(|s| (s.id.clone(), s))
+        .collect();
+    let (mut unknown, mut forged) = (0usize, 0usize);
     let mut out = Vec::new();
     for n in batch.value {
         let Some(s) = known.get(&n.subscription_id) else {
-            tracing::warn!(subscription = %n.subscription_id,
-                "ignored a Graph notification for a subscription herald does not keep");
+            unknown += 1;
             continue;
         };
         if !n
@@ -115,11 +125,18 @@ async fn genuine(
             .as_deref()
             .is_some_and(|c| same_secret(c, &s.client_state))
         {
-            tracing::warn!(subscription = %n.subscription_id,
-                "ignored a Graph notification whose clientState does not match");
+            forged += 1;
             continue;
         }
         out.push((n, s.clone()));
+    }
+    if unknown + forged > 0 {
+        // One line per request, however many were ignored.
+        tracing::debug!(
+            unknown_subscription = unknown,
+            bad_client_state = forged,
+            "ignored Graph notifications"
+        );
     }
     Ok(out)
 }
@@ -217,6 +234,21 @@ mod tests {
                 Some("cd-2".into()),
                 Some("ef-3".into())
             ]
+        );
+    }
+
+    #[test]
+    fn a_batch_naming_too_many_subscriptions_is_refused() {
+        let many = |n: usize| {
+            let value: Vec<serde_json::Value> = (0..n)
+                .map(|i| serde_json::json!({"subscriptionId": format!("s{i}")}))
+                .collect();
+            serde_json::to_vec(&serde_json::json!({ "value": value })).unwrap()
+        };
+        assert!(parse(&many(MAX_SUBSCRIPTIONS_PER_BATCH)).is_ok());
+        assert_eq!(
+            parse(&many(MAX_SUBSCRIPTIONS_PER_BATCH + 1)).err(),
+            Some(BadBody::TooManySubscriptions)
         );
     }
 

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::http::header::{HeaderValue, X_CONTENT_TYPE_OPTIONS};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
 use crate::error::ApiError;
 
@@ -16,8 +17,23 @@ use crate::presence::notifications::{self, Batch};
 
 /// Longest validation token echoed back.
 const MAX_TOKEN: usize = 2048;
+/// Largest notification body read (Graph's presence notifications carry no resource data:
+/// 1,000 of them fit well within this).
+pub const MAX_BODY: usize = 512 * 1024;
 
-type Query = web::Query<HashMap<String, String>>;
+/// The body limit of both routes.
+pub fn body_limit() -> web::PayloadConfig {
+    web::PayloadConfig::new(MAX_BODY)
+}
+
+type Query = HashMap<String, String>;
+
+/// The query string; its reading error otherwise.
+fn query_of(req: &HttpRequest) -> Result<Query, String> {
+    web::Query::<Query>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .map_err(|e| e.to_string())
+}
 
 fn handshake(query: &Query) -> Option<HttpResponse> {
     let token = query.get("validationToken")?;
@@ -30,13 +46,14 @@ fn handshake(query: &Query) -> Option<HttpResponse> {
     } else {
         HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")
+            .insert_header((X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
             .body(token.clone())
     })
 }
 
 async fn answer<F, Fut>(
     keeper: Option<web::Data<Arc<Keeper>>>,
-    query: Query,
+    req: HttpRequest,
     body: web::Bytes,
     act: F,
 ) -> HttpResponse
@@ -51,6 +68,13 @@ where
             "herald does not subscribe to presence changes (Microsoft Graph is off)",
         )
         .error_response();
+    };
+    let query = match query_of(&req) {
+        Ok(query) => query,
+        Err(e) => {
+            return ApiError::bad_request("invalid_query", format!("unreadable query string: {e}"))
+                .error_response();
+        }
     };
     if let Some(response) = handshake(&query) {
         return response;
@@ -79,10 +103,10 @@ where
 
 pub async fn notifications(
     keeper: Option<web::Data<Arc<Keeper>>>,
-    query: Query,
+    req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    answer(keeper, query, body, |k, b| async move {
+    answer(keeper, req, body, |k, b| async move {
         notifications::changed(&k, b).await
     })
     .await
@@ -90,10 +114,10 @@ pub async fn notifications(
 
 pub async fn lifecycle(
     keeper: Option<web::Data<Arc<Keeper>>>,
-    query: Query,
+    req: HttpRequest,
     body: web::Bytes,
 ) -> HttpResponse {
-    answer(keeper, query, body, |k, b| async move {
+    answer(keeper, req, body, |k, b| async move {
         notifications::lifecycle(&k, b).await
     })
     .await

@@ -20,9 +20,15 @@ pub use state::AppState;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/api/messages").route(web::post().to(messages::post)))
         .service(
-            web::resource("/api/graph/notifications").route(web::post().to(graph::notifications)),
+            web::resource("/api/graph/notifications")
+                .app_data(graph::body_limit())
+                .route(web::post().to(graph::notifications)),
         )
-        .service(web::resource("/api/graph/lifecycle").route(web::post().to(graph::lifecycle)))
+        .service(
+            web::resource("/api/graph/lifecycle")
+                .app_data(graph::body_limit())
+                .route(web::post().to(graph::lifecycle)),
+        )
         .service(web::resource("/healthz").route(web::get().to(health::healthz)))
         .service(web::resource("/readyz").route(web::get().to(health::readyz)))
         .service(web::resource("/metrics").route(web::get().to(metrics::metrics)))

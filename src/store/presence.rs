@@ -2,6 +2,8 @@
 //! change notification, a polling refresh) is written here, so reports, `herald users` and
 //! gated sends use what is known.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
@@ -18,9 +20,11 @@ pub struct Observed {
     pub activity: String,
 }
 
-/// Records `observed` (all of `tenant`) as seen at `at`, in one write transaction; returns how
-/// many user rows changed. An observation older than the one on record is ignored (a slow
-/// lookup never overwrites a newer notification).
+/// Records `observed` (all of `tenant`) as seen at `at`, in one short write transaction with
+/// one UPDATE per distinct (availability, activity); returns how many user rows changed. An
+/// observation older than the one on record is ignored (a slow lookup never overwrites a newer
+/// notification). Ids are GUIDs matched in either case: as given, lower case or upper case
+/// (Graph answers in lower case; an id stored in upper case is still found).
 pub fn record(
     conn: &mut Conn<'_>,
     tenant: &str,
@@ -30,12 +34,20 @@ pub fn record(
     if observed.is_empty() {
         return Ok(0);
     }
+    let mut groups: BTreeMap<(&str, &str), BTreeSet<String>> = BTreeMap::new();
+    for o in observed {
+        let ids = groups
+            .entry((o.availability.as_str(), o.activity.as_str()))
+            .or_default();
+        ids.insert(o.aad_object_id.clone());
+        ids.insert(o.aad_object_id.to_lowercase());
+        ids.insert(o.aad_object_id.to_uppercase());
+    }
     let at = at.naive_utc();
     conn.write_transaction(|conn| {
         let mut changed = 0;
-        for o in observed {
-            // Ids are GUIDs: Teams and Graph write them in lower case, but match either way.
-            let ids = [o.aad_object_id.clone(), o.aad_object_id.to_lowercase()];
+        for ((availability, activity), ids) in &groups {
+            let ids: Vec<&String> = ids.iter().collect();
             changed += run_on!(conn, |c| diesel::update(
                 u::table
                     .filter(u::tenant_id.eq(tenant))
@@ -47,8 +59,8 @@ pub fn record(
                     )
             )
             .set((
-                u::presence_availability.eq(&o.availability),
-                u::presence_activity.eq(&o.activity),
+                u::presence_availability.eq(*availability),
+                u::presence_activity.eq(*activity),
                 u::presence_observed_at.eq(at),
             ))
             .execute(c))?;

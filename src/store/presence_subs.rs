@@ -82,6 +82,18 @@ pub fn find(conn: &mut Conn<'_>, id: &str) -> Result<Option<Subscription>, Store
     Ok(row.map(from_row))
 }
 
+/// The subscriptions among `ids` that herald keeps, in one query.
+pub fn find_many(conn: &mut Conn<'_>, ids: &[String]) -> Result<Vec<Subscription>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<Row> = run_on!(conn, |c| ps::table
+        .filter(ps::id.eq_any(ids))
+        .select(columns!())
+        .load(c))?;
+    Ok(rows.into_iter().map(from_row).collect())
+}
+
 /// Stores a subscription Graph has just created.
 pub fn insert(conn: &mut Conn<'_>, s: &Subscription) -> Result<(), StoreError> {
     let users = serde_json::to_string(&s.users).unwrap_or_else(|_| "[]".into());
