@@ -3,9 +3,7 @@
 //! users (`/communications/presences?$filter=id in (…)`) and lives at most an hour.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use reqwest::header::RETRY_AFTER;
 use serde::Deserialize;
-use std::time::Duration;
 
 use super::{GraphClient, GraphError, MAX_IDS_PER_CALL};
 
@@ -64,25 +62,10 @@ impl GraphClient {
             .map_err(|e| GraphError::Unreachable(e.without_url().to_string()))?;
         let status = response.status();
         if status.as_u16() == 429 {
-            let retry_after = response
-                .headers()
-                .get(RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            return Err(GraphError::Throttled { retry_after });
+            return Err(super::throttled(&response));
         }
         if !status.is_success() {
-            let body: serde_json::Value = response.json().await.unwrap_or_default();
-            let code = body
-                .pointer("/error/code")
-                .and_then(|c| c.as_str())
-                .unwrap_or("unknown")
-                .to_string();
-            return Err(GraphError::Refused {
-                status: status.as_u16(),
-                code,
-            });
+            return Err(super::refused(response).await);
         }
         Ok(response)
     }
