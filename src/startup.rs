@@ -187,7 +187,8 @@ impl Application {
             .with_reach(crate::audience::Reach {
                 graph,
                 ..crate::audience::Reach::from_settings(&settings)
-            }),
+            })
+            .with_presence(presence.clone()),
             auth,
             metrics,
             tracker,

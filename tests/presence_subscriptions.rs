@@ -241,6 +241,27 @@ async fn subscriptions_follow_installs_in_chunks_of_650(backend: Backend) {
         deleted[0].url.path(),
         format!("/v1.0/subscriptions/{left_chunk}")
     );
+
+    // An install through Teams wakes the keeper: the newcomer is subscribed to without waiting
+    // for the next tick (the manual clock does not move).
+    let stranger = "29:newcomer";
+    assert_eq!(
+        app.post_signed(&app.install("act-newcomer", stranger))
+            .await
+            .status(),
+        200
+    );
+    wait_for(
+        Duration::from_secs(10),
+        "the newcomer subscribed to",
+        || async {
+            stored(&app.app_db)
+                .await
+                .iter()
+                .any(|s| s.users.contains(&"aad-newcomer".to_string()))
+        },
+    )
+    .await;
 }
 
 /// Duties are leases: one holder at a time, taken over only once lapsed, let go at shutdown.

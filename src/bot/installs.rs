@@ -79,6 +79,7 @@ impl Bot {
             .await?;
         tracing::info!(user_id = %user.id, tenant = %user.tenant_id, ?outcome, "user installed herald");
         if outcome != InstallOutcome::Refreshed {
+            self.installs_changed();
             let lang = Lang::from_locale(user.locale.as_deref());
             let first = user
                 .given_name
@@ -108,6 +109,15 @@ impl Bot {
             .run(move |conn| users::record_uninstall(conn, &reference, UNINSTALLED, now))
             .await?;
         tracing::info!(changed, "user uninstalled herald");
+        self.installs_changed();
         Ok(Handled::Processed)
+    }
+
+    /// Presence subscriptions follow installs: the keeper looks again now rather than at its
+    /// next tick (when another instance holds the presence duty, that one sees it at its tick).
+    fn installs_changed(&self) {
+        if let Some(keeper) = &self.presence {
+            keeper.nudge();
+        }
     }
 }

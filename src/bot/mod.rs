@@ -87,6 +87,8 @@ pub struct Bot {
     files: crate::lists::import::Files,
     /// The zone last written for each person (`time: local`).
     zones: Arc<zones::ZoneNotes>,
+    /// Told of installs and uninstalls, so presence subscriptions follow them at once.
+    presence: Option<Arc<crate::presence::Keeper>>,
 }
 
 impl Bot {
@@ -116,7 +118,14 @@ impl Bot {
             reach: crate::audience::Reach::default(),
             files: crate::lists::import::Files::default(),
             zones: Arc::default(),
+            presence: None,
         }
+    }
+
+    /// Tells `keeper` of every install and uninstall (presence subscriptions follow them).
+    pub fn with_presence(mut self, keeper: Option<Arc<crate::presence::Keeper>>) -> Bot {
+        self.presence = keeper;
+        self
     }
 
     /// Downloads the files of `list import` through `files` (`bot.file_hosts`, size limit).
