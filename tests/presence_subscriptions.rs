@@ -264,6 +264,64 @@ async fn subscriptions_follow_installs_in_chunks_of_650(backend: Backend) {
     .await;
 }
 
+/// A crash leaves the presence duty held by an instance that is gone: the next instance waits
+/// for that lease to lapse (nothing is created meanwhile), then finds the stored subscriptions,
+/// keeps the live one and creates only the lapsed one again.
+async fn a_crashed_instances_duty_is_taken_over_after_its_lease(backend: Backend) {
+    let db = database_with_users(backend, 700).await;
+    let shared = db.shared();
+    let first = spawn_app_on(db, backend, |u| u.to_string(), &server_toml(), GRAPH_ON).await;
+    fake_graph(&first.graph).await;
+    let subs = wait_for_count(&first.app_db, 2, "two subscriptions").await;
+    first.shut_down().await;
+    let start = Utc::now();
+    let (lapsed, past) = (subs[0].id.clone(), start - TimeDelta::minutes(1));
+    first
+        .app_db
+        .run(move |conn| {
+            presence_subs::renewed(conn, &lapsed, past, past)?;
+            // What a crash leaves: the duty still held, for up to its lease, by the dead one.
+            presence_subs::claim_duty(
+                conn,
+                herald::presence::DUTY,
+                "crashed-instance",
+                start,
+                TimeDelta::minutes(3),
+            )
+        })
+        .await
+        .unwrap();
+
+    let clock = ManualClock::new(start);
+    let second = spawn_app_on_db_clock(shared, backend, &server_toml(), GRAPH_ON, clock).await;
+    let fake = fake_graph(&second.graph).await;
+    second.advance(TimeDelta::seconds(61));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        fake.created().is_empty(),
+        "nothing done while the dead one's lease holds"
+    );
+    assert_eq!(stored(&second.app_db).await.len(), 2);
+
+    second.advance(TimeDelta::minutes(3));
+    wait_for(
+        Duration::from_secs(15),
+        "the lapsed one re-created",
+        || async { fake.created().len() == 1 && stored(&second.app_db).await.len() == 2 },
+    )
+    .await;
+    let now = stored(&second.app_db).await;
+    assert!(now.iter().any(|s| s.id == subs[1].id), "the live one kept");
+    assert!(
+        now.iter().all(|s| s.id != subs[0].id),
+        "the lapsed one gone"
+    );
+    assert_eq!(counts(&now), counts(&subs));
+    second.advance(TimeDelta::seconds(61));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(fake.created().len(), 1, "never created twice");
+}
+
 /// Duties are leases: one holder at a time, taken over only once lapsed, let go at shutdown.
 async fn duties_are_leases(backend: Backend) {
     let db = database_with_users(backend, 0).await;
@@ -994,5 +1052,6 @@ on_both_backends!(
     subscriptions_are_renewed_before_expiry,
     a_failed_renewal_waits_for_retry_after,
     a_restart_keeps_or_recreates_never_duplicates,
+    a_crashed_instances_duty_is_taken_over_after_its_lease,
     only_one_instance_manages_them,
 );
