@@ -270,8 +270,11 @@ async fn subscriptions_follow_installs_in_chunks_of_650(backend: Backend) {
 async fn a_crashed_instances_duty_is_taken_over_after_its_lease(backend: Backend) {
     let db = database_with_users(backend, 700).await;
     let shared = db.shared();
-    let first = spawn_app_on(db, backend, |u| u.to_string(), &server_toml(), GRAPH_ON).await;
+    let first_clock = ManualClock::new(Utc::now());
+    let first = spawn_app_on_db_clock(db, backend, &server_toml(), GRAPH_ON, first_clock).await;
     fake_graph(&first.graph).await;
+    // The first round may have run before the fake Graph answered: the next tick retries.
+    first.advance(TimeDelta::seconds(61));
     let subs = wait_for_count(&first.app_db, 2, "two subscriptions").await;
     first.shut_down().await;
     let start = Utc::now();
@@ -619,8 +622,11 @@ async fn a_failed_renewal_waits_for_retry_after(backend: Backend) {
 async fn a_restart_keeps_or_recreates_never_duplicates(backend: Backend) {
     let db = database_with_users(backend, 700).await;
     let shared = db.shared();
-    let first = spawn_app_on(db, backend, |u| u.to_string(), &server_toml(), GRAPH_ON).await;
+    let first_clock = ManualClock::new(Utc::now());
+    let first = spawn_app_on_db_clock(db, backend, &server_toml(), GRAPH_ON, first_clock).await;
     fake_graph(&first.graph).await;
+    // The first round may have run before the fake Graph answered: the next tick retries.
+    first.advance(TimeDelta::seconds(61));
     let subs = wait_for_count(&first.app_db, 2, "two subscriptions").await;
     first.shut_down().await;
     // One of them lapsed while herald was down.
@@ -632,8 +638,11 @@ async fn a_restart_keeps_or_recreates_never_duplicates(backend: Backend) {
         .await
         .unwrap();
 
-    let second = spawn_app_on(shared, backend, |u| u.to_string(), &server_toml(), GRAPH_ON).await;
+    let second_clock = ManualClock::new(Utc::now());
+    let second =
+        spawn_app_on_db_clock(shared, backend, &server_toml(), GRAPH_ON, second_clock).await;
     let fake = fake_graph(&second.graph).await;
+    second.advance(TimeDelta::seconds(61));
     wait_for(
         Duration::from_secs(15),
         "the lapsed one re-created",
