@@ -152,8 +152,11 @@ async fn stored(db: &Db) -> Vec<Subscription> {
     db.run(presence_subs::list).await.expect("subscriptions")
 }
 
+/// Waits for `n` stored subscriptions. On the real clock, a first round that ran before the
+/// fake Graph answered is retried after the keeper's back-off (5 s, then 10 s, 20 s): the bound
+/// covers three such retries.
 async fn wait_for_count(db: &Db, n: usize, what: &str) -> Vec<Subscription> {
-    wait_for(Duration::from_secs(15), what, || async {
+    wait_for(Duration::from_secs(45), what, || async {
         stored(db).await.len() == n
     })
     .await;
