@@ -52,6 +52,16 @@ pub enum GraphError {
     Token(#[from] TokenError),
 }
 
+impl GraphError {
+    /// The wait Graph asked for, when it throttled the request with a `Retry-After`.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            GraphError::Throttled { retry_after } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
 /// How long Graph asks to be left alone (`Retry-After`: seconds or an HTTP date).
 pub(crate) fn retry_after(response: &reqwest::Response) -> Option<Duration> {
     crate::botframework::retry_after::retry_after(response.headers())

@@ -349,11 +349,7 @@ impl Keeper {
                 }
                 Err(e) => {
                     done.failed += 1;
-                    let retry_after = match &e {
-                        GraphError::Throttled { retry_after } => *retry_after,
-                        _ => None,
-                    };
-                    self.creates.failed(tenant, now, retry_after);
+                    self.creates.failed(tenant, now, e.retry_after());
                     warn_graph(&e, tenant, "creating a presence subscription failed");
                 }
             }
@@ -427,11 +423,7 @@ impl Keeper {
                 Ok(false)
             }
             Err(e) => {
-                let retry_after = match &e {
-                    GraphError::Throttled { retry_after } => *retry_after,
-                    _ => None,
-                };
-                let until = self.renewals.failed(&s.id, now, retry_after);
+                let until = self.renewals.failed(&s.id, now, e.retry_after());
                 tracing::warn!(tenant = %s.tenant_id, error = %e, retry_at = %until,
                     "renewing a presence subscription failed");
                 Ok(false)
