@@ -169,6 +169,9 @@ fn old_work(conn: &mut Conn<'_>, url: &str, then: DateTime<Utc>) -> (String, Str
         sender_name: "Ada".into(),
         links: Vec::new(),
         install: false,
+        remind_after: None,
+        ack: false,
+        choices: Vec::new(),
     };
     let created = conn
         .write_transaction(|conn| {

@@ -28,9 +28,10 @@ admin-help = **herald** — admin commands:
     - **campaign info** / **report** / **delete** *name*
     - **campaign test** *name* *email*: sends the message now to one person
     - **campaign resend** *name*: sends it again, once, to those whose delivery failed and to list members who have installed herald since
-    - **broadcast** *list* (or **all**), then **subject:** and the text below it (an **install: yes** line first installs herald for members who lack it): sends now (**broadcast** alone opens the form)
+    - **broadcast** *list* (or **all**), then **subject:** and the text below it: sends now (**broadcast** alone opens the form). Option lines may come first: **install: yes** installs herald for members who lack it, **remind: 24h** reminds those who have not read it after that long (within business hours), **ack: yes** asks each person to confirm they have read and understood, **choices: Yes | No | Maybe** adds a poll (2 to 6 choices)
     - **broadcasts**: the latest broadcasts, delivered and read
     - **broadcast info** *n°*: the detail, and who has not read it yet
+    - **broadcast remind** *n°*: reminds those who have not read it (or not acknowledged it, when asked)
     - **broadcast delete** *n°*: removes it from every chat
     - **broadcast resend** *n°*: sends it again to those whose card failed and to list members who have installed herald since
     - **audit** [*page*]: the latest admin actions

@@ -16,3 +16,7 @@ form-everyone = Everyone (every herald user)
 form-label-audience = To
 form-label-subject = Subject (what the notification shows)
 form-send-now = Send now
+form-label-remind = Remind those who have not read it after (for example 24h; empty: no reminder)
+form-label-ack = Ask each person to confirm they have read and understood
+form-label-choices = Poll: 2 to 6 choices separated by | (empty: no poll)
+form-placeholder-choices = Yes | No | Maybe

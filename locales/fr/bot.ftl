@@ -28,9 +28,10 @@ admin-help = **herald** — commandes d'administration :
     - **campagne info** / **rapport** / **supprimer** *nom*
     - **campagne essayer** *nom* *email* : envoie le message maintenant à une personne
     - **campagne renvoyer** *nom* : la renvoie, une fois, à ceux dont l'envoi a échoué et aux membres de la liste qui ont installé herald depuis
-    - **diffusion** *liste* (ou **tous**), puis **sujet:** et le texte en dessous (une ligne **installer: oui** en premier installe herald aux membres qui ne l'ont pas) : envoie maintenant (**diffusion** seul ouvre le formulaire)
+    - **diffusion** *liste* (ou **tous**), puis **sujet:** et le texte en dessous : envoie maintenant (**diffusion** seul ouvre le formulaire). Des lignes d'options peuvent venir en premier : **installer: oui** installe herald aux membres qui ne l'ont pas, **relance: 24h** relance ceux qui ne l'ont pas lue après ce délai (aux heures ouvrées), **accusé: oui** demande à chacun de confirmer avoir lu et compris, **choix: Oui | Non | Peut-être** ajoute un sondage (2 à 6 choix)
     - **diffusions** : les dernières diffusions, remises et lues
     - **diffusion info** *n°* : le détail, et qui ne l'a pas encore lue
+    - **diffusion relancer** *n°* : relance ceux qui ne l'ont pas lue (ou pas confirmée, quand un accusé est demandé)
     - **diffusion supprimer** *n°* : la retire de toutes les conversations
     - **diffusion renvoyer** *n°* : la renvoie à ceux dont la carte a échoué et aux membres de la liste qui ont installé herald depuis
     - **audit** [*page*] : les dernières actions d'administration

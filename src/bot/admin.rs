@@ -157,6 +157,7 @@ impl Bot {
             }
             C::BroadcastInfo { id } => self.broadcast_info(caller, &id, lang).await,
             C::BroadcastResend { id } => self.broadcast_resend(caller, &id, lang).await,
+            C::BroadcastRemind { id } => self.broadcast_remind(caller, &id, lang).await,
             broadcast @ (C::Broadcast { .. } | C::Broadcasts | C::BroadcastDelete { .. }) => {
                 self.broadcast_command(caller, broadcast, lang).await
             }

@@ -211,6 +211,38 @@ pub fn broadcast_form(
         }),
         INSTALL,
     );
+    field(
+        json!({
+            "type": "Input.Text",
+            "id": "remind",
+            "label": t!(lang, "form-label-remind"),
+            "placeholder": "24h",
+            "value": value("remind"),
+        }),
+        "remind",
+    );
+    let ack = value("ack");
+    field(
+        json!({
+            "type": "Input.Toggle",
+            "id": "ack",
+            "title": t!(lang, "form-label-ack"),
+            "valueOn": "yes",
+            "valueOff": "no",
+            "value": if crate::domain::commands::parse_yes_no(&ack) == Some(true) { "yes" } else { "no" },
+        }),
+        "ack",
+    );
+    field(
+        json!({
+            "type": "Input.Text",
+            "id": "choices",
+            "label": t!(lang, "form-label-choices"),
+            "placeholder": t!(lang, "form-placeholder-choices"),
+            "value": value("choices"),
+        }),
+        "choices",
+    );
     adaptive_card(
         FORM_VERSION,
         body,

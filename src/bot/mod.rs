@@ -12,6 +12,7 @@ mod installs;
 mod listing;
 mod lists;
 mod localtime;
+mod reactions;
 pub mod reply;
 mod reports;
 mod sizes;
@@ -56,9 +57,11 @@ pub enum BotError {
 }
 
 /// What became of a turn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Handled {
     Processed,
+    /// An invoke, answered with this body (an invoke response, `botframework::invoke`).
+    Invoke(serde_json::Value),
     /// The same activity was already handled: nothing done.
     Duplicate,
     /// Nothing for herald to do (typing, group chats, …).
@@ -247,6 +250,15 @@ impl Bot {
             {
                 self.read_receipt(activity, checked).await
             }
+            Kind::Invoke
+                if personal
+                    && activity.name.as_deref()
+                        == Some(crate::botframework::invoke::ADAPTIVE_CARD_ACTION) =>
+            {
+                let lang = Lang::from_locale(activity.user_locale());
+                self.card_invoke(activity, checked, lang).await
+            }
+            Kind::MessageReaction if personal => self.reaction(activity, checked).await,
             _ => Ok(Handled::Ignored),
         }
     }

@@ -4,6 +4,7 @@
 use super::{Bot, texts};
 use crate::domain::broadcast::BroadcastText;
 use crate::domain::commands::{CampaignFields, FieldError, parse_fields};
+use crate::domain::engagement::BroadcastOptions;
 use crate::domain::size;
 
 impl Bot {
@@ -33,19 +34,26 @@ impl Bot {
 
     /// `broadcast <list|all>`'s lines, read as `domain::broadcast::parse_text` does, refused
     /// when the card would be too heavy.
-    pub(super) fn fit_text(&self, rest: &str) -> Result<BroadcastText, Vec<FieldError>> {
-        self.fit(crate::domain::broadcast::parse_text(rest))
+    pub(super) fn fit_text(
+        &self,
+        rest: &str,
+        options: &BroadcastOptions,
+    ) -> Result<BroadcastText, Vec<FieldError>> {
+        self.fit(crate::domain::broadcast::parse_text(rest), options)
     }
 
-    /// A broadcast's subject and body as checked, refused when the card would be too heavy.
+    /// A broadcast's subject and body as checked, refused when the card (with the buttons
+    /// `options` add) would be too heavy.
     pub(super) fn fit(
         &self,
         text: Result<BroadcastText, Vec<FieldError>>,
+        options: &BroadcastOptions,
     ) -> Result<BroadcastText, Vec<FieldError>> {
         let text = text?;
         let weight = crate::domain::broadcast::weight(
             &text.subject,
             &text.body,
+            options,
             self.link_base(),
             &crate::broadcasts::cards::every_card,
         );

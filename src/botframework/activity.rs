@@ -53,6 +53,20 @@ pub struct Activity {
     pub summary: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<Value>>,
+    /// `messageReaction`: the reactions added to the message `replyToId` names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reactions_added: Option<Vec<MessageReaction>>,
+    /// `messageReaction`: the reactions taken back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reactions_removed: Option<Vec<MessageReaction>>,
+}
+
+/// One reaction of a `messageReaction` activity (`like`, `heart`, … or an emoji).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageReaction {
+    #[serde(rename = "type", default)]
+    pub kind: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -100,7 +114,9 @@ pub enum Kind {
     ConversationUpdate,
     Event,
     Invoke,
-    /// typing, messageReaction, … : accepted and ignored.
+    /// Someone reacted to a message (or took a reaction back).
+    MessageReaction,
+    /// typing, … : accepted and ignored.
     Other(String),
 }
 
@@ -201,6 +217,7 @@ impl Activity {
             "conversationUpdate" => Kind::ConversationUpdate,
             "event" => Kind::Event,
             "invoke" => Kind::Invoke,
+            "messageReaction" => Kind::MessageReaction,
             other => Kind::Other(other.to_string()),
         };
         Ok(Checked {

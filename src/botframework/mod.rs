@@ -7,6 +7,7 @@ pub mod channel;
 pub mod cloud;
 pub mod connector;
 pub mod credential;
+pub mod invoke;
 mod member;
 pub mod ratelimit;
 pub(crate) mod retry_after;

@@ -4,11 +4,21 @@
 use serde_json::Value;
 
 use crate::domain::Lang;
-use crate::domain::broadcast::{self as domain, CardContent, CardWords, RelayWords};
+use crate::domain::broadcast::{self as domain, CardContent, CardState, CardWords, RelayWords};
 use crate::t;
 
-/// The card a recipient reading `lang` gets (`read`: as it shows once read).
-pub fn broadcast_card(lang: Lang, c: &CardContent<'_>, read: bool) -> Value {
+/// The card a recipient reading `lang` gets, as it shows in `state`.
+pub fn broadcast_card(lang: Lang, c: &CardContent<'_>, state: &CardState) -> Value {
+    let chosen = state
+        .chosen
+        .and_then(|i| c.choices.get(i))
+        .map(|choice| t!(lang, "broadcast-card-chosen", choice = choice.as_str()))
+        .unwrap_or_default();
+    let acked = state
+        .acked_at
+        .as_deref()
+        .map(|at| t!(lang, "broadcast-card-acked", at = at))
+        .unwrap_or_default();
     let words = CardWords {
         from: t!(lang, "broadcast-card-from", sender = c.sender),
         read: t!(lang, "broadcast-card-read"),
@@ -16,15 +26,35 @@ pub fn broadcast_card(lang: Lang, c: &CardContent<'_>, read: bool) -> Value {
         reply: t!(lang, "broadcast-card-reply"),
         reply_placeholder: t!(lang, "broadcast-card-reply-placeholder"),
         send: t!(lang, "broadcast-card-send"),
+        ack: t!(lang, "broadcast-card-ack"),
+        acked,
+        reminder: t!(lang, "broadcast-card-reminder", subject = c.subject),
+        chosen,
     };
-    domain::broadcast_card(&words, c, read)
+    domain::broadcast_card(&words, c, state)
 }
 
-/// Every card `c` can be sent as: in each language, unread and read.
+/// Every card `c` can be sent or shown as: in each language, unread and read, as a reminder,
+/// acknowledged, and with its longest choice chosen.
 pub fn every_card(c: &CardContent<'_>) -> Vec<Value> {
+    let longest = (0..c.choices.len()).max_by_key(|i| c.choices[*i].chars().count());
+    let states = [
+        CardState::read(false),
+        CardState::read(true),
+        CardState {
+            reminder: true,
+            ..CardState::default()
+        },
+        CardState {
+            read: true,
+            acked_at: Some("2026-12-31 23:59 CEST".into()),
+            chosen: longest,
+            ..CardState::default()
+        },
+    ];
     [Lang::En, Lang::Fr]
         .into_iter()
-        .flat_map(|lang| [false, true].map(|read| broadcast_card(lang, c, read)))
+        .flat_map(|lang| states.iter().map(move |s| broadcast_card(lang, c, s)))
         .collect()
 }
 
@@ -96,8 +126,10 @@ mod tests {
             subject: "Office closed",
             body: "Tomorrow.",
             sender: "Alice",
+            ack: false,
+            choices: &[],
         };
-        let a = broadcast_card(Lang::En, &c, false);
+        let a = broadcast_card(Lang::En, &c, &CardState::read(false));
         assert_eq!(a["summary"], "Office closed");
         let actions = &a["attachments"][0]["content"]["actions"];
         assert_eq!(actions[0]["title"], "Mark as read");
@@ -107,7 +139,7 @@ mod tests {
             actions[1]["card"]["actions"][0]["data"]["herald"],
             action::REPLY
         );
-        let read = broadcast_card(Lang::Fr, &c, true);
+        let read = broadcast_card(Lang::Fr, &c, &CardState::read(true));
         let actions = read["attachments"][0]["content"]["actions"]
             .as_array()
             .unwrap();

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use super::Broadcasts;
 use super::cards::broadcast_card;
 use crate::domain::Lang;
-use crate::domain::broadcast::CardContent;
+use crate::domain::broadcast::{CardContent, CardState};
 use crate::domain::delivery::{MessageKind, Operation};
 use crate::outbox::Posting;
 use crate::store::broadcasts::{self as store, Broadcast, Role};
@@ -159,11 +159,14 @@ fn add_cards(
     } else {
         crate::domain::tracking::mark_links(&bc.body).0
     };
+    let choices = bc.choices();
     let content = CardContent {
         broadcast_id: &bc.id,
         subject: &bc.subject,
         body: &body,
         sender: &bc.sender_name,
+        ack: bc.ack,
+        choices: &choices,
     };
     let mut card_id = String::new();
     for (role, kind, read) in [
@@ -171,7 +174,7 @@ fn add_cards(
         (Role::Read, MessageKind::BroadcastRead, true),
     ] {
         let message_id = uuid::Uuid::now_v7().to_string();
-        let card = broadcast_card(lang, &content, read);
+        let card = broadcast_card(lang, &content, &CardState::read(read));
         post.message(conn, &message_id, &bc.tenant_id, kind, &card, now)?;
         tracking::store_links(conn, &message_id, &links)?;
         store::add_message(conn, &bc.id, &message_id, role, lang)?;

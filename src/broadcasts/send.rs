@@ -8,7 +8,7 @@ use super::Broadcasts;
 use super::cards::broadcast_card;
 use crate::audience::Expanded;
 use crate::domain::Lang;
-use crate::domain::broadcast::CardContent;
+use crate::domain::broadcast::{CardContent, CardState};
 use crate::domain::delivery::MessageKind;
 use crate::outbox::{Outbox, Posting};
 use crate::store::broadcasts::{self as store, Broadcast, NewBroadcast, Role};
@@ -119,6 +119,8 @@ pub fn post_broadcast(
         subject: &new.subject,
         body: card_body,
         sender: &new.sender_name,
+        ack: new.ack,
+        choices: &new.choices,
     };
     for lang in [Lang::En, Lang::Fr] {
         let cards: Vec<NewDelivery> = audience
@@ -141,7 +143,7 @@ pub fn post_broadcast(
             (Role::Read, MessageKind::BroadcastRead, true),
         ] {
             let message_id = uuid::Uuid::now_v7().to_string();
-            let card = broadcast_card(lang, &content, read);
+            let card = broadcast_card(lang, &content, &CardState::read(read));
             post.message(conn, &message_id, &new.tenant_id, kind, &card, now)?;
             tracking::store_links(conn, &message_id, &new.links)?;
             store::add_message(conn, &id, &message_id, role, lang)?;

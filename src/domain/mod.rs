@@ -7,6 +7,7 @@ pub mod clock;
 pub mod commands;
 pub mod delivery;
 pub mod duration;
+pub mod engagement;
 pub mod hours;
 pub mod ids;
 pub mod ladder;

@@ -126,14 +126,20 @@ mod tests {
             reply: "Reply".into(),
             reply_placeholder: "Your reply to the sender".into(),
             send: "Send".into(),
+            ..Default::default()
         };
         let cards = |c: &crate::domain::broadcast::CardContent<'_>| {
             [false, true]
-                .map(|read| crate::domain::broadcast::broadcast_card(&words, c, read))
+                .map(|read| {
+                    let state = crate::domain::broadcast::CardState::read(read);
+                    crate::domain::broadcast::broadcast_card(&words, c, &state)
+                })
                 .to_vec()
         };
-        let light = crate::domain::broadcast::weight("Subject", "Body", None, &cards);
-        let heavy = crate::domain::broadcast::weight("Subject", &"x".repeat(1000), None, &cards);
+        let none = crate::domain::engagement::BroadcastOptions::default();
+        let light = crate::domain::broadcast::weight("Subject", "Body", &none, None, &cards);
+        let heavy =
+            crate::domain::broadcast::weight("Subject", &"x".repeat(1000), &none, None, &cards);
         assert_eq!(heavy - light, 2 * (1000 - "Body".len()));
         assert!(light > ADDRESSING + 1000, "{light}");
         assert!(light < LIMIT / 4, "{light}");

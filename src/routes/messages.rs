@@ -62,8 +62,10 @@ pub async fn post(
 
     let body = read_body(payload, &state.body_readers).await?;
     let (activity, checked) = parse_activity(&body, verified.as_ref())?;
-    state.bot.handle(&activity, &checked).await?;
-    Ok(HttpResponse::Ok().finish())
+    match state.bot.handle(&activity, &checked).await? {
+        crate::bot::Handled::Invoke(body) => Ok(HttpResponse::Ok().json(body)),
+        _ => Ok(HttpResponse::Ok().finish()),
+    }
 }
 
 /// What the route does with a body once the token is verified: read it as JSON (400), check

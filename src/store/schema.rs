@@ -194,6 +194,11 @@ diesel::table! {
         recall_reported_at -> Nullable<Timestamp>,
         install -> Bool,
         herald_installed -> Integer,
+        remind_after_minutes -> Nullable<Integer>,
+        remind_at -> Nullable<Timestamp>,
+        reminded_at -> Nullable<Timestamp>,
+        ack -> Bool,
+        choices -> Nullable<Text>,
     }
 }
 
@@ -365,3 +370,88 @@ diesel::allow_tables_to_appear_in_same_query!(report_totals, campaigns);
 diesel::allow_tables_to_appear_in_same_query!(report_totals, broadcasts);
 diesel::allow_tables_to_appear_in_same_query!(report_totals, broadcast_messages);
 diesel::allow_tables_to_appear_in_same_query!(report_totals, deliveries);
+
+diesel::table! {
+    broadcast_reminders (id) {
+        id -> Text,
+        broadcast_id -> Text,
+        round -> Integer,
+        automatic -> Bool,
+        requested_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        queued -> Integer,
+    }
+}
+
+diesel::table! {
+    broadcast_acks (broadcast_id, user_id) {
+        broadcast_id -> Text,
+        user_id -> Text,
+        acked_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    broadcast_answers (broadcast_id, user_id) {
+        broadcast_id -> Text,
+        user_id -> Text,
+        choice -> Integer,
+        answered_at -> Timestamp,
+        changes -> Integer,
+    }
+}
+
+diesel::table! {
+    message_reactions (subject_id, user_id, reaction) {
+        subject_id -> Text,
+        subject_kind -> Text,
+        user_id -> Text,
+        reaction -> Text,
+        reacted_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(broadcast_reminders -> broadcasts (broadcast_id));
+diesel::joinable!(broadcast_acks -> broadcasts (broadcast_id));
+diesel::joinable!(broadcast_acks -> users (user_id));
+diesel::joinable!(broadcast_answers -> broadcasts (broadcast_id));
+diesel::joinable!(broadcast_answers -> users (user_id));
+diesel::joinable!(message_reactions -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    broadcast_reminders,
+    broadcast_acks,
+    broadcast_answers,
+    message_reactions,
+);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_reminders, broadcasts);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_reminders, broadcast_reads);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_reminders, broadcast_messages);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_reminders, deliveries);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_reminders, users);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_reminders, campaigns);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_reminders, campaign_reads);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_reminders, outbound_messages);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_acks, broadcasts);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_acks, broadcast_reads);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_acks, broadcast_messages);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_acks, deliveries);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_acks, users);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_acks, campaigns);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_acks, campaign_reads);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_acks, outbound_messages);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_answers, broadcasts);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_answers, broadcast_reads);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_answers, broadcast_messages);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_answers, deliveries);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_answers, users);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_answers, campaigns);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_answers, campaign_reads);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_answers, outbound_messages);
+diesel::allow_tables_to_appear_in_same_query!(message_reactions, broadcasts);
+diesel::allow_tables_to_appear_in_same_query!(message_reactions, broadcast_reads);
+diesel::allow_tables_to_appear_in_same_query!(message_reactions, broadcast_messages);
+diesel::allow_tables_to_appear_in_same_query!(message_reactions, deliveries);
+diesel::allow_tables_to_appear_in_same_query!(message_reactions, users);
+diesel::allow_tables_to_appear_in_same_query!(message_reactions, campaigns);
+diesel::allow_tables_to_appear_in_same_query!(message_reactions, campaign_reads);
+diesel::allow_tables_to_appear_in_same_query!(message_reactions, outbound_messages);

@@ -94,6 +94,10 @@ impl Bot {
                 repliers = c.repliers,
             ),
         ];
+        lines.extend(self.reminder_lines(&bc, lang, tz).await?);
+        lines.extend(self.ack_lines(&bc, lang, tz).await?);
+        lines.extend(self.poll_lines(&bc, lang, tz).await?);
+        lines.extend(self.reaction_lines(&bc.id, lang).await?);
         if c.repairs > 0 || c.resent > 0 {
             lines.push(t!(
                 lang,

@@ -15,6 +15,7 @@ use crate::broadcasts::{Broadcasts, Recall, Sent, name_of};
 use crate::domain::Lang;
 use crate::domain::broadcast::{self as domain, Audience, BroadcastText};
 use crate::domain::commands::{Command, FieldError};
+use crate::domain::engagement::{self, BroadcastOptions};
 use crate::domain::problem::Problem;
 use crate::domain::text::escape_markdown;
 use crate::store::broadcasts::{Broadcast, NewBroadcast};
@@ -22,8 +23,12 @@ use crate::store::users::{self, User};
 use crate::store::{StoreError, lists};
 use crate::t;
 
+mod ack;
 mod follow;
+mod invoke;
+mod poll;
 mod recipients;
+mod remind;
 mod resend;
 
 pub use recipients::READ_RECEIPT_EVENT;
@@ -115,11 +120,23 @@ impl Bot {
                 .to_string()
         };
         let (audience, subject, body) = (field("audience"), field("subject"), field("body"));
-        let install = crate::domain::commands::parse_yes_no(&field("install")).unwrap_or(false);
         let mut errors = Vec::new();
-        if let Some(e) = self.install_unavailable(install) {
-            errors.push(e);
+        let mut options = BroadcastOptions {
+            install: Some(
+                crate::domain::commands::parse_yes_no(&field("install")).unwrap_or(false),
+            ),
+            ..BroadcastOptions::default()
+        };
+        match engagement::parse_remind(&field("remind")) {
+            Ok(after) => options.remind_after = after,
+            Err(e) => errors.push(e),
         }
+        options.ack = crate::domain::commands::parse_yes_no(&field("ack")).unwrap_or(false);
+        match engagement::parse_choices(&field("choices")) {
+            Ok(choices) => options.choices = choices,
+            Err(e) => errors.push(e),
+        }
+        errors.extend(self.install_unavailable(options.install == Some(true)));
         if audience.trim().is_empty() {
             errors.push(FieldError {
                 field: "audience",
@@ -127,7 +144,7 @@ impl Bot {
                 example: "all-staff",
             });
         }
-        let text = match self.fit(domain::check_text(&subject, &body)) {
+        let text = match self.fit(domain::check_text(&subject, &body), &options) {
             Ok(t) => Some(t),
             Err(e) => {
                 errors.extend(e);
@@ -136,7 +153,7 @@ impl Bot {
         };
         match text {
             Some(text) if errors.is_empty() => {
-                self.send_broadcast(caller, Audience::parse(&audience), text, install, lang)
+                self.send_broadcast(caller, Audience::parse(&audience), text, options, lang)
                     .await
             }
             _ => {
@@ -154,9 +171,9 @@ impl Bot {
         lang: Lang,
     ) -> Result<Reply> {
         match command {
-            Command::Broadcast { target, rest } => match self.install_and_text(&rest) {
-                Ok((install, text)) => {
-                    self.send_broadcast(caller, Audience::parse(&target), text, install, lang)
+            Command::Broadcast { target, rest } => match self.options_and_text(&rest) {
+                Ok((options, text)) => {
+                    self.send_broadcast(caller, Audience::parse(&target), text, options, lang)
                         .await
                 }
                 Err(errors) => {
@@ -179,24 +196,16 @@ impl Bot {
         }
     }
 
-    /// A typed broadcast's optional `install: yes` line, then its subject and body.
-    fn install_and_text(
+    /// A typed broadcast's option lines (`install:`, `remind:`, `ack:`, `choices:`), then its
+    /// subject and body.
+    fn options_and_text(
         &self,
         rest: &str,
-    ) -> std::result::Result<(bool, BroadcastText), Vec<FieldError>> {
-        let (install, rest) = crate::domain::commands::take_install_line(rest);
-        let mut errors = Vec::new();
-        let install = match install {
-            Some(Ok(on)) => on,
-            Some(Err(e)) => {
-                errors.push(e);
-                false
-            }
-            None => false,
-        };
-        errors.extend(self.install_unavailable(install));
-        match self.fit_text(&rest) {
-            Ok(text) if errors.is_empty() => Ok((install, text)),
+    ) -> std::result::Result<(BroadcastOptions, BroadcastText), Vec<FieldError>> {
+        let (options, mut errors, rest) = engagement::take_option_lines(rest);
+        errors.extend(self.install_unavailable(options.install == Some(true)));
+        match self.fit_text(&rest, &options) {
+            Ok(text) if errors.is_empty() => Ok((options, text)),
             Ok(_) => Err(errors),
             Err(e) => {
                 errors.extend(e);
@@ -219,7 +228,7 @@ impl Bot {
         caller: &Caller,
         audience: Audience,
         text: BroadcastText,
-        install: bool,
+        options: BroadcastOptions,
         lang: Lang,
     ) -> Result<Reply> {
         let Some(sender) = self.user_of(&caller.key).await? else {
@@ -252,7 +261,10 @@ impl Bot {
             audience: audience_name.clone(),
             sender_id: sender.id.clone(),
             sender_name: name_of(&sender),
-            install: install || self.reach.always_install,
+            install: options.install == Some(true) || self.reach.always_install,
+            remind_after: options.remind_after,
+            ack: options.ack,
+            choices: options.choices,
         };
         let (bc, missing) = match self.broadcasts().send(new).await? {
             Sent::Sent(bc, missing) => (*bc, missing),

@@ -37,7 +37,11 @@ fn relayed_text(lang: Lang, relayed: Relayed, reply: bool) -> String {
 }
 
 impl Bot {
-    fn key_of(&self, activity: &Activity, checked: &Checked) -> users::ConversationRef {
+    pub(in crate::bot) fn key_of(
+        &self,
+        activity: &Activity,
+        checked: &Checked,
+    ) -> users::ConversationRef {
         users::ConversationRef {
             tenant_id: activity.tenant_id().unwrap_or_default().to_string(),
             channel_id: checked.channel_id.clone(),

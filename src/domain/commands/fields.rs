@@ -104,10 +104,6 @@ pub fn parse_yes_no(value: &str) -> Option<bool> {
 
 const INSTALL_EXAMPLE: &str = "install: yes";
 
-fn install_key(key: &str) -> bool {
-    matches!(key.trim().to_lowercase().as_str(), "install" | "installer")
-}
-
 fn install_value(value: &str) -> Result<bool, FieldError> {
     parse_yes_no(value).ok_or_else(|| {
         field_error(
@@ -116,25 +112,6 @@ fn install_value(value: &str) -> Result<bool, FieldError> {
             INSTALL_EXAMPLE,
         )
     })
-}
-
-/// The `install: yes` line (French `installer: oui`) that may come first in a broadcast's
-/// lines, before its subject: what it said (`None` when absent) and the lines after it.
-pub fn take_install_line(text: &str) -> (Option<Result<bool, FieldError>>, String) {
-    let mut lines = text.lines().peekable();
-    let mut skipped = 0;
-    while lines.peek().is_some_and(|l| l.trim().is_empty()) {
-        lines.next();
-        skipped += 1;
-    }
-    match lines.peek().and_then(|l| l.split_once(':')) {
-        Some((key, value)) if install_key(key) => {
-            let said = install_value(value);
-            let rest: Vec<&str> = text.lines().skip(skipped + 1).collect();
-            (Some(said), rest.join("\n"))
-        }
-        _ => (None, text.to_string()),
-    }
 }
 
 /// One field that could not be read: which, what was wrong (a sentence of the catalogue, said
@@ -304,16 +281,17 @@ mod install_tests {
 
     #[test]
     fn a_broadcast_may_start_with_an_install_line() {
-        let (said, rest) = take_install_line("\ninstall: yes\nsubject: Hi\nBody");
-        assert_eq!(said, Some(Ok(true)));
+        use crate::domain::engagement::take_option_lines;
+        let (said, e, rest) = take_option_lines("\ninstall: yes\nsubject: Hi\nBody");
+        assert_eq!((said.install, e.len()), (Some(true), 0));
         assert_eq!(rest, "subject: Hi\nBody");
-        let (said, rest) = take_install_line("Installer : oui\nsujet: Salut\nCorps");
-        assert_eq!(said, Some(Ok(true)));
+        let (said, _, rest) = take_option_lines("Installer : oui\nsujet: Salut\nCorps");
+        assert_eq!(said.install, Some(true));
         assert_eq!(rest, "sujet: Salut\nCorps");
-        let (said, rest) = take_install_line("subject: Hi\ninstall: yes");
-        assert_eq!(said, None, "only a first line counts");
+        let (said, _, rest) = take_option_lines("subject: Hi\ninstall: yes");
+        assert_eq!(said.install, None, "only lines before the subject count");
         assert_eq!(rest, "subject: Hi\ninstall: yes");
-        let (said, _) = take_install_line("install: perhaps\nsubject: Hi\nBody");
-        assert!(matches!(said, Some(Err(e)) if e.field == "install"));
+        let (_, e, _) = take_option_lines("install: perhaps\nsubject: Hi\nBody");
+        assert!(matches!(e.as_slice(), [e] if e.field == "install"));
     }
 }

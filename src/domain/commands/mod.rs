@@ -10,8 +10,8 @@ mod tests;
 
 use super::problem::Problem;
 
+pub use fields::parse_yes_no;
 pub use fields::{CampaignFields, Channel, Email, FieldError, parse_emails, parse_fields};
-pub use fields::{parse_yes_no, take_install_line};
 
 /// A command, as typed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +78,10 @@ pub enum Command {
         id: String,
     },
     BroadcastResend {
+        id: String,
+    },
+    /// `broadcast remind <n>` (`diffusion relancer`): a reminder to those who have not read it.
+    BroadcastRemind {
         id: String,
     },
     Audit {
@@ -265,7 +269,7 @@ impl Command {
             "broadcasts" | "diffusions" => Ok(Command::Broadcasts),
             "broadcast" | "diffusion" => match action.as_deref() {
                 Some("info") | Some("delete") | Some("supprimer") | Some("resend")
-                | Some("renvoyer") => {
+                | Some("renvoyer") | Some("remind") | Some("relancer") | Some("relance") => {
                     let id = name.ok_or(CommandError::Missing {
                         command: "broadcast",
                         what: "an id",
@@ -274,6 +278,9 @@ impl Command {
                     match action.as_deref() {
                         Some("info") => Ok(Command::BroadcastInfo { id }),
                         Some("resend") | Some("renvoyer") => Ok(Command::BroadcastResend { id }),
+                        Some("remind") | Some("relancer") | Some("relance") => {
+                            Ok(Command::BroadcastRemind { id })
+                        }
                         _ => Ok(Command::BroadcastDelete { id }),
                     }
                 }

@@ -76,6 +76,8 @@ pub enum MessageKind {
     BroadcastCard,
     /// A broadcast's card as it shows once read (sent as an update of the first).
     BroadcastRead,
+    /// A reminder of a broadcast to a recipient who has not read (or acknowledged) it.
+    BroadcastReminder,
     /// A recipient's reply relayed to the sender, or the sender's answer relayed back.
     Relay,
     /// A notice to an admin (a recall's outcome).
@@ -83,10 +85,11 @@ pub enum MessageKind {
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 5] = [
+    pub const ALL: [MessageKind; 6] = [
         MessageKind::Campaign,
         MessageKind::BroadcastCard,
         MessageKind::BroadcastRead,
+        MessageKind::BroadcastReminder,
         MessageKind::Relay,
         MessageKind::Notice,
     ];
@@ -97,6 +100,7 @@ impl MessageKind {
             MessageKind::Campaign => "campaign",
             MessageKind::BroadcastCard => "broadcast",
             MessageKind::BroadcastRead => "broadcast-read",
+            MessageKind::BroadcastReminder => "broadcast-reminder",
             MessageKind::Relay => "relay",
             MessageKind::Notice => "notice",
         }

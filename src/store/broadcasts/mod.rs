@@ -70,6 +70,8 @@ pub enum Role {
     Card,
     /// The card that replaces it once read.
     Read,
+    /// A reminder's card (one per language and reminder round).
+    Reminder,
 }
 
 impl Role {
@@ -77,6 +79,7 @@ impl Role {
         match self {
             Role::Card => "card",
             Role::Read => "read",
+            Role::Reminder => "reminder",
         }
     }
 }
@@ -122,11 +125,26 @@ pub struct Broadcast {
     pub install: bool,
     /// Recipients herald installed the app for through Graph when it went out.
     pub herald_installed: i32,
+    /// `remind: 24h`: the automatic reminder's delay (minutes).
+    pub remind_after_minutes: Option<i32>,
+    /// When the automatic reminder falls due.
+    pub remind_at: Option<NaiveDateTime>,
+    /// When an instance took the automatic reminder (it goes once).
+    pub reminded_at: Option<NaiveDateTime>,
+    /// `ack: yes`: recipients are asked to acknowledge it.
+    pub ack: bool,
+    /// `choices:`, as stored (a JSON array); see [`Broadcast::choices`].
+    pub choices: Option<String>,
 }
 
 impl Broadcast {
     pub fn recalled(&self) -> bool {
         self.status == BroadcastStatus::Recalled
+    }
+
+    /// The poll's choices (empty: no poll).
+    pub fn choices(&self) -> Vec<String> {
+        crate::domain::engagement::choices_from_stored(self.choices.as_deref())
     }
 }
 
@@ -146,6 +164,12 @@ pub struct NewBroadcast {
     pub links: Vec<String>,
     /// Install herald for recipients who lack it (`install: yes`).
     pub install: bool,
+    /// `remind: 24h`: remind the non-readers automatically after this long.
+    pub remind_after: Option<crate::domain::duration::WindowLength>,
+    /// `ack: yes`.
+    pub ack: bool,
+    /// `choices:` (empty: no poll).
+    pub choices: Vec<String>,
 }
 
 /// Broadcasts go to Teams users: read receipts, card updates and deletes are Teams' features.
@@ -243,6 +267,10 @@ pub fn insert(
             b::status.eq(BroadcastStatus::Sent.as_str()),
             b::created_at.eq(now.naive_utc()),
             b::install.eq(new.install),
+            b::remind_after_minutes.eq(new.remind_after.map(|d| d.minutes() as i32)),
+            b::remind_at.eq(new.remind_after.map(|d| (now + d.as_delta()).naive_utc())),
+            b::ack.eq(new.ack),
+            b::choices.eq(crate::domain::engagement::choices_to_stored(&new.choices)),
         ))
         .execute(c))?;
     for chunk in audience.not_installed.chunks(500) {

@@ -1,8 +1,6 @@
 //! Broadcasts, the pure part: what `broadcast <list|all>` says, the cards recipients and
 //! senders get (in their language), and how a read receipt covers a message.
 
-use serde_json::{Value, json};
-
 use super::commands::FieldError;
 use super::problem::Problem;
 
@@ -16,6 +14,13 @@ pub mod action {
     pub const ANSWER: &str = "relay-answer";
     /// The broadcast form.
     pub const FORM: &str = "broadcast-form";
+    /// **I have read and understood** (an `Action.Execute`, verb [`ACK_VERB`]).
+    pub const ACK: &str = "broadcast-ack";
+    /// A poll's choice (an `Action.Execute`, verb [`CHOOSE_VERB`]; `choice` is its index).
+    pub const CHOOSE: &str = "broadcast-choice";
+    /// The verbs of those `Action.Execute`s.
+    pub const ACK_VERB: &str = "ack";
+    pub const CHOOSE_VERB: &str = "choose";
 }
 
 /// The input every reply box uses.
@@ -177,136 +182,9 @@ pub fn receipt_covers(activity_id: &str, last_read: &str) -> bool {
     }
 }
 
-/// Cards recipients get are of this schema version (Teams supports it on every client).
-const CARD_VERSION: &str = "1.4";
+mod card;
 
-fn adaptive(body: Vec<Value>, actions: Vec<Value>) -> Value {
-    super::cards::adaptive_card(CARD_VERSION, body, actions)
-}
-
-pub use super::cards::card_activity;
-
-/// The words of a card, in its reader's language (from the text catalogue).
-#[derive(Debug, Clone, Default)]
-pub struct CardWords {
-    /// "From <sender>".
-    pub from: String,
-    /// Shown once read.
-    pub read: String,
-    pub mark_read: String,
-    pub reply: String,
-    pub reply_placeholder: String,
-    pub send: String,
-}
-
-/// The words of a relayed reply or answer, in its reader's language.
-#[derive(Debug, Clone, Default)]
-pub struct RelayWords {
-    /// Who said it about what.
-    pub head: String,
-    /// The notification's text.
-    pub summary: String,
-    /// The button that opens the box to answer.
-    pub title: String,
-    pub placeholder: String,
-    pub send: String,
-}
-
-/// A box to write in and a button that sends it with `data`.
-fn reply_box(title: &str, placeholder: &str, send: &str, data: Value) -> Value {
-    json!({
-        "type": "Action.ShowCard",
-        "title": title,
-        "card": {
-            "type": "AdaptiveCard",
-            "body": [{
-                "type": "Input.Text",
-                "id": TEXT_INPUT,
-                "isMultiline": true,
-                "placeholder": placeholder,
-                "maxLength": REPLY_MAX,
-            }],
-            "actions": [{"type": "Action.Submit", "title": send, "data": data}],
-        },
-    })
-}
-
-fn text_block(text: &str) -> Value {
-    json!({"type": "TextBlock", "text": text, "wrap": true})
-}
-
-/// What one recipient's card shows, before or after it is read.
-pub struct CardContent<'a> {
-    pub broadcast_id: &'a str,
-    pub subject: &'a str,
-    pub body: &'a str,
-    pub sender: &'a str,
-}
-
-/// The card a recipient gets: subject, sender, body, **Mark as read** and **Reply**. Once read,
-/// the same card says so in place of the button.
-pub fn broadcast_card(w: &CardWords, c: &CardContent<'_>, read: bool) -> Value {
-    let mut body = vec![
-        json!({"type": "TextBlock", "text": c.subject, "weight": "Bolder", "size": "Medium", "wrap": true}),
-        json!({"type": "TextBlock", "text": w.from, "isSubtle": true, "spacing": "None", "wrap": true}),
-        text_block(c.body),
-    ];
-    let mut actions = Vec::new();
-    if read {
-        body.push(json!({
-            "type": "TextBlock",
-            "text": w.read,
-            "color": "Good",
-            "weight": "Bolder",
-        }));
-    } else {
-        actions.push(json!({
-            "type": "Action.Submit",
-            "title": w.mark_read,
-            "data": {"herald": action::READ, "broadcast": c.broadcast_id},
-        }));
-    }
-    actions.push(reply_box(
-        &w.reply,
-        &w.reply_placeholder,
-        &w.send,
-        json!({"herald": action::REPLY, "broadcast": c.broadcast_id}),
-    ));
-    card_activity(c.subject, adaptive(body, actions))
-}
-
-/// A recipient's reply on `thread_id`, shown to the broadcast's sender with a box to answer.
-pub fn reply_card(w: &RelayWords, thread_id: &str, text: &str) -> Value {
-    relayed_card(
-        w,
-        text,
-        json!({"herald": action::ANSWER, "thread": thread_id}),
-    )
-}
-
-/// The sender's answer about `broadcast_id`, shown to the recipient with a box to reply again.
-pub fn answer_card(w: &RelayWords, broadcast_id: &str, text: &str) -> Value {
-    relayed_card(
-        w,
-        text,
-        json!({"herald": action::REPLY, "broadcast": broadcast_id}),
-    )
-}
-
-/// A relayed message: who said it about what, what they said (shown exactly as typed, never
-/// as markdown, links or mentions), and a box to answer with.
-fn relayed_card(w: &RelayWords, text: &str, data: Value) -> Value {
-    let text = super::text::escape_text(text);
-    let answer_box = reply_box(&w.title, &w.placeholder, &w.send, data);
-    let card = adaptive(
-        vec![
-            text_block(&w.head),
-            json!({"type": "Container", "style": "emphasis", "items": [text_block(&text)]}),
-        ],
-        vec![answer_box],
-    );
-    card_activity(&w.summary, card)
-}
+pub use card::*;
 
 /// What a recall came to, per recipient chat.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -345,6 +223,7 @@ pub fn check_reply(text: &str) -> Result<(), Problem> {
 pub fn weight(
     subject: &str,
     body: &str,
+    options: &super::engagement::BroadcastOptions,
     public_url: Option<&str>,
     cards: &dyn Fn(&CardContent<'_>) -> Vec<serde_json::Value>,
 ) -> usize {
@@ -357,6 +236,8 @@ pub fn weight(
         subject,
         body: &body,
         sender: &sender,
+        ack: options.ack,
+        choices: &options.choices,
     };
     let heaviest = cards(&content)
         .into_iter()

@@ -1,0 +1,10 @@
+DROP TABLE message_reactions;
+DROP TABLE broadcast_answers;
+DROP TABLE broadcast_acks;
+DROP TABLE broadcast_reminders;
+DROP INDEX broadcasts_remind_due;
+ALTER TABLE broadcasts DROP COLUMN choices;
+ALTER TABLE broadcasts DROP COLUMN ack;
+ALTER TABLE broadcasts DROP COLUMN reminded_at;
+ALTER TABLE broadcasts DROP COLUMN remind_at;
+ALTER TABLE broadcasts DROP COLUMN remind_after_minutes;
