@@ -107,6 +107,23 @@ async fn answers(app: &TestApp, broadcast: &str) -> Vec<(String, i32)> {
     rows
 }
 
+/// How many times each recipient changed their answer, by user id.
+async fn changes(app: &TestApp, broadcast: &str) -> Vec<i32> {
+    use diesel::prelude::*;
+    use herald::store::schema::broadcast_answers as ans;
+    let id = broadcast.to_string();
+    app.app_db
+        .run(move |conn| {
+            Ok(herald::run_on!(conn, |c| ans::table
+                .filter(ans::broadcast_id.eq(&id))
+                .order(ans::user_id)
+                .select(ans::changes)
+                .load::<i32>(c))?)
+        })
+        .await
+        .unwrap()
+}
+
 async fn info(app: &TestApp, locale: &str, command: &str) -> String {
     app.tell(ADMIN, command, locale).await
 }
@@ -163,6 +180,7 @@ async fn the_latest_choice_counts_and_forged_ones_change_nothing(backend: Backen
     // Answers are reads.
     assert!(info1.contains("Read: 5 "), "{info1}");
     let stored = answers(&app, &id).await;
+    assert_eq!(changes(&app, &id).await, [0, 0, 0, 0, 1], "u4 changed once");
     // Forged choices are refused, naming the problem; nothing changes.
     for (forged, says) in [
         (json!(7), "this poll has 3 choices"),
@@ -181,6 +199,13 @@ async fn the_latest_choice_counts_and_forged_ones_change_nothing(backend: Backen
         }
     }
     assert_eq!(answers(&app, &id).await, stored);
+    assert_eq!(changes(&app, &id).await, [0, 0, 0, 0, 1]);
+    // Pressing the same choice again is no change.
+    assert_eq!(
+        choose(&app, "29:u4", &id, json!(0)).await["statusCode"],
+        200
+    );
+    assert_eq!(changes(&app, &id).await, [0, 0, 0, 0, 1]);
     let info2 = info(&app, "en-US", "broadcast info 1").await;
     assert_eq!(tally_of(&info2), expected, "{info2}");
     assert!(info2.contains("Read: 5 "), "{info2}");
