@@ -21,7 +21,9 @@ use crate::store::broadcasts::{self as store, Broadcast, Counts};
 use crate::store::users::User;
 use crate::store::{StoreError, folded};
 
+pub mod ack;
 pub mod cards;
+pub mod poll;
 pub mod read;
 pub mod recall;
 pub mod relay;

@@ -1,16 +1,23 @@
 //! A poll's choices (`choices: A | B | C`): a person's latest choice counts, and the card shows
-//! it. TO BE BUILT (issue 17, polls).
+//! it; and the tally of `broadcast info`.
 
 use chrono_tz::Tz;
 use serde_json::Value;
 
 use super::super::{Bot, BotError};
+use super::ack::{answer, not_yours};
+use crate::botframework::invoke;
 use crate::domain::Lang;
+use crate::domain::ids::{BroadcastId, UserId};
+use crate::domain::text::escape_markdown;
 use crate::store::broadcasts::Broadcast;
 use crate::store::users::User;
+use crate::t;
 
 impl Bot {
-    /// `user` pressed a choice; `data` is the action's data. Returns the invoke response.
+    /// `user` pressed a choice; `data` is the action's data. Returns the invoke response. The
+    /// choice must be a whole number from 0 (the card's own data); anything else is refused
+    /// before anything is looked up or written.
     pub(super) async fn choose(
         &self,
         user: &User,
@@ -18,18 +25,84 @@ impl Bot {
         lang: Lang,
         tz: Tz,
     ) -> Result<Value, BotError> {
-        let _ = (user, data, lang, tz);
-        todo!("issue 17: polls")
+        let Some(broadcast) = data.get("broadcast").and_then(Value::as_str) else {
+            return Ok(not_yours(lang));
+        };
+        let choice = match data.get("choice") {
+            None | Some(Value::Null) => {
+                return Ok(invoke::error(400, "BadChoice", &t!(lang, "poll-no-choice")));
+            }
+            Some(v) => match v.as_u64().and_then(|n| usize::try_from(n).ok()) {
+                Some(n) => n,
+                None => {
+                    let shown: String = v.to_string().chars().take(40).collect();
+                    let text = t!(lang, "poll-choice-not-a-number", value = shown);
+                    return Ok(invoke::error(400, "BadChoice", &text));
+                }
+            },
+        };
+        let pressed = self
+            .broadcasts()
+            .choose(
+                &BroadcastId::new(broadcast),
+                &UserId::new(user.id.as_str()),
+                choice,
+            )
+            .await?;
+        Ok(answer(lang, tz, pressed, || t!(lang, "poll-not-a-poll")))
     }
 
-    /// The lines `broadcast info` adds for a poll: the tally (none without a poll).
+    /// The lines `broadcast info` adds for a poll: how many answered of those reached, then
+    /// every choice with its count and share of the answers (none without a poll).
     pub(super) async fn poll_lines(
         &self,
         bc: &Broadcast,
         lang: Lang,
-        tz: Tz,
+        _tz: Tz,
     ) -> Result<Vec<String>, BotError> {
-        let _ = (bc, lang, tz);
-        Ok(Vec::new())
+        let choices = bc.choices();
+        if choices.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tally = self.broadcasts().tally(bc).await?;
+        let mut lines = vec![t!(
+            lang,
+            "broadcast-info-poll",
+            answered = tally.answered,
+            reached = tally.reached
+        )];
+        for (choice, count) in choices.iter().zip(&tally.counts) {
+            lines.push(t!(
+                lang,
+                "broadcast-info-poll-choice",
+                choice = escape_markdown(choice),
+                count = *count,
+                percent = percent(*count, tally.answered),
+            ));
+        }
+        Ok(lines)
+    }
+}
+
+/// `part` of `whole` in whole percent, rounded (0 when nobody answered).
+fn percent(part: i64, whole: i64) -> i64 {
+    if whole == 0 {
+        0
+    } else {
+        (part * 200 + whole) / (2 * whole)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent;
+
+    #[test]
+    fn percentages_round_to_the_nearest_whole() {
+        assert_eq!(percent(0, 0), 0);
+        assert_eq!(percent(2, 5), 40);
+        assert_eq!(percent(1, 3), 33);
+        assert_eq!(percent(2, 3), 67);
+        assert_eq!(percent(1, 8), 13);
     }
 }

@@ -20,6 +20,8 @@ use super::{Conn, StoreError};
 use crate::domain::Lang;
 use crate::run_on;
 
+pub mod acks;
+pub mod answers;
 pub mod counts;
 pub mod reads;
 pub mod recall;

@@ -1,0 +1,33 @@
+//! **I have read and understood** (`ack: yes`): a recipient acknowledges a broadcast, once; and
+//! how acknowledgements stand for `broadcast info`.
+
+use super::Broadcasts;
+use crate::domain::ids::{BroadcastId, UserId};
+use crate::store::StoreError;
+use crate::store::broadcasts::Broadcast;
+use crate::store::broadcasts::acks::{self, AckSummary, Pressed};
+
+impl Broadcasts {
+    /// `user_id` pressed **I have read and understood** on the card of `broadcast_id`: the
+    /// acknowledgement (and a read) is recorded once; the result says where they now stand.
+    pub async fn acknowledge(
+        &self,
+        broadcast_id: &BroadcastId,
+        user_id: &UserId,
+    ) -> Result<Pressed, StoreError> {
+        let (broadcast_id, user_id, now) = (broadcast_id.clone(), user_id.clone(), self.now());
+        self.outbox
+            .db()
+            .run(move |conn| acks::record_ack(conn, broadcast_id.as_str(), user_id.as_str(), now))
+            .await
+    }
+
+    /// Who acknowledged `bc` of those it reached, and the first `shown` who have not.
+    pub async fn acks(&self, bc: &Broadcast, shown: usize) -> Result<AckSummary, StoreError> {
+        let bc = bc.clone();
+        self.outbox
+            .db()
+            .run(move |conn| acks::ack_summary(conn, &bc, shown))
+            .await
+    }
+}

@@ -1,0 +1,194 @@
+//! Acknowledgements (`ack: yes`): who pressed **I have read and understood**, and when. Pressing
+//! it, or answering a poll ([`super::answers`]), is also a read; the card that shows it is the
+//! invoke's answer, so no card update is queued here.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::super::deliveries::Operation;
+use super::super::schema::{
+    broadcast_acks as a, broadcast_answers as ans, broadcast_reads as r, deliveries as d,
+    users as u,
+};
+use super::super::{Conn, StoreError};
+use super::{Broadcast, ReadSource, cards, get, was_sent_to};
+use crate::domain::delivery::DeliveryStatus;
+use crate::run_on;
+
+/// Where one recipient stands with a broadcast's actions: what their card shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Standing {
+    pub acked_at: Option<NaiveDateTime>,
+    /// Their latest answer to the poll (an index of the choices).
+    pub chosen: Option<usize>,
+}
+
+/// What pressing a card's action (acknowledge, or a poll's choice) came to.
+#[derive(Debug, Clone)]
+pub enum Pressed {
+    /// Recorded (or already was): the broadcast and where the person now stands.
+    Done(Box<Broadcast>, Standing),
+    /// This user never got this broadcast (or it does not exist).
+    NotARecipient,
+    /// The broadcast was recalled.
+    Recalled,
+    /// The broadcast does not ask for this (no `ack: yes`, or no poll).
+    NotAsked,
+    /// No choice of that number: the poll has this many.
+    NoSuchChoice(usize),
+}
+
+/// The broadcast `user_id` may act on, or why not.
+pub(super) fn recipients_broadcast(
+    conn: &mut Conn<'_>,
+    broadcast_id: &str,
+    user_id: &str,
+) -> Result<Result<Broadcast, Pressed>, StoreError> {
+    let Some(bc) = get(conn, broadcast_id)? else {
+        return Ok(Err(Pressed::NotARecipient));
+    };
+    if !was_sent_to(conn, &bc, user_id)? {
+        return Ok(Err(Pressed::NotARecipient));
+    }
+    if bc.recalled() {
+        return Ok(Err(Pressed::Recalled));
+    }
+    Ok(Ok(bc))
+}
+
+/// Records a read by `user_id` unless there is one: acting on the card means it was read. No
+/// card update is queued (the invoke's answer replaces the card), so a later read receipt finds
+/// it read and changes nothing.
+pub(super) fn read_by_action(
+    conn: &mut Conn<'_>,
+    broadcast_id: &str,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    run_on!(conn, |c| diesel::insert_into(r::table)
+        .values((
+            r::broadcast_id.eq(broadcast_id),
+            r::user_id.eq(user_id),
+            r::read_at.eq(now.naive_utc()),
+            r::source.eq(ReadSource::Button.as_str()),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(())
+}
+
+/// Where `user_id` stands with the broadcast: acknowledged when, and their answer.
+pub fn standing(
+    conn: &mut Conn<'_>,
+    broadcast_id: &str,
+    user_id: &str,
+) -> Result<Standing, StoreError> {
+    let acked_at: Option<NaiveDateTime> = run_on!(conn, |c| a::table
+        .filter(a::broadcast_id.eq(broadcast_id))
+        .filter(a::user_id.eq(user_id))
+        .select(a::acked_at)
+        .first(c)
+        .optional())?;
+    let chosen: Option<i32> = run_on!(conn, |c| ans::table
+        .filter(ans::broadcast_id.eq(broadcast_id))
+        .filter(ans::user_id.eq(user_id))
+        .select(ans::choice)
+        .first(c)
+        .optional())?;
+    Ok(Standing {
+        acked_at,
+        chosen: chosen.and_then(|i| usize::try_from(i).ok()),
+    })
+}
+
+/// `user_id` acknowledges the broadcast: recorded once (a second press keeps the first time),
+/// with a read if there was none, in one transaction.
+pub fn record_ack(
+    conn: &mut Conn<'_>,
+    broadcast_id: &str,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Pressed, StoreError> {
+    conn.write_transaction(|conn| {
+        let bc = match recipients_broadcast(conn, broadcast_id, user_id)? {
+            Ok(bc) => bc,
+            Err(refused) => return Ok(refused),
+        };
+        if !bc.ack {
+            return Ok(Pressed::NotAsked);
+        }
+        run_on!(conn, |c| diesel::insert_into(a::table)
+            .values((
+                a::broadcast_id.eq(broadcast_id),
+                a::user_id.eq(user_id),
+                a::acked_at.eq(now.naive_utc()),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c))?;
+        read_by_action(conn, broadcast_id, user_id, now)?;
+        let standing = standing(conn, broadcast_id, user_id)?;
+        Ok(Pressed::Done(Box::new(bc), standing))
+    })
+}
+
+/// The recipients the broadcast's card reached (delivered sends).
+pub(super) fn reached(conn: &mut Conn<'_>, broadcast_id: &str) -> Result<Vec<String>, StoreError> {
+    let cards = cards(conn, broadcast_id)?;
+    Ok(run_on!(conn, |c| d::table
+        .filter(d::message_id.eq_any(&cards))
+        .filter(d::operation.eq(Operation::Send.as_str()))
+        .filter(d::status.eq(DeliveryStatus::Delivered.as_str()))
+        .select(d::user_id)
+        .distinct()
+        .load(c))?)
+}
+
+/// How acknowledgements stand, for `broadcast info`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AckSummary {
+    pub acked: usize,
+    pub reached: usize,
+    /// Reached and not acknowledged: how many, and the first of them by name.
+    pub pending_total: usize,
+    pub pending: Vec<String>,
+}
+
+/// Who acknowledged the broadcast, of those it reached, and the first `limit` who have not.
+pub fn ack_summary(
+    conn: &mut Conn<'_>,
+    bc: &Broadcast,
+    limit: usize,
+) -> Result<AckSummary, StoreError> {
+    let reached = reached(conn, &bc.id)?;
+    let acked: HashSet<String> = acked_at_by_user(conn, &bc.id)?.into_keys().collect();
+    let pending: Vec<&String> = reached.iter().filter(|id| !acked.contains(*id)).collect();
+    let shown: Vec<&String> = pending.iter().take(limit).copied().collect();
+    let mut names: Vec<String> = run_on!(conn, |c| u::table
+        .filter(u::id.eq_any(&shown))
+        .select((u::email, u::user_principal_name, u::display_name, u::id))
+        .load::<(Option<String>, Option<String>, Option<String>, String)>(c))?
+    .into_iter()
+    .map(|(email, upn, name, id)| email.or(upn).or(name).unwrap_or(id))
+    .collect();
+    names.sort();
+    Ok(AckSummary {
+        acked: reached.iter().filter(|id| acked.contains(*id)).count(),
+        reached: reached.len(),
+        pending_total: pending.len(),
+        pending: names,
+    })
+}
+
+/// When each recipient acknowledged the broadcast (UTC), by user id: the report's column.
+pub fn acked_at_by_user(
+    conn: &mut Conn<'_>,
+    broadcast_id: &str,
+) -> Result<HashMap<String, NaiveDateTime>, StoreError> {
+    let rows: Vec<(String, NaiveDateTime)> = run_on!(conn, |c| a::table
+        .filter(a::broadcast_id.eq(broadcast_id))
+        .select((a::user_id, a::acked_at))
+        .load(c))?;
+    Ok(rows.into_iter().collect())
+}

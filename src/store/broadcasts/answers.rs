@@ -1,0 +1,107 @@
+//! A poll's answers (`choices: A | B | C`): each recipient's latest choice, and how many times
+//! they changed it. Answering is also a read (see [`super::acks::read_by_action`]).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use super::super::schema::broadcast_answers as ans;
+use super::super::{Conn, StoreError};
+use super::acks::{Pressed, reached, read_by_action, recipients_broadcast, standing};
+use crate::run_on;
+
+/// `user_id` chose `choice` (an index of the poll's choices): their latest choice counts, and
+/// `changes` goes up by one when it differs from the one before. With a read if there was none,
+/// in one transaction; nothing is written when the choice is not on the card.
+pub fn record_answer(
+    conn: &mut Conn<'_>,
+    broadcast_id: &str,
+    user_id: &str,
+    choice: usize,
+    now: DateTime<Utc>,
+) -> Result<Pressed, StoreError> {
+    conn.write_transaction(|conn| {
+        let bc = match recipients_broadcast(conn, broadcast_id, user_id)? {
+            Ok(bc) => bc,
+            Err(refused) => return Ok(refused),
+        };
+        let count = bc.choices().len();
+        if count == 0 {
+            return Ok(Pressed::NotAsked);
+        }
+        if choice >= count {
+            return Ok(Pressed::NoSuchChoice(count));
+        }
+        let choice = choice as i32;
+        let added = run_on!(conn, |c| diesel::insert_into(ans::table)
+            .values((
+                ans::broadcast_id.eq(broadcast_id),
+                ans::user_id.eq(user_id),
+                ans::choice.eq(choice),
+                ans::answered_at.eq(now.naive_utc()),
+                ans::changes.eq(0),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c))?;
+        if added == 0 {
+            // One statement: two presses at once cannot both count as a change.
+            run_on!(conn, |c| diesel::update(
+                ans::table
+                    .filter(ans::broadcast_id.eq(broadcast_id))
+                    .filter(ans::user_id.eq(user_id))
+                    .filter(ans::choice.ne(choice))
+            )
+            .set((
+                ans::choice.eq(choice),
+                ans::answered_at.eq(now.naive_utc()),
+                ans::changes.eq(ans::changes + 1),
+            ))
+            .execute(c))?;
+        }
+        read_by_action(conn, broadcast_id, user_id, now)?;
+        let standing = standing(conn, broadcast_id, user_id)?;
+        Ok(Pressed::Done(Box::new(bc), standing))
+    })
+}
+
+/// A poll's tally: how many chose each of its `choices` choices, how many answered, and how
+/// many the broadcast reached.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub counts: Vec<i64>,
+    pub answered: i64,
+    pub reached: usize,
+}
+
+/// The tally of the broadcast's poll of `choices` choices (one grouped query).
+pub fn tally(conn: &mut Conn<'_>, broadcast_id: &str, choices: usize) -> Result<Tally, StoreError> {
+    let rows: Vec<(i32, i64)> = run_on!(conn, |c| ans::table
+        .filter(ans::broadcast_id.eq(broadcast_id))
+        .group_by(ans::choice)
+        .select((ans::choice, diesel::dsl::count_star()))
+        .load(c))?;
+    let mut counts = vec![0; choices];
+    for (choice, n) in rows {
+        if let Some(slot) = usize::try_from(choice).ok().and_then(|i| counts.get_mut(i)) {
+            *slot += n;
+        }
+    }
+    Ok(Tally {
+        answered: counts.iter().sum(),
+        counts,
+        reached: reached(conn, broadcast_id)?.len(),
+    })
+}
+
+/// Each recipient's latest choice (an index of the choices), by user id: the report's column.
+pub fn answers_by_user(
+    conn: &mut Conn<'_>,
+    broadcast_id: &str,
+) -> Result<HashMap<String, i32>, StoreError> {
+    let rows: Vec<(String, i32)> = run_on!(conn, |c| ans::table
+        .filter(ans::broadcast_id.eq(broadcast_id))
+        .select((ans::user_id, ans::choice))
+        .load(c))?;
+    Ok(rows.into_iter().collect())
+}
