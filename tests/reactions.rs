@@ -17,6 +17,7 @@ use wiremock::{Mock, Request, ResponseTemplate};
 use common::*;
 use herald::store::deliveries::{self, Outcome};
 use herald::store::reactions;
+use herald::store::retention::{self, Table};
 
 const ADMIN: &str = "29:boss";
 const WAIT: Duration = Duration::from_secs(20);
@@ -31,7 +32,10 @@ on_both_backends!(
 
 /// Activity ids the fake connector gave, by conversation, in order, with what each was.
 #[derive(Clone, Default)]
-struct Ids(Arc<Mutex<HashMap<String, Vec<(String, Value)>>>>);
+struct Ids(Arc<Mutex<HashMap<String, Vec<Sent>>>>);
+
+/// A message's activity id and body.
+type Sent = (String, Value);
 
 impl Ids {
     /// The id of the first message in `conversation` whose JSON contains `needle`.
@@ -210,7 +214,7 @@ async fn broadcast_reactions_are_counted_once_per_person_and_type(backend: Backe
         .unwrap();
     let users: HashMap<String, Vec<String>> = app
         .app_db
-        .run(|conn| herald::store::users::list(conn))
+        .run(herald::store::users::list)
         .await
         .unwrap()
         .into_iter()
@@ -373,6 +377,39 @@ async fn campaign_reactions_show_in_the_campaign_report(backend: Backend) {
         .to_string();
     assert!(
         card.contains("Réactions : 👍 like 2 · 😆 laugh 1 · 😮 surprised 1"),
+        "{card}"
+    );
+
+    // Completed, then past retention: the report is folded with its reactions and the
+    // reaction rows go with the reads.
+    let id = c.id.clone();
+    app.app_db
+        .run(move |conn| herald::store::campaigns::complete_finished(conn, later))
+        .await
+        .unwrap();
+    let purged = app
+        .app_db
+        .run(move |conn| {
+            let policy = herald::config::retention::RetentionSettings::default().policy();
+            retention::purge(conn, &policy, later + TimeDelta::days(200), &mut |_, _| {})
+        })
+        .await
+        .unwrap();
+    assert_eq!(purged.rows.get(&Table::Reactions), Some(&4), "{purged:?}");
+    let left = app
+        .app_db
+        .run(move |conn| reactions::by_user(conn, &id))
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "{left:?}");
+    let card = app
+        .replies_to(&report("en-US"))
+        .await
+        .pop()
+        .unwrap()
+        .to_string();
+    assert!(
+        card.contains("Reactions: 👍 like 2 · 😆 laugh 1 · 😮 surprised 1"),
         "{card}"
     );
 }
