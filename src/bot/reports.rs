@@ -202,7 +202,7 @@ impl Bot {
                 title,
                 progress,
                 facts,
-                lines: Vec::new(),
+                lines: self.reaction_lines(&c.id, lang).await?,
                 grant: Some((ReportKind::Campaign, c.id.clone(), file_stem(&c.name))),
             },
         );

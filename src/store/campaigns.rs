@@ -235,6 +235,7 @@ pub fn delete(conn: &mut Conn<'_>, id: &str) -> Result<bool, StoreError> {
             d::table.filter(d::message_id.eq(id))
         )
         .execute(x))?;
+        super::reactions::forget(conn, id)?;
         run_on!(conn, |x| diesel::delete(
             super::schema::outbound_messages::table
                 .filter(super::schema::outbound_messages::id.eq(id))

@@ -62,6 +62,7 @@ pub fn fold_finished(
                 clicked_people: engagement.people,
                 clicks: engagement.clicks,
                 reads: super::reports::campaign_reads(conn, &id)?,
+                reactions: super::reactions::live_counts(conn, &id)?,
             };
             store_fold(conn, &id, kind::CAMPAIGN, &fold, now)?;
             Ok(1)
@@ -98,6 +99,7 @@ pub fn fold_finished(
                 unread: unread as i64,
                 clicked_people: engagement.people,
                 clicks: engagement.clicks,
+                reactions: super::reactions::live_counts(conn, &id)?,
             };
             store_fold(conn, &id, kind::BROADCAST, &fold, now)?;
             Ok(1)

@@ -22,6 +22,9 @@ pub struct FoldedCampaign {
     pub clicked_people: i64,
     pub clicks: i64,
     pub reads: i64,
+    /// Reactions per type (`store::reactions::counts`).
+    #[serde(default)]
+    pub reactions: Vec<(String, i64)>,
 }
 
 /// A finished broadcast's report, folded.
@@ -31,6 +34,9 @@ pub struct FoldedBroadcast {
     pub unread: i64,
     pub clicked_people: i64,
     pub clicks: i64,
+    /// Reactions per type (`store::reactions::counts`).
+    #[serde(default)]
+    pub reactions: Vec<(String, i64)>,
 }
 
 fn folded<T: for<'de> Deserialize<'de>>(

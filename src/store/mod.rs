@@ -22,6 +22,7 @@ pub mod lists;
 pub mod localtime;
 pub mod presence;
 pub mod presence_subs;
+pub mod reactions;
 mod redact;
 pub mod reports;
 pub mod retention;

@@ -16,7 +16,8 @@ use diesel::sql_types::{BigInt, Text, Timestamp};
 
 use super::schema::{
     audit_log as a, broadcast_reads as br, campaign_reads as cr, deliveries as d, link_clicks as k,
-    maintenance_runs as mr, outbound_messages as m, relay_messages as rm, tracked_links as tl,
+    maintenance_runs as mr, message_reactions as re, outbound_messages as m, relay_messages as rm,
+    tracked_links as tl,
 };
 use super::{Backend, Conn, StoreError};
 use crate::run_on;
@@ -81,6 +82,8 @@ pub enum Table {
     BroadcastReads,
     RelayMessages,
     Audit,
+    /// `message_reactions` of folded campaigns and broadcasts (as old as reads).
+    Reactions,
 }
 
 /// One batch: up to `batch` rows of `table` older than `cutoff` deleted in one write
@@ -223,6 +226,28 @@ fn purge_batch(
             )
             .execute(x))?)
         }
+        Table::Reactions => {
+            let keys: Vec<Key> = select(
+                conn,
+                &format!(
+                    "SELECT DISTINCT subject_id AS a, user_id AS b FROM message_reactions \
+                     WHERE reacted_at < {{t}} AND subject_id IN {FOLDED} LIMIT {{n}}"
+                ),
+                cutoff,
+                batch,
+            )?;
+            let mut n = 0;
+            for key in keys {
+                n += run_on!(conn, |x| diesel::delete(
+                    re::table
+                        .filter(re::subject_id.eq(&key.a))
+                        .filter(re::user_id.eq(&key.b))
+                        .filter(re::reacted_at.lt(cutoff))
+                )
+                .execute(x))?;
+            }
+            Ok(n)
+        }
         Table::Audit => {
             let ids: Vec<String> = select::<Key>(
                 conn,
@@ -304,6 +329,7 @@ pub fn purge(
         (Table::Messages, settings.deliveries),
         (Table::CampaignReads, settings.reads),
         (Table::BroadcastReads, settings.reads),
+        (Table::Reactions, settings.reads),
         (Table::RelayMessages, settings.relay_messages),
         (Table::Audit, settings.audit),
     ];

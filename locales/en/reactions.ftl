@@ -1,0 +1,3 @@
+# Reactions to herald's messages, in `broadcast info` and `campaign report`.
+
+reaction-line = Reactions: { $reactions }

@@ -1,0 +1,3 @@
+# Réactions aux messages de herald, dans `broadcast info` et `campaign report`.
+
+reaction-line = Réactions : { $reactions }
