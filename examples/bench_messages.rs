@@ -325,7 +325,7 @@ async fn main() {
                 let reaction = json!([{"type": types[round % types.len()]}]);
                 activity["type"] = json!("messageReaction");
                 activity["replyToId"] = json!(card);
-                let field = if (round / types.len()) % 2 == 0 {
+                let field = if (round / types.len()).is_multiple_of(2) {
                     "reactionsAdded"
                 } else {
                     "reactionsRemoved"
@@ -511,6 +511,22 @@ fn setup(database_url: &str, service_url: &str, n: usize) -> String {
                 .values(&rows)
                 .execute(c))?;
         }
+        // The sender: an admin, not one of the load users.
+        herald::run_on!(conn, |c| diesel::insert_into(u::table)
+            .values((
+                u::id.eq("bench-admin"),
+                u::tenant_id.eq("t"),
+                u::channel_id.eq("msteams"),
+                u::channel_user_id.eq("29:bench-admin"),
+                u::bot_id.eq(format!("28:{}", tokens::APP_ID)),
+                u::service_url.eq(service_url),
+                u::conversation_id.eq("a:conv-admin"),
+                u::installed.eq(true),
+                u::installed_changed_at.eq(at),
+                u::created_at.eq(at),
+                u::updated_at.eq(at),
+            ))
+            .execute(c))?;
         let choices: Vec<String> = ["Yes", "No", "Maybe"].map(String::from).to_vec();
         let new = NewBroadcast {
             tenant_id: "t".into(),

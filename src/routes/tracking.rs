@@ -78,8 +78,10 @@ pub async fn report(
                 ReportFile::Chart => {
                     let (delivered, clicked) =
                         store_reports::timeline(conn, &scope.sends, &scope.all)?;
-                    let reactions =
-                        crate::store::engagement::report_reactions(conn, scope.reads_of.as_ref())?;
+                    let reactions = crate::store::engagement::report_reactions(
+                        conn,
+                        scope.reads_of.as_ref().map(store_reports::ReadsOf::subject),
+                    )?;
                     Built::Chart(scope, delivered, clicked, reactions)
                 }
                 ReportFile::Csv => Built::Csv(store_reports::recipients(

@@ -9,7 +9,6 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::broadcasts::Role;
-use super::reports::ReadsOf;
 use super::schema::{
     broadcast_acks as a, broadcast_answers as an, broadcast_messages as bm, deliveries as d,
     message_reactions as mr,
@@ -95,6 +94,13 @@ pub fn reactions_by_user(
     Ok(by_user)
 }
 
+/// What a report is of: reactions are filed under its id, the rest only exists for broadcasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject<'a> {
+    Campaign(&'a str),
+    Broadcast(&'a str),
+}
+
 /// What one recipient did beyond reading, as the CSV shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct RecipientEngagement {
@@ -118,15 +124,15 @@ pub struct Engaged {
 }
 
 impl Engaged {
-    /// Everything recorded for the campaign or broadcast of `reads_of` (nothing for `None`).
-    pub fn load(conn: &mut Conn<'_>, reads_of: Option<&ReadsOf>) -> Result<Engaged, StoreError> {
-        match reads_of {
+    /// Everything recorded for the campaign or broadcast `subject` (nothing for `None`).
+    pub fn load(conn: &mut Conn<'_>, subject: Option<Subject<'_>>) -> Result<Engaged, StoreError> {
+        match subject {
             None => Ok(Engaged::default()),
-            Some(ReadsOf::Campaign(id)) => Ok(Engaged {
+            Some(Subject::Campaign(id)) => Ok(Engaged {
                 reactions: reactions_by_user(conn, id)?,
                 ..Engaged::default()
             }),
-            Some(ReadsOf::Broadcast(id)) => {
+            Some(Subject::Broadcast(id)) => {
                 let choices = super::broadcasts::get(conn, id)?
                     .map(|b| b.choices())
                     .unwrap_or_default();
@@ -161,10 +167,10 @@ impl Engaged {
 /// People per reaction type on the subject of a report, for the chart's legend.
 pub fn report_reactions(
     conn: &mut Conn<'_>,
-    reads_of: Option<&ReadsOf>,
+    subject: Option<Subject<'_>>,
 ) -> Result<Vec<(String, i64)>, StoreError> {
-    match reads_of {
-        Some(ReadsOf::Campaign(id) | ReadsOf::Broadcast(id)) => reaction_counts(conn, id),
+    match subject {
+        Some(Subject::Campaign(id) | Subject::Broadcast(id)) => reaction_counts(conn, id),
         None => Ok(Vec::new()),
     }
 }

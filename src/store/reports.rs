@@ -196,7 +196,7 @@ pub fn recipients(
         None => HashMap::new(),
     };
     let clicks = clicks_by_user(conn, all)?;
-    let engaged = super::engagement::Engaged::load(conn, reads_of)?;
+    let engaged = super::engagement::Engaged::load(conn, reads_of.map(ReadsOf::subject))?;
     let planned = super::localtime::planned_by_delivery(conn, sends)?;
     let mut out = Vec::with_capacity(rows.len() + not_installed.len());
     for (
@@ -368,6 +368,16 @@ pub fn broadcast_scope(conn: &mut Conn<'_>, id: &str) -> Result<Option<Scope>, S
 pub enum ReadsOf {
     Broadcast(String),
     Campaign(String),
+}
+
+impl ReadsOf {
+    /// The campaign or broadcast whose engagement the report shows.
+    pub fn subject(&self) -> super::engagement::Subject<'_> {
+        match self {
+            ReadsOf::Broadcast(id) => super::engagement::Subject::Broadcast(id),
+            ReadsOf::Campaign(id) => super::engagement::Subject::Campaign(id),
+        }
+    }
 }
 
 /// A Teams read receipt from `user_id`: each campaign message in their chat whose activity id
