@@ -385,7 +385,9 @@ async fn the_report_card_csv_and_chart_say_what_happened(backend: Backend) {
             "presence_observed_at",
             // Each person's own time (`time: local`).
             "zone",
-            "planned_local"
+            "planned_local",
+            // Engagement (issue 17).
+            "reactions"
         ]
     );
     let rows: Vec<Vec<String>> = reader

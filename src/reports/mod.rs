@@ -1,15 +1,16 @@
 //! Reports: the campaign report use case (`campaign`), and the report files: the chart of
-//! deliveries and clicks over time (a PNG drawn by herald) and the per-recipient CSV.
+//! deliveries and clicks over time (a PNG drawn by herald) and the per-recipient CSV
+//! (`recipients`).
 
 mod campaign;
+mod recipients;
 
 pub use campaign::{CampaignReport, campaign_report};
+pub use recipients::{recipients_csv, report_csv};
 
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont, point};
 use chrono::NaiveDateTime;
 use plotters::prelude::*;
-
-use crate::store::reports::RecipientRow;
 
 /// The chart's size in pixels: wide enough for a card, small enough to load fast.
 pub const CHART_SIZE: (u32, u32) = (720, 360);
@@ -31,6 +32,8 @@ pub struct ChartData<'a> {
     pub clicked: (&'a str, &'a [NaiveDateTime]),
     /// The y axis goes at least this high (the audience).
     pub audience: i64,
+    /// People per reaction type, most first: a legend line of their own when there are any.
+    pub reactions: &'a [(String, i64)],
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -151,7 +154,68 @@ pub fn chart_png(data: &ChartData<'_>) -> Result<Vec<u8>, ChartError> {
     for (i, (label, _)) in legend.iter().enumerate() {
         text(legend_x(i as i32) + 24, 28, 13.0, label);
     }
+    if let Some(line) = reactions_legend(data.reactions, |s| text_width(&font, 13.0, s), w) {
+        // Right-aligned under the series legend, above where the audience line can be.
+        let x = w as i32 - right - text_width(&font, 13.0, &line).ceil() as i32;
+        text(x, REACTIONS_BASELINE, 13.0, &line);
+    }
     encode_png(&pixels, w, h)
+}
+
+/// The baseline of the reactions legend: under the series legend, inside the plot's top margin.
+pub const REACTIONS_BASELINE: i32 = 48;
+
+/// The reactions legend: `reactions: like 2  heart 1`, as many types as fit in the chart's width
+/// (then `+N more`); `None` without reactions. Types come from Teams clients: only printable
+/// characters are kept, at most 24 of each.
+fn reactions_legend(
+    reactions: &[(String, i64)],
+    width_of: impl Fn(&str) -> f32,
+    chart_width: u32,
+) -> Option<String> {
+    let entries: Vec<String> = reactions
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(kind, n)| {
+            let kind: String = kind.chars().filter(|c| !c.is_control()).take(24).collect();
+            format!("{kind} {n}")
+        })
+        .collect();
+    if entries.is_empty() {
+        return None;
+    }
+    let room = chart_width as f32 - 80.0;
+    let mut line = "reactions:".to_string();
+    for (i, entry) in entries.iter().enumerate() {
+        let more = entries.len() - i - 1;
+        let candidate = format!("{line}  {entry}");
+        let tail = if more > 0 {
+            format!("  +{more} more")
+        } else {
+            String::new()
+        };
+        if width_of(&format!("{candidate}{tail}")) > room {
+            return Some(format!("{line}  +{} more", entries.len() - i));
+        }
+        line = candidate;
+    }
+    Some(line)
+}
+
+/// How wide `s` is drawn at `px` pixels.
+fn text_width(font: &FontRef<'_>, px: f32, s: &str) -> f32 {
+    let scaled = font.as_scaled(PxScale::from(px));
+    let mut width = 0.0;
+    let mut previous = None;
+    for ch in s.chars() {
+        let id = scaled.glyph_id(ch);
+        if let Some(p) = previous {
+            width += scaled.kern(p, id);
+        }
+        width += scaled.h_advance(id);
+        previous = Some(id);
+    }
+    width
 }
 
 fn put(pixels: &mut [u8], (w, h): (u32, u32), x: i32, y: i32, c: (u8, u8, u8), alpha: f32) {
@@ -221,100 +285,6 @@ fn encode_png(pixels: &[u8], w: u32, h: u32) -> Result<Vec<u8>, ChartError> {
     Ok(out)
 }
 
-/// A cell a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, tab, return first) is
-/// made text with a leading `'`: names and errors come from outside.
-/// A row's error: for a recipient herald could not install the app for, the stored reason
-/// code said in words (the CSV, like its headers, is in English).
-fn error_of(r: &RecipientRow) -> String {
-    if r.status == "not installed" && !r.error.is_empty() {
-        crate::texts::install_reason(crate::domain::Lang::En, &r.error)
-    } else {
-        r.error.clone()
-    }
-}
-
-fn cell(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    }
-}
-
-fn stamp(t: Option<NaiveDateTime>) -> String {
-    t.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_default()
-}
-
-/// The planned moment in the zone it was planned in, as `YYYY-MM-DD HH:MM`.
-fn planned_local(r: &RecipientRow) -> String {
-    match (
-        r.planned_zone.as_deref().map(str::parse::<chrono_tz::Tz>),
-        r.planned_at,
-    ) {
-        (Some(Ok(tz)), Some(at)) => at
-            .and_utc()
-            .with_timezone(&tz)
-            .format("%Y-%m-%d %H:%M")
-            .to_string(),
-        _ => String::new(),
-    }
-}
-
-/// The recipients as CSV (UTF-8, a header line, times in UTC).
-pub fn recipients_csv(rows: &[RecipientRow]) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "name",
-        "email",
-        "status",
-        "attempts",
-        "last_attempt",
-        "next_attempt",
-        "sent_at",
-        "read_at",
-        "first_click",
-        "clicks",
-        "error",
-        "repairs",
-        "resends",
-        "presence_at_last_attempt",
-        "activity_at_last_attempt",
-        "presence_now",
-        "activity_now",
-        "presence_observed_at",
-        // Each person's own time (`time: local`).
-        "zone",
-        "planned_local",
-    ])?;
-    for r in rows {
-        let p = &r.presence;
-        w.write_record([
-            cell(&r.name),
-            cell(&r.email),
-            cell(&r.status),
-            r.attempts.to_string(),
-            stamp(r.last_attempt),
-            stamp(r.next_attempt),
-            stamp(r.sent_at),
-            stamp(r.read_at),
-            stamp(r.first_click),
-            r.clicks.to_string(),
-            cell(&error_of(r)),
-            r.repairs.to_string(),
-            r.resends.to_string(),
-            cell(p.at_attempt_availability.as_deref().unwrap_or_default()),
-            cell(p.at_attempt_activity.as_deref().unwrap_or_default()),
-            cell(p.now_availability.as_deref().unwrap_or_default()),
-            cell(p.now_activity.as_deref().unwrap_or_default()),
-            stamp(p.now_observed_at),
-            r.planned_zone.clone().unwrap_or_default(),
-            planned_local(r),
-        ])?;
-    }
-    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
-}
-
 /// A progress bar as text: `▓▓▓▓▓░░░░░ 50%`.
 pub fn progress_bar(done: i64, total: i64) -> String {
     let pct = if total > 0 {
@@ -345,6 +315,7 @@ mod tests {
             delivered: ("delivered", &delivered),
             clicked: ("clicked", &clicked),
             audience: 40,
+            reactions: &[],
         })
         .unwrap();
         let decoder = png::Decoder::new(std::io::Cursor::new(&png));
@@ -357,47 +328,73 @@ mod tests {
             delivered: ("delivered", &[]),
             clicked: ("clicked", &[]),
             audience: 0,
+            reactions: &[],
         })
         .unwrap();
     }
 
+    fn pixels(png: &[u8]) -> Vec<u8> {
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png))
+            .read_info()
+            .unwrap();
+        let mut out = vec![0; reader.output_buffer_size()];
+        reader.next_frame(&mut out).unwrap();
+        out
+    }
+
     #[test]
-    fn csv_quotes_what_needs_it() {
-        let row = RecipientRow {
-            name: "Dupont, \"Jo\"".into(),
-            email: "jo@x.fr".into(),
-            status: "delivered".into(),
-            attempts: 1,
-            last_attempt: Some(at(0)),
-            next_attempt: None,
-            sent_at: Some(at(0)),
-            read_at: None,
-            first_click: None,
-            clicks: 0,
-            error: String::new(),
-            repairs: 1,
-            resends: 0,
-            presence: Default::default(),
-            planned_zone: Some("Asia/Tokyo".into()),
-            planned_at: Some(at(0)),
+    fn reactions_get_a_legend_line_of_their_own() {
+        let delivered: Vec<_> = (0..30).map(at).collect();
+        let clicked: Vec<_> = (5..12).map(at).collect();
+        let draw = |reactions: &[(String, i64)]| {
+            pixels(
+                &chart_png(&ChartData {
+                    title: "welcome",
+                    delivered: ("delivered", &delivered),
+                    clicked: ("clicked", &clicked),
+                    audience: 40,
+                    reactions,
+                })
+                .unwrap(),
+            )
         };
-        let formula = RecipientRow {
-            name: "=HYPERLINK(\"http://evil\",\"x\")".into(),
-            ..row.clone()
-        };
-        let text = String::from_utf8(recipients_csv(&[row, formula]).unwrap()).unwrap();
-        let mut lines = text.lines();
+        let plain = draw(&[]);
+        let with = draw(&[("like".into(), 2), ("heart".into(), 1)]);
+        let rows: Vec<u32> = (0..plain.len() / 3)
+            .filter(|&i| plain[i * 3..i * 3 + 3] != with[i * 3..i * 3 + 3])
+            .map(|i| i as u32 / CHART_SIZE.0)
+            .collect();
         assert!(
-            lines
-                .next()
-                .unwrap()
-                .starts_with("name,email,status,attempts")
+            rows.len() > 100,
+            "the legend is drawn: {} pixels",
+            rows.len()
         );
+        let band = (REACTIONS_BASELINE - 14) as u32..=(REACTIONS_BASELINE + 4) as u32;
+        assert!(rows.iter().all(|y| band.contains(y)), "only in its band");
+        // No reaction counted: no legend.
+        assert_eq!(draw(&[("like".into(), 0)]), plain);
+    }
+
+    #[test]
+    fn the_reactions_legend_says_counts_and_what_did_not_fit() {
+        let width = |s: &str| s.chars().count() as f32 * 7.0;
+        let two = [("like".to_string(), 2), ("heart".to_string(), 1)];
+        assert_eq!(
+            reactions_legend(&two, width, 720).as_deref(),
+            Some("reactions:  like 2  heart 1")
+        );
+        assert_eq!(reactions_legend(&[], width, 720), None);
+        let many: Vec<(String, i64)> = (0..20).map(|i| (format!("kind{i:02}"), 20 - i)).collect();
+        let line = reactions_legend(&many, width, 720).unwrap();
         assert!(
-            lines
-                .next()
-                .unwrap()
-                .starts_with("\"Dupont, \"\"Jo\"\"\",jo@x.fr,delivered,1,")
+            line.starts_with("reactions:  kind00 20  kind01 19"),
+            "{line}"
+        );
+        assert!(line.ends_with(" more") && width(&line) <= 640.0, "{line}");
+        let odd = [("bell\n\u{7}".to_string(), 1)];
+        assert_eq!(
+            reactions_legend(&odd, width, 720).as_deref(),
+            Some("reactions:  bell 1")
         );
     }
 

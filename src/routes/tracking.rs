@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, web};
 use super::AppState;
 use crate::domain::tracking::{ReportFile, ReportKind, TokenError};
 use crate::error::ApiError;
-use crate::reports::{ChartData, chart_png, recipients_csv};
+use crate::reports::{ChartData, chart_png, report_csv};
 use crate::store::reports::{self as store_reports, Scope};
 
 fn not_found() -> ApiError {
@@ -78,7 +78,11 @@ pub async fn report(
                 ReportFile::Chart => {
                     let (delivered, clicked) =
                         store_reports::timeline(conn, &scope.sends, &scope.all)?;
-                    Built::Chart(scope, delivered, clicked)
+                    let reactions = crate::store::engagement::report_reactions(
+                        conn,
+                        scope.reads_of.as_ref().map(store_reports::ReadsOf::subject),
+                    )?;
+                    Built::Chart(scope, delivered, clicked, reactions)
                 }
                 ReportFile::Csv => Built::Csv(store_reports::recipients(
                     conn,
@@ -94,12 +98,13 @@ pub async fn report(
         return Err(not_found());
     };
     match built {
-        Built::Chart(scope, delivered, clicked) => {
+        Built::Chart(scope, delivered, clicked, reactions) => {
             let png = chart_png(&ChartData {
                 title: &scope.title,
                 delivered: ("delivered", &delivered),
                 clicked: ("clicked", &clicked),
                 audience: scope.audience,
+                reactions: &reactions,
             })
             .map_err(|e| ApiError::internal(&e))?;
             Ok(HttpResponse::Ok()
@@ -108,7 +113,7 @@ pub async fn report(
                 .body(png))
         }
         Built::Csv(rows) => {
-            let csv = recipients_csv(&rows).map_err(|e| ApiError::internal(&e))?;
+            let csv = report_csv(kind, &rows).map_err(|e| ApiError::internal(&e))?;
             let file_name: String = name
                 .chars()
                 .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
@@ -135,6 +140,7 @@ enum Built {
         Scope,
         Vec<chrono::NaiveDateTime>,
         Vec<chrono::NaiveDateTime>,
+        Vec<(String, i64)>,
     ),
     Csv(Vec<store_reports::RecipientRow>),
 }

@@ -11,6 +11,7 @@ pub mod broadcasts;
 pub mod campaigns;
 pub mod deliveries;
 pub mod dispatch;
+pub mod engagement;
 pub mod figures;
 pub mod fold;
 pub mod folded;

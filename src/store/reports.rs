@@ -15,6 +15,7 @@ use super::{Conn, StoreError};
 use crate::domain::delivery::DeliveryStatus;
 use crate::run_on;
 
+pub use super::engagement::RecipientEngagement;
 pub use super::figures::Engagement;
 
 /// Per person: (first click, clicks), over every delivery of `messages`.
@@ -73,6 +74,8 @@ pub struct RecipientRow {
     /// campaign's), and the planned moment (UTC).
     pub planned_zone: Option<String>,
     pub planned_at: Option<NaiveDateTime>,
+    /// Reactions, and for broadcasts the first reminder, acknowledgement and poll answer.
+    pub engagement: RecipientEngagement,
 }
 
 /// A recipient's presence in the report: Graph's availability and activity as seen at the last
@@ -193,6 +196,7 @@ pub fn recipients(
         None => HashMap::new(),
     };
     let clicks = clicks_by_user(conn, all)?;
+    let engaged = super::engagement::Engaged::load(conn, reads_of.map(ReadsOf::subject))?;
     let planned = super::localtime::planned_by_delivery(conn, sends)?;
     let mut out = Vec::with_capacity(rows.len() + not_installed.len());
     for (
@@ -252,6 +256,7 @@ pub fn recipients(
             presence,
             planned_zone: planned.get(&delivery).map(|p| p.0.clone()),
             planned_at: planned.get(&delivery).map(|p| p.1),
+            engagement: engaged.of(&user),
         });
     }
     for (email, reason) in not_installed {
@@ -273,6 +278,7 @@ pub fn recipients(
             presence: RecipientPresence::default(),
             planned_zone: None,
             planned_at: None,
+            engagement: RecipientEngagement::default(),
         });
     }
     Ok(out)
@@ -362,6 +368,16 @@ pub fn broadcast_scope(conn: &mut Conn<'_>, id: &str) -> Result<Option<Scope>, S
 pub enum ReadsOf {
     Broadcast(String),
     Campaign(String),
+}
+
+impl ReadsOf {
+    /// The campaign or broadcast whose engagement the report shows.
+    pub fn subject(&self) -> super::engagement::Subject<'_> {
+        match self {
+            ReadsOf::Broadcast(id) => super::engagement::Subject::Broadcast(id),
+            ReadsOf::Campaign(id) => super::engagement::Subject::Campaign(id),
+        }
+    }
 }
 
 /// A Teams read receipt from `user_id`: each campaign message in their chat whose activity id
