@@ -9,10 +9,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::broadcasts::Role;
-use super::schema::{
-    broadcast_acks as a, broadcast_answers as an, broadcast_messages as bm, deliveries as d,
-    message_reactions as mr,
-};
+use super::schema::{broadcast_messages as bm, deliveries as d};
 use super::{Conn, StoreError};
 use crate::domain::delivery::{DeliveryStatus, Operation};
 use crate::run_on;
@@ -35,63 +32,6 @@ pub fn first_reminders(
         .into_iter()
         .filter_map(|(user, at)| at.map(|at| (user, at)))
         .collect())
-}
-
-/// When each person acknowledged the broadcast (`ack: yes`).
-pub fn acked_at_by_user(
-    conn: &mut Conn<'_>,
-    broadcast_id: &str,
-) -> Result<HashMap<String, NaiveDateTime>, StoreError> {
-    let rows: Vec<(String, NaiveDateTime)> = run_on!(conn, |c| a::table
-        .filter(a::broadcast_id.eq(broadcast_id))
-        .select((a::user_id, a::acked_at))
-        .load(c))?;
-    Ok(rows.into_iter().collect())
-}
-
-/// Each person's latest poll answer: an index into [`super::broadcasts::Broadcast::choices`].
-pub fn answers_by_user(
-    conn: &mut Conn<'_>,
-    broadcast_id: &str,
-) -> Result<HashMap<String, i32>, StoreError> {
-    let rows: Vec<(String, i32)> = run_on!(conn, |c| an::table
-        .filter(an::broadcast_id.eq(broadcast_id))
-        .select((an::user_id, an::choice))
-        .load(c))?;
-    Ok(rows.into_iter().collect())
-}
-
-/// People per reaction type on a campaign or broadcast, most first (then by name).
-pub fn reaction_counts(
-    conn: &mut Conn<'_>,
-    subject_id: &str,
-) -> Result<Vec<(String, i64)>, StoreError> {
-    let mut rows: Vec<(String, i64)> = run_on!(conn, |c| mr::table
-        .filter(mr::subject_id.eq(subject_id))
-        .group_by(mr::reaction)
-        .select((mr::reaction, diesel::dsl::count_star()))
-        .load(c))?;
-    rows.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
-    Ok(rows)
-}
-
-/// Each person's reaction types on a campaign or broadcast, sorted.
-pub fn reactions_by_user(
-    conn: &mut Conn<'_>,
-    subject_id: &str,
-) -> Result<HashMap<String, Vec<String>>, StoreError> {
-    let rows: Vec<(String, String)> = run_on!(conn, |c| mr::table
-        .filter(mr::subject_id.eq(subject_id))
-        .select((mr::user_id, mr::reaction))
-        .load(c))?;
-    let mut by_user: HashMap<String, Vec<String>> = HashMap::new();
-    for (user, reaction) in rows {
-        by_user.entry(user).or_default().push(reaction);
-    }
-    for types in by_user.values_mut() {
-        types.sort();
-    }
-    Ok(by_user)
 }
 
 /// What a report is of: reactions are filed under its id, the rest only exists for broadcasts.
@@ -129,14 +69,14 @@ impl Engaged {
         match subject {
             None => Ok(Engaged::default()),
             Some(Subject::Campaign(id)) => Ok(Engaged {
-                reactions: reactions_by_user(conn, id)?,
+                reactions: super::reactions::by_user(conn, id)?,
                 ..Engaged::default()
             }),
             Some(Subject::Broadcast(id)) => {
                 let choices = super::broadcasts::get(conn, id)?
                     .map(|b| b.choices())
                     .unwrap_or_default();
-                let answers = answers_by_user(conn, id)?
+                let answers = super::broadcasts::answers::answers_by_user(conn, id)?
                     .into_iter()
                     .filter_map(|(user, i)| {
                         let text = usize::try_from(i).ok().and_then(|i| choices.get(i))?;
@@ -144,9 +84,9 @@ impl Engaged {
                     })
                     .collect();
                 Ok(Engaged {
-                    reactions: reactions_by_user(conn, id)?,
+                    reactions: super::reactions::by_user(conn, id)?,
                     reminded: first_reminders(conn, id)?,
-                    acked: acked_at_by_user(conn, id)?,
+                    acked: super::broadcasts::acks::acked_at_by_user(conn, id)?,
                     answers,
                 })
             }
@@ -170,7 +110,7 @@ pub fn report_reactions(
     subject: Option<Subject<'_>>,
 ) -> Result<Vec<(String, i64)>, StoreError> {
     match subject {
-        Some(Subject::Campaign(id) | Subject::Broadcast(id)) => reaction_counts(conn, id),
+        Some(Subject::Campaign(id) | Subject::Broadcast(id)) => super::reactions::counts(conn, id),
         None => Ok(Vec::new()),
     }
 }
