@@ -25,6 +25,7 @@ pub mod cards;
 pub mod read;
 pub mod recall;
 pub mod relay;
+pub mod remind;
 pub mod resend;
 pub mod send;
 
