@@ -99,12 +99,21 @@ fn convs(users: impl IntoIterator<Item = usize>) -> Vec<String> {
     out
 }
 
-/// Sends `options` + a standard broadcast to everyone; waits for its `n` cards; returns its id.
+/// Sends `options` + a standard broadcast to the `n` recipients (a list); waits for its `n` cards; returns its id.
 async fn broadcast(app: &TestApp, options: &str, n: usize) -> String {
+    let members: Vec<String> = (0..n).map(|i| format!("ada.u{i}@contoso.com")).collect();
     let reply = tell(
         app,
         ADMIN,
-        &format!("broadcast all\n{options}subject: Fire drill\nThe drill is at noon."),
+        &format!("list create team {}", members.join(" ")),
+        "en-US",
+    )
+    .await;
+    assert!(reply.contains(&format!("created with {n} members")), "{reply}");
+    let reply = tell(
+        app,
+        ADMIN,
+        &format!("broadcast team\n{options}subject: Fire drill\nThe drill is at noon."),
         "en-US",
     )
     .await;
@@ -182,7 +191,7 @@ async fn ten_recipients_six_reminded_then_five(backend: Backend) {
     let app = spawn_app_with(backend, "admins = [\"aad-boss\"]\n").await;
     install(&app, 10).await;
     let unknown = tell(&app, ADMIN, "broadcast remind 7", "en-US").await;
-    assert!(unknown.contains("There is no broadcast 7"), "{unknown}");
+    assert!(unknown.contains("There is no broadcast"), "{unknown}");
     let bc = broadcast(&app, "", 10).await;
     press_read(&app, "29:u0", &bc).await;
     press_read(&app, "29:u1", &bc).await;
