@@ -55,7 +55,12 @@ async fn install(app: &TestApp, n: usize) {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "x"})))
         .mount(&app.connector)
         .await;
-    assert_eq!(app.post_signed(&app.install("f:boss", ADMIN)).await.status(), 200);
+    assert_eq!(
+        app.post_signed(&app.install("f:boss", ADMIN))
+            .await
+            .status(),
+        200
+    );
     for i in 0..n {
         let install = app.install(&format!("f:u{i}"), &format!("29:u{i}"));
         assert_eq!(app.post_signed(&install).await.status(), 200);
@@ -71,8 +76,12 @@ async fn posted(app: &TestApp) -> Vec<(String, bool)> {
             let body: Value = r.body_json().ok()?;
             let content = body["attachments"][0]["content"].clone();
             let herald = content["actions"][0]["data"]["herald"].clone();
-            (herald == "broadcast-read" || herald == "broadcast-ack")
-                .then(|| (conversation_of(r.url.path()), content.to_string().contains("Reminder")))
+            (herald == "broadcast-read" || herald == "broadcast-ack").then(|| {
+                (
+                    conversation_of(r.url.path()),
+                    content.to_string().contains("Reminder"),
+                )
+            })
         })
         .collect()
 }
@@ -109,7 +118,10 @@ async fn broadcast(app: &TestApp, options: &str, n: usize) -> String {
         "en-US",
     )
     .await;
-    assert!(reply.contains(&format!("created with {n} members")), "{reply}");
+    assert!(
+        reply.contains(&format!("created with {n} members")),
+        "{reply}"
+    );
     let reply = tell(
         app,
         ADMIN,
@@ -198,13 +210,19 @@ async fn ten_recipients_six_reminded_then_five(backend: Backend) {
     read_receipt(&app, "29:u2").await;
     read_receipt(&app, "29:u3").await;
     let info = tell(&app, ADMIN, "broadcast info 1", "en-US").await;
-    assert!(info.contains("Read: 4 (2 by button, 2 by read receipt)"), "{info}");
+    assert!(
+        info.contains("Read: 4 (2 by button, 2 by read receipt)"),
+        "{info}"
+    );
     let reply = tell(&app, ADMIN, "broadcast remind 1", "en-US").await;
     assert!(
         reply.contains("Reminder 1 of broadcast **#1** is on its way to 6 people"),
         "{reply}"
     );
-    wait_for(WAIT, "6 reminders", || async { reminded(&app).await.len() == 6 }).await;
+    wait_for(WAIT, "6 reminders", || async {
+        reminded(&app).await.len() == 6
+    })
+    .await;
     assert_eq!(reminded(&app).await, convs(4..10));
     app.drained("the reminders sent").await;
     press_read(&app, "29:u4", &bc).await;
@@ -214,22 +232,38 @@ async fn ten_recipients_six_reminded_then_five(backend: Backend) {
         reply.contains("La relance 2 de la diffusion **#1** part vers 5 personnes"),
         "{reply}"
     );
-    wait_for(WAIT, "11 reminders", || async { reminded(&app).await.len() == 11 }).await;
+    wait_for(WAIT, "11 reminders", || async {
+        reminded(&app).await.len() == 11
+    })
+    .await;
     let mut expected = convs(4..10);
     expected.extend(convs(5..10));
     expected.sort();
-    assert_eq!(reminded(&app).await, expected, "nobody who read is reminded");
+    assert_eq!(
+        reminded(&app).await,
+        expected,
+        "nobody who read is reminded"
+    );
     app.drained("the second reminders sent").await;
     assert_eq!(cards(&app).await, 10, "the broadcast's own cards went once");
     let info = tell(&app, ADMIN, "broadcast info 1", "en-US").await;
     assert!(info.contains("Reminders: 2 rounds, 11 delivered"), "{info}");
-    assert!(info.contains("Read after their first reminder: 1."), "{info}");
-    assert!(info.contains("delivered: 10 · pending: 0 · failed: 0"), "{info}");
+    assert!(
+        info.contains("Read after their first reminder: 1."),
+        "{info}"
+    );
+    assert!(
+        info.contains("delivered: 10 · pending: 0 · failed: 0"),
+        "{info}"
+    );
     for i in 5..10 {
         press_read(&app, &format!("29:u{i}"), &bc).await;
     }
     let reply = tell(&app, ADMIN, "broadcast remind 1", "en-US").await;
-    assert!(reply.contains("has read it: nobody was reminded"), "{reply}");
+    assert!(
+        reply.contains("has read it: nobody was reminded"),
+        "{reply}"
+    );
     let first = app
         .app_db
         .run(move |conn| herald::store::broadcasts::remind::first_reminders(conn, &bc))
@@ -257,11 +291,18 @@ async fn remind_after_an_hour_goes_once(backend: Backend) {
     tokio::time::sleep(QUIET).await;
     assert!(reminded(&app).await.is_empty(), "nothing before the hour");
     app.advance(TimeDelta::minutes(2));
-    wait_for(WAIT, "9 reminders", || async { reminded(&app).await.len() == 9 }).await;
+    wait_for(WAIT, "9 reminders", || async {
+        reminded(&app).await.len() == 9
+    })
+    .await;
     assert_eq!(reminded(&app).await, convs(1..10));
     app.advance(TimeDelta::minutes(30));
     tokio::time::sleep(QUIET).await;
-    assert_eq!(reminded(&app).await.len(), 9, "the automatic reminder goes once");
+    assert_eq!(
+        reminded(&app).await.len(),
+        9,
+        "the automatic reminder goes once"
+    );
     let info = tell(&app, ADMIN, "broadcast info 1", "en-US").await;
     assert!(info.contains("Reminders: 1 round, 9 delivered"), "{info}");
     assert!(info.contains("(automatic), 9 queued"), "{info}");
@@ -300,27 +341,47 @@ async fn outside_business_hours_it_waits_and_skips_new_readers(backend: Backend)
     let bc = broadcast(&app, "remind: 1h\n", 10).await;
     // 17:31 UTC: open in UTC, 18:31 in Paris (closed until Monday 09:00, 08:00 UTC).
     app.advance(TimeDelta::minutes(61));
-    wait_for(WAIT, "5 reminders", || async { reminded(&app).await.len() == 5 }).await;
+    wait_for(WAIT, "5 reminders", || async {
+        reminded(&app).await.len() == 5
+    })
+    .await;
     assert_eq!(reminded(&app).await, convs(5..10));
     // u0 reads between the queueing and the sending of their reminder.
     press_read(&app, "29:u0", &bc).await;
     let monday = Utc.with_ymd_and_hms(2026, 12, 7, 8, 0, 0).unwrap();
-    app.manual.as_ref().unwrap().set(monday - TimeDelta::minutes(1));
+    app.manual
+        .as_ref()
+        .unwrap()
+        .set(monday - TimeDelta::minutes(1));
     tokio::time::sleep(QUIET).await;
-    assert_eq!(reminded(&app).await.len(), 5, "nothing before Monday's opening in Paris");
+    assert_eq!(
+        reminded(&app).await.len(),
+        5,
+        "nothing before Monday's opening in Paris"
+    );
     app.manual.as_ref().unwrap().set(monday);
-    wait_for(WAIT, "9 reminders", || async { reminded(&app).await.len() == 9 }).await;
+    wait_for(WAIT, "9 reminders", || async {
+        reminded(&app).await.len() == 9
+    })
+    .await;
     app.drained("every reminder decided").await;
     let mut expected = convs(1..10);
     expected.sort();
-    assert_eq!(reminded(&app).await, expected, "u0 read meanwhile: not reminded");
+    assert_eq!(
+        reminded(&app).await,
+        expected,
+        "u0 read meanwhile: not reminded"
+    );
     let u0 = id_of(&app, "29:u0").await;
     assert_eq!(
         reminder_rows(&app, &u0).await,
         vec![("failed".to_string(), Some("reminder_settled".to_string()))]
     );
     let info = tell(&app, ADMIN, "broadcast info 1", "en-US").await;
-    assert!(info.contains("delivered: 10 · pending: 0 · failed: 0"), "{info}");
+    assert!(
+        info.contains("delivered: 10 · pending: 0 · failed: 0"),
+        "{info}"
+    );
     assert!(info.contains("Reminders: 1 round, 9 delivered"), "{info}");
 }
 
@@ -354,7 +415,10 @@ async fn ack_broadcast_reminds_those_who_have_not_acknowledged(backend: Backend)
         .unwrap();
     let reply = tell(&app, ADMIN, "broadcast remind 1", "en-US").await;
     assert!(reply.contains("on its way to 7 people"), "{reply}");
-    wait_for(WAIT, "7 reminders", || async { reminded(&app).await.len() == 7 }).await;
+    wait_for(WAIT, "7 reminders", || async {
+        reminded(&app).await.len() == 7
+    })
+    .await;
     let mut expected = convs(0..2);
     expected.extend(convs(5..10));
     expected.sort();

@@ -76,7 +76,11 @@ impl Broadcasts {
             .write(move |conn, post| remind_on(conn, post, &id, &reminder, now))
             .await?;
         if let Reminded::Queued { count, .. } = reminded {
-            tracing::info!(broadcast = bc.number, reminders = count, "broadcast reminder queued");
+            tracing::info!(
+                broadcast = bc.number,
+                reminders = count,
+                "broadcast reminder queued"
+            );
         }
         Ok(reminded)
     }

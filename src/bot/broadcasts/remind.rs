@@ -35,7 +35,13 @@ impl Bot {
         };
         Ok(match broadcasts.remind(&bc, reminder).await? {
             Reminded::Queued { round, count } => done(
-                t!(lang, "remind-queued", number = number, count = count, round = round),
+                t!(
+                    lang,
+                    "remind-queued",
+                    number = number,
+                    count = count,
+                    round = round
+                ),
                 format!("reminded {count} of broadcast #{number} (round {round})"),
             ),
             Reminded::Nobody if bc.ack => done(
@@ -79,16 +85,36 @@ impl Bot {
             .map(|r| {
                 let at = local_time(r.at, tz);
                 if r.automatic {
-                    t!(lang, "remind-info-round-auto", round = r.round, at = at, queued = r.queued)
+                    t!(
+                        lang,
+                        "remind-info-round-auto",
+                        round = r.round,
+                        at = at,
+                        queued = r.queued
+                    )
                 } else {
-                    t!(lang, "remind-info-round", round = r.round, at = at, queued = r.queued)
+                    t!(
+                        lang,
+                        "remind-info-round",
+                        round = r.round,
+                        at = at,
+                        queued = r.queued
+                    )
                 }
             })
             .collect();
         let after = if bc.ack {
-            t!(lang, "remind-info-acked-after", people = figures.after_reminder)
+            t!(
+                lang,
+                "remind-info-acked-after",
+                people = figures.after_reminder
+            )
         } else {
-            t!(lang, "remind-info-read-after", people = figures.after_reminder)
+            t!(
+                lang,
+                "remind-info-read-after",
+                people = figures.after_reminder
+            )
         };
         Ok(vec![
             t!(

@@ -33,9 +33,7 @@ pub fn targets(conn: &mut Conn<'_>, bc: &Broadcast) -> Result<Vec<(String, Lang)
     let rows: Vec<(String, String)> = if bc.ack {
         run_on!(conn, |c| d::table
             .inner_join(bm::table.on(bm::message_id.eq(d::message_id)))
-            .left_join(
-                a::table.on(a::broadcast_id.eq(id).and(a::user_id.eq(d::user_id))),
-            )
+            .left_join(a::table.on(a::broadcast_id.eq(id).and(a::user_id.eq(d::user_id))),)
             .filter(bm::broadcast_id.eq(id))
             .filter(bm::role.eq(Role::Card.as_str()))
             .filter(delivered)
@@ -46,9 +44,7 @@ pub fn targets(conn: &mut Conn<'_>, bc: &Broadcast) -> Result<Vec<(String, Lang)
     } else {
         run_on!(conn, |c| d::table
             .inner_join(bm::table.on(bm::message_id.eq(d::message_id)))
-            .left_join(
-                r::table.on(r::broadcast_id.eq(id).and(r::user_id.eq(d::user_id))),
-            )
+            .left_join(r::table.on(r::broadcast_id.eq(id).and(r::user_id.eq(d::user_id))),)
             .filter(bm::broadcast_id.eq(id))
             .filter(bm::role.eq(Role::Card.as_str()))
             .filter(delivered)
@@ -109,7 +105,11 @@ pub fn due(conn: &mut Conn<'_>, now: DateTime<Utc>, limit: i64) -> Result<Vec<St
 
 /// Takes the automatic reminder of the broadcast: true for the one caller (of any instance)
 /// that marks it first.
-pub fn take(conn: &mut Conn<'_>, broadcast_id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub fn take(
+    conn: &mut Conn<'_>,
+    broadcast_id: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     let n = run_on!(conn, |c| diesel::update(
         b::table
             .filter(b::id.eq(broadcast_id))
