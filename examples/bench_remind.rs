@@ -144,7 +144,7 @@ async fn delivered_broadcast(db: &Db, users: &[String], read: usize) -> String {
                 body: "The drill is at noon.".into(),
                 list_id: None,
                 audience: "all".into(),
-                sender_id: "boss".into(),
+                sender_id: users[0].clone(),
                 sender_name: "Boss".into(),
                 links: Vec::new(),
                 install: false,
