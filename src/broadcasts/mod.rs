@@ -27,6 +27,7 @@ pub mod poll;
 pub mod read;
 pub mod recall;
 pub mod relay;
+pub mod remind;
 pub mod resend;
 pub mod send;
 

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use super::attempt::attempt;
 use super::tenancy::Epoch;
-use super::{Inner, broadcast, gated, planner};
+use super::{Inner, broadcast, gated, planner, reminders};
 use crate::domain::delivery::Operation;
 use crate::store::deliveries::{self, Leased, Outcome};
 
@@ -69,6 +69,7 @@ pub(super) async fn run(inner: Arc<Inner>) {
             {
                 Ok(rows) => {
                     inner.held().extend(rows.iter().map(|r| r.delivery.id));
+                    let rows = reminders::drop_settled(&inner, rows).await;
                     for (row, presence) in with_presence(&inner, rows).await {
                         // Leased just now from the tenants of `claims`.
                         let epoch = claims.get(&row.delivery.tenant_id).copied();

@@ -12,6 +12,7 @@ mod gated;
 mod localtime;
 mod payload;
 pub mod planner;
+mod reminders;
 mod retention;
 mod send;
 mod tenancy;
@@ -68,6 +69,10 @@ pub struct EngineConfig {
     pub retention: crate::config::retention::RetentionSettings,
     /// Groups and proactive installs when a campaign starts (its Graph client is the engine's).
     pub reach: crate::audience::Reach,
+    /// When automatic broadcast reminders may go out (`campaigns.business_hours`), and the zone
+    /// of recipients whose own is unknown (`campaigns.time_zone`).
+    pub reminder_hours: crate::domain::hours::BusinessHours,
+    pub reminder_zone: chrono_tz::Tz,
 }
 
 impl EngineConfig {
@@ -94,6 +99,8 @@ impl EngineConfig {
             service_urls: settings.service_url_policy(),
             retention: settings.retention.clone(),
             reach: crate::audience::Reach::from_settings(settings),
+            reminder_hours: settings.campaign_hours(),
+            reminder_zone: settings.campaign_time_zone(),
         }
     }
 }
@@ -206,6 +213,7 @@ impl Engine {
         let dispatcher = tokio::spawn(dispatcher::run(engine.inner.clone()));
         // Ends with the engine's stop token.
         tokio::spawn(retention::run(engine.inner.clone()));
+        tokio::spawn(reminders::run(engine.inner.clone()));
         let scheduler = engine.start_tick().await;
         tracing::info!(instance = %engine.inner.config.instance, "delivery engine started");
         Ok(EngineHandle {

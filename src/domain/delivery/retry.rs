@@ -32,6 +32,9 @@ pub mod reason {
     /// An update or a delete of a card whose chat was deleted: a chat opened again holds no
     /// earlier message to change.
     pub const CHAT_GONE: &str = "chat_gone";
+    /// A broadcast reminder not sent: its recipient read (or acknowledged) the broadcast after
+    /// it was queued.
+    pub const REMINDER_SETTLED: &str = "reminder_settled";
 }
 
 /// What to do after a failed send.

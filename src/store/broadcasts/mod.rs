@@ -26,6 +26,7 @@ pub mod counts;
 pub mod reads;
 pub mod recall;
 pub mod relay;
+pub mod remind;
 
 pub use counts::{Counts, counts, unread};
 pub use reads::{
