@@ -6,33 +6,8 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
 
-use super::broadcasts::Role;
-use super::schema::{broadcast_messages as bm, deliveries as d};
 use super::{Conn, StoreError};
-use crate::domain::delivery::{DeliveryStatus, Operation};
-use crate::run_on;
-
-/// When each person got their first delivered reminder of the broadcast.
-pub fn first_reminders(
-    conn: &mut Conn<'_>,
-    broadcast_id: &str,
-) -> Result<HashMap<String, NaiveDateTime>, StoreError> {
-    let rows: Vec<(String, Option<NaiveDateTime>)> = run_on!(conn, |c| d::table
-        .inner_join(bm::table.on(bm::message_id.eq(d::message_id)))
-        .filter(bm::broadcast_id.eq(broadcast_id))
-        .filter(bm::role.eq(Role::Reminder.as_str()))
-        .filter(d::operation.eq(Operation::Send.as_str()))
-        .filter(d::status.eq(DeliveryStatus::Delivered.as_str()))
-        .group_by(d::user_id)
-        .select((d::user_id, diesel::dsl::min(d::completed_at)))
-        .load(c))?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(user, at)| at.map(|at| (user, at)))
-        .collect())
-}
 
 /// What a report is of: reactions are filed under its id, the rest only exists for broadcasts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +60,7 @@ impl Engaged {
                     .collect();
                 Ok(Engaged {
                     reactions: super::reactions::by_user(conn, id)?,
-                    reminded: first_reminders(conn, id)?,
+                    reminded: super::broadcasts::remind::first_reminders(conn, id)?,
                     acked: super::broadcasts::acks::acked_at_by_user(conn, id)?,
                     answers,
                 })
