@@ -392,27 +392,31 @@ async fn ack_broadcast_reminds_those_who_have_not_acknowledged(backend: Backend)
     // Reading is not acknowledging: u0 and u1 are still reminded.
     press_read(&app, "29:u0", &bc).await;
     press_read(&app, "29:u1", &bc).await;
-    // Acknowledgements recorded through the store (the ack button is another branch's).
-    let mut acked = Vec::new();
+    // Acknowledged with the card's button (an `adaptiveCard/action` invoke).
     for u in ["29:u2", "29:u3", "29:u4"] {
-        acked.push(id_of(&app, u).await);
+        let mut a = app.message(&format!("1:{}", uuid::Uuid::new_v4()), u, "");
+        a["type"] = json!("invoke");
+        a["name"] = json!("adaptiveCard/action");
+        a.as_object_mut().unwrap().remove("text");
+        a["value"] = json!({"action": {"type": "Action.Execute", "verb": "ack",
+            "data": {"herald": "broadcast-ack", "broadcast": bc}}, "trigger": "manual"});
+        let response = app.post_signed(&a).await;
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["statusCode"], 200, "{body}");
     }
     let id = bc.clone();
-    app.app_db
+    let acks: i64 = app
+        .app_db
         .run(move |conn| {
-            for user in &acked {
-                herald::run_on!(conn, |c| diesel::insert_into(broadcast_acks::table)
-                    .values((
-                        broadcast_acks::broadcast_id.eq(&id),
-                        broadcast_acks::user_id.eq(user),
-                        broadcast_acks::acked_at.eq(Utc::now().naive_utc()),
-                    ))
-                    .execute(c))?;
-            }
-            Ok(())
+            Ok(herald::run_on!(conn, |c| broadcast_acks::table
+                .filter(broadcast_acks::broadcast_id.eq(&id))
+                .count()
+                .get_result(c))?)
         })
         .await
         .unwrap();
+    assert_eq!(acks, 3);
     let reply = tell(&app, ADMIN, "broadcast remind 1", "en-US").await;
     assert!(reply.contains("on its way to 7 people"), "{reply}");
     wait_for(WAIT, "7 reminders", || async {
@@ -425,7 +429,48 @@ async fn ack_broadcast_reminds_those_who_have_not_acknowledged(backend: Backend)
     assert_eq!(reminded(&app).await, expected);
 }
 
+/// A recall takes the reminders with the cards: every card and every reminder delivered is
+/// deleted from the chats.
+async fn a_recall_deletes_the_reminders_too(backend: Backend) {
+    let app = spawn_app_with(backend, "admins = [\"aad-boss\"]\n").await;
+    Mock::given(method("DELETE"))
+        .and(path_regex(r"^/v3/conversations/[^/]+/activities/[^/]+$"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&app.connector)
+        .await;
+    install(&app, 4).await;
+    let bc = broadcast(&app, "", 4).await;
+    press_read(&app, "29:u0", &bc).await;
+    let reply = tell(&app, ADMIN, "broadcast remind 1", "en-US").await;
+    assert!(reply.contains("on its way to 3 people"), "{reply}");
+    wait_for(WAIT, "3 reminders", || async {
+        reminded(&app).await.len() == 3
+    })
+    .await;
+    wait_drained(&app.app_db, "the reminders recorded").await;
+    let reply = tell(&app, ADMIN, "broadcast delete 1", "en-US").await;
+    assert!(reply.contains("from 4 chat"), "{reply}");
+    wait_for(WAIT, "7 deletes", || async {
+        app.connector_requests("DELETE", "").await.len() == 7
+    })
+    .await;
+    let mut deleted: Vec<String> = app
+        .connector_requests("DELETE", "")
+        .await
+        .iter()
+        .map(|r| conversation_of(r.url.path()))
+        .collect();
+    deleted.sort();
+    let mut expected = convs(0..4);
+    expected.extend(convs(1..4));
+    expected.sort();
+    assert_eq!(deleted, expected);
+    tokio::time::sleep(QUIET).await;
+    assert_eq!(app.connector_requests("DELETE", "").await.len(), 7);
+}
+
 on_both_backends!(
+    a_recall_deletes_the_reminders_too,
     ten_recipients_six_reminded_then_five,
     remind_after_an_hour_goes_once,
     outside_business_hours_it_waits_and_skips_new_readers,

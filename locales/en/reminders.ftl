@@ -1,9 +1,13 @@
 # Broadcast reminders (`broadcast remind`, `remind: 24h`), as admins read them.
 
 remind-queued = Reminder { $round } of broadcast **#{ $number }** is on its way to { $count ->
-    [one] 1 person
-   *[other] { $count } people
-    } who have not read it yet.
+    [one] 1 person who has not read it yet
+   *[other] { $count } people who have not read it yet
+    }.
+remind-queued-ack = Reminder { $round } of broadcast **#{ $number }** is on its way to { $count ->
+    [one] 1 person who has not acknowledged it yet
+   *[other] { $count } people who have not acknowledged it yet
+    }.
 remind-nobody-read = Everyone who got broadcast **#{ $number }** has read it: nobody was reminded.
 remind-nobody-acked = Everyone who got broadcast **#{ $number }** has acknowledged it: nobody was reminded.
 remind-recalled = Broadcast **#{ $number }** was recalled: no reminder is sent.

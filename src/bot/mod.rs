@@ -190,11 +190,15 @@ impl Bot {
             tracing::info!("activity from a tenant outside bot.allowed_tenants ignored");
             return Ok(Handled::Ignored);
         }
+        // A card's `Action.Execute` must be answered with the card, also when Teams sends it
+        // again: acknowledging and answering are idempotent, so it is not claimed.
+        let card_action = checked.kind == Kind::Invoke
+            && activity.name.as_deref() == Some(crate::botframework::invoke::ADAPTIVE_CARD_ACTION);
         let key = activity
             .id
             .as_deref()
             .map(str::trim)
-            .filter(|id| !id.is_empty())
+            .filter(|id| !id.is_empty() && !card_action)
             .map(|id| ActivityKey {
                 channel_id: checked.channel_id.clone(),
                 conversation_id: checked.conversation.id.clone(),

@@ -136,7 +136,7 @@ impl Broadcasts {
     }
 
     /// Whether the broadcast's details were purged and only its report kept.
-    async fn folded(&self, bc: &Broadcast) -> Result<bool, StoreError> {
+    pub async fn folded(&self, bc: &Broadcast) -> Result<bool, StoreError> {
         let id = bc.id.clone();
         Ok(self
             .outbox

@@ -49,6 +49,10 @@ impl Broadcasts {
                 for (message_id, items) in &started.deletes {
                     deletes += post.enqueue(conn, message_id, &b2.tenant_id, items, now)?;
                 }
+                // Reminders go too; the admin is told about the cards (one per chat).
+                for (message_id, items) in &started.reminders {
+                    post.enqueue(conn, message_id, &b2.tenant_id, items, now)?;
+                }
                 Ok(Some((deletes, started.stopped, started.cards)))
             })
             .await?;

@@ -97,7 +97,11 @@ pub fn remind_on(
     if reminder.automatic && !reminders::take(conn, broadcast_id, now)? {
         return Ok(Reminded::Taken);
     }
-    // Read again in the transaction: a recall may have begun since.
+    // Held, then read again in the transaction: a recall may have begun since, and one that
+    // begins now waits for these reminders (and stops them).
+    if !reminders::hold(conn, broadcast_id)? {
+        return Ok(Reminded::Recalled);
+    }
     let bc = match store::get(conn, broadcast_id)? {
         Some(bc) if !bc.recalled() => bc,
         _ => return Ok(Reminded::Recalled),
@@ -182,6 +186,8 @@ fn due_times(
     let Timing::Within { from, hours, zone } = timing else {
         return Ok(vec![now; targets.len()]);
     };
+    // Taken late (after a stop), it goes at the next open moment from now, not from then.
+    let from = &(*from).max(now);
     let users: Vec<String> = targets.iter().map(|(u, _)| u.clone()).collect();
     let known = localtime::zones_of(conn, &users)?;
     let mut by_zone: HashMap<Tz, DateTime<Utc>> = HashMap::new();

@@ -15,9 +15,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 
 use super::schema::{
-    audit_log as a, broadcast_reads as br, campaign_reads as cr, deliveries as d, link_clicks as k,
-    maintenance_runs as mr, message_reactions as re, outbound_messages as m, relay_messages as rm,
-    tracked_links as tl,
+    audit_log as a, broadcast_acks as ba, broadcast_answers as bn, broadcast_reads as br,
+    campaign_reads as cr, deliveries as d, link_clicks as k, maintenance_runs as mr,
+    message_reactions as re, outbound_messages as m, relay_messages as rm, tracked_links as tl,
 };
 use super::{Backend, Conn, StoreError};
 use crate::run_on;
@@ -29,7 +29,7 @@ const JOB: &str = "retention";
 
 /// Messages whose rows may go once old: those of a folded campaign or broadcast, and those
 /// that belong to neither (tests, notices, relays). `m` is `outbound_messages`.
-const FINISHED_MESSAGE: &str = "(m.kind NOT IN ('campaign', 'broadcast', 'broadcast-read') \
+const FINISHED_MESSAGE: &str = "(m.kind NOT IN ('campaign', 'broadcast', 'broadcast-read', 'broadcast-reminder') \
      OR m.id IN (SELECT subject_id FROM report_totals) \
      OR m.id IN (SELECT bm.message_id FROM broadcast_messages bm \
                  JOIN report_totals r ON r.subject_id = bm.broadcast_id))";
@@ -84,6 +84,8 @@ pub enum Table {
     Audit,
     /// `message_reactions` of folded campaigns and broadcasts (as old as reads).
     Reactions,
+    /// Acknowledgements and poll answers of folded broadcasts (as old as reads).
+    Engagement,
 }
 
 /// One batch: up to `batch` rows of `table` older than `cutoff` deleted in one write
@@ -248,6 +250,44 @@ fn purge_batch(
             }
             Ok(n)
         }
+        Table::Engagement => {
+            let acks: Vec<Key> = select(
+                conn,
+                &format!(
+                    "SELECT broadcast_id AS a, user_id AS b FROM broadcast_acks \
+                     WHERE acked_at < {{t}} AND broadcast_id IN {FOLDED} LIMIT {{n}}"
+                ),
+                cutoff,
+                batch,
+            )?;
+            let answers: Vec<Key> = select(
+                conn,
+                &format!(
+                    "SELECT broadcast_id AS a, user_id AS b FROM broadcast_answers \
+                     WHERE answered_at < {{t}} AND broadcast_id IN {FOLDED} LIMIT {{n}}"
+                ),
+                cutoff,
+                batch,
+            )?;
+            let mut n = 0;
+            for key in acks {
+                n += run_on!(conn, |x| diesel::delete(
+                    ba::table
+                        .filter(ba::broadcast_id.eq(&key.a))
+                        .filter(ba::user_id.eq(&key.b))
+                )
+                .execute(x))?;
+            }
+            for key in answers {
+                n += run_on!(conn, |x| diesel::delete(
+                    bn::table
+                        .filter(bn::broadcast_id.eq(&key.a))
+                        .filter(bn::user_id.eq(&key.b))
+                )
+                .execute(x))?;
+            }
+            Ok(n)
+        }
         Table::Audit => {
             let ids: Vec<String> = select::<Key>(
                 conn,
@@ -330,6 +370,7 @@ pub fn purge(
         (Table::CampaignReads, settings.reads),
         (Table::BroadcastReads, settings.reads),
         (Table::Reactions, settings.reads),
+        (Table::Engagement, settings.reads),
         (Table::RelayMessages, settings.relay_messages),
         (Table::Audit, settings.audit),
     ];

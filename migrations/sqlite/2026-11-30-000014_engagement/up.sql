@@ -9,7 +9,9 @@ ALTER TABLE broadcasts ADD COLUMN reminded_at TIMESTAMP;
 ALTER TABLE broadcasts ADD COLUMN ack BOOLEAN NOT NULL DEFAULT FALSE;
 -- `choices: Yes | No | Maybe`: the poll's choices, as a JSON array of strings (NULL: no poll).
 ALTER TABLE broadcasts ADD COLUMN choices TEXT;
-CREATE INDEX broadcasts_remind_due ON broadcasts (remind_at);
+-- Only broadcasts whose automatic reminder is still to take: the reminder job looks every few
+-- seconds, and every broadcast that ever had one would otherwise stay in its scan.
+CREATE INDEX broadcasts_remind_due ON broadcasts (remind_at) WHERE reminded_at IS NULL;
 
 -- Each reminder round of a broadcast (`broadcast remind`, or the automatic one).
 CREATE TABLE broadcast_reminders (

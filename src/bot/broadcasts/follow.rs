@@ -94,9 +94,13 @@ impl Bot {
                 repliers = c.repliers,
             ),
         ];
-        lines.extend(self.reminder_lines(&bc, lang, tz).await?);
-        lines.extend(self.ack_lines(&bc, lang, tz).await?);
-        lines.extend(self.poll_lines(&bc, lang, tz).await?);
+        // Who was reached, reminded, acknowledged or answered goes with the details once
+        // they are purged; the folded report keeps the counts above and the reactions.
+        if !broadcasts.folded(&bc).await? {
+            lines.extend(self.reminder_lines(&bc, lang, tz).await?);
+            lines.extend(self.ack_lines(&bc, lang, tz).await?);
+            lines.extend(self.poll_lines(&bc, lang, tz).await?);
+        }
         lines.extend(self.reaction_lines(&bc.id, lang).await?);
         if c.repairs > 0 || c.resent > 0 {
             lines.push(t!(

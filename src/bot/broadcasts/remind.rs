@@ -35,13 +35,23 @@ impl Bot {
         };
         Ok(match broadcasts.remind(&bc, reminder).await? {
             Reminded::Queued { round, count } => done(
-                t!(
-                    lang,
-                    "remind-queued",
-                    number = number,
-                    count = count,
-                    round = round
-                ),
+                if bc.ack {
+                    t!(
+                        lang,
+                        "remind-queued-ack",
+                        number = number,
+                        count = count,
+                        round = round
+                    )
+                } else {
+                    t!(
+                        lang,
+                        "remind-queued",
+                        number = number,
+                        count = count,
+                        round = round
+                    )
+                },
                 format!("reminded {count} of broadcast #{number} (round {round})"),
             ),
             Reminded::Nobody if bc.ack => done(

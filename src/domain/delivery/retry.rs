@@ -35,6 +35,9 @@ pub mod reason {
     /// A broadcast reminder not sent: its recipient read (or acknowledged) the broadcast after
     /// it was queued.
     pub const REMINDER_SETTLED: &str = "reminder_settled";
+    /// A card update not sent: the person acted on the card since (acknowledged, answered),
+    /// and the card Teams shows already says more than this update would.
+    pub const SUPERSEDED: &str = "superseded";
 }
 
 /// What to do after a failed send.

@@ -14,7 +14,7 @@ use super::super::schema::{
 };
 use super::super::{Conn, StoreError};
 use super::{Broadcast, ReadSource, cards, get, was_sent_to};
-use crate::domain::delivery::DeliveryStatus;
+use crate::domain::delivery::{DeliveryStatus, reason};
 use crate::run_on;
 
 /// Where one recipient stands with a broadcast's actions: what their card shows.
@@ -76,6 +76,30 @@ pub(super) fn read_by_action(
         ))
         .on_conflict_do_nothing()
         .execute(c))?;
+    // A read-card update still queued (a read receipt's) would bring back the buttons the
+    // answer just replaced: it is not sent.
+    let read_cards: Vec<String> = super::messages(conn, broadcast_id, super::Role::Read)?
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect();
+    let now = now.naive_utc();
+    run_on!(conn, |c| diesel::update(
+        d::table
+            .filter(d::message_id.eq_any(&read_cards))
+            .filter(d::user_id.eq(user_id))
+            .filter(d::operation.eq(Operation::Update.as_str()))
+            .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
+            .filter(d::leased_by.is_null().or(d::lease_expires_at.lt(now)))
+    )
+    .set((
+        d::status.eq(DeliveryStatus::Failed.as_str()),
+        d::failure.eq(reason::SUPERSEDED),
+        d::completed_at.eq(now),
+        d::updated_at.eq(now),
+        d::leased_by.eq(None::<String>),
+        d::lease_expires_at.eq(None::<NaiveDateTime>),
+    ))
+    .execute(c))?;
     Ok(())
 }
 

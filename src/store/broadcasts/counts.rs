@@ -60,6 +60,27 @@ pub fn counts(conn: &mut Conn<'_>, bc: &Broadcast) -> Result<Counts, StoreError>
             _ => {}
         }
     }
+    // A recall also deletes the reminders: it is done once those deletes are too, and a
+    // reminder it could not delete may still be in its chat.
+    let reminders: Vec<String> = super::messages(conn, &bc.id, super::Role::Reminder)?
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect();
+    if bc.recalled() && !reminders.is_empty() {
+        let deletes: Vec<(String, Option<String>)> = run_on!(conn, |c| d::table
+            .filter(d::message_id.eq_any(&reminders))
+            .filter(d::operation.eq(Operation::Delete.as_str()))
+            .select((d::status, d::failure))
+            .load(c))?;
+        for (status, failure) in deletes {
+            match DeliveryStatus::parse(&status) {
+                Some(DeliveryStatus::Pending) => out.recall.pending += 1,
+                Some(DeliveryStatus::Delivered) => {}
+                _ if failure.as_deref() == Some(reason::NOT_SENT) => {}
+                _ => out.recall.failed += 1,
+            }
+        }
+    }
     let t = super::super::deliveries::resend::tallies(conn, &cards)?;
     (out.repairs, out.resent, out.resent_delivered) = (t.repairs, t.resent, t.resent_delivered);
     let sources: Vec<String> = run_on!(conn, |c| r::table

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::super::deliveries::{NewDelivery, Operation};
 use super::super::schema::{broadcasts as b, deliveries as d};
 use super::super::{Conn, StoreError};
-use super::{Broadcast, BroadcastStatus, all_messages, cards};
+use super::{Broadcast, BroadcastStatus, Role, all_messages, cards, messages};
 use crate::domain::delivery::{DeliveryStatus, reason};
 use crate::run_on;
 
@@ -29,9 +29,12 @@ pub struct RecallStarted {
     /// Per card message, the deletes to post: one per card that reached (or is reaching) a
     /// chat (the target is found at send time when the card is still on its way).
     pub deletes: Vec<(String, Vec<NewDelivery>)>,
+    /// Per reminder message, the deletes of the reminders that reached (or are reaching) a
+    /// chat: a recalled broadcast leaves no reminder behind either.
+    pub reminders: Vec<(String, Vec<NewDelivery>)>,
     /// Cards stopped before they were sent.
     pub stopped: usize,
-    /// The card messages, which must no longer be sent.
+    /// The card and reminder messages, which must no longer be sent.
     pub cards: Vec<String>,
 }
 
@@ -82,37 +85,56 @@ pub fn recall(
         ))
         .execute(c))?;
         let cards = cards(conn, &bc.id)?;
-        let mut deletes = Vec::with_capacity(cards.len());
-        for message_id in &cards {
-            // Delivered cards, and cards being sent right now.
-            let rows: Vec<(String, String, Option<String>)> = run_on!(conn, |c| d::table
-                .filter(d::message_id.eq(message_id))
-                .filter(d::operation.eq(Operation::Send.as_str()))
-                .filter(
-                    d::status
-                        .eq(DeliveryStatus::Delivered.as_str())
-                        .or(d::status.eq(pending))
-                )
-                .select((d::user_id, d::status, d::activity_id))
-                .load(c))?;
-            let items: Vec<NewDelivery> = rows
-                .into_iter()
-                .map(|(user_id, status, activity_id)| NewDelivery {
-                    user_id,
-                    operation: Operation::Delete,
-                    target_activity_id: if status == pending { None } else { activity_id },
-                    due: now,
-                    planned: None,
-                })
-                .collect();
-            deletes.push((message_id.clone(), items));
-        }
+        let deletes = deletes_of(conn, &cards, now)?;
+        let reminders: Vec<String> = messages(conn, &bc.id, Role::Reminder)?
+            .into_iter()
+            .map(|(m, _)| m)
+            .collect();
+        let reminder_deletes = deletes_of(conn, &reminders, now)?;
+        let mut cards = cards;
+        cards.extend(reminders);
         Ok(Some(RecallStarted {
             deletes,
+            reminders: reminder_deletes,
             stopped,
             cards,
         }))
     })
+}
+
+/// Per message, a delete for each send of it that was delivered or is being sent right now (its
+/// target found at send time).
+fn deletes_of(
+    conn: &mut Conn<'_>,
+    messages: &[String],
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, Vec<NewDelivery>)>, StoreError> {
+    let pending = DeliveryStatus::Pending.as_str();
+    let mut deletes = Vec::with_capacity(messages.len());
+    for message_id in messages {
+        let rows: Vec<(String, String, Option<String>)> = run_on!(conn, |c| d::table
+            .filter(d::message_id.eq(message_id))
+            .filter(d::operation.eq(Operation::Send.as_str()))
+            .filter(
+                d::status
+                    .eq(DeliveryStatus::Delivered.as_str())
+                    .or(d::status.eq(pending))
+            )
+            .select((d::user_id, d::status, d::activity_id))
+            .load(c))?;
+        let items: Vec<NewDelivery> = rows
+            .into_iter()
+            .map(|(user_id, status, activity_id)| NewDelivery {
+                user_id,
+                operation: Operation::Delete,
+                target_activity_id: if status == pending { None } else { activity_id },
+                due: now,
+                planned: None,
+            })
+            .collect();
+        deletes.push((message_id.clone(), items));
+    }
+    Ok(deletes)
 }
 
 /// Where a delete whose target was not known at recall time stands now.

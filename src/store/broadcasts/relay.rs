@@ -152,7 +152,8 @@ pub fn reply_target(
         .filter(d::user_id.eq(user_id))
         .filter(d::operation.eq(Operation::Send.as_str()))
         .filter(d::status.eq(DeliveryStatus::Delivered.as_str()))
-        .filter(bm::role.eq(Role::Card.as_str()))
+        // A reminder brings its broadcast back to the top, like its card did.
+        .filter(bm::role.eq_any([Role::Card.as_str(), Role::Reminder.as_str()]))
         .filter(d::completed_at.ge(since))
         .order(d::completed_at.desc())
         .select((bm::broadcast_id, d::completed_at))

@@ -53,14 +53,39 @@ pub fn targets(conn: &mut Conn<'_>, bc: &Broadcast) -> Result<Vec<(String, Lang)
             .select((d::user_id, bm::lang))
             .load(c))?
     };
+    // Who still has a reminder on its way (an automatic round waiting for business hours, or
+    // a round just asked for) gets no second one.
+    let waiting: std::collections::HashSet<String> = run_on!(conn, |c| d::table
+        .inner_join(bm::table.on(bm::message_id.eq(d::message_id)))
+        .filter(bm::broadcast_id.eq(id))
+        .filter(bm::role.eq(Role::Reminder.as_str()))
+        .filter(d::operation.eq(Operation::Send.as_str()))
+        .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
+        .select(d::user_id)
+        .load::<String>(c))?
+    .into_iter()
+    .collect();
     let mut out: Vec<(String, Lang)> = Vec::with_capacity(rows.len());
     for (user, lang) in rows {
         // Ordered by user: a second delivered card of the same person comes right after.
-        if out.last().is_none_or(|(u, _)| *u != user) {
+        if out.last().is_none_or(|(u, _)| *u != user) && !waiting.contains(&user) {
             out.push((user, lang_of(&lang)));
         }
     }
     Ok(out)
+}
+
+/// Holds the broadcast's row for the rest of the transaction, if it is still sent (not
+/// recalled): a recall, or another reminder round, waits until this one is written.
+pub fn hold(conn: &mut Conn<'_>, broadcast_id: &str) -> Result<bool, StoreError> {
+    let n = run_on!(conn, |c| diesel::update(
+        b::table
+            .filter(b::id.eq(broadcast_id))
+            .filter(b::status.eq(BroadcastStatus::Sent.as_str()))
+    )
+    .set(b::status.eq(b::status))
+    .execute(c))?;
+    Ok(n == 1)
 }
 
 /// Records a reminder round of the broadcast (the previous round + 1). Returns its number.
