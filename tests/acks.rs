@@ -257,7 +257,77 @@ async fn presses_not_the_recipients_are_refused_and_record_nothing(backend: Back
     assert!(info.contains("Read: 0 "), "{info}");
 }
 
+/// A read receipt's card update still waiting (Teams said 429, retry in a minute) would
+/// bring the acknowledgement button back over the acknowledged card: acknowledging stops it.
+async fn acknowledging_stops_a_read_update_still_waiting(backend: Backend) {
+    let app = setup(backend, 2).await;
+    Mock::given(method("PUT"))
+        .and(path_regex(r"conv-u1/activities/[^/]+$"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "60"))
+        .with_priority(1)
+        .mount(&app.connector)
+        .await;
+    // Teams-like numeric ids, so that a read receipt covers the card.
+    Mock::given(method("POST"))
+        .and(path_regex(r"^/v3/conversations/[^/]+/activities$"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "1700000000001"})))
+        .with_priority(1)
+        .mount(&app.connector)
+        .await;
+    let id = broadcast(
+        &app,
+        "broadcast staff\nack: yes\nsubject: Badge\nWear it.",
+        "Badge",
+        2,
+    )
+    .await;
+    let mut receipt = app.message(&format!("1:{}", uuid::Uuid::new_v4()), "29:u1", "");
+    receipt.as_object_mut().unwrap().remove("text");
+    receipt["type"] = json!("event");
+    receipt["name"] = json!("application/vnd.microsoft.readReceipt");
+    receipt["value"] = json!({"lastReadMessageId": "99999999999999"});
+    assert_eq!(app.post_signed(&receipt).await.status(), 200);
+    wait_for(WAIT, "the update refused once", || async {
+        !app.connector_requests("PUT", "").await.is_empty()
+    })
+    .await;
+    let updates = || async {
+        app.app_db
+            .run(|conn| {
+                use diesel::prelude::*;
+                use herald::store::schema::deliveries as d;
+                Ok(herald::run_on!(conn, |c| d::table
+                    .filter(d::operation.eq("update"))
+                    .select((d::status, d::failure, d::leased_by))
+                    .load::<(String, Option<String>, Option<String>)>(c))?)
+            })
+            .await
+            .unwrap()
+    };
+    wait_for(WAIT, "the update waiting for its retry", || async {
+        // Back in the queue, no longer held by the dispatcher.
+        updates()
+            .await
+            .iter()
+            .any(|(s, _, held)| s == "pending" && held.is_none())
+    })
+    .await;
+    let body = invoke(&app, "29:u1", ack(&id)).await;
+    assert_eq!(body["statusCode"], 200, "{body}");
+    let rows: Vec<_> = updates()
+        .await
+        .into_iter()
+        .map(|(s, f, _)| (s, f))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![("failed".to_string(), Some("superseded".to_string()))],
+        "{rows:?}"
+    );
+}
+
 on_both_backends!(
+    acknowledging_stops_a_read_update_still_waiting,
     acknowledging_returns_the_card_and_counts_once,
     presses_not_the_recipients_are_refused_and_record_nothing,
 );

@@ -348,6 +348,14 @@ async fn outside_business_hours_it_waits_and_skips_new_readers(backend: Backend)
     assert_eq!(reminded(&app).await, convs(5..10));
     // u0 reads between the queueing and the sending of their reminder.
     press_read(&app, "29:u0", &bc).await;
+    // Reminded again by hand meanwhile: u1…u4's reminders are still on their way, so only
+    // u5…u9 get a second one.
+    let reply = tell(&app, ADMIN, "broadcast remind 1", "en-US").await;
+    assert!(reply.contains("on its way to 5 people"), "{reply}");
+    wait_for(WAIT, "10 reminders", || async {
+        reminded(&app).await.len() == 10
+    })
+    .await;
     let monday = Utc.with_ymd_and_hms(2026, 12, 7, 8, 0, 0).unwrap();
     app.manual
         .as_ref()
@@ -356,16 +364,17 @@ async fn outside_business_hours_it_waits_and_skips_new_readers(backend: Backend)
     tokio::time::sleep(QUIET).await;
     assert_eq!(
         reminded(&app).await.len(),
-        5,
+        10,
         "nothing before Monday's opening in Paris"
     );
     app.manual.as_ref().unwrap().set(monday);
-    wait_for(WAIT, "9 reminders", || async {
-        reminded(&app).await.len() == 9
+    wait_for(WAIT, "14 reminders", || async {
+        reminded(&app).await.len() == 14
     })
     .await;
     app.drained("every reminder decided").await;
     let mut expected = convs(1..10);
+    expected.extend(convs(5..10));
     expected.sort();
     assert_eq!(
         reminded(&app).await,
@@ -382,7 +391,7 @@ async fn outside_business_hours_it_waits_and_skips_new_readers(backend: Backend)
         info.contains("delivered: 10 · pending: 0 · failed: 0"),
         "{info}"
     );
-    assert!(info.contains("Reminders: 1 round, 9 delivered"), "{info}");
+    assert!(info.contains("Reminders: 2 rounds, 14 delivered"), "{info}");
 }
 
 async fn ack_broadcast_reminds_those_who_have_not_acknowledged(backend: Backend) {

@@ -15,8 +15,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 
 use super::schema::{
-    audit_log as a, broadcast_acks as ba, broadcast_answers as bn, broadcast_reads as br,
-    campaign_reads as cr, deliveries as d, link_clicks as k, maintenance_runs as mr,
+    audit_log as a, deliveries as d, link_clicks as k, maintenance_runs as mr,
     message_reactions as re, outbound_messages as m, relay_messages as rm, tracked_links as tl,
 };
 use super::{Backend, Conn, StoreError};
@@ -70,6 +69,40 @@ where
     Ok(run_on!(conn, |x| diesel::sql_query(&sql)
         .bind::<Timestamp, _>(cutoff)
         .load::<T>(x))?)
+}
+
+/// One batch of a table keyed by (subject, person) (reads, acknowledgements, answers): rows of
+/// folded campaigns and broadcasts whose time `at` is before `cutoff`. `table` and the columns
+/// are this file's constants, never input.
+fn purge_pairs(
+    conn: &mut Conn<'_>,
+    table: &str,
+    subject: &str,
+    at: &str,
+    cutoff: NaiveDateTime,
+    batch: u32,
+) -> Result<usize, StoreError> {
+    let keys: Vec<Key> = select(
+        conn,
+        &format!(
+            "SELECT {subject} AS a, user_id AS b FROM {table} \
+             WHERE {at} < {{t}} AND {subject} IN {FOLDED} LIMIT {{n}}"
+        ),
+        cutoff,
+        batch,
+    )?;
+    let delete = match conn.backend() {
+        Backend::Sqlite => format!("DELETE FROM {table} WHERE {subject} = ? AND user_id = ?"),
+        Backend::Postgres => format!("DELETE FROM {table} WHERE {subject} = $1 AND user_id = $2"),
+    };
+    let mut n = 0;
+    for key in keys {
+        n += run_on!(conn, |x| diesel::sql_query(&delete)
+            .bind::<Text, _>(&key.a)
+            .bind::<Text, _>(&key.b)
+            .execute(x))?;
+    }
+    Ok(n)
 }
 
 /// The tables retention purges, in the order it purges them.
@@ -167,48 +200,22 @@ fn purge_batch(
             )
             .execute(x))?)
         }
-        Table::CampaignReads => {
-            let keys: Vec<Key> = select(
-                conn,
-                &format!(
-                    "SELECT campaign_id AS a, user_id AS b FROM campaign_reads \
-                     WHERE read_at < {{t}} AND campaign_id IN {FOLDED} LIMIT {{n}}"
-                ),
-                cutoff,
-                batch,
-            )?;
-            let mut n = 0;
-            for key in keys {
-                n += run_on!(conn, |x| diesel::delete(
-                    cr::table
-                        .filter(cr::campaign_id.eq(&key.a))
-                        .filter(cr::user_id.eq(&key.b))
-                )
-                .execute(x))?;
-            }
-            Ok(n)
-        }
-        Table::BroadcastReads => {
-            let keys: Vec<Key> = select(
-                conn,
-                &format!(
-                    "SELECT broadcast_id AS a, user_id AS b FROM broadcast_reads \
-                     WHERE read_at < {{t}} AND broadcast_id IN {FOLDED} LIMIT {{n}}"
-                ),
-                cutoff,
-                batch,
-            )?;
-            let mut n = 0;
-            for key in keys {
-                n += run_on!(conn, |x| diesel::delete(
-                    br::table
-                        .filter(br::broadcast_id.eq(&key.a))
-                        .filter(br::user_id.eq(&key.b))
-                )
-                .execute(x))?;
-            }
-            Ok(n)
-        }
+        Table::CampaignReads => purge_pairs(
+            conn,
+            "campaign_reads",
+            "campaign_id",
+            "read_at",
+            cutoff,
+            batch,
+        ),
+        Table::BroadcastReads => purge_pairs(
+            conn,
+            "broadcast_reads",
+            "broadcast_id",
+            "read_at",
+            cutoff,
+            batch,
+        ),
         Table::RelayMessages => {
             let ids: Vec<i64> = select::<Id>(
                 conn,
@@ -250,44 +257,21 @@ fn purge_batch(
             }
             Ok(n)
         }
-        Table::Engagement => {
-            let acks: Vec<Key> = select(
-                conn,
-                &format!(
-                    "SELECT broadcast_id AS a, user_id AS b FROM broadcast_acks \
-                     WHERE acked_at < {{t}} AND broadcast_id IN {FOLDED} LIMIT {{n}}"
-                ),
-                cutoff,
-                batch,
-            )?;
-            let answers: Vec<Key> = select(
-                conn,
-                &format!(
-                    "SELECT broadcast_id AS a, user_id AS b FROM broadcast_answers \
-                     WHERE answered_at < {{t}} AND broadcast_id IN {FOLDED} LIMIT {{n}}"
-                ),
-                cutoff,
-                batch,
-            )?;
-            let mut n = 0;
-            for key in acks {
-                n += run_on!(conn, |x| diesel::delete(
-                    ba::table
-                        .filter(ba::broadcast_id.eq(&key.a))
-                        .filter(ba::user_id.eq(&key.b))
-                )
-                .execute(x))?;
-            }
-            for key in answers {
-                n += run_on!(conn, |x| diesel::delete(
-                    bn::table
-                        .filter(bn::broadcast_id.eq(&key.a))
-                        .filter(bn::user_id.eq(&key.b))
-                )
-                .execute(x))?;
-            }
-            Ok(n)
-        }
+        Table::Engagement => Ok(purge_pairs(
+            conn,
+            "broadcast_acks",
+            "broadcast_id",
+            "acked_at",
+            cutoff,
+            batch,
+        )? + purge_pairs(
+            conn,
+            "broadcast_answers",
+            "broadcast_id",
+            "answered_at",
+            cutoff,
+            batch,
+        )?),
         Table::Audit => {
             let ids: Vec<String> = select::<Key>(
                 conn,
