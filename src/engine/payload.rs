@@ -19,6 +19,8 @@ pub(super) struct Payload {
     pub(super) links: Vec<String>,
     /// Set when the message is a campaign's: each recipient's text is personalised.
     pub(super) campaign: Option<campaign::CampaignRender>,
+    /// What the message is (`None` for a kind herald does not name: a tool's or a test's).
+    pub(super) kind: Option<MessageKind>,
 }
 
 impl Payload {
@@ -35,6 +37,7 @@ impl Payload {
             tail,
             links: Vec::new(),
             campaign: None,
+            kind: None,
         }
     }
 
@@ -107,10 +110,10 @@ impl Inner {
                     None
                 };
                 let links = crate::store::tracking::links(conn, &id)?;
-                Ok(Some((text, campaign, links)))
+                Ok(Some((text, campaign, links, message.kind)))
             })
             .await;
-        let (text, campaign_row, links) = match loaded {
+        let (text, campaign_row, links, kind) = match loaded {
             Ok(Some(found)) => found,
             Ok(None) => return Ok(None),
             Err(e) => {
@@ -128,6 +131,7 @@ impl Inner {
         let mut payload = Payload::new(activity);
         let tracked = !links.is_empty();
         payload.links = links;
+        payload.kind = kind;
         if let Some(row) = &campaign_row {
             match campaign::CampaignRender::new(row, tracked) {
                 Some(render) => payload.campaign = Some(render),

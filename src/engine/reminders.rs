@@ -78,7 +78,31 @@ async fn remind_due(inner: &Inner) {
 /// broadcast since they were queued are ended here (one query for the whole lease) with
 /// [`reason::REMINDER_SETTLED`].
 pub(super) async fn drop_settled(inner: &Inner, rows: Vec<Leased>) -> Vec<Leased> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.delivery.id).collect();
+    // Only reminders are asked about: the kind of each message comes from the payload cache
+    // (loaded once per message, and needed to send it anyway), so most leases ask nothing.
+    let mut reminders = std::collections::HashSet::new();
+    let mut seen = std::collections::HashSet::new();
+    for row in &rows {
+        let message = &row.delivery.message_id;
+        if !seen.insert(message.as_str()) {
+            continue;
+        }
+        let kind = match inner.payload(message).await {
+            Ok(Some(p)) => p.kind,
+            _ => None,
+        };
+        if kind == Some(crate::domain::delivery::MessageKind::BroadcastReminder) {
+            reminders.insert(message.clone());
+        }
+    }
+    if reminders.is_empty() {
+        return rows;
+    }
+    let ids: Vec<i64> = rows
+        .iter()
+        .filter(|r| reminders.contains(&r.delivery.message_id))
+        .map(|r| r.delivery.id)
+        .collect();
     let settled = match inner
         .db
         .run(move |conn| reminders::settled(conn, &ids))
