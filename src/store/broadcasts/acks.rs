@@ -9,11 +9,11 @@ use diesel::prelude::*;
 
 use super::super::deliveries::Operation;
 use super::super::schema::{
-    broadcast_acks as a, broadcast_answers as ans, broadcast_reads as r, deliveries as d,
-    users as u,
+    broadcast_acks as a, broadcast_answers as ans, broadcast_messages as bm, broadcast_reads as r,
+    broadcasts as b, deliveries as d, users as u,
 };
 use super::super::{Conn, StoreError};
-use super::{Broadcast, ReadSource, cards, get, was_sent_to};
+use super::{Broadcast, ReadSource, Role, cards};
 use crate::domain::delivery::{DeliveryStatus, reason};
 use crate::run_on;
 
@@ -40,52 +40,111 @@ pub enum Pressed {
     NoSuchChoice(usize),
 }
 
-/// The broadcast `user_id` may act on, or why not.
-pub(super) fn recipients_broadcast(
+/// Where `user_id` stands with the broadcast they pressed an action of, read in one query:
+/// the broadcast (its card reached them), their acknowledgement, answer and read.
+pub(super) struct Pressing {
+    pub bc: Broadcast,
+    pub standing: Standing,
+    /// How their read was recorded, if it was.
+    pub read: Option<String>,
+}
+
+/// The broadcast `user_id` may act on with where they stand, or why not. One query.
+pub(super) fn pressing(
     conn: &mut Conn<'_>,
     broadcast_id: &str,
     user_id: &str,
-) -> Result<Result<Broadcast, Pressed>, StoreError> {
-    let Some(bc) = get(conn, broadcast_id)? else {
+) -> Result<Result<Pressing, Pressed>, StoreError> {
+    type Row = (
+        Broadcast,
+        Option<NaiveDateTime>,
+        Option<i32>,
+        Option<String>,
+    );
+    // Owned: the join conditions carry their values.
+    let (user, id) = (user_id.to_string(), broadcast_id.to_string());
+    let found: Option<Row> = run_on!(conn, |c| b::table
+        .inner_join(
+            bm::table.on(bm::broadcast_id
+                .eq(b::id)
+                .and(bm::role.eq(Role::Card.as_str()))),
+        )
+        .inner_join(
+            d::table.on(d::message_id
+                .eq(bm::message_id)
+                .and(d::user_id.eq(user.clone()))
+                .and(d::operation.eq(Operation::Send.as_str()))
+                .and(d::status.eq(DeliveryStatus::Delivered.as_str()))),
+        )
+        .left_join(a::table.on(a::broadcast_id.eq(b::id).and(a::user_id.eq(user.clone()))))
+        .left_join(
+            ans::table.on(ans::broadcast_id
+                .eq(b::id)
+                .and(ans::user_id.eq(user.clone())))
+        )
+        .left_join(r::table.on(r::broadcast_id.eq(b::id).and(r::user_id.eq(user.clone()))))
+        .filter(b::id.eq(id.clone()))
+        .select((
+            Broadcast::as_select(),
+            a::acked_at.nullable(),
+            ans::choice.nullable(),
+            r::source.nullable(),
+        ))
+        .first(c)
+        .optional())?;
+    let Some((bc, acked_at, chosen, read)) = found else {
         return Ok(Err(Pressed::NotARecipient));
     };
-    if !was_sent_to(conn, &bc, user_id)? {
-        return Ok(Err(Pressed::NotARecipient));
-    }
     if bc.recalled() {
         return Ok(Err(Pressed::Recalled));
     }
-    Ok(Ok(bc))
+    Ok(Ok(Pressing {
+        bc,
+        standing: Standing {
+            acked_at,
+            chosen: chosen.and_then(|i| usize::try_from(i).ok()),
+        },
+        read,
+    }))
 }
 
-/// Records a read by `user_id` unless there is one: acting on the card means it was read. No
-/// card update is queued (the invoke's answer replaces the card), so a later read receipt finds
-/// it read and changes nothing.
+/// Records a read by `user_id` unless there is one (`read`: how theirs was recorded): acting
+/// on the card means it was read. No card update is queued (the invoke's answer replaces the
+/// card), so a later read receipt finds it read and changes nothing; and a read-card update
+/// that an earlier read queued and that is still waiting is stopped, as it would bring back
+/// the buttons the answer just replaced.
 pub(super) fn read_by_action(
     conn: &mut Conn<'_>,
     broadcast_id: &str,
     user_id: &str,
+    read: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    run_on!(conn, |c| diesel::insert_into(r::table)
-        .values((
-            r::broadcast_id.eq(broadcast_id),
-            r::user_id.eq(user_id),
-            r::read_at.eq(now.naive_utc()),
-            r::source.eq(ReadSource::Button.as_str()),
-        ))
-        .on_conflict_do_nothing()
-        .execute(c))?;
-    // A read-card update still queued (a read receipt's) would bring back the buttons the
-    // answer just replaced: it is not sent.
-    let read_cards: Vec<String> = super::messages(conn, broadcast_id, super::Role::Read)?
-        .into_iter()
-        .map(|(m, _)| m)
-        .collect();
+    match read {
+        None => {
+            run_on!(conn, |c| diesel::insert_into(r::table)
+                .values((
+                    r::broadcast_id.eq(broadcast_id),
+                    r::user_id.eq(user_id),
+                    r::read_at.eq(now.naive_utc()),
+                    r::source.eq(ReadSource::Action.as_str()),
+                ))
+                .on_conflict_do_nothing()
+                .execute(c))?;
+            return Ok(());
+        }
+        // Read by an action: it queued no update.
+        Some(source) if source == ReadSource::Action.as_str() => return Ok(()),
+        Some(_) => {}
+    }
+    let read_cards = bm::table
+        .filter(bm::broadcast_id.eq(broadcast_id))
+        .filter(bm::role.eq(Role::Read.as_str()))
+        .select(bm::message_id);
     let now = now.naive_utc();
     run_on!(conn, |c| diesel::update(
         d::table
-            .filter(d::message_id.eq_any(&read_cards))
+            .filter(d::message_id.eq_any(read_cards))
             .filter(d::user_id.eq(user_id))
             .filter(d::operation.eq(Operation::Update.as_str()))
             .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
@@ -103,47 +162,31 @@ pub(super) fn read_by_action(
     Ok(())
 }
 
-/// Where `user_id` stands with the broadcast: acknowledged when, and their answer.
-pub fn standing(
-    conn: &mut Conn<'_>,
-    broadcast_id: &str,
-    user_id: &str,
-) -> Result<Standing, StoreError> {
-    let acked_at: Option<NaiveDateTime> = run_on!(conn, |c| a::table
-        .filter(a::broadcast_id.eq(broadcast_id))
-        .filter(a::user_id.eq(user_id))
-        .select(a::acked_at)
-        .first(c)
-        .optional())?;
-    let chosen: Option<i32> = run_on!(conn, |c| ans::table
-        .filter(ans::broadcast_id.eq(broadcast_id))
-        .filter(ans::user_id.eq(user_id))
-        .select(ans::choice)
-        .first(c)
-        .optional())?;
-    Ok(Standing {
-        acked_at,
-        chosen: chosen.and_then(|i| usize::try_from(i).ok()),
-    })
-}
-
 /// `user_id` acknowledges the broadcast: recorded once (a second press keeps the first time),
-/// with a read if there was none, in one transaction.
+/// with a read if there was none, in one transaction. A press that changes nothing (already
+/// acknowledged) writes nothing: one query.
 pub fn record_ack(
     conn: &mut Conn<'_>,
     broadcast_id: &str,
     user_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Pressed, StoreError> {
+    let Pressing {
+        bc,
+        mut standing,
+        read,
+    } = match pressing(conn, broadcast_id, user_id)? {
+        Ok(p) => p,
+        Err(refused) => return Ok(refused),
+    };
+    if !bc.ack {
+        return Ok(Pressed::NotAsked);
+    }
+    if standing.acked_at.is_some() {
+        return Ok(Pressed::Done(Box::new(bc), standing));
+    }
     conn.write_transaction(|conn| {
-        let bc = match recipients_broadcast(conn, broadcast_id, user_id)? {
-            Ok(bc) => bc,
-            Err(refused) => return Ok(refused),
-        };
-        if !bc.ack {
-            return Ok(Pressed::NotAsked);
-        }
-        run_on!(conn, |c| diesel::insert_into(a::table)
+        let added = run_on!(conn, |c| diesel::insert_into(a::table)
             .values((
                 a::broadcast_id.eq(broadcast_id),
                 a::user_id.eq(user_id),
@@ -151,10 +194,20 @@ pub fn record_ack(
             ))
             .on_conflict_do_nothing()
             .execute(c))?;
-        read_by_action(conn, broadcast_id, user_id, now)?;
-        let standing = standing(conn, broadcast_id, user_id)?;
-        Ok(Pressed::Done(Box::new(bc), standing))
-    })
+        standing.acked_at = if added == 1 {
+            Some(now.naive_utc())
+        } else {
+            // Pressed twice at once: the first time stands.
+            run_on!(conn, |c| a::table
+                .filter(a::broadcast_id.eq(broadcast_id))
+                .filter(a::user_id.eq(user_id))
+                .select(a::acked_at)
+                .first(c)
+                .optional())?
+        };
+        read_by_action(conn, broadcast_id, user_id, read.as_deref(), now)
+    })?;
+    Ok(Pressed::Done(Box::new(bc), standing))
 }
 
 /// The recipients the broadcast's card reached (delivered sends).

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::super::schema::broadcast_answers as ans;
 use super::super::{Conn, StoreError};
-use super::acks::{Pressed, reached, read_by_action, recipients_broadcast, standing};
+use super::acks::{Pressed, Pressing, pressing, reached, read_by_action};
 use crate::run_on;
 
 /// `user_id` chose `choice` (an index of the poll's choices): their latest choice counts, and
@@ -21,24 +21,32 @@ pub fn record_answer(
     choice: usize,
     now: DateTime<Utc>,
 ) -> Result<Pressed, StoreError> {
+    let Pressing {
+        bc,
+        mut standing,
+        read,
+    } = match pressing(conn, broadcast_id, user_id)? {
+        Ok(p) => p,
+        Err(refused) => return Ok(refused),
+    };
+    let count = bc.choices().len();
+    if count == 0 {
+        return Ok(Pressed::NotAsked);
+    }
+    if choice >= count {
+        return Ok(Pressed::NoSuchChoice(count));
+    }
+    if standing.chosen == Some(choice) {
+        // The same choice again: nothing changes.
+        return Ok(Pressed::Done(Box::new(bc), standing));
+    }
+    let stored = choice as i32;
     conn.write_transaction(|conn| {
-        let bc = match recipients_broadcast(conn, broadcast_id, user_id)? {
-            Ok(bc) => bc,
-            Err(refused) => return Ok(refused),
-        };
-        let count = bc.choices().len();
-        if count == 0 {
-            return Ok(Pressed::NotAsked);
-        }
-        if choice >= count {
-            return Ok(Pressed::NoSuchChoice(count));
-        }
-        let choice = choice as i32;
         let added = run_on!(conn, |c| diesel::insert_into(ans::table)
             .values((
                 ans::broadcast_id.eq(broadcast_id),
                 ans::user_id.eq(user_id),
-                ans::choice.eq(choice),
+                ans::choice.eq(stored),
                 ans::answered_at.eq(now.naive_utc()),
                 ans::changes.eq(0),
             ))
@@ -50,19 +58,19 @@ pub fn record_answer(
                 ans::table
                     .filter(ans::broadcast_id.eq(broadcast_id))
                     .filter(ans::user_id.eq(user_id))
-                    .filter(ans::choice.ne(choice))
+                    .filter(ans::choice.ne(stored))
             )
             .set((
-                ans::choice.eq(choice),
+                ans::choice.eq(stored),
                 ans::answered_at.eq(now.naive_utc()),
                 ans::changes.eq(ans::changes + 1),
             ))
             .execute(c))?;
         }
-        read_by_action(conn, broadcast_id, user_id, now)?;
-        let standing = standing(conn, broadcast_id, user_id)?;
-        Ok(Pressed::Done(Box::new(bc), standing))
-    })
+        read_by_action(conn, broadcast_id, user_id, read.as_deref(), now)
+    })?;
+    standing.chosen = Some(choice);
+    Ok(Pressed::Done(Box::new(bc), standing))
 }
 
 /// A poll's tally: how many chose each of its `choices` choices, how many answered, and how

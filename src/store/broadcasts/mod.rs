@@ -92,6 +92,9 @@ impl Role {
 pub enum ReadSource {
     Button,
     Receipt,
+    /// Acknowledging or answering a poll (counted with the button's reads: a press on the
+    /// card); such a read queues no card update.
+    Action,
 }
 
 impl ReadSource {
@@ -99,6 +102,7 @@ impl ReadSource {
         match self {
             ReadSource::Button => "button",
             ReadSource::Receipt => "receipt",
+            ReadSource::Action => "action",
         }
     }
 }

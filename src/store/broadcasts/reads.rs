@@ -10,32 +10,31 @@ use diesel::prelude::*;
 use super::super::deliveries::{NewDelivery, Operation};
 use super::super::schema::{broadcast_messages as bm, broadcast_reads as r, deliveries as d};
 use super::super::{Conn, StoreError};
-use super::{Broadcast, ReadSource, Role, get, messages};
+use super::{Broadcast, ReadSource, Role, get, lang_of, messages};
 use crate::domain::Lang;
 use crate::domain::delivery::DeliveryStatus;
 use crate::run_on;
 
 /// The card `user_id` got: (card message id, its language, the sent activity's id), once the
-/// send went through.
+/// send went through. One query, whatever the number of card messages (one per language).
 fn delivered_card(
     conn: &mut Conn<'_>,
     broadcast_id: &str,
     user_id: &str,
 ) -> Result<Option<(String, Lang, String)>, StoreError> {
-    for (message_id, lang) in messages(conn, broadcast_id, Role::Card)? {
-        let found: Option<Option<String>> = run_on!(conn, |c| d::table
-            .filter(d::message_id.eq(&message_id))
-            .filter(d::user_id.eq(user_id))
-            .filter(d::operation.eq(Operation::Send.as_str()))
-            .filter(d::status.eq(DeliveryStatus::Delivered.as_str()))
-            .select(d::activity_id)
-            .first(c)
-            .optional())?;
-        if let Some(activity) = found {
-            return Ok(Some((message_id, lang, activity.unwrap_or_default())));
-        }
-    }
-    Ok(None)
+    let found: Option<(String, String, Option<String>)> = run_on!(conn, |c| d::table
+        .inner_join(bm::table.on(bm::message_id.eq(d::message_id)))
+        .filter(bm::broadcast_id.eq(broadcast_id))
+        .filter(bm::role.eq(Role::Card.as_str()))
+        .filter(d::user_id.eq(user_id))
+        .filter(d::operation.eq(Operation::Send.as_str()))
+        .filter(d::status.eq(DeliveryStatus::Delivered.as_str()))
+        .select((d::message_id, bm::lang, d::activity_id))
+        .first(c)
+        .optional())?;
+    Ok(found.map(|(message_id, lang, activity)| {
+        (message_id, lang_of(&lang), activity.unwrap_or_default())
+    }))
 }
 
 /// Whether the broadcast's card reached `user_id`.
