@@ -185,7 +185,7 @@ pub fn record_ack(
     if standing.acked_at.is_some() {
         return Ok(Pressed::Done(Box::new(bc), standing));
     }
-    conn.write_transaction(|conn| {
+    let ack = |conn: &mut Conn<'_>| -> Result<Option<NaiveDateTime>, StoreError> {
         let added = run_on!(conn, |c| diesel::insert_into(a::table)
             .values((
                 a::broadcast_id.eq(broadcast_id),
@@ -194,20 +194,34 @@ pub fn record_ack(
             ))
             .on_conflict_do_nothing()
             .execute(c))?;
-        standing.acked_at = if added == 1 {
-            Some(now.naive_utc())
-        } else {
-            // Pressed twice at once: the first time stands.
-            run_on!(conn, |c| a::table
-                .filter(a::broadcast_id.eq(broadcast_id))
-                .filter(a::user_id.eq(user_id))
-                .select(a::acked_at)
-                .first(c)
-                .optional())?
-        };
-        read_by_action(conn, broadcast_id, user_id, read.as_deref(), now)
-    })?;
+        if added == 1 {
+            return Ok(Some(now.naive_utc()));
+        }
+        // Pressed twice at once: the first time stands.
+        Ok(run_on!(conn, |c| a::table
+            .filter(a::broadcast_id.eq(broadcast_id))
+            .filter(a::user_id.eq(user_id))
+            .select(a::acked_at)
+            .first(c)
+            .optional())?)
+    };
+    standing.acked_at = if action_read(read.as_deref()) {
+        // Already read by an action: the acknowledgement is the one write.
+        ack(conn)?
+    } else {
+        conn.write_transaction(|conn| {
+            let at = ack(conn)?;
+            read_by_action(conn, broadcast_id, user_id, read.as_deref(), now)?;
+            Ok::<_, StoreError>(at)
+        })?
+    };
     Ok(Pressed::Done(Box::new(bc), standing))
+}
+
+/// Whether a read recorded as `read` came from an action on the card (acknowledging,
+/// answering): then an action has nothing more to record or stop for the read.
+pub(super) fn action_read(read: Option<&str>) -> bool {
+    read == Some(ReadSource::Action.as_str())
 }
 
 /// The recipients the broadcast's card reached (delivered sends).

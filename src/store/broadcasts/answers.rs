@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::super::schema::broadcast_answers as ans;
 use super::super::{Conn, StoreError};
-use super::acks::{Pressed, Pressing, pressing, reached, read_by_action};
+use super::acks::{Pressed, Pressing, action_read, pressing, reached, read_by_action};
 use crate::run_on;
 
 /// `user_id` chose `choice` (an index of the poll's choices): their latest choice counts, and
@@ -41,17 +41,22 @@ pub fn record_answer(
         return Ok(Pressed::Done(Box::new(bc), standing));
     }
     let stored = choice as i32;
-    conn.write_transaction(|conn| {
-        let added = run_on!(conn, |c| diesel::insert_into(ans::table)
-            .values((
-                ans::broadcast_id.eq(broadcast_id),
-                ans::user_id.eq(user_id),
-                ans::choice.eq(stored),
-                ans::answered_at.eq(now.naive_utc()),
-                ans::changes.eq(0),
-            ))
-            .on_conflict_do_nothing()
-            .execute(c))?;
+    let had = standing.chosen.is_some();
+    let change = |conn: &mut Conn<'_>| -> Result<(), StoreError> {
+        let added = if had {
+            0
+        } else {
+            run_on!(conn, |c| diesel::insert_into(ans::table)
+                .values((
+                    ans::broadcast_id.eq(broadcast_id),
+                    ans::user_id.eq(user_id),
+                    ans::choice.eq(stored),
+                    ans::answered_at.eq(now.naive_utc()),
+                    ans::changes.eq(0),
+                ))
+                .on_conflict_do_nothing()
+                .execute(c))?
+        };
         if added == 0 {
             // One statement: two presses at once cannot both count as a change.
             run_on!(conn, |c| diesel::update(
@@ -67,8 +72,17 @@ pub fn record_answer(
             ))
             .execute(c))?;
         }
-        read_by_action(conn, broadcast_id, user_id, read.as_deref(), now)
-    })?;
+        Ok(())
+    };
+    if action_read(read.as_deref()) {
+        // At most one statement writes (the insert, or else the update): no transaction.
+        change(conn)?;
+    } else {
+        conn.write_transaction(|conn| {
+            change(conn)?;
+            read_by_action(conn, broadcast_id, user_id, read.as_deref(), now)
+        })?;
+    }
     standing.chosen = Some(choice);
     Ok(Pressed::Done(Box::new(bc), standing))
 }
