@@ -91,7 +91,7 @@ impl Bot {
                 let Some(user) = users::find(conn, &key)? else {
                     return Ok(None);
                 };
-                let found = reactions::subject_of(conn, &key.tenant_id, &user.id, &reply_to)?;
+                let found = reactions::subject_of(conn, &user.id, &reply_to)?;
                 let Some(subject) = found else {
                     return Ok(None);
                 };
