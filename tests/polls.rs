@@ -64,6 +64,8 @@ async fn broadcast(app: &TestApp, command: &str, locale: &str, subject: &str, n:
         cards(app, subject).await.len() == n
     })
     .await;
+    // Posted is not yet recorded: presses and receipts need the cards' delivered rows.
+    app.drained("the cards recorded").await;
     let card = cards(app, subject).await[0]["attachments"][0]["content"].to_string();
     let at = card
         .find("\"broadcast\":\"")

@@ -131,6 +131,8 @@ async fn broadcast(app: &TestApp, options: &str, n: usize) -> String {
     .await;
     assert!(reply.contains("is on its way"), "{reply}");
     wait_for(WAIT, "the cards", || async { cards(app).await == n }).await;
+    // Posted is not yet recorded: reads and presses need the cards' delivered rows.
+    app.drained("the cards recorded").await;
     app.sent_messages()
         .await
         .iter()
