@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use super::super::deliveries::Operation;
 use super::super::schema::{
     broadcast_acks as a, broadcast_answers as ans, broadcast_messages as bm, broadcast_reads as r,
-    broadcasts as b, deliveries as d, users as u,
+    broadcasts as b, deliveries as d,
 };
 use super::super::{Conn, StoreError};
 use super::{Broadcast, ReadSource, Role, cards};
@@ -255,15 +255,8 @@ pub fn ack_summary(
     let reached = reached(conn, &bc.id)?;
     let acked: HashSet<String> = acked_at_by_user(conn, &bc.id)?.into_keys().collect();
     let pending: Vec<&String> = reached.iter().filter(|id| !acked.contains(*id)).collect();
-    let shown: Vec<&String> = pending.iter().take(limit).copied().collect();
-    let mut names: Vec<String> = run_on!(conn, |c| u::table
-        .filter(u::id.eq_any(&shown))
-        .select((u::email, u::user_principal_name, u::display_name, u::id))
-        .load::<(Option<String>, Option<String>, Option<String>, String)>(c))?
-    .into_iter()
-    .map(|(email, upn, name, id)| email.or(upn).or(name).unwrap_or(id))
-    .collect();
-    names.sort();
+    let shown: Vec<String> = pending.iter().take(limit).map(|id| (*id).clone()).collect();
+    let names = super::counts::named(conn, &shown)?;
     Ok(AckSummary {
         acked: reached.iter().filter(|id| acked.contains(*id)).count(),
         reached: reached.len(),

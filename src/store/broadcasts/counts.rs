@@ -135,13 +135,19 @@ pub fn unread(
         .collect();
     let total = unread.len();
     let shown: Vec<String> = unread.into_iter().take(limit).collect();
+    Ok((total, named(conn, &shown)?))
+}
+
+/// How `broadcast info` names the recipients `ids`: by email, else UPN, else display name,
+/// else id; sorted.
+pub(super) fn named(conn: &mut Conn<'_>, ids: &[String]) -> Result<Vec<String>, StoreError> {
     let mut names: Vec<String> = run_on!(conn, |c| u::table
-        .filter(u::id.eq_any(&shown))
+        .filter(u::id.eq_any(ids))
         .select((u::email, u::user_principal_name, u::display_name, u::id))
         .load::<(Option<String>, Option<String>, Option<String>, String)>(c))?
     .into_iter()
     .map(|(email, upn, name, id)| email.or(upn).or(name).unwrap_or(id))
     .collect();
     names.sort();
-    Ok((total, names))
+    Ok(names)
 }
