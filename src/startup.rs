@@ -21,6 +21,7 @@ use crate::engine::{Engine, EngineConfig, EngineHandle};
 use crate::graph::GraphClient;
 use crate::metrics::Metrics;
 use crate::routes::{self, AppState};
+use crate::store::broadcasts::presses::PressWriter;
 use crate::store::inbound::{self, ClaimWriter};
 use crate::store::{DatabaseUrl, Db};
 
@@ -180,6 +181,7 @@ impl Application {
                 clock.clone(),
             )
             .with_tracker(tracker.clone())
+            .with_presses(PressWriter::start(db.clone()).context("starting the press writer")?)
             .with_files(crate::lists::import::Files::new(
                 settings.file_host_policy(),
                 settings.bot.file_max_bytes,

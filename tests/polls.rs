@@ -274,7 +274,80 @@ async fn a_french_admin_asks_for_acks_and_a_poll(backend: Backend) {
     );
 }
 
+/// A burst of presses at once (they are written together, in shared transactions): every
+/// answer and change is counted exactly, each person's card shows their own choice, and
+/// acknowledgements pressed twice at once count once with one time.
+async fn a_burst_of_presses_counts_exactly(backend: Backend) {
+    const N: usize = 24;
+    let app = setup(backend, &["en-US"; N]).await;
+    let id = broadcast(
+        &app,
+        "broadcast staff\nack: yes\nchoices: Yes | No | Maybe\nsubject: Burst\nWho comes?",
+        "en-US",
+        "Burst",
+        N,
+    )
+    .await;
+    let names = ["Yes", "No", "Maybe"];
+    let press = |i: usize, choice: usize| {
+        let (app, id) = (&app, &id);
+        async move {
+            let body = choose(app, &format!("29:u{i}"), id, json!(choice)).await;
+            assert_eq!(body["statusCode"], 200, "{body}");
+            let card = body["value"].to_string();
+            let says = format!("Your answer: {}", names[choice]);
+            assert!(card.contains(&says), "u{i}: {card}");
+        }
+    };
+    futures_util::future::join_all((0..N).map(|i| press(i, i % 3))).await;
+    // Everyone changes their mind at once, to the next choice.
+    futures_util::future::join_all((0..N).map(|i| press(i, (i + 1) % 3))).await;
+    assert_eq!(changes(&app, &id).await, vec![1; N]);
+    let stored = answers(&app, &id).await;
+    assert_eq!(stored.len(), N);
+    for choice in 0..3 {
+        let chose = stored.iter().filter(|(_, c)| *c == choice).count();
+        assert_eq!(chose, N / 3, "choice {choice}");
+    }
+    let info = info(&app, "en-US", "broadcast info 1").await;
+    assert_eq!(
+        tally_of(&info),
+        [
+            format!("Poll: {N} answered of {N} reached"),
+            "• Yes: 8 (33%)".to_string(),
+            "• No: 8 (33%)".to_string(),
+            "• Maybe: 8 (33%)".to_string(),
+        ],
+        "{info}"
+    );
+    assert!(info.contains(&format!("Read: {N} ")), "{info}");
+    // Each person acknowledges twice at once: one acknowledgement, the same time on both cards.
+    let ack = |i: usize| {
+        let (app, id) = (&app, &id);
+        async move {
+            let data = json!({"herald": "broadcast-ack", "broadcast": id});
+            let body = invoke(app, &format!("29:u{i}"), "en-US", "ack", data).await;
+            assert_eq!(body["statusCode"], 200, "{body}");
+            let card = body["value"].to_string();
+            let at = card
+                .find("✓ Read and understood")
+                .expect("the acknowledgement shown");
+            card[at..].chars().take(60).collect::<String>()
+        }
+    };
+    let shown = futures_util::future::join_all((0..N).flat_map(|i| [ack(i), ack(i)])).await;
+    for pair in shown.chunks(2) {
+        assert_eq!(pair[0], pair[1], "one time stands");
+    }
+    let info = app.tell(ADMIN, "broadcast info 1", "en-US").await;
+    assert!(
+        info.contains(&format!("Acknowledged: {N} of {N}")),
+        "{info}"
+    );
+}
+
 on_both_backends!(
     the_latest_choice_counts_and_forged_ones_change_nothing,
     a_french_admin_asks_for_acks_and_a_poll,
+    a_burst_of_presses_counts_exactly,
 );

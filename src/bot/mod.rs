@@ -31,6 +31,7 @@ use crate::botframework::{
 };
 use crate::domain::commands::{Command, CommandError};
 use crate::domain::{Clock, Lang};
+use crate::store::broadcasts::presses::PressWriter;
 use crate::store::inbound::{self, ActivityKey, ClaimWriter};
 use crate::store::{Db, StoreError};
 
@@ -76,6 +77,8 @@ pub struct Bot {
     /// How work reaches the delivery engine.
     outbox: crate::outbox::Outbox,
     claims: ClaimWriter,
+    /// Acknowledgements and answers, written together (`None` in tools: each on its own).
+    presses: Option<PressWriter>,
     connector: ConnectorClient,
     /// The engine's one send path (`campaign test` goes through it).
     sender: crate::engine::Sender,
@@ -113,6 +116,7 @@ impl Bot {
             campaign_defaults,
             outbox,
             claims,
+            presses: None,
             connector,
             sender,
             service_urls,
@@ -140,6 +144,12 @@ impl Bot {
     /// Resolves Entra ID groups and installs herald through `reach`.
     pub fn with_reach(mut self, reach: crate::audience::Reach) -> Bot {
         self.reach = reach;
+        self
+    }
+
+    /// Writes the acknowledgements and answers of cards' actions through `writer`.
+    pub fn with_presses(mut self, writer: PressWriter) -> Bot {
+        self.presses = Some(writer);
         self
     }
 

@@ -17,6 +17,7 @@ use crate::audience::Reach;
 use crate::domain::broadcast::parse_number;
 use crate::domain::clock::Clock;
 use crate::outbox::Outbox;
+use crate::store::broadcasts::presses::PressWriter;
 use crate::store::broadcasts::{self as store, Broadcast, Counts};
 use crate::store::users::User;
 use crate::store::{StoreError, folded};
@@ -44,6 +45,8 @@ pub struct Broadcasts {
     track_links: bool,
     /// Groups and proactive installs.
     reach: Reach,
+    /// Where presses of cards' actions are written together (without it, each on its own).
+    presses: Option<PressWriter>,
 }
 
 /// Broadcasts `broadcasts` lists.
@@ -69,7 +72,14 @@ impl Broadcasts {
             clock,
             track_links: false,
             reach: Reach::default(),
+            presses: None,
         }
+    }
+
+    /// Writes acknowledgements and answers through `writer` (see [`PressWriter`]).
+    pub fn pressing_through(mut self, writer: Option<PressWriter>) -> Broadcasts {
+        self.presses = writer;
+        self
     }
 
     /// Resolves lists' groups and installs herald through `reach` (its Graph client).

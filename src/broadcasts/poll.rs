@@ -18,12 +18,14 @@ impl Broadcasts {
         choice: usize,
     ) -> Result<Pressed, StoreError> {
         let (broadcast_id, user_id, now) = (broadcast_id.clone(), user_id.clone(), self.now());
-        self.outbox
+        let decided = self
+            .outbox
             .db()
             .run(move |conn| {
-                answers::record_answer(conn, broadcast_id.as_str(), user_id.as_str(), choice, now)
+                answers::decide_answer(conn, broadcast_id.as_str(), user_id.as_str(), choice, now)
             })
-            .await
+            .await?;
+        self.press(decided).await
     }
 
     /// The tally of `bc`'s poll (every choice, even those nobody chose).

@@ -73,6 +73,7 @@ impl Bot {
         Broadcasts::new(self.outbox.clone(), self.clock.clone())
             .tracking_links(tracked)
             .reaching(self.reach.clone())
+            .pressing_through(self.presses.clone())
     }
 
     fn zone(&self, caller: &Caller) -> Tz {

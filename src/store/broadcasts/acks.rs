@@ -13,6 +13,7 @@ use super::super::schema::{
     broadcasts as b, deliveries as d,
 };
 use super::super::{Conn, StoreError};
+use super::presses::{Change, Decided, What};
 use super::{Broadcast, ReadSource, Role, cards};
 use crate::domain::delivery::{DeliveryStatus, reason};
 use crate::run_on;
@@ -162,60 +163,33 @@ pub(super) fn read_by_action(
     Ok(())
 }
 
-/// `user_id` acknowledges the broadcast: recorded once (a second press keeps the first time),
-/// with a read if there was none, in one transaction. A press that changes nothing (already
-/// acknowledged) writes nothing: one query.
-pub fn record_ack(
+/// `user_id` pressed **I have read and understood**: refused, already acknowledged (nothing to
+/// write: one query), or the acknowledgement to write, with a read if there was none (see
+/// [`super::presses`]). The first time stands.
+pub fn decide_ack(
     conn: &mut Conn<'_>,
     broadcast_id: &str,
     user_id: &str,
     now: DateTime<Utc>,
-) -> Result<Pressed, StoreError> {
-    let Pressing {
-        bc,
-        mut standing,
-        read,
-    } = match pressing(conn, broadcast_id, user_id)? {
+) -> Result<Decided, StoreError> {
+    let Pressing { bc, standing, read } = match pressing(conn, broadcast_id, user_id)? {
         Ok(p) => p,
-        Err(refused) => return Ok(refused),
+        Err(refused) => return Ok(Decided::Done(refused)),
     };
     if !bc.ack {
-        return Ok(Pressed::NotAsked);
+        return Ok(Decided::Done(Pressed::NotAsked));
     }
     if standing.acked_at.is_some() {
-        return Ok(Pressed::Done(Box::new(bc), standing));
+        return Ok(Decided::Done(Pressed::Done(Box::new(bc), standing)));
     }
-    let ack = |conn: &mut Conn<'_>| -> Result<Option<NaiveDateTime>, StoreError> {
-        let added = run_on!(conn, |c| diesel::insert_into(a::table)
-            .values((
-                a::broadcast_id.eq(broadcast_id),
-                a::user_id.eq(user_id),
-                a::acked_at.eq(now.naive_utc()),
-            ))
-            .on_conflict_do_nothing()
-            .execute(c))?;
-        if added == 1 {
-            return Ok(Some(now.naive_utc()));
-        }
-        // Pressed twice at once: the first time stands.
-        Ok(run_on!(conn, |c| a::table
-            .filter(a::broadcast_id.eq(broadcast_id))
-            .filter(a::user_id.eq(user_id))
-            .select(a::acked_at)
-            .first(c)
-            .optional())?)
+    let change = Change {
+        broadcast_id: broadcast_id.to_string(),
+        user_id: user_id.to_string(),
+        now,
+        read,
+        what: What::Acknowledge,
     };
-    standing.acked_at = if action_read(read.as_deref()) {
-        // Already read by an action: the acknowledgement is the one write.
-        ack(conn)?
-    } else {
-        conn.write_transaction(|conn| {
-            let at = ack(conn)?;
-            read_by_action(conn, broadcast_id, user_id, read.as_deref(), now)?;
-            Ok::<_, StoreError>(at)
-        })?
-    };
-    Ok(Pressed::Done(Box::new(bc), standing))
+    Ok(Decided::Write(Box::new(bc), standing, change))
 }
 
 /// Whether a read recorded as `read` came from an action on the card (acknowledging,

@@ -8,83 +8,55 @@ use diesel::prelude::*;
 
 use super::super::schema::broadcast_answers as ans;
 use super::super::{Conn, StoreError};
-use super::acks::{Pressed, Pressing, action_read, pressing, reached, read_by_action};
+use super::acks::{Pressed, Pressing, pressing, reached};
+use super::presses::{Change, Decided, What};
 use crate::run_on;
 
-/// `user_id` chose `choice` (an index of the poll's choices): their latest choice counts, and
-/// `changes` goes up by one when it differs from the one before. With a read if there was none,
-/// in one transaction; nothing is written when the choice is not on the card.
-pub fn record_answer(
+/// `user_id` chose `choice` (an index of the poll's choices): refused (a choice not on the
+/// card), the same choice again (nothing to write), or the answer to write, with a read if
+/// there was none (see [`super::presses`]). Their latest choice counts.
+pub fn decide_answer(
     conn: &mut Conn<'_>,
     broadcast_id: &str,
     user_id: &str,
     choice: usize,
     now: DateTime<Utc>,
-) -> Result<Pressed, StoreError> {
+) -> Result<Decided, StoreError> {
     let Pressing {
         bc,
         mut standing,
         read,
     } = match pressing(conn, broadcast_id, user_id)? {
         Ok(p) => p,
-        Err(refused) => return Ok(refused),
+        Err(refused) => return Ok(Decided::Done(refused)),
     };
     let count = bc.choices().len();
     if count == 0 {
-        return Ok(Pressed::NotAsked);
+        return Ok(Decided::Done(Pressed::NotAsked));
     }
-    if choice >= count {
-        return Ok(Pressed::NoSuchChoice(count));
-    }
+    let Some(stored) = (choice < count)
+        .then(|| i32::try_from(choice).ok())
+        .flatten()
+    else {
+        return Ok(Decided::Done(Pressed::NoSuchChoice(count)));
+    };
     if standing.chosen == Some(choice) {
         // The same choice again: nothing changes.
-        return Ok(Pressed::Done(Box::new(bc), standing));
+        return Ok(Decided::Done(Pressed::Done(Box::new(bc), standing)));
     }
-    let stored = choice as i32;
     let had = standing.chosen.is_some();
-    let change = |conn: &mut Conn<'_>| -> Result<(), StoreError> {
-        let added = if had {
-            0
-        } else {
-            run_on!(conn, |c| diesel::insert_into(ans::table)
-                .values((
-                    ans::broadcast_id.eq(broadcast_id),
-                    ans::user_id.eq(user_id),
-                    ans::choice.eq(stored),
-                    ans::answered_at.eq(now.naive_utc()),
-                    ans::changes.eq(0),
-                ))
-                .on_conflict_do_nothing()
-                .execute(c))?
-        };
-        if added == 0 {
-            // One statement: two presses at once cannot both count as a change.
-            run_on!(conn, |c| diesel::update(
-                ans::table
-                    .filter(ans::broadcast_id.eq(broadcast_id))
-                    .filter(ans::user_id.eq(user_id))
-                    .filter(ans::choice.ne(stored))
-            )
-            .set((
-                ans::choice.eq(stored),
-                ans::answered_at.eq(now.naive_utc()),
-                ans::changes.eq(ans::changes + 1),
-            ))
-            .execute(c))?;
-        }
-        Ok(())
-    };
-    if action_read(read.as_deref()) {
-        // At most one statement writes (the insert, or else the update): no transaction.
-        change(conn)?;
-    } else {
-        conn.write_transaction(|conn| {
-            change(conn)?;
-            read_by_action(conn, broadcast_id, user_id, read.as_deref(), now)
-        })?;
-    }
     standing.chosen = Some(choice);
-    Ok(Pressed::Done(Box::new(bc), standing))
+    let change = Change {
+        broadcast_id: broadcast_id.to_string(),
+        user_id: user_id.to_string(),
+        now,
+        read,
+        what: What::Answer {
+            choice: stored,
+            had,
+        },
+    };
+    Ok(Decided::Write(Box::new(bc), standing, change))
 }
 
 /// A poll's tally: how many chose each of its `choices` choices, how many answered, and how

@@ -23,6 +23,7 @@ use crate::run_on;
 pub mod acks;
 pub mod answers;
 pub mod counts;
+pub mod presses;
 pub mod reads;
 pub mod recall;
 pub mod relay;
