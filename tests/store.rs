@@ -158,3 +158,34 @@ async fn a_failed_profile_fetch_keeps_what_was_known(backend: Backend) {
     assert_eq!(h.display_name.as_deref(), Some("From Activity"));
     assert_eq!(h.aad_object_id.as_deref(), Some("aad"));
 }
+
+/// The bundled SQLite is built as `.cargo/config.toml` asks: statements keep their plan
+/// whatever is bound (no re-preparing a cached `LIMIT ?` query at every execution), and no
+/// global lock around allocations.
+#[tokio::test]
+async fn sqlite_is_built_for_a_server() {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct CompileOption {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        compile_options: String,
+    }
+    let test_db = TestDb::new(Backend::Sqlite);
+    let options: Vec<String> = open(&test_db)
+        .run(|conn| match conn {
+            herald::store::Conn::Sqlite(c) => Ok(diesel::sql_query("PRAGMA compile_options")
+                .load::<CompileOption>(*c)?
+                .into_iter()
+                .map(|o| o.compile_options)
+                .collect()),
+            herald::store::Conn::Postgres(_) => unreachable!("a SQLite database"),
+        })
+        .await
+        .unwrap();
+    for wanted in ["ENABLE_QPSG", "DEFAULT_MEMSTATUS=0"] {
+        assert!(
+            options.iter().any(|o| o == wanted),
+            "{wanted} in {options:?}"
+        );
+    }
+}
