@@ -58,7 +58,12 @@ async fn sent_with_summary(app: &TestApp, summary: &str) -> Vec<(String, Value)>
         .into_iter()
         .filter_map(|r| r.body_json::<Value>().ok())
         .filter(|b| b["summary"] == summary)
-        .map(|b| (b["conversation"]["id"].as_str().unwrap_or("").to_string(), b))
+        .map(|b| {
+            (
+                b["conversation"]["id"].as_str().unwrap_or("").to_string(),
+                b,
+            )
+        })
         .collect()
 }
 
@@ -146,7 +151,11 @@ async fn audit_lines(app: &TestApp) -> Vec<String> {
 async fn a_broadcast_waits_for_approval_and_goes_once_approved(backend: Backend) {
     let app = setup(backend, APPROVAL).await;
     let reply = app
-        .tell(ADMIN, "broadcast staff\nsubject: Lunch\nPizza at noon", "en-US")
+        .tell(
+            ADMIN,
+            "broadcast staff\nsubject: Lunch\nPizza at noon",
+            "en-US",
+        )
         .await;
     assert!(
         reply.contains("**Lunch** awaits approval: 2 approvers were asked"),
@@ -156,31 +165,61 @@ async fn a_broadcast_waits_for_approval_and_goes_once_approved(backend: Backend)
     let card = sent_with_summary(&app, "Approval requested: Lunch").await[0].1["attachments"][0]
         ["content"]
         .to_string();
-    for shown in ["Pizza at noon", "staff: 3 people (0 not installed)", "As soon as it is approved", "Input.Text", "Approve", "Reject"] {
+    for shown in [
+        "Pizza at noon",
+        "staff: 3 people (0 not installed)",
+        "As soon as it is approved",
+        "Input.Text",
+        "Approve",
+        "Reject",
+    ] {
         assert!(card.contains(shown), "{shown} in {card}");
     }
     app.drained("the approval cards").await;
-    assert!(sent_with_summary(&app, "Lunch").await.is_empty(), "nothing before approval");
+    assert!(
+        sent_with_summary(&app, "Lunch").await.is_empty(),
+        "nothing before approval"
+    );
     // The author, an approver too, cannot approve their own.
-    refused(&press(&app, ADMIN, &data, "approve", "").await, "OwnRequest", "cannot approve their own");
+    refused(
+        &press(&app, ADMIN, &data, "approve", "").await,
+        "OwnRequest",
+        "cannot approve their own",
+    );
     // Nor can someone who is not an approver; a rejection needs its reason.
-    refused(&press(&app, "29:u0", &data, "approve", "").await, "NotApprover", "not an approver");
-    refused(&press(&app, "29:a1", &data, "reject", "  ").await, "NeedsReason", "reason");
+    refused(
+        &press(&app, "29:u0", &data, "approve", "").await,
+        "NotApprover",
+        "not an approver",
+    );
+    refused(
+        &press(&app, "29:a1", &data, "reject", "  ").await,
+        "NeedsReason",
+        "reason",
+    );
     let approved = card_text(&press(&app, "29:a1", &data, "approve", "").await);
-    assert!(approved.contains("was approved by Ada Lovelace a1"), "{approved}");
+    assert!(
+        approved.contains("was approved by Ada Lovelace a1"),
+        "{approved}"
+    );
     wait_for(WAIT, "the broadcast's cards", || async {
         sent_with_summary(&app, "Lunch").await.len() == 3
     })
     .await;
     wait_for(WAIT, "the author told", || async {
         texts_to(&app, "a:conv-boss").await.iter().any(|t| {
-            t.contains("Ada Lovelace a1 approved **Lunch**: broadcast **#1** is on its way to 3 people")
+            t.contains(
+                "Ada Lovelace a1 approved **Lunch**: broadcast **#1** is on its way to 3 people",
+            )
         })
     })
     .await;
     // The second approver sees who decided; nothing is sent twice.
     let second = card_text(&press(&app, "29:a2", &data, "approve", "").await);
-    assert!(second.contains("was approved by Ada Lovelace a1"), "{second}");
+    assert!(
+        second.contains("was approved by Ada Lovelace a1"),
+        "{second}"
+    );
     app.drained("everything sent").await;
     assert_eq!(sent_with_summary(&app, "Lunch").await.len(), 3);
     let log = audit_lines(&app).await.join("\n");
@@ -202,14 +241,25 @@ async fn a_rejection_with_its_reason_reaches_the_author_and_sends_nothing(backen
     let app = setup(backend, APPROVAL).await;
     // In French: the approver's card, the refusal and the author's notice.
     let reply = app
-        .tell(ADMIN, "diffusion staff\nsujet: Fête\nVendredi à 18 h", "fr-FR")
+        .tell(
+            ADMIN,
+            "diffusion staff\nsujet: Fête\nVendredi à 18 h",
+            "fr-FR",
+        )
         .await;
     assert!(reply.contains("**Fête** attend une validation"), "{reply}");
     let data = approval_cards(&app, "Fête").await;
     let own = press_in(&app, ADMIN, &data, "approve", "", "fr-FR").await;
-    refused(&own, "OwnRequest", "un auteur ne peut pas valider son propre message");
+    refused(
+        &own,
+        "OwnRequest",
+        "un auteur ne peut pas valider son propre message",
+    );
     let rejected = card_text(&press(&app, "29:a2", &data, "reject", "Wrong date").await);
-    assert!(rejected.contains("was rejected by Ada Lovelace a2"), "{rejected}");
+    assert!(
+        rejected.contains("was rejected by Ada Lovelace a2"),
+        "{rejected}"
+    );
     assert!(rejected.contains("Wrong date"), "{rejected}");
     wait_for(WAIT, "the author told", || async {
         texts_to(&app, "a:conv-boss").await.iter().any(|t| {
@@ -218,13 +268,22 @@ async fn a_rejection_with_its_reason_reaches_the_author_and_sends_nothing(backen
     })
     .await;
     app.drained("everything sent").await;
-    assert!(sent_with_summary(&app, "Fête").await.is_empty(), "nothing sent");
+    assert!(
+        sent_with_summary(&app, "Fête").await.is_empty(),
+        "nothing sent"
+    );
     let late = card_text(&press(&app, "29:a1", &data, "approve", "").await);
     assert!(late.contains("was rejected by Ada Lovelace a2"), "{late}");
     app.drained("everything sent").await;
-    assert!(sent_with_summary(&app, "Fête").await.is_empty(), "still nothing sent");
+    assert!(
+        sent_with_summary(&app, "Fête").await.is_empty(),
+        "still nothing sent"
+    );
     let log = audit_lines(&app).await.join("\n");
-    assert!(log.contains("aad-a2 | reject broadcast: Fête → rejected: Wrong date"), "{log}");
+    assert!(
+        log.contains("aad-a2 | reject broadcast: Fête → rejected: Wrong date"),
+        "{log}"
+    );
 }
 
 async fn two_approvers_pressing_at_once_give_one_decision(backend: Backend) {
@@ -241,8 +300,15 @@ async fn two_approvers_pressing_at_once_give_one_decision(backend: Backend) {
     let rejected = two.contains("was rejected by Ada Lovelace a2");
     assert!(approved != rejected, "exactly one decision: {one} / {two}");
     // Both see the same decision.
-    let decision = if approved { "was approved by Ada Lovelace a1" } else { "was rejected by Ada Lovelace a2" };
-    assert!(one.contains(decision) && two.contains(decision), "{one} / {two}");
+    let decision = if approved {
+        "was approved by Ada Lovelace a1"
+    } else {
+        "was rejected by Ada Lovelace a2"
+    };
+    assert!(
+        one.contains(decision) && two.contains(decision),
+        "{one} / {two}"
+    );
     if approved {
         wait_for(WAIT, "the broadcast's cards", || async {
             sent_with_summary(&app, "Race").await.len() == 3
@@ -250,13 +316,19 @@ async fn two_approvers_pressing_at_once_give_one_decision(backend: Backend) {
         .await;
     }
     app.drained("everything sent").await;
-    assert_eq!(sent_with_summary(&app, "Race").await.len(), if approved { 3 } else { 0 });
+    assert_eq!(
+        sent_with_summary(&app, "Race").await.len(),
+        if approved { 3 } else { 0 }
+    );
     let log = audit_lines(&app).await;
     let decided = log
         .iter()
         .filter(|l| l.ends_with("→ approved") || l.ends_with("→ rejected: No"))
         .count();
-    let refused = log.iter().filter(|l| l.contains("refused: already")).count();
+    let refused = log
+        .iter()
+        .filter(|l| l.contains("refused: already"))
+        .count();
     assert_eq!((decided, refused), (1, 1), "{log:#?}");
 }
 
@@ -281,7 +353,8 @@ async fn status_of(app: &TestApp, name: &'static str) -> String {
         .to_string()
 }
 
-/// Campaign messages sent to the list's members.
+/// Campaign messages to the list's members starting with `greeting` (herald's welcome says
+/// "Hello Ada!").
 async fn campaign_sends(app: &TestApp, greeting: &str) -> usize {
     app.sent_messages()
         .await
@@ -289,7 +362,9 @@ async fn campaign_sends(app: &TestApp, greeting: &str) -> usize {
         .filter_map(|r| r.body_json::<Value>().ok())
         .filter(|b| {
             b["text"].as_str().is_some_and(|t| t.starts_with(greeting))
-                && b["conversation"]["id"].as_str().is_some_and(|c| c.starts_with("a:conv-u"))
+                && b["conversation"]["id"]
+                    .as_str()
+                    .is_some_and(|c| c.starts_with("a:conv-u"))
         })
         .count()
 }
@@ -299,18 +374,37 @@ async fn a_campaign_waits_and_a_start_passed_while_waiting_is_not_sent(backend: 
     let app = setup_on(spawn_app_on_clock(backend, CAMPAIGN_SETTINGS, clock).await).await;
     // On time: approved before its start, it is scheduled and goes at its start.
     let reply = app
-        .tell(ADMIN, &campaign_command("ontime", app.now() + TimeDelta::minutes(30)), "en-US")
+        .tell(
+            ADMIN,
+            &campaign_command("ontime", app.now() + TimeDelta::minutes(30)),
+            "en-US",
+        )
         .await;
-    assert!(reply.contains("**ontime** saved, awaiting approval: 2 approvers were asked"), "{reply}");
+    assert!(
+        reply.contains("**ontime** saved, awaiting approval: 2 approvers were asked"),
+        "{reply}"
+    );
     assert_eq!(status_of(&app, "ontime").await, "awaiting approval");
     let data = approval_cards(&app, "ontime").await;
     let card = sent_with_summary(&app, "Approval requested: ontime").await;
-    let to_a1 = card.iter().find(|(c, _)| c == "a:conv-a1").unwrap().1.to_string();
-    assert!(to_a1.contains("Hello Ada Lovelacea1"), "the approver's own names: {to_a1}");
+    let to_a1 = card
+        .iter()
+        .find(|(c, _)| c == "a:conv-a1")
+        .unwrap()
+        .1
+        .to_string();
+    assert!(
+        to_a1.contains("Hello Ada Lovelacea1"),
+        "the approver's own names: {to_a1}"
+    );
     assert!(to_a1.contains("staff: 3 people"), "{to_a1}");
     // Nothing is planned while it waits, even past its start.
     let late_reply = app
-        .tell(ADMIN, &campaign_command("late", app.now() + TimeDelta::minutes(40)), "en-US")
+        .tell(
+            ADMIN,
+            &campaign_command("late", app.now() + TimeDelta::minutes(40)),
+            "en-US",
+        )
         .await;
     assert!(late_reply.contains("awaiting approval"), "{late_reply}");
     let late_data = approval_cards(&app, "late").await;
@@ -320,10 +414,14 @@ async fn a_campaign_waits_and_a_start_passed_while_waiting_is_not_sent(backend: 
     app.advance(TimeDelta::hours(2));
     app.engine.wake();
     wait_for(WAIT, "the approved campaign sent", || async {
-        campaign_sends(&app, "Hello Ada").await == 3
+        campaign_sends(&app, "Hello Ada Lovelace").await == 3
     })
     .await;
-    assert_eq!(status_of(&app, "late").await, "awaiting approval", "not planned");
+    assert_eq!(
+        status_of(&app, "late").await,
+        "awaiting approval",
+        "not planned"
+    );
     // Approved after its start: nothing goes, the author is told to pick a new start.
     let body = card_text(&press(&app, "29:a2", &late_data, "approve", "").await);
     assert!(body.contains("was approved by Ada Lovelace a2"), "{body}");
@@ -336,21 +434,30 @@ async fn a_campaign_waits_and_a_start_passed_while_waiting_is_not_sent(backend: 
     app.advance(TimeDelta::hours(2));
     app.engine.wake();
     app.drained("everything sent").await;
-    assert_eq!(campaign_sends(&app, "Hello Ada").await, 3, "the late one sent nothing");
+    assert_eq!(
+        campaign_sends(&app, "Hello Ada Lovelace").await,
+        3,
+        "the late one sent nothing"
+    );
     assert_eq!(status_of(&app, "late").await, "awaiting approval");
     let log = audit_lines(&app).await.join("\n");
-    assert!(log.contains("approve campaign: late → approved after the start: not sent"), "{log}");
+    assert!(
+        log.contains("approve campaign: late → approved after the start: not sent"),
+        "{log}"
+    );
     assert!(log.contains("approve campaign: ontime → approved"), "{log}");
 }
 
 async fn approval_off_or_off_for_the_tenant_changes_nothing(backend: Backend) {
-    let off_here = format!(
-        "{APPROVAL}[approval.tenants.\"{TENANT}\"]\nrequired = false\n"
-    );
+    let off_here = format!("{APPROVAL}[approval.tenants.\"{TENANT}\"]\nrequired = false\n");
     for settings in ["admins = [\"aad-boss\"]\n".to_string(), off_here] {
         let app = setup(backend, &settings).await;
         let reply = app
-            .tell(ADMIN, "broadcast staff\nsubject: Direct\nNo waiting", "en-US")
+            .tell(
+                ADMIN,
+                "broadcast staff\nsubject: Direct\nNo waiting",
+                "en-US",
+            )
             .await;
         assert!(reply.contains("is on its way to 3 people"), "{reply}");
         wait_for(WAIT, "the cards", || async {
@@ -358,9 +465,17 @@ async fn approval_off_or_off_for_the_tenant_changes_nothing(backend: Backend) {
         })
         .await;
         app.drained("everything sent").await;
-        assert!(sent_with_summary(&app, "Approval requested: Direct").await.is_empty());
+        assert!(
+            sent_with_summary(&app, "Approval requested: Direct")
+                .await
+                .is_empty()
+        );
         let reply = app
-            .tell(ADMIN, &campaign_command("plain", Utc::now() + TimeDelta::days(2)), "en-US")
+            .tell(
+                ADMIN,
+                &campaign_command("plain", Utc::now() + TimeDelta::days(2)),
+                "en-US",
+            )
             .await;
         assert!(reply.contains("Campaign **plain** scheduled"), "{reply}");
         assert_eq!(status_of(&app, "plain").await, "scheduled");

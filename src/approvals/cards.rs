@@ -64,8 +64,8 @@ pub fn request_activity(
             timing.clone(),
         ),
         Preview::Broadcast(content) => {
-            let card = broadcast_card(lang, content, &CardState::read(false));
-            let mut shown: Vec<Value> = card["body"]
+            let activity = broadcast_card(lang, content, &CardState::read(false));
+            let mut shown: Vec<Value> = activity["attachments"][0]["content"]["body"]
                 .as_array()
                 .cloned()
                 .unwrap_or_default()
@@ -121,7 +121,11 @@ pub fn request_activity(
         action(t!(lang, "approval-card-approve"), APPROVE, "positive"),
         action(t!(lang, "approval-card-reject"), REJECT, "destructive"),
     ];
-    let summary = t!(lang, "approval-card-summary", title = approval.title.as_str());
+    let summary = t!(
+        lang,
+        "approval-card-summary",
+        title = approval.title.as_str()
+    );
     card_activity(&summary, adaptive_card("1.5", body, actions))
 }
 
@@ -133,7 +137,13 @@ pub fn decided_card(lang: Lang, approval: &Approval, at: &str) -> Value {
     let title = escape_markdown(&approval.title);
     let (text, color) = match approval.status.0 {
         S::Approved => (
-            t!(lang, "approval-decided-approved", title = title, by = by, at = at),
+            t!(
+                lang,
+                "approval-decided-approved",
+                title = title,
+                by = by,
+                at = at
+            ),
             "Good",
         ),
         S::Rejected => (

@@ -62,7 +62,9 @@ impl HeldBroadcast {
             sender_id: self.sender_id,
             sender_name: self.sender_name,
             install: self.install,
-            remind_after: self.remind_after_minutes.and_then(WindowLength::from_minutes),
+            remind_after: self
+                .remind_after_minutes
+                .and_then(WindowLength::from_minutes),
             ack: self.ack,
             choices: self.choices,
         }

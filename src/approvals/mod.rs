@@ -32,7 +32,10 @@ pub use held::HeldBroadcast;
 #[derive(Debug)]
 pub enum Requested {
     /// Recorded; a card on its way to each of `approvers`.
-    Asked { approval: Approval, approvers: usize },
+    Asked {
+        approval: Box<Approval>,
+        approvers: usize,
+    },
     /// No approver (other than the author) has installed herald: nothing recorded.
     NoApprover,
 }
@@ -136,9 +139,8 @@ impl Approvals {
             held: Some(json),
             title: new.subject.clone(),
         };
-        let render: Box<Render<'static>> = Box::new(move |conn, a, approver| {
-            held::broadcast_card(conn, a, &held, approver)
-        });
+        let render: Box<Render<'static>> =
+            Box::new(move |conn, a, approver| held::broadcast_card(conn, a, &held, approver));
         self.request(author, actor, request, render).await
     }
 
@@ -190,7 +192,7 @@ impl Approvals {
                 )?;
                 Ok(Requested::Asked {
                     approvers: approvers.len(),
-                    approval,
+                    approval: Box::new(approval),
                 })
             })
             .await
@@ -221,7 +223,16 @@ impl Approvals {
         let decided = self
             .outbox
             .write(move |conn, post| {
-                decide_on(conn, post, &id, &approver, &actor, is_approver, decision, now)
+                decide_on(
+                    conn,
+                    post,
+                    &id,
+                    &approver,
+                    &actor,
+                    is_approver,
+                    decision,
+                    now,
+                )
             })
             .await?;
         if matches!(&decided, Decided::Done { approval, late: false }
@@ -288,7 +299,14 @@ fn decide_on(
     };
     let action = format!("{verb} {}: {}", a.subject.0, a.title);
     let refuse = |conn: &mut Conn<'_>, why: &str, result: Decided| -> Result<Decided, StoreError> {
-        audit::record(conn, &a.tenant_id, actor, &action, &format!("refused: {why}"), now)?;
+        audit::record(
+            conn,
+            &a.tenant_id,
+            actor,
+            &action,
+            &format!("refused: {why}"),
+            now,
+        )?;
         Ok(result)
     };
     if a.tenant_id != approver.tenant_id || !is_approver {
@@ -321,7 +339,9 @@ fn decide_on(
         return refuse(conn, "already decided", Decided::AlreadyDecided(now_stands));
     }
     let late = to == RequestStatus::Approved
-        && campaign.as_ref().is_some_and(|c| c.start_at.and_utc() <= now);
+        && campaign
+            .as_ref()
+            .is_some_and(|c| c.start_at.and_utc() <= now);
     if let Some(c) = &campaign {
         if late {
             store::set_outcome(conn, &a.id, "start passed: not sent")?;
@@ -361,7 +381,14 @@ fn send(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let message_id = uuid::Uuid::now_v7().to_string();
-    post.message(conn, &message_id, tenant, MessageKind::Notice, activity, now)?;
+    post.message(
+        conn,
+        &message_id,
+        tenant,
+        MessageKind::Notice,
+        activity,
+        now,
+    )?;
     let item = NewDelivery {
         user_id: user_id.to_string(),
         operation: Operation::Send,

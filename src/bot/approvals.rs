@@ -25,7 +25,11 @@ use crate::t;
 impl Bot {
     /// The approval use cases, on this bot's outbox, clock and `[approval]` rules.
     pub(super) fn approvals(&self) -> Approvals {
-        Approvals::new(self.outbox.clone(), self.clock.clone(), self.approval.clone())
+        Approvals::new(
+            self.outbox.clone(),
+            self.clock.clone(),
+            self.approval.clone(),
+        )
     }
 
     /// Whether what `caller` sends waits for an approver.
@@ -88,7 +92,12 @@ impl Bot {
                 .await?
             {
                 Requested::Asked { approvers, .. } => {
-                    t!(lang, "approval-held-campaign", name = name, count = approvers)
+                    t!(
+                        lang,
+                        "approval-held-campaign",
+                        name = name,
+                        count = approvers
+                    )
                 }
                 Requested::NoApprover => t!(lang, "approval-no-approver-campaign", name = name),
             },
@@ -122,7 +131,12 @@ impl Bot {
             .await?;
         let at = |a: &Approval| {
             a.decided_at
-                .map(|at| at.and_utc().with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+                .map(|at| {
+                    at.and_utc()
+                        .with_timezone(&tz)
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string()
+                })
                 .unwrap_or_default()
         };
         Ok(match decided {
@@ -171,13 +185,23 @@ impl Bot {
                 Sent::Nobody(_) => (
                     "nobody to send to".into(),
                     Box::new(move |lang| {
-                        t!(lang, "approval-told-broadcast-nobody", by = by, title = title)
+                        t!(
+                            lang,
+                            "approval-told-broadcast-nobody",
+                            by = by,
+                            title = title
+                        )
                     }),
                 ),
                 Sent::Unresolved(_) => (
                     "groups not resolved".into(),
                     Box::new(move |lang| {
-                        t!(lang, "approval-told-broadcast-unresolved", by = by, title = title)
+                        t!(
+                            lang,
+                            "approval-told-broadcast-unresolved",
+                            by = by,
+                            title = title
+                        )
                     }),
                 ),
             };

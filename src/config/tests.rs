@@ -366,7 +366,10 @@ fn approval_is_read_per_tenant_and_needs_approvers() {
     let err = Settings::from_toml("[approval.tenants.\"t1\"]\nrequired = true\napprovers = []\n")
         .unwrap_err()
         .to_string();
-    assert!(err.contains("approval.tenants") && err.contains("t1"), "{err}");
+    assert!(
+        err.contains("approval.tenants") && err.contains("t1"),
+        "{err}"
+    );
     let err = Settings::from_toml("[approval]\nrequire = true\n")
         .unwrap_err()
         .to_string();

@@ -199,6 +199,9 @@ mod tests {
     fn a_reason_is_trimmed_cut_and_required() {
         assert_eq!(reason("  too early \n"), Some("too early".into()));
         assert_eq!(reason("   "), None);
-        assert_eq!(reason(&"é".repeat(600)).unwrap().chars().count(), REASON_MAX);
+        assert_eq!(
+            reason(&"é".repeat(600)).unwrap().chars().count(),
+            REASON_MAX
+        );
     }
 }
