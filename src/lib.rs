@@ -3,6 +3,7 @@
 //! Layout (see DESIGN.md §4): `botframework` speaks the protocol, `domain` holds pure rules,
 //! `store` owns the database, `bot` handles turns, `routes` adapts HTTP, `startup` wires it up.
 
+pub mod approvals;
 pub mod audience;
 pub mod bot;
 pub mod botframework;

@@ -190,7 +190,8 @@ impl Application {
                 graph,
                 ..crate::audience::Reach::from_settings(&settings)
             })
-            .with_presence(presence.clone()),
+            .with_presence(presence.clone())
+            .with_approval(settings.approval.policy()),
             auth,
             metrics,
             tracker,

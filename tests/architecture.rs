@@ -54,6 +54,7 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("lists", &["bot", "routes", "startup", "cli"]),
     ("reports", &["bot", "routes", "startup", "cli"]),
     ("bot", &["routes", "startup", "cli"]),
+    ("approvals", &["bot", "routes", "startup", "cli"]),
 ];
 
 struct Source {

@@ -8,6 +8,7 @@ use super::texts::bold as q;
 use super::{Bot, BotError};
 use crate::campaigns::{self as feature, Campaigns, Deleted, Resent, TestSent, TestTarget};
 use crate::domain::Lang;
+use crate::domain::campaign::CampaignStatus;
 use crate::domain::commands::{CampaignFields, Command, FieldError};
 use crate::domain::text::escape_markdown;
 use crate::store::campaigns::Campaign;
@@ -32,6 +33,7 @@ impl Bot {
             db: &self.db,
             outbox: &self.outbox,
             defaults: &self.campaign_defaults,
+            hold: false,
         }
     }
 
@@ -56,8 +58,11 @@ impl Bot {
                 "install: no",
             )]));
         }
-        let saved = self
-            .campaigns()
+        let campaigns = Campaigns {
+            hold: self.approval_required(caller),
+            ..self.campaigns()
+        };
+        let saved = campaigns
             .save(&caller.tenant, &caller.actor, mode, name, given, now)
             .await?;
         Ok(Saved::Answered(match saved {
@@ -68,6 +73,9 @@ impl Bot {
                 presence_unheeded,
             } => {
                 let head = match mode {
+                    _ if campaign.status == CampaignStatus::AwaitingApproval => {
+                        self.ask_campaign_approval(caller, &campaign, lang).await?
+                    }
                     Mode::Create => t!(lang, "campaign-scheduled", name = q(&campaign.name)),
                     Mode::Edit => t!(lang, "campaign-updated", name = q(&campaign.name)),
                 };

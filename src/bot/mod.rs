@@ -2,6 +2,7 @@
 
 pub mod access;
 mod admin;
+mod approvals;
 mod audit;
 mod broadcasts;
 mod caller;
@@ -95,6 +96,8 @@ pub struct Bot {
     zones: Arc<zones::ZoneNotes>,
     /// Told of installs and uninstalls, so presence subscriptions follow them at once.
     presence: Option<Arc<crate::presence::Keeper>>,
+    /// `[approval]`: what waits for an approver, and who approves.
+    approval: crate::domain::approval::ApprovalPolicy,
 }
 
 impl Bot {
@@ -126,7 +129,14 @@ impl Bot {
             files: crate::lists::import::Files::default(),
             zones: Arc::default(),
             presence: None,
+            approval: crate::domain::approval::ApprovalPolicy::default(),
         }
+    }
+
+    /// Holds campaigns and broadcasts for an approver as `policy` says (`[approval]`).
+    pub fn with_approval(mut self, policy: crate::domain::approval::ApprovalPolicy) -> Bot {
+        self.approval = policy;
+        self
     }
 
     /// Tells `keeper` of every install and uninstall (presence subscriptions follow them).

@@ -106,6 +106,8 @@ pub struct Campaigns<'a> {
     pub db: &'a Db,
     pub outbox: &'a Outbox,
     pub defaults: &'a CampaignDefaults,
+    /// Approval is required: a saved campaign awaits an approver instead of being scheduled.
+    pub hold: bool,
 }
 
 impl Campaigns<'_> {
@@ -159,6 +161,7 @@ impl Campaigns<'_> {
             rand::random(),
         );
         let id = existing.as_ref().map(|c| c.id.clone());
+        let hold = self.hold;
         let stored = self.db.run(move |conn| {
             conn.write_transaction(|conn| {
                 let saved = match id {
@@ -170,6 +173,22 @@ impl Campaigns<'_> {
                     campaigns::Saved::Done(c) if c.local_time != local_time => {
                         crate::store::localtime::set_local_time(conn, &c.id, local_time)?;
                         campaigns::Saved::Done(Box::new(campaigns::Campaign { local_time, ..*c }))
+                    }
+                    other => other,
+                };
+                // Held for approval (or, approval off, scheduled) in the same transaction: the
+                // planner never sees it scheduled unapproved.
+                let saved = match saved {
+                    campaigns::Saved::Done(c) => {
+                        let to = if hold {
+                            CampaignStatus::AwaitingApproval
+                        } else {
+                            CampaignStatus::Scheduled
+                        };
+                        match crate::store::approvals::move_campaign(conn, &c.id, to, now)? {
+                            Some(moved) => campaigns::Saved::Done(Box::new(moved)),
+                            None => campaigns::Saved::Started,
+                        }
                     }
                     other => other,
                 };

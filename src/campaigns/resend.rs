@@ -6,7 +6,7 @@
 //!
 //! The resend goes now, or at the next opening of the campaign's business hours; its window
 //! has passed and is not used again. A completed campaign runs again until it is sent
-//! ([`CampaignStatus::reopen`]). Failed rows go back to pending through
+//! ([`crate::domain::campaign::CampaignStatus::reopen`]). Failed rows go back to pending through
 //! [`DeliveryStatus::resend`](crate::domain::delivery::DeliveryStatus::resend) with one more
 //! resend counted and a fresh set of retries; newly reached people get rows of their own,
 //! counted as resent once. A second resend finds only those who failed again.
@@ -15,7 +15,6 @@ use chrono::{DateTime, Utc};
 
 use super::Campaigns;
 use crate::audience::Reach;
-use crate::domain::campaign::CampaignStatus;
 use crate::domain::delivery::Operation;
 use crate::store::StoreError;
 use crate::store::campaigns::{self, Campaign};
@@ -48,7 +47,7 @@ impl Campaigns<'_> {
         let Some(c) = self.named(tenant, name).await? else {
             return Ok(Resent::UnknownCampaign);
         };
-        if c.status == CampaignStatus::Scheduled {
+        if !c.status.started() {
             return Ok(Resent::NotStarted(Box::new(c)));
         }
         // Proactive installs call Graph: before the transaction, for an `install: yes` campaign.

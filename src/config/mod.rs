@@ -16,6 +16,7 @@ use chrono_tz::Tz;
 use crate::botframework::service_url::ServiceUrlPolicy;
 use crate::domain::hours::BusinessHours;
 
+pub mod approval;
 mod bot;
 pub mod retention;
 mod sections;
@@ -44,6 +45,7 @@ pub struct Settings {
     pub tracking: TrackingSettings,
     pub manifest: ManifestSettings,
     pub retention: retention::RetentionSettings,
+    pub approval: approval::ApprovalSettings,
     /// The settings that have a type of their own, parsed once when the settings are loaded.
     #[serde(skip)]
     parsed: Parsed,
@@ -169,6 +171,7 @@ impl Settings {
             return Err(invalid("delivery.lease", "must be at least 1s, e.g. 60s"));
         }
         self.retention.check().map_err(|(key, m)| invalid(key, m))?;
+        self.approval.check().map_err(|(key, m)| invalid(key, m))?;
         // A tracked link finds its delivery row: purging deliveries sooner would break links
         // that were promised to work for their whole lifetime.
         if let Some(deliveries) = self.retention.deliveries

@@ -348,3 +348,34 @@ fn metrics_settings_are_checked_with_the_key_named() {
         .to_string();
     assert!(e.contains("metrics_bind"), "{e}");
 }
+
+#[test]
+fn approval_is_read_per_tenant_and_needs_approvers() {
+    let s = Settings::from_toml(
+        "[approval]\nrequired = false\napprovers = [\"Grace@Contoso.com\"]\n\
+         [approval.tenants.\"t-strict\"]\nrequired = true\n",
+    )
+    .unwrap();
+    let p = s.approval.policy();
+    assert!(!p.required("t-other") && p.required("T-Strict"));
+    assert!(p.is_approver("t-strict", &["grace@contoso.com"]));
+    let err = Settings::from_toml("[approval]\nrequired = true\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("approval.approvers"), "{err}");
+    let err = Settings::from_toml("[approval.tenants.\"t1\"]\nrequired = true\napprovers = []\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("approval.tenants") && err.contains("t1"),
+        "{err}"
+    );
+    let err = Settings::from_toml("[approval]\nrequire = true\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("require"), "{err}");
+    let err = Settings::from_toml("[approval.tenants.\"t1\"]\napprover = [\"x\"]\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("approver"), "{err}");
+}

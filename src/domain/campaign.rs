@@ -1,6 +1,6 @@
-//! A campaign's lifecycle: scheduled → running → completed, and nothing else. The one place
-//! that says which moves are allowed; every status write in the store goes through
-//! [`CampaignStatus::transition`].
+//! A campaign's lifecycle: scheduled → running → completed, and, where approval is required,
+//! awaiting approval → scheduled (or rejected) before it. The one place that says which moves
+//! are allowed; every status write in the store goes through [`CampaignStatus::transition`].
 
 use std::fmt;
 
@@ -13,6 +13,10 @@ pub enum CampaignStatus {
     Running,
     /// Nothing left pending.
     Completed,
+    /// Saved where approval is required: not planned until an approver approves it.
+    AwaitingApproval,
+    /// An approver rejected it: not planned; an edit asks for approval again.
+    Rejected,
 }
 
 /// A status move the lifecycle does not allow (for example completed → running).
@@ -53,16 +57,25 @@ impl fmt::Display for CampaignZone {
     }
 }
 
-/// A stored status that is none of the three.
+/// A stored status that is none of the five.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown campaign status `{0}`")]
 pub struct UnknownStatus(pub String);
 
 impl CampaignStatus {
-    pub const ALL: [CampaignStatus; 3] = [
+    pub const ALL: [CampaignStatus; 5] = [
         CampaignStatus::Scheduled,
         CampaignStatus::Running,
         CampaignStatus::Completed,
+        CampaignStatus::AwaitingApproval,
+        CampaignStatus::Rejected,
+    ];
+
+    /// The stored words of the statuses whose settings may still change.
+    pub const EDITABLE: [&'static str; 3] = [
+        CampaignStatus::Scheduled.as_str(),
+        CampaignStatus::AwaitingApproval.as_str(),
+        CampaignStatus::Rejected.as_str(),
     ];
 
     /// The stored word.
@@ -71,6 +84,8 @@ impl CampaignStatus {
             CampaignStatus::Scheduled => "scheduled",
             CampaignStatus::Running => "running",
             CampaignStatus::Completed => "completed",
+            CampaignStatus::AwaitingApproval => "awaiting approval",
+            CampaignStatus::Rejected => "rejected",
         }
     }
 
@@ -79,18 +94,31 @@ impl CampaignStatus {
             "scheduled" => Ok(CampaignStatus::Scheduled),
             "running" => Ok(CampaignStatus::Running),
             "completed" => Ok(CampaignStatus::Completed),
+            "awaiting approval" => Ok(CampaignStatus::AwaitingApproval),
+            "rejected" => Ok(CampaignStatus::Rejected),
             other => Err(UnknownStatus(other.to_string())),
         }
     }
 
     /// The allowed moves: a scheduled campaign starts, a running one completes. Nothing goes
-    /// back, nothing skips running, nothing moves to where it already is.
+    /// back, nothing skips running, nothing moves to where it already is. Before it starts,
+    /// approval moves it: saved where approval is required it awaits approval, which schedules
+    /// or rejects it; an edit asks again (or, with approval off since, schedules it).
     pub fn transition(from: CampaignStatus, to: CampaignStatus) -> Result<(), ForbiddenTransition> {
         use CampaignStatus::*;
         match (from, to) {
             (Scheduled, Running) | (Running, Completed) => Ok(()),
-            (Scheduled | Running | Completed, _) => Err(ForbiddenTransition { from, to }),
+            (Scheduled | Rejected, AwaitingApproval) => Ok(()),
+            (AwaitingApproval, Scheduled | Rejected) | (Rejected, Scheduled) => Ok(()),
+            (Scheduled | Running | Completed | AwaitingApproval | Rejected, _) => {
+                Err(ForbiddenTransition { from, to })
+            }
         }
+    }
+
+    /// It has started (running or completed): its deliveries were planned.
+    pub fn started(self) -> bool {
+        matches!(self, CampaignStatus::Running | CampaignStatus::Completed)
     }
 
     /// The one move back, taken only by `campaign resend`: a completed campaign runs again
@@ -107,7 +135,7 @@ impl CampaignStatus {
 
     /// Its settings may change (edit) only before it starts.
     pub fn editable(self) -> bool {
-        self == CampaignStatus::Scheduled
+        !self.started()
     }
 
     /// It may be deleted unless it is running.
@@ -147,10 +175,19 @@ mod tests {
     use super::CampaignStatus::{self, *};
 
     #[test]
-    fn every_move_is_judged_and_only_start_and_completion_are_allowed() {
+    fn every_move_is_judged_and_only_start_completion_and_approval_are_allowed() {
         for from in CampaignStatus::ALL {
             for to in CampaignStatus::ALL {
-                let allowed = matches!((from, to), (Scheduled, Running) | (Running, Completed));
+                let allowed = matches!(
+                    (from, to),
+                    (Scheduled, Running)
+                        | (Running, Completed)
+                        | (Scheduled, AwaitingApproval)
+                        | (Rejected, AwaitingApproval)
+                        | (AwaitingApproval, Scheduled)
+                        | (AwaitingApproval, Rejected)
+                        | (Rejected, Scheduled)
+                );
                 assert_eq!(
                     CampaignStatus::transition(from, to).is_ok(),
                     allowed,
@@ -163,7 +200,7 @@ mod tests {
     #[test]
     fn only_a_completed_campaign_reopens_for_a_resend() {
         assert_eq!(CampaignStatus::reopen(Completed), Ok(()));
-        for from in [Scheduled, Running] {
+        for from in [Scheduled, Running, AwaitingApproval, Rejected] {
             let e = CampaignStatus::reopen(from).unwrap_err();
             assert_eq!((e.from, e.to), (from, Running));
         }
@@ -192,9 +229,14 @@ mod tests {
 
     #[test]
     fn only_a_scheduled_campaign_is_edited_and_only_a_running_one_is_kept() {
-        assert!(Scheduled.editable());
+        assert!(Scheduled.editable() && AwaitingApproval.editable() && Rejected.editable());
         assert!(!Running.editable() && !Completed.editable());
         assert!(Scheduled.deletable() && Completed.deletable());
+        assert!(AwaitingApproval.deletable() && Rejected.deletable());
+        assert_eq!(
+            CampaignStatus::EDITABLE.map(|w| CampaignStatus::parse(w).unwrap().editable()),
+            [true; 3]
+        );
         assert!(!Running.deletable());
     }
 }

@@ -1,5 +1,6 @@
 //! Pure rules: no I/O, nothing of ours imported.
 
+pub mod approval;
 pub mod broadcast;
 pub mod campaign;
 pub mod cards;

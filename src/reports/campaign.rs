@@ -1,6 +1,5 @@
 //! The campaign report use case: a campaign's counts, clicks and read receipts, in one read.
 
-use crate::domain::campaign::CampaignStatus;
 use crate::domain::ids::MessageId;
 use crate::store::campaigns::{self, Campaign, Counts};
 use crate::store::reports::{self as store_reports, Engagement};
@@ -19,7 +18,7 @@ pub struct CampaignReport {
 impl CampaignReport {
     /// Delivered out of installed recipients, once the campaign has started.
     pub fn progress(&self) -> Option<(i64, i64)> {
-        (self.campaign.status != CampaignStatus::Scheduled).then_some((
+        self.campaign.status.started().then_some((
             self.counts.delivered,
             self.counts.targeted - self.counts.not_installed,
         ))

@@ -174,7 +174,7 @@ pub fn update(
         let n = run_on!(conn, |x| diesel::update(
             c::table
                 .filter(c::id.eq(id))
-                .filter(c::status.eq(status::SCHEDULED))
+                .filter(c::status.eq_any(CampaignStatus::EDITABLE))
         )
         .set((
             c::list_id.eq(&s.list_id),

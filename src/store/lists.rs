@@ -117,7 +117,7 @@ pub enum Deleted {
     Gone,
 }
 
-/// Deletes a list and its members, unless a scheduled or running campaign uses it. The check
+/// Deletes a list and its members, unless a campaign not yet completed uses it. The check
 /// and the delete are one write transaction that first locks the list's row, and a campaign is
 /// saved only under a share lock of its list ([`lock`]): whichever commits first, the other
 /// sees it, so no campaign is left naming a deleted list.
@@ -130,10 +130,7 @@ pub fn delete(conn: &mut Conn<'_>, list_id: &str) -> Result<Deleted, StoreError>
         }
         let users: Vec<String> = run_on!(conn, |x| c::table
             .filter(c::list_id.eq(list_id))
-            .filter(c::status.eq_any([
-                CampaignStatus::Scheduled.as_str(),
-                CampaignStatus::Running.as_str(),
-            ]))
+            .filter(c::status.ne(CampaignStatus::Completed.as_str()))
             .order(c::name_key)
             .select(c::name)
             .load(x))?;

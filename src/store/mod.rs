@@ -5,6 +5,7 @@
 //! for both backends, so every diesel feature of each (upserts, `RETURNING`, row locks) stays
 //! available. Pool checkouts and queries are blocking: async callers go through [`Db::run`].
 
+pub mod approvals;
 pub mod audit;
 pub mod batch;
 pub mod broadcasts;

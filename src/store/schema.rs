@@ -455,3 +455,26 @@ diesel::allow_tables_to_appear_in_same_query!(message_reactions, users);
 diesel::allow_tables_to_appear_in_same_query!(message_reactions, campaigns);
 diesel::allow_tables_to_appear_in_same_query!(message_reactions, campaign_reads);
 diesel::allow_tables_to_appear_in_same_query!(message_reactions, outbound_messages);
+
+diesel::table! {
+    approvals (id) {
+        id -> Text,
+        tenant_id -> Text,
+        subject -> Text,
+        campaign_id -> Nullable<Text>,
+        held -> Nullable<Text>,
+        title -> Text,
+        author_id -> Text,
+        author_actor -> Text,
+        asked -> Integer,
+        status -> Text,
+        decided_by -> Nullable<Text>,
+        decided_by_name -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        outcome -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+diesel::allow_tables_to_appear_in_same_query!(approvals, campaigns);
+diesel::allow_tables_to_appear_in_same_query!(approvals, users);

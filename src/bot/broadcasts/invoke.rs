@@ -34,6 +34,9 @@ impl Bot {
         let response = match data.get("herald").and_then(Value::as_str) {
             Some(action::ACK) => self.acknowledge(&user, &data, lang, tz).await?,
             Some(action::CHOOSE) => self.choose(&user, &data, lang, tz).await?,
+            Some(crate::approvals::cards::ACTION) => {
+                self.approval_pressed(&user, &data, lang, tz).await?
+            }
             _ => invoke::error(400, "BadRequest", &t!(lang, "broadcast-not-yours")),
         };
         Ok(Handled::Invoke(response))

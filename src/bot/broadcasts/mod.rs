@@ -68,7 +68,7 @@ fn emails_line(emails: &[String]) -> String {
 
 impl Bot {
     /// The broadcast use cases, on this bot's outbox and clock.
-    fn broadcasts(&self) -> Broadcasts {
+    pub(super) fn broadcasts(&self) -> Broadcasts {
         let tracked = self.tracker.as_ref().is_some_and(|t| t.enabled());
         Broadcasts::new(self.outbox.clone(), self.clock.clone())
             .tracking_links(tracked)
@@ -267,6 +267,9 @@ impl Bot {
             ack: options.ack,
             choices: options.choices,
         };
+        if self.approval_required(caller) {
+            return self.hold_broadcast(caller, &sender, new, lang).await;
+        }
         let (bc, missing) = match self.broadcasts().send(new).await? {
             Sent::Sent(bc, missing) => (*bc, missing),
             Sent::Unresolved(groups) => {
