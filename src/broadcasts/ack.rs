@@ -6,7 +6,7 @@ use crate::domain::ids::{BroadcastId, UserId};
 use crate::store::StoreError;
 use crate::store::broadcasts::Broadcast;
 use crate::store::broadcasts::acks::{self, AckSummary, Pressed};
-use crate::store::broadcasts::presses::Decided;
+use crate::store::broadcasts::presses::{self, Decided};
 
 impl Broadcasts {
     /// `user_id` pressed **I have read and understood** on the card of `broadcast_id`: the
@@ -20,7 +20,9 @@ impl Broadcasts {
         let decided = self
             .outbox
             .db()
-            .run(move |conn| acks::decide_ack(conn, broadcast_id.as_str(), user_id.as_str(), now))
+            .run(move |conn| {
+                presses::decide_ack(conn, broadcast_id.as_str(), user_id.as_str(), now)
+            })
             .await?;
         self.press(decided).await
     }

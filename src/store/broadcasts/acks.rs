@@ -13,7 +13,6 @@ use super::super::schema::{
     broadcasts as b, deliveries as d,
 };
 use super::super::{Conn, StoreError};
-use super::presses::{Change, Decided, What};
 use super::{Broadcast, ReadSource, Role, cards};
 use crate::domain::delivery::{DeliveryStatus, reason};
 use crate::run_on;
@@ -161,35 +160,6 @@ pub(super) fn read_by_action(
     ))
     .execute(c))?;
     Ok(())
-}
-
-/// `user_id` pressed **I have read and understood**: refused, already acknowledged (nothing to
-/// write: one query), or the acknowledgement to write, with a read if there was none (see
-/// [`super::presses`]). The first time stands.
-pub fn decide_ack(
-    conn: &mut Conn<'_>,
-    broadcast_id: &str,
-    user_id: &str,
-    now: DateTime<Utc>,
-) -> Result<Decided, StoreError> {
-    let Pressing { bc, standing, read } = match pressing(conn, broadcast_id, user_id)? {
-        Ok(p) => p,
-        Err(refused) => return Ok(Decided::Done(refused)),
-    };
-    if !bc.ack {
-        return Ok(Decided::Done(Pressed::NotAsked));
-    }
-    if standing.acked_at.is_some() {
-        return Ok(Decided::Done(Pressed::Done(Box::new(bc), standing)));
-    }
-    let change = Change {
-        broadcast_id: broadcast_id.to_string(),
-        user_id: user_id.to_string(),
-        now,
-        read,
-        what: What::Acknowledge,
-    };
-    Ok(Decided::Write(Box::new(bc), standing, change))
 }
 
 /// Whether a read recorded as `read` came from an action on the card (acknowledging,

@@ -11,7 +11,7 @@ use super::super::batch::BatchWriter;
 use super::super::schema::{broadcast_acks as a, broadcast_answers as ans};
 use super::super::{Conn, Db, StoreError};
 use super::Broadcast;
-use super::acks::{Pressed, Standing, action_read, read_by_action};
+use super::acks::{Pressed, Pressing, Standing, action_read, pressing, read_by_action};
 use crate::run_on;
 
 /// What a press writes. Every statement is safe against a concurrent press of the same
@@ -88,6 +88,35 @@ impl What {
         }
         Pressed::Done(bc, standing)
     }
+}
+
+/// `user_id` pressed **I have read and understood**: refused, already acknowledged (nothing to
+/// write: one query), or the acknowledgement to write, with a read if there was none (see
+/// [`super::presses`]). The first time stands.
+pub fn decide_ack(
+    conn: &mut Conn<'_>,
+    broadcast_id: &str,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Decided, StoreError> {
+    let Pressing { bc, standing, read } = match pressing(conn, broadcast_id, user_id)? {
+        Ok(p) => p,
+        Err(refused) => return Ok(Decided::Done(refused)),
+    };
+    if !bc.ack {
+        return Ok(Decided::Done(Pressed::NotAsked));
+    }
+    if standing.acked_at.is_some() {
+        return Ok(Decided::Done(Pressed::Done(Box::new(bc), standing)));
+    }
+    let change = Change {
+        broadcast_id: broadcast_id.to_string(),
+        user_id: user_id.to_string(),
+        now,
+        read,
+        what: What::Acknowledge,
+    };
+    Ok(Decided::Write(Box::new(bc), standing, change))
 }
 
 /// Records the acknowledgement unless there is one; returns the one that stands.
