@@ -74,8 +74,23 @@ async fn setup(app: &TestApp, n: usize, members: usize) {
     assert!(reply.contains("created with"), "{reply}");
 }
 
-/// Broadcast cards posted to `connector`: (conversation, the card's content as text).
-async fn cards_on(connector: &MockServer) -> Vec<(String, String)> {
+/// The broadcasts `db` holds. Fake servers are pooled across tests: a card some other test's
+/// app posts late may land on ours, so only cards of our own broadcasts count.
+async fn ours(db: &herald::store::Db) -> Vec<String> {
+    use diesel::prelude::*;
+    use herald::store::schema::broadcasts as b;
+    db.run(|conn| {
+        Ok(herald::run_on!(conn, |c| b::table
+            .select(b::id)
+            .load::<String>(c))?)
+    })
+    .await
+    .unwrap()
+}
+
+/// Cards of `db`'s broadcasts posted to `connector`: (conversation, the card's content as text).
+async fn cards_on(connector: &MockServer, db: &herald::store::Db) -> Vec<(String, String)> {
+    let ours = ours(db).await;
     connector
         .received_requests()
         .await
@@ -85,15 +100,18 @@ async fn cards_on(connector: &MockServer) -> Vec<(String, String)> {
         .filter_map(|r| {
             let body: Value = r.body_json().ok()?;
             let content = body["attachments"][0]["content"].clone();
-            let herald = content["actions"][0]["data"]["herald"].clone();
-            (herald == "broadcast-read" || herald == "broadcast-ack")
+            let data = &content["actions"][0]["data"];
+            let ours = data["broadcast"]
+                .as_str()
+                .is_some_and(|b| ours.iter().any(|o| o == b));
+            (ours && (data["herald"] == "broadcast-read" || data["herald"] == "broadcast-ack"))
                 .then(|| (conversation_of(r.url.path()), content.to_string()))
         })
         .collect()
 }
 
 async fn cards(app: &TestApp) -> Vec<(String, String)> {
-    cards_on(&app.connector).await
+    cards_on(&app.connector, &app.app_db).await
 }
 
 /// The conversations that got a card, sorted.
@@ -116,9 +134,7 @@ async fn notices(connector: &MockServer) -> Vec<String> {
         .await
         .unwrap_or_default()
         .into_iter()
-        .filter(|r| {
-            r.method.as_str() == "POST" && conversation_of(r.url.path()) == "a:conv-boss"
-        })
+        .filter(|r| r.method.as_str() == "POST" && conversation_of(r.url.path()) == "a:conv-boss")
         .filter_map(|r| r.body_json::<Value>().ok())
         .filter(|b| b.get("replyToId").is_none())
         .filter_map(|b| b["text"].as_str().map(str::to_string))
@@ -139,22 +155,37 @@ async fn scheduled_for_nine_goes_at_nine_not_before(backend: Backend) {
         )
         .await;
     assert!(
-        reply.contains("**#1** **Fire drill** is scheduled for 2026-12-01 09:00 CET (Europe/Paris), to team"),
+        reply.contains(
+            "**#1** **Fire drill** is scheduled for 2026-12-01 09:00 CET (Europe/Paris), to team"
+        ),
         "{reply}"
     );
     let list = app.tell(ADMIN, "broadcasts", "en-US").await;
     assert!(
-        list.contains("**#1** **Fire drill** — scheduled for 2026-12-01 09:00 CET (Europe/Paris) — team"),
+        list.contains(
+            "**#1** **Fire drill** — scheduled for 2026-12-01 09:00 CET (Europe/Paris) — team"
+        ),
         "{list}"
     );
     let info = app.tell(ADMIN, "broadcast info 1", "en-US").await;
-    assert!(info.contains("Scheduled for 2026-12-01 09:00 CET"), "{info}");
+    assert!(
+        info.contains("Scheduled for 2026-12-01 09:00 CET"),
+        "{info}"
+    );
     let remind = app.tell(ADMIN, "broadcast remind 1", "en-US").await;
     assert!(remind.contains("has not gone out yet"), "{remind}");
     // The job waits for exactly the time (not a tick after it).
-    wait_for_sleeper(app.manual.as_ref().unwrap(), paris(9, 0), "the job asleep until 09:00").await;
+    wait_for_sleeper(
+        app.manual.as_ref().unwrap(),
+        paris(9, 0),
+        "the job asleep until 09:00",
+    )
+    .await;
     install_one(&app, "29:u3").await;
-    app.manual.as_ref().unwrap().set(paris(9, 0) - TimeDelta::seconds(1));
+    app.manual
+        .as_ref()
+        .unwrap()
+        .set(paris(9, 0) - TimeDelta::seconds(1));
     tokio::time::sleep(QUIET).await;
     assert!(cards(&app).await.is_empty(), "nothing before 09:00");
     app.manual.as_ref().unwrap().set(paris(9, 0));
@@ -164,12 +195,16 @@ async fn scheduled_for_nine_goes_at_nine_not_before(backend: Backend) {
         convs(0..4),
         "the audience of 09:00, the newcomer included, once each"
     );
-    assert!(cards(&app).await.iter().all(|(_, c)| c.contains("The drill is at noon.")));
-    wait_for(WAIT, "the sender's notice", || async {
-        notices(&app.connector)
+    assert!(
+        cards(&app)
             .await
             .iter()
-            .any(|n| n.contains("Your scheduled broadcast **#1** **Fire drill** is on its way to 4 people"))
+            .all(|(_, c)| c.contains("The drill is at noon."))
+    );
+    wait_for(WAIT, "the sender's notice", || async {
+        notices(&app.connector).await.iter().any(|n| {
+            n.contains("Your scheduled broadcast **#1** **Fire drill** is on its way to 4 people")
+        })
     })
     .await;
     app.drained("the cards recorded").await;
@@ -206,25 +241,34 @@ async fn a_restart_in_between_still_sends_it_and_a_missed_time_goes_at_start_up(
     let clock = ManualClock::new(paris(8, 40));
     let second = spawn_app_on_db_clock(shared, backend, "", ADMINS, clock).await;
     wait_for(WAIT, "#2 at start-up", || async {
-        cards_on(&first.connector).await.len() == 3
+        cards_on(&first.connector, &second.app_db).await.len() == 3
     })
     .await;
     assert!(
-        cards_on(&first.connector)
+        cards_on(&first.connector, &second.app_db)
             .await
             .iter()
             .all(|(_, c)| c.contains("Half past eight"))
     );
-    wait_for_sleeper(second.manual.as_ref().unwrap(), paris(9, 0), "asleep until 09:00").await;
+    wait_for_sleeper(
+        second.manual.as_ref().unwrap(),
+        paris(9, 0),
+        "asleep until 09:00",
+    )
+    .await;
     second.advance(TimeDelta::minutes(19));
     tokio::time::sleep(QUIET).await;
-    assert_eq!(cards_on(&first.connector).await.len(), 3, "#1 not before 09:00");
+    assert_eq!(
+        cards_on(&first.connector, &second.app_db).await.len(),
+        3,
+        "#1 not before 09:00"
+    );
     second.advance(TimeDelta::minutes(1));
     wait_for(WAIT, "#1 at 09:00", || async {
-        cards_on(&first.connector).await.len() == 6
+        cards_on(&first.connector, &second.app_db).await.len() == 6
     })
     .await;
-    let nine: Vec<_> = cards_on(&first.connector)
+    let nine: Vec<_> = cards_on(&first.connector, &second.app_db)
         .await
         .into_iter()
         .filter(|(_, c)| c.contains("Nine"))
@@ -250,11 +294,17 @@ async fn an_edit_before_the_time_is_what_recipients_get(backend: Backend) {
         )
         .await;
     assert!(
-        reply.contains("Scheduled broadcast **#1** is updated: **Drill moved**, for 2026-12-01 09:30 CET"),
+        reply.contains(
+            "Scheduled broadcast **#1** is updated: **Drill moved**, for 2026-12-01 09:30 CET"
+        ),
         "{reply}"
     );
     let bad = app
-        .tell(ADMIN, "broadcast edit 1\nsend: soon\nsubject: X\nY", "en-US")
+        .tell(
+            ADMIN,
+            "broadcast edit 1\nsend: soon\nsubject: X\nY",
+            "en-US",
+        )
         .await;
     assert!(
         bad.contains("Broadcast **#1** was not changed") && bad.contains("`soon` is not a date"),
@@ -262,7 +312,8 @@ async fn an_edit_before_the_time_is_what_recipients_get(backend: Backend) {
     );
     app.manual.as_ref().unwrap().set(paris(9, 0));
     tokio::time::sleep(QUIET).await;
-    assert!(cards(&app).await.is_empty(), "the old time no longer holds");
+    let early = cards(&app).await;
+    assert!(early.is_empty(), "the old time no longer holds: {early:?}");
     // Without a `send:` line the edit keeps the time.
     let reply = app
         .tell(
@@ -278,7 +329,10 @@ async fn an_edit_before_the_time_is_what_recipients_get(backend: Backend) {
         assert!(card.contains("Drill moved"), "{card}");
         assert!(card.contains("The drill is at one, in the yard."), "{card}");
         assert!(!card.contains("noon"), "{card}");
-        assert!(card.contains("broadcast-ack"), "the edited options hold: {card}");
+        assert!(
+            card.contains("broadcast-ack"),
+            "the edited options hold: {card}"
+        );
     }
 }
 
@@ -304,15 +358,23 @@ async fn a_delete_before_the_time_sends_nothing(backend: Backend) {
         "nothing to delete either"
     );
     let list = app.tell(ADMIN, "broadcasts", "en-US").await;
-    assert!(list.contains("cancelled before it went, never sent"), "{list}");
+    assert!(
+        list.contains("cancelled before it went, never sent"),
+        "{list}"
+    );
     let again = app.tell(ADMIN, "broadcast delete 1", "en-US").await;
-    assert!(again.contains("before it went: nothing was sent"), "{again}");
+    assert!(
+        again.contains("before it went: nothing was sent"),
+        "{again}"
+    );
     let edit = app
         .tell(ADMIN, &format!("broadcast edit 1\n{DRILL}"), "en-US")
         .await;
     assert!(edit.contains("nothing was sent"), "{edit}");
     // The next broadcast takes the next number.
-    let next = app.tell(ADMIN, &format!("broadcast team\n{DRILL}"), "en-US").await;
+    let next = app
+        .tell(ADMIN, &format!("broadcast team\n{DRILL}"), "en-US")
+        .await;
     assert!(next.contains("Broadcast **#2**"), "{next}");
 }
 
@@ -325,7 +387,7 @@ async fn two_instances_send_it_once(backend: Backend) {
     let reply = a
         .tell(
             ADMIN,
-            &format!("broadcast team\nsend: 2026-12-01 09:00\n{DRILL}"),
+            "broadcast team\nsend: 2026-12-01 09:00\nsubject: Once only\nOne card each.",
             "en-US",
         )
         .await;
@@ -333,7 +395,12 @@ async fn two_instances_send_it_once(backend: Backend) {
     // The other instance sees it too.
     let list = b.tell(ADMIN, "broadcasts", "en-US").await;
     assert!(list.contains("scheduled for 2026-12-01 09:00"), "{list}");
-    wait_for_sleeper(a.manual.as_ref().unwrap(), paris(9, 0), "a asleep until 09:00").await;
+    wait_for_sleeper(
+        a.manual.as_ref().unwrap(),
+        paris(9, 0),
+        "a asleep until 09:00",
+    )
+    .await;
     wait_for(WAIT, "b asleep until 09:00", || async {
         b.manual.as_ref().unwrap().sleepers().contains(&paris(9, 0))
     })
@@ -342,18 +409,18 @@ async fn two_instances_send_it_once(backend: Backend) {
     a.manual.as_ref().unwrap().set(paris(9, 0));
     b.manual.as_ref().unwrap().set(paris(9, 0));
     wait_for(WAIT, "20 cards", || async {
-        cards_on(&a.connector).await.len() >= 20
+        cards_on(&a.connector, &a.app_db).await.len() >= 20
     })
     .await;
     tokio::time::sleep(QUIET).await;
-    let all = cards_on(&a.connector).await;
+    let all = cards_on(&a.connector, &a.app_db).await;
     assert_eq!(all.len(), 20, "each recipient exactly one card");
     assert_eq!(convs_of(&all), convs(0..20));
     let mut said = notices(&a.connector).await;
     said.extend(notices(&b.connector).await);
     let went = said
         .iter()
-        .filter(|n| n.contains("Your scheduled broadcast"))
+        .filter(|n| n.contains("Your scheduled broadcast **#1** **Once only**"))
         .count();
     assert_eq!(went, 1, "released once");
 }
@@ -384,9 +451,16 @@ async fn in_french_envoi_and_diffusion_modifier(backend: Backend) {
         "{reply}"
     );
     let list = app.tell(ADMIN, "diffusions", "fr-FR").await;
-    assert!(list.contains("programmée pour le 2026-12-01 08:15 GMT"), "{list}");
+    assert!(
+        list.contains("programmée pour le 2026-12-01 08:15 GMT"),
+        "{list}"
+    );
     let bad = app
-        .tell(ADMIN, "diffusion modifier 1\nenvoi: demain\nsujet: X\nY", "fr-FR")
+        .tell(
+            ADMIN,
+            "diffusion modifier 1\nenvoi: demain\nsujet: X\nY",
+            "fr-FR",
+        )
         .await;
     assert!(
         bad.contains("n'a pas été modifiée") && bad.contains("`demain` n'est pas une date"),
@@ -460,9 +534,15 @@ async fn bad_times_are_refused_by_name(backend: Backend) {
         "body": "Hello", "send": "2026-12-01 07:00"});
     let replies = app.replies_to(&a).await;
     let card = replies[0]["attachments"][0]["content"].to_string();
-    assert!(card.contains("is in the past") && card.contains("2026-12-01 07:00"), "{card}");
+    assert!(
+        card.contains("is in the past") && card.contains("2026-12-01 07:00"),
+        "{card}"
+    );
     let none = app.tell(ADMIN, "broadcasts", "en-US").await;
-    assert!(none.contains("No broadcasts yet"), "nothing recorded: {none}");
+    assert!(
+        none.contains("No broadcasts yet"),
+        "nothing recorded: {none}"
+    );
     // A right time through the form schedules it.
     let mut a = app.message("1:form2", ADMIN, "");
     a.as_object_mut().unwrap().remove("text");

@@ -114,7 +114,11 @@ impl Broadcasts {
                 return Err(e);
             }
         };
-        let unresolved: Vec<String> = expanded.unresolved.iter().map(|u| u.group.clone()).collect();
+        let unresolved: Vec<String> = expanded
+            .unresolved
+            .iter()
+            .map(|u| u.group.clone())
+            .collect();
         let due = self
             .outbox
             .db()
@@ -262,7 +266,14 @@ fn notify(
     };
     let payload = serde_json::json!({"type": "message", "textFormat": "markdown", "text": text});
     let message_id = uuid::Uuid::now_v7().to_string();
-    post.message(conn, &message_id, &bc.tenant_id, MessageKind::Notice, &payload, now)?;
+    post.message(
+        conn,
+        &message_id,
+        &bc.tenant_id,
+        MessageKind::Notice,
+        &payload,
+        now,
+    )?;
     let to = NewDelivery {
         user_id: bc.sender_id.clone(),
         operation: Operation::Send,

@@ -236,7 +236,8 @@ mod tests {
         );
         assert_eq!(o.time_zone, Some(chrono_tz::Europe::Paris));
         assert_eq!(rest, "subject: S\nB");
-        let (o, e, _) = take_option_lines("Envoi : 2026-12-24 18:30\nfuseau: America/New_York\nsujet: S\nC");
+        let (o, e, _) =
+            take_option_lines("Envoi : 2026-12-24 18:30\nfuseau: America/New_York\nsujet: S\nC");
         assert!(e.is_empty(), "{e:?}");
         assert!(o.send.is_some());
         assert_eq!(o.time_zone, Some(chrono_tz::America::New_York));

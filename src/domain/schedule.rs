@@ -61,7 +61,10 @@ pub fn send_moment(
         }
     };
     if at < now {
-        let now_there = now.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string();
+        let now_there = now
+            .with_timezone(&zone)
+            .format("%Y-%m-%d %H:%M")
+            .to_string();
         return Err(FieldError::new(
             "send",
             Problem::new("schedule-in-past")
@@ -98,12 +101,23 @@ mod tests {
 
     #[test]
     fn what_cannot_be_a_moment_is_named() {
-        for bad in ["tomorrow", "2026-12-01", "2026-13-01 09:00", "+262142-12-31 10:00"] {
+        for bad in [
+            "tomorrow",
+            "2026-12-01",
+            "2026-13-01 09:00",
+            "+262142-12-31 10:00",
+        ] {
             let e = parse_send(bad).unwrap_err();
-            assert_eq!((e.field, e.problem.id), ("send", "schedule-not-a-date-time"));
+            assert_eq!(
+                (e.field, e.problem.id),
+                ("send", "schedule-not-a-date-time")
+            );
         }
         let e = parse_zone("Mars/Olympus").unwrap_err();
-        assert_eq!((e.field, e.problem.id), ("timezone", "field-not-a-time-zone"));
+        assert_eq!(
+            (e.field, e.problem.id),
+            ("timezone", "field-not-a-time-zone")
+        );
         let e = send_moment(
             parse_send("2026-11-29 08:00").unwrap(),
             Tz::UTC,

@@ -37,7 +37,10 @@ pub(super) async fn run(inner: Arc<Inner>) {
 }
 
 /// Releases every hold due now; returns the time of the next one (if any is known).
-async fn release_due(inner: &Inner, broadcasts: &Broadcasts) -> Option<chrono::DateTime<chrono::Utc>> {
+async fn release_due(
+    inner: &Inner,
+    broadcasts: &Broadcasts,
+) -> Option<chrono::DateTime<chrono::Utc>> {
     let now = inner.clock.now();
     let due = match inner
         .db

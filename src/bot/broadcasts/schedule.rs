@@ -128,7 +128,9 @@ impl Bot {
         if hold.state() == HoldState::Released(Went::Sent) {
             return Ok(None);
         }
-        Ok(Some(Reply::done(self.held_summary(caller, bc, &hold, lang))))
+        Ok(Some(Reply::done(
+            self.held_summary(caller, bc, &hold, lang),
+        )))
     }
 
     fn held_summary(&self, caller: &Caller, bc: &Broadcast, hold: &Hold, lang: Lang) -> String {

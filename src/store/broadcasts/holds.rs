@@ -205,10 +205,7 @@ pub fn take(
             .filter(h::send_at.is_null().or(h::send_at.le(now)))
             .filter(h::taken_until.is_null().or(h::taken_until.lt(now)))
     )
-    .set((
-        h::taken_by.eq(owner),
-        h::taken_until.eq(until.naive_utc()),
-    ))
+    .set((h::taken_by.eq(owner), h::taken_until.eq(until.naive_utc()),))
     .execute(c))?;
     Ok(n == 1)
 }
