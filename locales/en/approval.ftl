@@ -46,3 +46,6 @@ approval-refused-own = You wrote this one: an author cannot approve their own me
 approval-refused-not-approver = You are not an approver here: only the configured approvers decide.
 approval-refused-needs-reason = Write the reason in the box to reject it: the author is told why.
 approval-gone = That request no longer exists (its campaign was deleted).
+approval-card-timing-at = At { $at }
+approval-told-broadcast-scheduled = { $by } approved **{ $title }**: it is broadcast **#{ $number }**, scheduled for { $at }.
+approval-told-broadcast-late = { $by } approved **{ $title }**, but its sending time passed while it waited for approval: nothing was sent. Send it again with a new `send:` time.

@@ -34,6 +34,7 @@ admin-help = **herald** — admin commands:
     - **broadcast remind** *n°*: reminds those who have not read it (or not acknowledged it, when asked)
     - **broadcast delete** *n°*: removes it from every chat
     - **broadcast resend** *n°*: sends it again to those whose card failed and to list members who have installed herald since
+    - **send: 2026-12-01 09:00** as an option line of **broadcast** schedules it for that time (yours, or **timezone: Europe/Paris**); until then **broadcast edit** *n°* followed by the same lines replaces it, **broadcast delete** *n°* cancels it
     - **audit** [*page*]: the latest admin actions
 
     Emails can be separated by spaces, commas or new lines.

@@ -46,3 +46,6 @@ approval-refused-own = Vous en êtes l'auteur : un auteur ne peut pas valider so
 approval-refused-not-approver = Vous n'êtes pas validateur ici : seuls les validateurs configurés décident.
 approval-refused-needs-reason = Écrivez le motif dans la zone prévue pour refuser : l'auteur saura pourquoi.
 approval-gone = Cette demande n'existe plus (sa campagne a été supprimée).
+approval-card-timing-at = Le { $at }
+approval-told-broadcast-scheduled = { $by } a validé **{ $title }** : c'est la diffusion **#{ $number }**, programmée pour le { $at }.
+approval-told-broadcast-late = { $by } a validé **{ $title }**, mais son heure d'envoi est passée pendant l'attente de validation : rien n'a été envoyé. Renvoyez-la avec une nouvelle ligne `envoi:`.

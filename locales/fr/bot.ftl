@@ -34,6 +34,7 @@ admin-help = **herald** — commandes d'administration :
     - **diffusion relancer** *n°* : relance ceux qui ne l'ont pas lue (ou pas confirmée, quand un accusé est demandé)
     - **diffusion supprimer** *n°* : la retire de toutes les conversations
     - **diffusion renvoyer** *n°* : la renvoie à ceux dont la carte a échoué et aux membres de la liste qui ont installé herald depuis
+    - **envoi: 2026-12-01 09:00** en ligne d'option de **diffusion** la programme pour cette heure (la vôtre, ou **fuseau: Europe/Paris**) ; d'ici là **diffusion modifier** *n°* suivi des mêmes lignes la remplace, **diffusion supprimer** *n°* l'annule
     - **audit** [*page*] : les dernières actions d'administration
 
     Les emails peuvent être séparés par des espaces, des virgules ou des retours à la ligne.

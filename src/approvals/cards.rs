@@ -28,8 +28,9 @@ pub enum Preview<'a> {
         /// Start, window, hours and zone, as `campaign info` words them.
         timing: String,
     },
-    /// A broadcast's card as its recipients will get it.
-    Broadcast(CardContent<'a>),
+    /// A broadcast's card as its recipients will get it, and when it is to go (`None`: as soon
+    /// as it is approved; else the local time and zone, as `broadcasts` shows them).
+    Broadcast(CardContent<'a>, Option<String>),
 }
 
 /// The audience: its name, how many will get it, how many members have not installed herald.
@@ -63,7 +64,7 @@ pub fn request_activity(
             vec![json!({"type": "TextBlock", "text": message, "wrap": true})],
             timing.clone(),
         ),
-        Preview::Broadcast(content) => {
+        Preview::Broadcast(content, at) => {
             let activity = broadcast_card(lang, content, &CardState::read(false));
             let mut shown: Vec<Value> = activity["attachments"][0]["content"]["body"]
                 .as_array()
@@ -90,7 +91,10 @@ pub fn request_activity(
                     subject = escape_markdown(content.subject)
                 ),
                 shown,
-                t!(lang, "approval-card-timing-now"),
+                match at {
+                    Some(at) => t!(lang, "approval-card-timing-at", at = at.as_str()),
+                    None => t!(lang, "approval-card-timing-now"),
+                },
             )
         }
     };

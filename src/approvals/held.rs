@@ -1,6 +1,8 @@
 //! What a request holds and shows: a broadcast kept as typed until it is approved, the cards
 //! approvers get (personalised with their own names), and what the author is told.
 
+use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::cards::{AudienceSize, Preview, request_activity};
@@ -31,10 +33,16 @@ pub struct HeldBroadcast {
     pub remind_after_minutes: Option<i64>,
     pub ack: bool,
     pub choices: Vec<String>,
+    /// When it is to go (`send:`), UTC, and the zone it was written in; `None`: once approved.
+    #[serde(default)]
+    pub send_at: Option<NaiveDateTime>,
+    #[serde(default)]
+    pub time_zone: Option<String>,
 }
 
 impl HeldBroadcast {
-    pub fn from_new(n: &NewBroadcast) -> HeldBroadcast {
+    /// `n` as typed, to go at `when` (`send:`) or as soon as it is approved.
+    pub fn from_new(n: &NewBroadcast, when: Option<(DateTime<Utc>, Tz)>) -> HeldBroadcast {
         HeldBroadcast {
             tenant_id: n.tenant_id.clone(),
             subject: n.subject.clone(),
@@ -47,7 +55,15 @@ impl HeldBroadcast {
             remind_after_minutes: n.remind_after.map(|d| d.minutes()),
             ack: n.ack,
             choices: n.choices.clone(),
+            send_at: when.map(|(at, _)| at.naive_utc()),
+            time_zone: when.map(|(_, zone)| zone.name().to_string()),
         }
+    }
+
+    /// When it is to go, and in which zone it was written (`send:`); `None`: once approved.
+    pub fn when(&self) -> Option<(DateTime<Utc>, Tz)> {
+        let zone = self.time_zone.as_deref()?.parse().ok()?;
+        Some((self.send_at?.and_utc(), zone))
     }
 
     /// The broadcast to send once approved (its links are worked out again when it is sent).
@@ -74,6 +90,12 @@ impl HeldBroadcast {
     pub fn of(approval: &Approval) -> Option<HeldBroadcast> {
         serde_json::from_str(approval.held.as_deref()?).ok()
     }
+}
+
+/// A moment as the author wrote it: local time, zone abbreviation and name.
+pub fn shown_at(at: DateTime<Utc>, zone: Tz) -> String {
+    let local = at.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z");
+    format!("{local} ({})", zone.name())
 }
 
 /// The lang an approver reads.
@@ -153,7 +175,7 @@ pub(super) fn broadcast_card(
         lang,
         a,
         &b.sender_name,
-        &Preview::Broadcast(content),
+        &Preview::Broadcast(content, b.when().map(|(at, zone)| shown_at(at, zone))),
         &size,
     ))
 }

@@ -6,11 +6,12 @@
 //! through `Broadcasts::send`). Results are typed; `bot/approvals.rs` words them.
 
 pub mod cards;
-mod held;
+pub mod held;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 
 use crate::broadcasts::name_of;
 use crate::domain::Lang;
@@ -129,8 +130,9 @@ impl Approvals {
         author: &User,
         actor: &str,
         new: &NewBroadcast,
+        when: Option<(DateTime<Utc>, Tz)>,
     ) -> Result<Requested, StoreError> {
-        let held = HeldBroadcast::from_new(new);
+        let held = HeldBroadcast::from_new(new, when);
         let json = serde_json::to_string(&held)
             .map_err(|e| StoreError::Query(diesel::result::Error::SerializationError(e.into())))?;
         let request = Request {

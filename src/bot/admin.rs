@@ -161,6 +161,7 @@ impl Bot {
             broadcast @ (C::Broadcast { .. } | C::Broadcasts | C::BroadcastDelete { .. }) => {
                 self.broadcast_command(caller, broadcast, lang).await
             }
+            C::BroadcastEdit { id, rest } => self.broadcast_edit(caller, &id, &rest, lang).await,
         }
     }
 

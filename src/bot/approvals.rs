@@ -2,6 +2,7 @@
 //! approver, an approver's **Approve** / **Reject** (an `adaptiveCard/action` invoke), and the
 //! release of an approved broadcast. The use cases are `crate::approvals`'.
 
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::Value;
 
@@ -9,6 +10,7 @@ use super::caller::Caller;
 use super::reply::{Answer, Outcome, Refusal, Reply};
 use super::{Bot, BotError};
 use crate::approvals::cards::{self, decided_card};
+use crate::approvals::held::shown_at;
 use crate::approvals::{Approvals, Decided, Decision, HeldBroadcast, Requested};
 use crate::botframework::invoke;
 use crate::broadcasts::Sent;
@@ -17,7 +19,8 @@ use crate::domain::approval::Subject;
 use crate::domain::text::escape_markdown;
 use crate::store::StoreError;
 use crate::store::approvals::Approval;
-use crate::store::broadcasts::NewBroadcast;
+use crate::store::broadcasts::holds::NewHold;
+use crate::store::broadcasts::{Broadcast, NewBroadcast};
 use crate::store::campaigns::Campaign;
 use crate::store::users::{self, User};
 use crate::t;
@@ -48,12 +51,13 @@ impl Bot {
         caller: &Caller,
         sender: &User,
         new: NewBroadcast,
+        when: Option<(DateTime<Utc>, Tz)>,
         lang: Lang,
     ) -> Result<Reply, BotError> {
         Ok(
             match self
                 .approvals()
-                .request_broadcast(sender, &caller.actor, &new)
+                .request_broadcast(sender, &caller.actor, &new, when)
                 .await?
             {
                 Requested::Asked { approvers, .. } => Reply {
@@ -105,9 +109,29 @@ impl Bot {
     }
 
     /// The one place an approved broadcast leaves its hold: sent now through
-    /// `Broadcasts::send`. (A scheduled broadcast would be handed to its scheduler here.)
-    pub(super) async fn release_broadcast(&self, new: NewBroadcast) -> Result<Sent, StoreError> {
-        self.broadcasts().send(new).await
+    /// `Broadcasts::send`, or, with a `send:` time still to come, handed to the scheduler
+    /// (held until then, as if typed now). A time that passed while it waited is not sent late.
+    pub(super) async fn release_broadcast(
+        &self,
+        held: HeldBroadcast,
+        actor: &str,
+    ) -> Result<Released, StoreError> {
+        let when = held.when();
+        let new = held.into_new();
+        match when {
+            None => Ok(Released::Sent(self.broadcasts().send(new).await?)),
+            Some((at, _)) if at <= self.clock.now() => Ok(Released::Late(at)),
+            Some((at, zone)) => {
+                let hold = NewHold {
+                    send_at: Some(at),
+                    time_zone: zone,
+                    awaiting: None,
+                    held_by: actor.to_string(),
+                };
+                let bc = self.broadcasts().hold(new, hold).await?;
+                Ok(Released::Scheduled(Box::new(bc), at, zone))
+            }
+        }
     }
 
     /// An approver's press on a request's card (`data` as the card carries it, with the reason
@@ -168,8 +192,32 @@ impl Bot {
         let by = escape_markdown(approval.decided_by_name.as_deref().unwrap_or("?"));
         let title = escape_markdown(&approval.title);
         let (outcome, told): (String, Box<dyn FnOnce(Lang) -> String + Send>) =
-            match self.release_broadcast(held.into_new()).await? {
-                Sent::Sent(bc, _) => (
+            match self.release_broadcast(held, &approval.author_actor).await? {
+                Released::Scheduled(bc, at, zone) => (
+                    format!("broadcast #{} scheduled for {}", bc.number, at.to_rfc3339()),
+                    Box::new(move |lang| {
+                        t!(
+                            lang,
+                            "approval-told-broadcast-scheduled",
+                            by = by,
+                            title = title,
+                            number = bc.number,
+                            at = shown_at(at, zone),
+                        )
+                    }),
+                ),
+                Released::Late(at) => (
+                    format!("not sent: its time {} passed while it waited", at.to_rfc3339()),
+                    Box::new(move |lang| {
+                        t!(
+                            lang,
+                            "approval-told-broadcast-late",
+                            by = by,
+                            title = title
+                        )
+                    }),
+                ),
+                Released::Sent(Sent::Sent(bc, _)) => (
                     format!("broadcast #{}", bc.number),
                     Box::new(move |lang| {
                         t!(
@@ -182,7 +230,7 @@ impl Bot {
                         )
                     }),
                 ),
-                Sent::Nobody(_) => (
+                Released::Sent(Sent::Nobody(_)) => (
                     "nobody to send to".into(),
                     Box::new(move |lang| {
                         t!(
@@ -193,7 +241,7 @@ impl Bot {
                         )
                     }),
                 ),
-                Sent::Unresolved(_) => (
+                Released::Sent(Sent::Unresolved(_)) => (
                     "groups not resolved".into(),
                     Box::new(move |lang| {
                         t!(
@@ -208,6 +256,16 @@ impl Bot {
         self.approvals().released(approval, &outcome, told).await?;
         Ok(())
     }
+}
+
+/// What became of an approved broadcast.
+pub(super) enum Released {
+    /// Sent now (or why not).
+    Sent(Sent),
+    /// Its `send:` time is still to come: held until then.
+    Scheduled(Box<Broadcast>, DateTime<Utc>, Tz),
+    /// Its `send:` time passed while it waited for approval: not sent.
+    Late(DateTime<Utc>),
 }
 
 fn refused(lang: Lang, code: &str, id: &'static str) -> Value {

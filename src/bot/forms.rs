@@ -243,12 +243,28 @@ pub fn broadcast_form(
         }),
         "choices",
     );
+    // Scheduled broadcasts: empty `send` sends now.
+    for (id, label, placeholder) in [
+        ("send", "form-label-send", "2026-12-01 09:00"),
+        ("timezone", "form-label-send-zone", "Europe/Paris"),
+    ] {
+        field(
+            json!({
+                "type": "Input.Text",
+                "id": id,
+                "label": crate::texts::lookup(lang, label, &[]),
+                "placeholder": placeholder,
+                "value": value(id),
+            }),
+            id,
+        );
+    }
     adaptive_card(
         FORM_VERSION,
         body,
         vec![json!({
             "type": "Action.Submit",
-            "title": t!(lang, "form-send-now"),
+            "title": t!(lang, "form-send-or-schedule"),
             "data": {"herald": action::FORM},
         })],
     )

@@ -37,6 +37,10 @@ pub enum Refusal {
     NotABroadcastCommand,
     /// `campaign resend` of a campaign that has not started.
     NotStarted,
+    /// `broadcast edit` of a broadcast that already went out.
+    AlreadySent,
+    /// A command that needs a sent broadcast, on one that is scheduled (or never went).
+    NotSentYet,
 }
 
 impl Refusal {
@@ -64,6 +68,8 @@ impl Refusal {
             Refusal::NotACampaignCommand => "not a campaign command",
             Refusal::NotABroadcastCommand => "not a broadcast command",
             Refusal::NotStarted => "not started",
+            Refusal::AlreadySent => "already sent",
+            Refusal::NotSentYet => "not sent yet",
         }
     }
 }

@@ -7,7 +7,9 @@
 //! - this file: `broadcasts` and `broadcast info` (reads and counts);
 //! - [`recall`]: `broadcast delete`, and the admin's notice once every delete is done;
 //! - [`read`]: **Mark as read** and Teams read receipts;
-//! - [`relay`]: a recipient's reply to the sender, and the sender's answer back.
+//! - [`relay`]: a recipient's reply to the sender, and the sender's answer back;
+//! - [`hold`]: a broadcast recorded now and posted when released (the one release path);
+//! - [`schedule`]: `send:` times, `broadcast edit` and the cancel of a held broadcast.
 
 use std::sync::Arc;
 
@@ -24,12 +26,14 @@ use crate::store::{StoreError, folded};
 
 pub mod ack;
 pub mod cards;
+pub mod hold;
 pub mod poll;
 pub mod read;
 pub mod recall;
 pub mod relay;
 pub mod remind;
 pub mod resend;
+pub mod schedule;
 pub mod send;
 
 pub use recall::Recall;

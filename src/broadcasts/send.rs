@@ -29,14 +29,7 @@ pub enum Sent {
 impl Broadcasts {
     /// Sends `new` now to its audience (its links tracked when tracking is on).
     pub async fn send(&self, mut new: NewBroadcast) -> Result<Sent, StoreError> {
-        let card_body = if self.track_links {
-            let (marked, links) = crate::domain::tracking::mark_links(&new.body);
-            new.links = links;
-            marked
-        } else {
-            new.links = Vec::new();
-            new.body.clone()
-        };
+        let card_body = self.card_body(&mut new);
         // Groups and installs are worked out before the transaction: they call Graph.
         let expanded = self
             .reach
@@ -65,6 +58,26 @@ impl Broadcasts {
             );
         }
         Ok(sent)
+    }
+}
+
+impl Broadcasts {
+    /// The body as the card shows it (see [`card_body`]).
+    fn card_body(&self, new: &mut NewBroadcast) -> String {
+        card_body(self.track_links, new)
+    }
+}
+
+/// The body as the card shows it: its links marked for tracking (and recorded in `new.links`)
+/// when `track` is on, as written otherwise.
+pub(super) fn card_body(track: bool, new: &mut NewBroadcast) -> String {
+    if track {
+        let (marked, links) = crate::domain::tracking::mark_links(&new.body);
+        new.links = links;
+        marked
+    } else {
+        new.links = Vec::new();
+        new.body.clone()
     }
 }
 
@@ -111,11 +124,30 @@ pub fn post_broadcast(
         return Ok(Sent::Nobody(audience.not_installed));
     }
     let id = store::insert(conn, new, &audience, now)?;
+    post_cards(conn, post, &id, new, card_body, now, expanded, &audience)?;
+    let bc = store::get(conn, &id)?.ok_or(StoreError::Query(diesel::result::Error::NotFound))?;
+    Ok(Sent::Sent(Box::new(bc), audience.not_installed))
+}
+
+/// Posts the cards of the recorded broadcast `id` to `audience`, due `now`, inside the
+/// caller's transaction: one card (and its read form) per language, and the proactive
+/// installs `expanded` made. The one way a broadcast's cards are posted, sent now or released.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn post_cards(
+    conn: &mut Conn<'_>,
+    post: &mut Posting,
+    id: &str,
+    new: &NewBroadcast,
+    card_body: &str,
+    now: DateTime<Utc>,
+    expanded: &Expanded,
+    audience: &store::Audience,
+) -> Result<(), StoreError> {
     if expanded.installed > 0 || !expanded.refused.is_empty() {
-        store::record_installs(conn, &id, expanded.installed, &expanded.refused)?;
+        store::record_installs(conn, id, expanded.installed, &expanded.refused)?;
     }
     let content = CardContent {
-        broadcast_id: &id,
+        broadcast_id: id,
         subject: &new.subject,
         body: card_body,
         sender: &new.sender_name,
@@ -146,12 +178,11 @@ pub fn post_broadcast(
             let card = broadcast_card(lang, &content, &CardState::read(read));
             post.message(conn, &message_id, &new.tenant_id, kind, &card, now)?;
             tracking::store_links(conn, &message_id, &new.links)?;
-            store::add_message(conn, &id, &message_id, role, lang)?;
+            store::add_message(conn, id, &message_id, role, lang)?;
             if role == Role::Card {
                 post.enqueue(conn, &message_id, &new.tenant_id, &cards, now)?;
             }
         }
     }
-    let bc = store::get(conn, &id)?.ok_or(StoreError::Query(diesel::result::Error::NotFound))?;
-    Ok(Sent::Sent(Box::new(bc), audience.not_installed))
+    Ok(())
 }

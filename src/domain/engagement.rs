@@ -1,5 +1,6 @@
 //! Engagement, the pure part: the option lines a broadcast may start with (`install:`,
-//! `remind:`, `ack:`, `choices:`, and their French names), checked and typed.
+//! `remind:`, `ack:`, `choices:`, `send:`, `timezone:`, and their French names), checked and
+//! typed.
 
 use super::commands::{FieldError, parse_yes_no};
 use super::duration::WindowLength;
@@ -27,6 +28,10 @@ pub struct BroadcastOptions {
     pub ack: bool,
     /// `choices: A | B | C`: a poll (empty: none).
     pub choices: Vec<String>,
+    /// `send: 2026-12-01 09:00`: when it goes, in `time_zone` or the sender's (`None`: now).
+    pub send: Option<chrono::NaiveDateTime>,
+    /// `timezone: Europe/Paris`: the zone `send` is read in.
+    pub time_zone: Option<chrono_tz::Tz>,
 }
 
 /// The option a key names, in English or French.
@@ -36,6 +41,8 @@ enum Key {
     Remind,
     Ack,
     Choices,
+    Send,
+    TimeZone,
 }
 
 fn key_of(key: &str) -> Option<Key> {
@@ -46,6 +53,8 @@ fn key_of(key: &str) -> Option<Key> {
             Some(Key::Ack)
         }
         "choices" | "choice" | "choix" => Some(Key::Choices),
+        "send" | "send at" | "envoi" | "envoyer" | "envoi le" => Some(Key::Send),
+        "timezone" | "time zone" | "fuseau" | "fuseau horaire" => Some(Key::TimeZone),
         _ => None,
     }
 }
@@ -148,6 +157,14 @@ pub fn take_option_lines(text: &str) -> (BroadcastOptions, Vec<FieldError>, Stri
                 Ok(choices) => options.choices = choices,
                 Err(e) => errors.push(e),
             },
+            Key::Send => match super::schedule::parse_send(value) {
+                Ok(at) => options.send = Some(at),
+                Err(e) => errors.push(e),
+            },
+            Key::TimeZone => match super::schedule::parse_zone(value) {
+                Ok(zone) => options.time_zone = Some(zone),
+                Err(e) => errors.push(e),
+            },
         }
     }
     (options, errors, lines[used..].join("\n"))
@@ -206,6 +223,27 @@ mod tests {
         assert!(parse_choices("1|2|3|4|5|6|7").is_err());
         assert_eq!(parse_choices("1|2|3|4|5|6").unwrap().len(), 6);
         assert_eq!(parse_remind("no").unwrap(), None);
+    }
+
+    #[test]
+    fn send_and_timezone_lines_in_both_languages() {
+        let (o, e, rest) =
+            take_option_lines("send: 2026-12-01 09:00\ntimezone: Europe/Paris\nsubject: S\nB");
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(
+            o.send.map(|t| t.to_string()).as_deref(),
+            Some("2026-12-01 09:00:00")
+        );
+        assert_eq!(o.time_zone, Some(chrono_tz::Europe::Paris));
+        assert_eq!(rest, "subject: S\nB");
+        let (o, e, _) =
+            take_option_lines("Envoi : 2026-12-24 18:30\nfuseau: America/New_York\nsujet: S\nC");
+        assert!(e.is_empty(), "{e:?}");
+        assert!(o.send.is_some());
+        assert_eq!(o.time_zone, Some(chrono_tz::America::New_York));
+        let (_, e, _) = take_option_lines("send: tomorrow\nfuseau: Paris\nsubject: S\nB");
+        let fields: Vec<_> = e.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["send", "timezone"]);
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod payload;
 pub mod planner;
 mod reminders;
 mod retention;
+mod scheduled;
 mod send;
 mod tenancy;
 
@@ -214,6 +215,7 @@ impl Engine {
         // Ends with the engine's stop token.
         tokio::spawn(retention::run(engine.inner.clone()));
         tokio::spawn(reminders::run(engine.inner.clone()));
+        tokio::spawn(scheduled::run(engine.inner.clone()));
         let scheduler = engine.start_tick().await;
         tracing::info!(instance = %engine.inner.config.instance, "delivery engine started");
         Ok(EngineHandle {

@@ -70,6 +70,13 @@ pub fn fold_finished(
     }
     let broadcasts: Vec<String> = run_on!(conn, |x| b::table
         .filter(b::created_at.lt(before))
+        // A broadcast still held has not gone out: nothing of it is finished.
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            super::schema::broadcast_holds::table
+                .filter(super::schema::broadcast_holds::broadcast_id.eq(b::id))
+                .filter(super::schema::broadcast_holds::released_at.is_null())
+                .filter(super::schema::broadcast_holds::cancelled_at.is_null())
+        )))
         .filter(diesel::dsl::not(diesel::dsl::exists(
             t::table.filter(t::subject_id.eq(b::id))
         )))

@@ -478,3 +478,26 @@ diesel::table! {
 }
 diesel::allow_tables_to_appear_in_same_query!(approvals, campaigns);
 diesel::allow_tables_to_appear_in_same_query!(approvals, users);
+// Scheduled broadcasts (issue 18): a broadcast held back until it is released.
+diesel::table! {
+    broadcast_holds (broadcast_id) {
+        broadcast_id -> Text,
+        send_at -> Nullable<Timestamp>,
+        time_zone -> Text,
+        awaiting -> Nullable<Text>,
+        held_at -> Timestamp,
+        held_by -> Text,
+        taken_by -> Nullable<Text>,
+        taken_until -> Nullable<Timestamp>,
+        released_at -> Nullable<Timestamp>,
+        outcome -> Nullable<Text>,
+        cancelled_at -> Nullable<Timestamp>,
+        cancelled_by -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(broadcast_holds -> broadcasts (broadcast_id));
+diesel::allow_tables_to_appear_in_same_query!(broadcast_holds, broadcasts);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_holds, broadcast_messages);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_holds, deliveries);
+diesel::allow_tables_to_appear_in_same_query!(broadcast_holds, report_totals);

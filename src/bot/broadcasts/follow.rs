@@ -22,9 +22,14 @@ impl Bot {
             return Ok(Reply::done(t!(lang, "broadcast-none")));
         }
         let tz = self.zone(caller);
+        let held: Vec<Broadcast> = rows.iter().map(|(bc, _)| bc.clone()).collect();
+        let holds = self.broadcasts().holds_of(&held).await?;
         let lines: Vec<String> = rows
             .iter()
             .map(|(bc, c)| {
+                if let Some(line) = self.held_line(bc, holds.get(&bc.id), tz, lang) {
+                    return line;
+                }
                 let recalled = if bc.recalled() {
                     format!(" — {}", t!(lang, "broadcast-list-recalled"))
                 } else {
@@ -58,6 +63,9 @@ impl Bot {
         let Some(bc) = broadcasts.numbered(&caller.tenant, id).await? else {
             return Ok(no_such_broadcast(lang, id));
         };
+        if let Some(held) = self.held_info(caller, &bc, lang).await? {
+            return Ok(held);
+        }
         let info = broadcasts.info(&bc, UNREAD_SHOWN).await?;
         let clicks = self.engagement(info.messages.clone()).await?;
         let tz = self.zone(caller);

@@ -30,6 +30,7 @@ mod poll;
 mod recipients;
 mod remind;
 mod resend;
+mod schedule;
 
 pub use recipients::READ_RECEIPT_EVENT;
 
@@ -137,6 +138,22 @@ impl Bot {
             Ok(choices) => options.choices = choices,
             Err(e) => errors.push(e),
         }
+        // `send` (and its zone), when given: checked here so an error shows under its input.
+        if !field("timezone").trim().is_empty() {
+            match crate::domain::schedule::parse_zone(&field("timezone")) {
+                Ok(zone) => options.time_zone = Some(zone),
+                Err(e) => errors.push(e),
+            }
+        }
+        if !field("send").trim().is_empty() {
+            match crate::domain::schedule::parse_send(&field("send")) {
+                Ok(at) => options.send = Some(at),
+                Err(e) => errors.push(e),
+            }
+        }
+        if let Err(e) = self.send_moment(caller, &options) {
+            errors.push(e);
+        }
         errors.extend(self.install_unavailable(options.install == Some(true)));
         if audience.trim().is_empty() {
             errors.push(FieldError {
@@ -232,6 +249,14 @@ impl Bot {
         options: BroadcastOptions,
         lang: Lang,
     ) -> Result<Reply> {
+        let when = match self.send_moment(caller, &options) {
+            Ok(when) => when,
+            Err(e) => {
+                let head = t!(lang, "broadcast-not-sent-head");
+                let text = super::texts::field_errors(lang, &head, &[e]);
+                return Ok(Reply::refused(text, Refusal::InvalidFields));
+            }
+        };
         let Some(sender) = self.user_of(&caller.key).await? else {
             return Ok(Reply::refused(
                 t!(lang, "broadcast-sender-unknown"),
@@ -268,7 +293,10 @@ impl Bot {
             choices: options.choices,
         };
         if self.approval_required(caller) {
-            return self.hold_broadcast(caller, &sender, new, lang).await;
+            return self.hold_broadcast(caller, &sender, new, when, lang).await;
+        }
+        if let Some(when) = when {
+            return self.schedule_broadcast(caller, new, when, lang).await;
         }
         let (bc, missing) = match self.broadcasts().send(new).await? {
             Sent::Sent(bc, missing) => (*bc, missing),
@@ -330,6 +358,9 @@ impl Bot {
     /// `broadcast delete`: deletes the card from every chat through the engine; the sender
     /// hears how it went once every delete is done.
     async fn recall(&self, caller: &Caller, bc: Broadcast, lang: Lang) -> Result<Reply> {
+        if let Some(cancelled) = self.cancel_if_held(caller, &bc, lang).await? {
+            return Ok(cancelled);
+        }
         let by_user = self.user_of(&caller.key).await?.map(|u| u.id);
         let recall = self
             .broadcasts()

@@ -23,6 +23,9 @@ impl Bot {
         let Some(bc) = broadcasts.numbered(&caller.tenant, id).await? else {
             return Ok(no_such_broadcast(lang, id));
         };
+        if let Some(not_yet) = self.not_sent_yet(caller, &bc, lang).await? {
+            return Ok(not_yet);
+        }
         let reminder = Reminder {
             automatic: false,
             requested_by: Some(caller.actor.clone()),

@@ -18,6 +18,9 @@ impl Bot {
         let Some(bc) = broadcasts.numbered(&caller.tenant, id).await? else {
             return Ok(no_such_broadcast(lang, id));
         };
+        if let Some(not_yet) = self.not_sent_yet(caller, &bc, lang).await? {
+            return Ok(not_yet);
+        }
         Ok(match broadcasts.resend(&bc).await? {
             Resent::Done(counts) => {
                 let mut text = if counts.total() == 0 {

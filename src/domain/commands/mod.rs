@@ -87,6 +87,12 @@ pub enum Command {
     Audit {
         page: u32,
     },
+    /// `broadcast edit <n>` (`diffusion modifier`) and the lines of a broadcast: replaces a
+    /// scheduled broadcast while it waits.
+    BroadcastEdit {
+        id: String,
+        rest: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -268,6 +274,17 @@ impl Command {
             }
             "broadcasts" | "diffusions" => Ok(Command::Broadcasts),
             "broadcast" | "diffusion" => match action.as_deref() {
+                Some("edit") | Some("modifier") => {
+                    let id = name.ok_or(CommandError::Missing {
+                        command: "broadcast edit",
+                        what: "an id",
+                        example: "broadcast edit 3",
+                    })?;
+                    Ok(Command::BroadcastEdit {
+                        id,
+                        rest: with_body(&rest_of_line),
+                    })
+                }
                 Some("info") | Some("delete") | Some("supprimer") | Some("resend")
                 | Some("renvoyer") | Some("remind") | Some("relancer") | Some("relance") => {
                     let id = name.ok_or(CommandError::Missing {

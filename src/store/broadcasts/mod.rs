@@ -6,7 +6,8 @@
 //! - [`counts`]: what `broadcasts` and `broadcast info` count;
 //! - [`reads`]: reads by button and by Teams read receipt;
 //! - [`relay`]: reply threads between recipients and the sender;
-//! - [`recall`]: stopping and deleting the cards, and reporting the recall.
+//! - [`recall`]: stopping and deleting the cards, and reporting the recall;
+//! - [`holds`]: broadcasts recorded but held back until released (scheduled ones).
 
 use std::collections::HashMap;
 
@@ -24,6 +25,7 @@ pub mod acks;
 pub mod answers;
 pub mod counts;
 pub mod presses;
+pub mod holds;
 pub mod reads;
 pub mod recall;
 pub mod relay;

@@ -1,0 +1,2 @@
+DROP INDEX broadcast_holds_due;
+DROP TABLE broadcast_holds;
