@@ -37,6 +37,12 @@ pub enum Refusal {
     NotABroadcastCommand,
     /// `campaign resend` of a campaign that has not started.
     NotStarted,
+    /// `campaign stop`, or a run's report, of a campaign that does not repeat.
+    NotRepeating,
+    /// `campaign report <name> <run>` of a run that is not (yet).
+    UnknownRun,
+    /// `campaign stop` of a series stopped before.
+    AlreadyStopped,
 }
 
 impl Refusal {
@@ -64,6 +70,9 @@ impl Refusal {
             Refusal::NotACampaignCommand => "not a campaign command",
             Refusal::NotABroadcastCommand => "not a broadcast command",
             Refusal::NotStarted => "not started",
+            Refusal::NotRepeating => "not repeating",
+            Refusal::UnknownRun => "unknown run",
+            Refusal::AlreadyStopped => "already stopped",
         }
     }
 }

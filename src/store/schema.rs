@@ -455,3 +455,25 @@ diesel::allow_tables_to_appear_in_same_query!(message_reactions, users);
 diesel::allow_tables_to_appear_in_same_query!(message_reactions, campaigns);
 diesel::allow_tables_to_appear_in_same_query!(message_reactions, campaign_reads);
 diesel::allow_tables_to_appear_in_same_query!(message_reactions, outbound_messages);
+
+diesel::table! {
+    campaign_repeats (campaign_id) {
+        campaign_id -> Text,
+        rule -> Text,
+        stopped_at -> Nullable<Timestamp>,
+        stopped_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    campaign_runs (campaign_id) {
+        campaign_id -> Text,
+        series_id -> Text,
+        run -> Integer,
+    }
+}
+
+diesel::joinable!(campaign_runs -> campaigns (campaign_id));
+diesel::allow_tables_to_appear_in_same_query!(campaign_runs, campaigns);
+diesel::allow_tables_to_appear_in_same_query!(campaign_repeats, campaigns);
+diesel::allow_tables_to_appear_in_same_query!(campaign_repeats, campaign_runs);
