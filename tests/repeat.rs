@@ -100,6 +100,7 @@ async fn move_to(app: &TestApp, at: DateTime<Utc>) {
 /// Waits until run `n` of the series has started (and so the next one is scheduled).
 async fn started(app: &TestApp, series: &str, n: i32) -> campaigns::Campaign {
     wait_for(WAIT, "the run started", || async move {
+        app.engine.wake();
         runs(app, series)
             .await
             .iter()
@@ -110,9 +111,10 @@ async fn started(app: &TestApp, series: &str, n: i32) -> campaigns::Campaign {
     all.into_iter().find(|(k, _)| *k == n).unwrap().1
 }
 
-/// Waits until the campaign is completed.
+/// Waits until the campaign is completed (the planner completes it when it next looks: woken).
 async fn completed(app: &TestApp, id: &str) {
     wait_for(WAIT, "the run completed", || async move {
+        app.engine.wake();
         let id = id.to_string();
         app.app_db
             .run(move |conn| campaigns::get(conn, &id))
@@ -179,7 +181,11 @@ async fn mondays_at_nine_run_five_weeks_across_the_end_of_summer_time_until_stop
         move_to(&app, at - TimeDelta::minutes(1)).await;
         let before = runs(&app, &series).await;
         let this = before.iter().find(|(k, _)| *k == n).unwrap();
-        assert_eq!(this.1.status, CampaignStatus::Scheduled, "run {n} not early");
+        assert_eq!(
+            this.1.status,
+            CampaignStatus::Scheduled,
+            "run {n} not early"
+        );
         assert_eq!(this.1.start_at.and_utc(), at, "run {n}'s start");
         let local = at.with_timezone(&PARIS);
         assert_eq!((local.hour(), local.minute()), (9, 0), "run {n} local time");
@@ -213,7 +219,10 @@ async fn mondays_at_nine_run_five_weeks_across_the_end_of_summer_time_until_stop
     move_to(&app, utc("2026-11-02T08:00:00Z")).await;
     move_to(&app, utc("2026-11-09T12:00:00Z")).await;
     let all = runs(&app, &series).await;
-    assert_eq!(all.iter().map(|(k, _)| *k).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    assert_eq!(
+        all.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
     assert!(
         all.iter()
             .all(|(_, c)| c.status == CampaignStatus::Completed)
@@ -252,7 +261,9 @@ async fn mondays_at_nine_run_five_weeks_across_the_end_of_summer_time_until_stop
         reply,
         "Campaign **weekly** has no run 9: it has had 4 runs so far (1 to 4)."
     );
-    let reply = app.tell(ADMIN, "campaign report weekly last", "en-US").await;
+    let reply = app
+        .tell(ADMIN, "campaign report weekly last", "en-US")
+        .await;
     assert_eq!(
         reply,
         "`last` is not a run number: type for example **campaign report weekly 2**."
@@ -282,7 +293,9 @@ async fn words_french_forms_bad_expressions_and_short_recurrences(backend: Backe
     install(&app, "a").await;
     app.tell(ADMIN, "list create team ada.a@contoso.com", "en-US")
         .await;
-    let create = |name: &str, lines: &str| format!("campaign create {name}\nlist: team\n{lines}\nmessage:\nHi");
+    let create = |name: &str, lines: &str| {
+        format!("campaign create {name}\nlist: team\n{lines}\nmessage:\nHi")
+    };
 
     // The words, in French: every day at the start's time, across the change of time.
     let reply = app
@@ -304,7 +317,10 @@ async fn words_french_forms_bad_expressions_and_short_recurrences(backend: Backe
         ),
         "{reply}"
     );
-    assert!(reply.contains("Aucune exécution n'a encore commencé."), "{reply}");
+    assert!(
+        reply.contains("Aucune exécution n'a encore commencé."),
+        "{reply}"
+    );
     let reply = app
         .tell(
             ADMIN,
@@ -362,7 +378,7 @@ async fn words_french_forms_bad_expressions_and_short_recurrences(backend: Backe
         (
             "répéter: tous les jours",
             "fr-FR",
-            "- repeat: `tous les jours` n'est pas une récurrence : écrivez quotidien, \
+            "- repeat : `tous les jours` n'est pas une récurrence : écrivez quotidien, \
              hebdomadaire ou mensuel",
         ),
         (
@@ -379,7 +395,7 @@ async fn words_french_forms_bad_expressions_and_short_recurrences(backend: Backe
         (
             "repeat: 0 9,10 * * *",
             "fr-FR",
-            "- repeat: les exécutions de `0 9,10 * * *` peuvent n'être espacées que de 1h, moins \
+            "- repeat : les exécutions de `0 9,10 * * *` peuvent n'être espacées que de 1h, moins \
              que la fenêtre de la campagne (2h)",
         ),
         (
@@ -471,7 +487,11 @@ async fn stop_deletes_and_edits_keep_to_the_series_rules(backend: Backend) {
     assert!(reply.contains("has not started yet"), "{reply}");
     // Before it starts, an edit may change the recurrence, or remove it.
     let reply = app
-        .tell(ADMIN, "campaign edit daily\nrepeat: 30 10 * * MON-FRI", "en-US")
+        .tell(
+            ADMIN,
+            "campaign edit daily\nrepeat: 30 10 * * MON-FRI",
+            "en-US",
+        )
         .await;
     assert!(reply.contains("\n- start: 2026-10-05 10:30\n"), "{reply}");
     assert!(
@@ -503,7 +523,9 @@ async fn stop_deletes_and_edits_keep_to_the_series_rules(backend: Backend) {
     let reply = app.tell(ADMIN, "campaign info daily", "en-US").await;
     assert!(reply.contains("2 runs have started."), "{reply}");
     assert!(
-        reply.contains("Next runs: 2026-10-07 10:30 CEST, 2026-10-08 10:30 CEST, 2026-10-09 10:30 CEST"),
+        reply.contains(
+            "Next runs: 2026-10-07 10:30 CEST, 2026-10-08 10:30 CEST, 2026-10-09 10:30 CEST"
+        ),
         "{reply}"
     );
     let reply = app.tell(ADMIN, "campaign delete daily", "en-US").await;

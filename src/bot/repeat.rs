@@ -19,7 +19,9 @@ use crate::t;
 const NEXT_RUNS: usize = 3;
 
 fn local(at: DateTime<Utc>, tz: Tz) -> String {
-    at.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string()
+    at.with_timezone(&tz)
+        .format("%Y-%m-%d %H:%M %Z")
+        .to_string()
 }
 
 fn local_naive(at: NaiveDateTime, tz: Tz) -> String {

@@ -260,10 +260,12 @@ impl Campaigns<'_> {
         // A repeating campaign goes with all its runs.
         if !self
             .db
-            .run(move |conn| match crate::store::repeats::series(conn, id.as_str())? {
-                Some(_) => crate::store::repeats::delete_series(conn, id.as_str()),
-                None => campaigns::delete(conn, id.as_str()),
-            })
+            .run(
+                move |conn| match crate::store::repeats::series(conn, id.as_str())? {
+                    Some(_) => crate::store::repeats::delete_series(conn, id.as_str()),
+                    None => campaigns::delete(conn, id.as_str()),
+                },
+            )
             .await?
         {
             return Ok(Deleted::Running(Box::new(c)));

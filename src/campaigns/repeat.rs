@@ -154,13 +154,8 @@ impl Campaigns<'_> {
     /// The stored rule of a campaign, as the field would give it (for an edit).
     pub async fn repeat_of(&self, c: &Campaign) -> Result<Option<Repeat>, StoreError> {
         let id = c.id.clone();
-        let series = self
-            .db
-            .run(move |conn| repeats::series(conn, &id))
-            .await?;
-        Ok(series
-            .and_then(|s| s.rule.parse().ok())
-            .map(Repeat::Every))
+        let series = self.db.run(move |conn| repeats::series(conn, &id)).await?;
+        Ok(series.and_then(|s| s.rule.parse().ok()).map(Repeat::Every))
     }
 
     /// `campaign stop <name>`: the series makes no further run.

@@ -172,9 +172,7 @@ pub fn stop(
 ) -> Result<Option<Stopped>, StoreError> {
     conn.write_transaction(|conn| {
         let n = run_on!(conn, |x| diesel::update(
-            r::table
-                .find(series_id)
-                .filter(r::stopped_at.is_null())
+            r::table.find(series_id).filter(r::stopped_at.is_null())
         )
         .set((r::stopped_at.eq(now.naive_utc()), r::stopped_by.eq(by)))
         .execute(x))?;
