@@ -12,6 +12,6 @@ command-missing = `{ $command }` needs { $what ->
 }, for example `{ $example }`
 command-unknown-action = `{ $command }` does not know `{ $action }`; use { $command ->
     [list] create, add, remove, show, import or delete
-    [campaign] create, edit, info, test, delete, report or resend
+    [campaign] create, edit, info, test, delete, report, resend or stop
    *[other] help
 }

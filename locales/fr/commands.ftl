@@ -12,6 +12,6 @@ command-missing = `{ $command }` demande { $what ->
 }, par exemple `{ $example }`
 command-unknown-action = `{ $command }` ne connaît pas `{ $action }` ; utilisez { $command ->
     [list] créer, ajouter, retirer, afficher, importer ou supprimer
-    [campaign] créer, modifier, info, essayer, supprimer, rapport ou renvoyer
+    [campaign] créer, modifier, info, essayer, supprimer, rapport, renvoyer ou arrêter
    *[other] aide
 }

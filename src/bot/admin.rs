@@ -143,6 +143,10 @@ impl Bot {
             }
             C::CampaignReport { name } => self.campaign_report(caller, &name, lang).await,
             C::CampaignResend { name } => self.campaign_resend(caller, &name, lang).await,
+            C::CampaignStop { name } => self.campaign_stop(caller, &name, lang).await,
+            C::CampaignRunReport { name, run } => {
+                self.campaign_run_report(caller, &name, &run, lang).await
+            }
             campaign @ (C::Campaigns
             | C::CampaignCreate { .. }
             | C::CampaignEdit { .. }

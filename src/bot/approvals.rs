@@ -207,14 +207,12 @@ impl Bot {
                     }),
                 ),
                 Released::Late(at) => (
-                    format!("not sent: its time {} passed while it waited", at.to_rfc3339()),
+                    format!(
+                        "not sent: its time {} passed while it waited",
+                        at.to_rfc3339()
+                    ),
                     Box::new(move |lang| {
-                        t!(
-                            lang,
-                            "approval-told-broadcast-late",
-                            by = by,
-                            title = title
-                        )
+                        t!(lang, "approval-told-broadcast-late", by = by, title = title)
                     }),
                 ),
                 Released::Sent(Sent::Sent(bc, _)) => (

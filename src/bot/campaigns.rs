@@ -28,7 +28,7 @@ fn errors_text(lang: Lang, errors: &[FieldError]) -> String {
 }
 
 impl Bot {
-    fn campaigns(&self) -> Campaigns<'_> {
+    pub(super) fn campaigns(&self) -> Campaigns<'_> {
         Campaigns {
             db: &self.db,
             outbox: &self.outbox,
@@ -79,7 +79,8 @@ impl Bot {
                     Mode::Create => t!(lang, "campaign-scheduled", name = q(&campaign.name)),
                     Mode::Edit => t!(lang, "campaign-updated", name = q(&campaign.name)),
                 };
-                let info = info_text(lang, &campaign, list_name);
+                let info = info_text(lang, &campaign, list_name)
+                    + &self.repeat_lines(lang, &campaign).await?;
                 Reply::done(format!(
                     "{head}\n\n{info}{}{}",
                     placeholder_warning(lang, &unknown_placeholders),
@@ -153,7 +154,8 @@ impl Bot {
             Command::CampaignInfo { name } => match self.campaign_named(tenant, &name).await? {
                 Some(c) => {
                     let list_name = self.campaigns().list_name(&c).await?;
-                    Ok(Reply::done(info_text(lang, &c, list_name)))
+                    let repeat = self.repeat_lines(lang, &c).await?;
+                    Ok(Reply::done(info_text(lang, &c, list_name) + &repeat))
                 }
                 None => Ok(Reply::refused(
                     no_such_campaign(lang, &name),
@@ -304,6 +306,10 @@ impl Bot {
             "message": c.message,
             "install": if c.install { "yes" } else { "no" },
             "time": super::localtime::form_value(&c),
+            "repeat": match f.repeat {
+                Some(crate::domain::repeat::Repeat::Every(r)) => r.to_string(),
+                _ => String::new(),
+            },
         })))
     }
 

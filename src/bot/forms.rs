@@ -13,7 +13,7 @@ use crate::t;
 pub const FORM_ID: &str = "campaign-form";
 
 /// The form's fields: input id, label (catalogue id), placeholder.
-const FIELDS: [(&str, &str, &str); 7] = [
+const FIELDS: [(&str, &str, &str); 8] = [
     ("list", "form-label-list", "all-staff"),
     ("start", "form-label-start", "2026-12-01 10:00"),
     ("duration", "form-label-duration", "2h"),
@@ -21,6 +21,7 @@ const FIELDS: [(&str, &str, &str); 7] = [
     ("timezone", "form-label-timezone", "Europe/Paris"),
     ("presence", "form-label-presence", "any"),
     ("channel", "form-label-channel", "teams"),
+    ("repeat", "form-label-repeat", "0 9 * * MON"),
 ];
 
 /// Forms use Adaptive Cards 1.5 (input labels).

@@ -14,6 +14,7 @@ mod listing;
 mod lists;
 mod localtime;
 mod reactions;
+mod repeat;
 pub mod reply;
 mod reports;
 mod sizes;

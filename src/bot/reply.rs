@@ -41,6 +41,12 @@ pub enum Refusal {
     AlreadySent,
     /// A command that needs a sent broadcast, on one that is scheduled (or never went).
     NotSentYet,
+    /// `campaign stop`, or a run's report, of a campaign that does not repeat.
+    NotRepeating,
+    /// `campaign report <name> <run>` of a run that is not (yet).
+    UnknownRun,
+    /// `campaign stop` of a series stopped before.
+    AlreadyStopped,
 }
 
 impl Refusal {
@@ -70,6 +76,9 @@ impl Refusal {
             Refusal::NotStarted => "not started",
             Refusal::AlreadySent => "already sent",
             Refusal::NotSentYet => "not sent yet",
+            Refusal::NotRepeating => "not repeating",
+            Refusal::UnknownRun => "unknown run",
+            Refusal::AlreadyStopped => "already stopped",
         }
     }
 }

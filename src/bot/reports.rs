@@ -108,6 +108,10 @@ impl Bot {
         name: &str,
         lang: Lang,
     ) -> Result<Reply, BotError> {
+        // A repeating campaign: its latest run, with a line per earlier run.
+        if let Some(reply) = self.series_report(caller, name, None, lang).await? {
+            return Ok(reply);
+        }
         let Some(report) = crate::reports::campaign_report(&self.db, &caller.tenant, name).await?
         else {
             return Ok(Reply::refused(
@@ -115,6 +119,16 @@ impl Bot {
                 Refusal::UnknownCampaign,
             ));
         };
+        self.campaign_card(lang, report, Vec::new()).await
+    }
+
+    /// The report card of one campaign (or run), `first_lines` above its reactions.
+    pub(super) async fn campaign_card(
+        &self,
+        lang: Lang,
+        report: crate::reports::CampaignReport,
+        first_lines: Vec<String>,
+    ) -> Result<Reply, BotError> {
         let progress = report.progress();
         let crate::reports::CampaignReport {
             campaign: c,
@@ -202,7 +216,7 @@ impl Bot {
                 title,
                 progress,
                 facts,
-                lines: self.reaction_lines(&c.id, lang).await?,
+                lines: [first_lines, self.reaction_lines(&c.id, lang).await?].concat(),
                 grant: Some((ReportKind::Campaign, c.id.clone(), file_stem(&c.name))),
             },
         );

@@ -114,11 +114,12 @@ pub fn welcome(lang: Lang, first_name: Option<&str>) -> String {
 pub fn help(lang: Lang, admin: bool) -> String {
     if admin {
         format!(
-            "{}\n\n{}\n\n{}\n\n{}",
+            "{}\n\n{}\n\n{}\n\n{}\n\n{}",
             t!(lang, "help-for-admins"),
             t!(lang, "admin-help"),
             t!(lang, "admin-help-import"),
-            t!(lang, "admin-help-localtime")
+            t!(lang, "admin-help-localtime"),
+            t!(lang, "admin-help-repeat")
         )
     } else {
         t!(lang, "help")

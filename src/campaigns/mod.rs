@@ -2,6 +2,7 @@
 //! find the recipient of a test), each read top to bottom and answering typed results. No
 //! chat text here: `bot/campaigns.rs` turns these results into sentences and cards.
 
+mod repeat;
 mod resend;
 mod settle;
 mod test;
@@ -20,6 +21,7 @@ use crate::store::users::User;
 use crate::store::{Db, StoreError, lists};
 
 pub use crate::store::deliveries::resend::ResendCounts;
+pub use repeat::{SeriesView, StopOutcome};
 pub use resend::Resent;
 pub use settle::{list_gone, settle};
 pub use test::{TestSent, send_test};
@@ -149,11 +151,22 @@ impl Campaigns<'_> {
         };
         let install = fields.install.unwrap_or(false);
         let local_time = fields.local_time.unwrap_or(false);
-        let (settings, unknown_placeholders) =
+        let rule = match &fields.repeat {
+            Some(crate::domain::repeat::Repeat::Every(r)) => Some(r.clone()),
+            _ => None,
+        };
+        let (mut settings, unknown_placeholders) =
             match settle(self.db, self.defaults, tenant, fields, now).await? {
                 Ok(ok) => ok,
                 Err(errors) => return Ok(Saved::Invalid(errors)),
             };
+        // `repeat:` moves the start to the first run, and is saved with the settings.
+        if let Some(rule) = &rule
+            && let Err(e) = repeat::settle(rule, &mut settings, local_time)
+        {
+            return Ok(Saved::Invalid(vec![e]));
+        }
+        let rule = rule.map(|r| r.as_text().to_string());
         let (t, n, actor, seed) = (
             tenant.to_string(),
             name.to_string(),
@@ -168,6 +181,9 @@ impl Campaigns<'_> {
                     None => campaigns::create(conn, &t, &n, &actor, &settings, seed, now)?,
                     Some(id) => campaigns::update(conn, &id, &settings, now)?,
                 };
+                if let campaigns::Saved::Done(c) = &saved {
+                    crate::store::repeats::set_rule(conn, &c.id, rule.as_deref())?;
+                }
                 // `time: local` is saved with the settings, in the same transaction.
                 let saved = match saved {
                     campaigns::Saved::Done(c) if c.local_time != local_time => {
@@ -230,7 +246,22 @@ impl Campaigns<'_> {
         let t = tenant.to_string();
         self.db
             .run(move |conn| {
-                campaigns::all(conn, &t)?
+                // A repeating campaign is listed once, as its latest run that has started.
+                let later = crate::store::repeats::later_runs(conn, &t)?;
+                let mut shown = Vec::new();
+                for c in campaigns::all(conn, &t)? {
+                    if later.contains(&c.id) {
+                        continue;
+                    }
+                    let runs = crate::store::repeats::runs(conn, &c.id)?;
+                    let latest = runs
+                        .into_iter()
+                        .rev()
+                        .find(|(_, r)| r.status != CampaignStatus::Scheduled)
+                        .map(|(_, r)| r);
+                    shown.push(latest.unwrap_or(c));
+                }
+                shown
                     .into_iter()
                     .map(|c| Ok((campaigns::counts(conn, &c)?, c)))
                     .map(|r: Result<_, StoreError>| r.map(|(n, c)| (c, n)))
@@ -245,9 +276,15 @@ impl Campaigns<'_> {
             return Ok(Deleted::UnknownCampaign);
         };
         let id = CampaignId::new(c.id.clone());
+        // A repeating campaign goes with all its runs.
         if !self
             .db
-            .run(move |conn| campaigns::delete(conn, id.as_str()))
+            .run(
+                move |conn| match crate::store::repeats::series(conn, id.as_str())? {
+                    Some(_) => crate::store::repeats::delete_series(conn, id.as_str()),
+                    None => campaigns::delete(conn, id.as_str()),
+                },
+            )
             .await?
         {
             return Ok(Deleted::Running(Box::new(c)));
@@ -306,6 +343,10 @@ impl Campaigns<'_> {
             message: given.message.or(Some(c.message.clone())),
             install: given.install.or(Some(c.install)),
             local_time: given.local_time.or(Some(c.local_time)),
+            repeat: match given.repeat {
+                Some(r) => Some(r),
+                None => self.repeat_of(c).await?,
+            },
         })
     }
 }

@@ -17,6 +17,7 @@ pub mod localtime;
 pub mod pages;
 pub mod presence;
 pub mod problem;
+pub mod repeat;
 pub mod roster;
 pub mod schedule;
 pub mod size;

@@ -13,6 +13,7 @@ mod localtime;
 mod payload;
 pub mod planner;
 mod reminders;
+mod repeat;
 mod retention;
 mod scheduled;
 mod send;

@@ -159,9 +159,14 @@ fn plan_in(
     track_links: bool,
     expanded: &Expanded,
 ) -> Result<Option<usize>, StoreError> {
+    // A run of a recurring campaign: its series is locked first (see `store::repeats::lock`).
+    let run = super::repeat::lock(conn, id)?;
     let Some(c) = campaigns::begin(conn, id, now)? else {
         return Ok(None);
     };
+    if let Some(run) = &run {
+        super::repeat::schedule_next(conn, run, &c, now)?;
+    }
     let (users, not_installed) = lists::resolve(
         conn,
         &c.tenant_id,

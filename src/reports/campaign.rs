@@ -3,7 +3,7 @@
 use crate::domain::ids::MessageId;
 use crate::store::campaigns::{self, Campaign, Counts};
 use crate::store::reports::{self as store_reports, Engagement};
-use crate::store::{Db, StoreError};
+use crate::store::{Conn, Db, StoreError};
 
 /// What `campaign report` shows.
 #[derive(Debug, Clone)]
@@ -36,17 +36,26 @@ pub async fn campaign_report(
         let Some(campaign) = campaigns::find(conn, &t, &n)? else {
             return Ok(None);
         };
-        // The campaign's deliveries are filed under its message, whose id is the campaign's.
-        let message = MessageId::new(campaign.id.clone());
-        let counts = campaigns::counts(conn, &campaign)?;
-        let clicks = store_reports::engagement(conn, &[message.as_str().to_string()])?;
-        let reads = store_reports::campaign_reads(conn, &campaign.id)?;
-        Ok(Some(CampaignReport {
-            campaign,
-            counts,
-            clicks,
-            reads,
-        }))
+        report_in(conn, campaign).map(Some)
     })
     .await
+}
+
+/// The report of `campaign` as stored (a run of a repeating campaign is one).
+pub async fn report_of(db: &Db, campaign: Campaign) -> Result<CampaignReport, StoreError> {
+    db.run(move |conn| report_in(conn, campaign)).await
+}
+
+fn report_in(conn: &mut Conn<'_>, campaign: Campaign) -> Result<CampaignReport, StoreError> {
+    // The campaign's deliveries are filed under its message, whose id is the campaign's.
+    let message = MessageId::new(campaign.id.clone());
+    let counts = campaigns::counts(conn, &campaign)?;
+    let clicks = store_reports::engagement(conn, &[message.as_str().to_string()])?;
+    let reads = store_reports::campaign_reads(conn, &campaign.id)?;
+    Ok(CampaignReport {
+        campaign,
+        counts,
+        clicks,
+        reads,
+    })
 }

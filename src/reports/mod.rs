@@ -5,7 +5,7 @@
 mod campaign;
 mod recipients;
 
-pub use campaign::{CampaignReport, campaign_report};
+pub use campaign::{CampaignReport, campaign_report, report_of};
 pub use recipients::{recipients_csv, report_csv};
 
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont, point};

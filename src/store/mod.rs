@@ -26,6 +26,7 @@ pub mod presence;
 pub mod presence_subs;
 pub mod reactions;
 mod redact;
+pub mod repeats;
 pub mod reports;
 pub mod retention;
 pub mod schema;

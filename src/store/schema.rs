@@ -456,48 +456,6 @@ diesel::allow_tables_to_appear_in_same_query!(message_reactions, campaigns);
 diesel::allow_tables_to_appear_in_same_query!(message_reactions, campaign_reads);
 diesel::allow_tables_to_appear_in_same_query!(message_reactions, outbound_messages);
 
-diesel::table! {
-    approvals (id) {
-        id -> Text,
-        tenant_id -> Text,
-        subject -> Text,
-        campaign_id -> Nullable<Text>,
-        held -> Nullable<Text>,
-        title -> Text,
-        author_id -> Text,
-        author_actor -> Text,
-        asked -> Integer,
-        status -> Text,
-        decided_by -> Nullable<Text>,
-        decided_by_name -> Nullable<Text>,
-        reason -> Nullable<Text>,
-        decided_at -> Nullable<Timestamp>,
-        outcome -> Nullable<Text>,
-        created_at -> Timestamp,
-    }
-}
-diesel::allow_tables_to_appear_in_same_query!(approvals, campaigns);
-diesel::allow_tables_to_appear_in_same_query!(approvals, users);
-// Scheduled broadcasts (issue 18): a broadcast held back until it is released.
-diesel::table! {
-    broadcast_holds (broadcast_id) {
-        broadcast_id -> Text,
-        send_at -> Nullable<Timestamp>,
-        time_zone -> Text,
-        awaiting -> Nullable<Text>,
-        held_at -> Timestamp,
-        held_by -> Text,
-        taken_by -> Nullable<Text>,
-        taken_until -> Nullable<Timestamp>,
-        released_at -> Nullable<Timestamp>,
-        outcome -> Nullable<Text>,
-        cancelled_at -> Nullable<Timestamp>,
-        cancelled_by -> Nullable<Text>,
-    }
-}
-
-diesel::joinable!(broadcast_holds -> broadcasts (broadcast_id));
-diesel::allow_tables_to_appear_in_same_query!(broadcast_holds, broadcasts);
-diesel::allow_tables_to_appear_in_same_query!(broadcast_holds, broadcast_messages);
-diesel::allow_tables_to_appear_in_same_query!(broadcast_holds, deliveries);
-diesel::allow_tables_to_appear_in_same_query!(broadcast_holds, report_totals);
+// The tables of scheduling, approval and live progress (issue 18).
+mod workflow;
+pub use workflow::*;

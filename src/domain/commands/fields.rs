@@ -91,6 +91,8 @@ pub struct CampaignFields {
     pub install: Option<bool>,
     /// `time: local`: start, window and hours in each recipient's own zone.
     pub local_time: Option<bool>,
+    /// `repeat: 0 9 * * MON | daily | weekly | monthly | no`: each occurrence is a run.
+    pub repeat: Option<crate::domain::repeat::Repeat>,
 }
 
 /// `yes`/`no` (`oui`/`non`, `true`/`false`, `on`/`off`).
@@ -250,6 +252,12 @@ pub fn parse_fields(lines: &str) -> (CampaignFields, Vec<FieldError>) {
                 Ok(p) => fields.presence = Some(p),
                 Err(e) => errors.push(field_error("presence", e.problem(), "presence: available")),
             },
+            "repeat" | "répéter" | "repeter" => {
+                match crate::domain::repeat::Repeat::parse(value) {
+                    Ok(r) => fields.repeat = Some(r),
+                    Err(p) => errors.push(field_error("repeat", p, "repeat: 0 9 * * MON")),
+                }
+            }
             other => errors.push(field_error(
                 "line",
                 Problem::new("field-unknown").with("name", other),

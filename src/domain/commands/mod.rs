@@ -93,6 +93,15 @@ pub enum Command {
         id: String,
         rest: String,
     },
+    /// `campaign stop <name>` (`campagne arrêter`): a repeating campaign makes no further run.
+    CampaignStop {
+        name: String,
+    },
+    /// `campaign report <name> <run>`: one run of a repeating campaign.
+    CampaignRunReport {
+        name: String,
+        run: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -263,12 +272,19 @@ impl Command {
                         Ok(Command::CampaignTest { name, email })
                     }
                     "delete" | "supprimer" => Ok(Command::CampaignDelete { name }),
+                    "report" | "rapport" if !rest_of_line.trim().is_empty() => {
+                        Ok(Command::CampaignRunReport {
+                            name,
+                            run: rest_of_line.trim().to_string(),
+                        })
+                    }
                     "report" | "rapport" => Ok(Command::CampaignReport { name }),
                     "resend" | "renvoyer" => Ok(Command::CampaignResend { name }),
+                    "stop" | "arrêter" | "arreter" => Ok(Command::CampaignStop { name }),
                     other => Err(CommandError::UnknownAction {
                         command: "campaign",
                         action: other.to_string(),
-                        allowed: "create, edit, info, test, delete, report or resend",
+                        allowed: "create, edit, info, test, delete, report, resend or stop",
                     }),
                 }
             }

@@ -195,3 +195,37 @@ proptest! {
         prop_assert_eq!(good.iter().map(Email::as_str).collect::<Vec<_>>(), expected);
     }
 }
+
+#[test]
+fn stop_and_run_reports_in_english_and_french() {
+    assert_eq!(
+        Command::parse("campaign stop weekly").unwrap(),
+        Command::CampaignStop {
+            name: "weekly".into()
+        }
+    );
+    assert_eq!(
+        Command::parse("campagne arrêter hebdo").unwrap(),
+        Command::CampaignStop {
+            name: "hebdo".into()
+        }
+    );
+    assert_eq!(
+        Command::parse("campagne rapport hebdo 3").unwrap(),
+        Command::CampaignRunReport {
+            name: "hebdo".into(),
+            run: "3".into()
+        }
+    );
+    let (f, e) = parse_fields("répéter: 0 9 * * MON\nrepeat: mensuel");
+    assert!(e.is_empty(), "{e:?}");
+    assert_eq!(
+        f.repeat,
+        Some(crate::domain::repeat::Repeat::Every(
+            crate::domain::repeat::Recurrence::Monthly
+        ))
+    );
+    let (_, e) = parse_fields("repeat: 0 9 * *");
+    assert_eq!(e[0].field, "repeat");
+    assert_eq!(e[0].problem.id, "repeat-not-five-fields");
+}

@@ -1,0 +1,2 @@
+DROP TABLE campaign_runs;
+DROP TABLE campaign_repeats;
