@@ -78,7 +78,7 @@ fn request(
     })
 }
 
-/// The page for a valid (unexpired) page grant.
+/// The page for a valid (unexpired) page grant; `None` when its report no longer exists.
 pub async fn page(
     state: &AppState,
     grant: &ReportGrant,
@@ -86,19 +86,19 @@ pub async fn page(
     expires: i64,
     name: String,
     query: &PageQuery,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<Option<HttpResponse>, ApiError> {
     let request = match request(grant, lang, expires, name, query) {
         Ok(r) => r,
         Err(bad) => {
-            return Ok(rendered(
+            return Ok(Some(rendered(
                 StatusCode::BAD_REQUEST,
                 page::bad_query_page(lang, &bad),
-            ));
+            )));
         }
     };
     match page::report_page(state.bot.db(), &state.tracker.signer, request).await {
-        Ok(Some(body)) => Ok(html(StatusCode::OK, body)),
-        Ok(None) => Err(super::tracking::not_found()),
+        Ok(Some(body)) => Ok(Some(html(StatusCode::OK, body))),
+        Ok(None) => Ok(None),
         Err(page::PageError::Store(e)) => Err(e.into()),
         Err(e) => Err(ApiError::internal(&e)),
     }

@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::reports::{ChartData, chart_png, report_csv};
 use crate::store::reports::{self as store_reports, Scope};
 
-pub(super) fn not_found() -> ApiError {
+fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",
@@ -67,7 +67,9 @@ pub async fn report(
         };
     }
     if let ReportFile::Page(lang) = grant.file {
-        return super::report_page::page(&state, &grant, lang, expires, name, &query).await;
+        return super::report_page::page(&state, &grant, lang, expires, name, &query)
+            .await?
+            .ok_or_else(not_found);
     }
     let (kind, id) = (grant.kind, grant.id.clone());
     let file = grant.file;
