@@ -1,6 +1,6 @@
 //! Report cards: `campaign report <name>` and `broadcast info <n>` as Adaptive Cards with the
-//! counts, progress, clicks, the chart of deliveries and clicks over time and a CSV download
-//! (both signed, expiring links under `/reports/`, when `server.public_url` is set).
+//! counts, progress, clicks, the chart of deliveries and clicks over time, the report page and a
+//! CSV download (signed, expiring links under `/reports/`, when `server.public_url` is set).
 
 use serde_json::{Value, json};
 
@@ -81,6 +81,18 @@ impl Bot {
                         "type": "Action.OpenUrl",
                         "title": t!(lang, "report-download-csv"),
                         "url": csv,
+                    }));
+                }
+                // The page after the CSV: readers of the card take its first link for the CSV.
+                if let Some(page) = t.report_url(
+                    &grant(ReportFile::Page(lang)),
+                    &format!("{file_stem}.html"),
+                    now,
+                ) {
+                    actions.push(json!({
+                        "type": "Action.OpenUrl",
+                        "title": t!(lang, "report-open-page"),
+                        "url": page,
                     }));
                 }
             }

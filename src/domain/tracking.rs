@@ -11,6 +11,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use super::Lang;
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// Bytes of the signature kept in a token: 128 bits.
@@ -59,6 +61,8 @@ pub enum ReportKind {
 pub enum ReportFile {
     Chart,
     Csv,
+    /// The report page (HTML), in the admin's language.
+    Page(Lang),
 }
 
 impl Signer {
@@ -90,6 +94,15 @@ impl Signer {
     /// The body of a token of `kind` whose signature holds; the expiry (seconds since the
     /// epoch, the body's first 8 bytes) is checked against `now`.
     fn open(&self, kind: u8, token: &str, now: i64) -> Result<Vec<u8>, TokenError> {
+        let (expires, body) = self.verify(kind, token)?;
+        if now >= expires {
+            return Err(TokenError::Expired);
+        }
+        Ok(body)
+    }
+
+    /// (expiry, body) of a token of `kind` whose signature holds, expired or not.
+    fn verify(&self, kind: u8, token: &str) -> Result<(i64, Vec<u8>), TokenError> {
         let raw = URL_SAFE_NO_PAD
             .decode(token.trim())
             .map_err(|_| TokenError::Invalid)?;
@@ -104,10 +117,7 @@ impl Signer {
         mac.verify_truncated_left(tag)
             .map_err(|_| TokenError::Invalid)?;
         let expires = i64::from_be_bytes(body[..8].try_into().map_err(|_| TokenError::Invalid)?);
-        if now >= expires {
-            return Err(TokenError::Expired);
-        }
-        Ok(body[8..].to_vec())
+        Ok((expires, body[8..].to_vec()))
     }
 
     /// The token of link `idx` in delivery `delivery_id`, valid until `expires` (epoch seconds).
@@ -131,35 +141,60 @@ impl Signer {
     }
 
     pub fn report_token(&self, grant: &ReportGrant, expires: i64) -> String {
-        let mut body = Vec::with_capacity(10 + grant.id.len());
+        let mut body = Vec::with_capacity(11 + grant.id.len());
         body.extend_from_slice(&expires.to_be_bytes());
         body.push(match grant.kind {
             ReportKind::Campaign => b'c',
             ReportKind::Broadcast => b'b',
         });
-        body.push(match grant.file {
-            ReportFile::Chart => b'p',
-            ReportFile::Csv => b'v',
-        });
+        match grant.file {
+            ReportFile::Chart => body.push(b'p'),
+            ReportFile::Csv => body.push(b'v'),
+            ReportFile::Page(lang) => {
+                body.push(b'h');
+                body.push(match lang {
+                    Lang::En => b'e',
+                    Lang::Fr => b'f',
+                });
+            }
+        }
         body.extend_from_slice(grant.id.as_bytes());
         self.seal(REPORT, body)
     }
 
     pub fn open_report(&self, token: &str, now: i64) -> Result<ReportGrant, TokenError> {
-        let body = self.open(REPORT, token, now)?;
-        let (head, id) = body.split_at(2.min(body.len()));
-        let kind = match head.first() {
+        let (grant, expires) = self.read_report(token)?;
+        if now >= expires {
+            return Err(TokenError::Expired);
+        }
+        Ok(grant)
+    }
+
+    /// A report token's grant and expiry (epoch seconds), whether or not it has expired: the
+    /// signature alone is checked (`Invalid` only), so an expired page can still be explained
+    /// in the language it was made for.
+    pub fn read_report(&self, token: &str) -> Result<(ReportGrant, i64), TokenError> {
+        let (expires, body) = self.verify(REPORT, token)?;
+        let kind = match body.first() {
             Some(b'c') => ReportKind::Campaign,
             Some(b'b') => ReportKind::Broadcast,
             _ => return Err(TokenError::Invalid),
         };
-        let file = match head.get(1) {
-            Some(b'p') => ReportFile::Chart,
-            Some(b'v') => ReportFile::Csv,
+        let (file, id) = match body.get(1) {
+            Some(b'p') => (ReportFile::Chart, &body[2..]),
+            Some(b'v') => (ReportFile::Csv, &body[2..]),
+            Some(b'h') => {
+                let lang = match body.get(2) {
+                    Some(b'e') => Lang::En,
+                    Some(b'f') => Lang::Fr,
+                    _ => return Err(TokenError::Invalid),
+                };
+                (ReportFile::Page(lang), &body[3..])
+            }
             _ => return Err(TokenError::Invalid),
         };
         let id = String::from_utf8(id.to_vec()).map_err(|_| TokenError::Invalid)?;
-        Ok(ReportGrant { kind, id, file })
+        Ok((ReportGrant { kind, id, file }, expires))
     }
 }
 
@@ -283,5 +318,35 @@ mod tests {
         assert_eq!(s.open_report(&r, 1_000), Ok(grant));
         assert_eq!(s.open_report(&t, 1_000), Err(TokenError::Invalid));
         assert_eq!(s.open_report(&r, 3_000), Err(TokenError::Expired));
+    }
+
+    #[test]
+    fn page_tokens_carry_their_language_and_their_expiry() {
+        let s = Signer::new(b"secret one");
+        for lang in [Lang::En, Lang::Fr] {
+            let grant = ReportGrant {
+                kind: ReportKind::Broadcast,
+                id: "0193-b".into(),
+                file: ReportFile::Page(lang),
+            };
+            let t = s.report_token(&grant, 2_000);
+            assert_eq!(s.open_report(&t, 1_999), Ok(grant.clone()));
+            assert_eq!(s.open_report(&t, 2_000), Err(TokenError::Expired));
+            // Expired, it still says what it was for (its signature holds).
+            assert_eq!(s.read_report(&t), Ok((grant, 2_000)));
+            for i in 0..t.len() {
+                let mut chars: Vec<char> = t.chars().collect();
+                chars[i] = if chars[i] == 'A' { 'B' } else { 'A' };
+                let bad: String = chars.into_iter().collect();
+                assert_eq!(s.read_report(&bad), Err(TokenError::Invalid), "{i}");
+            }
+        }
+        // The CSV of the same report is another token.
+        let csv = ReportGrant {
+            kind: ReportKind::Broadcast,
+            id: "0193-b".into(),
+            file: ReportFile::Csv,
+        };
+        assert_eq!(s.open_report(&s.report_token(&csv, 2_000), 1_000), Ok(csv));
     }
 }

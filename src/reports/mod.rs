@@ -1,8 +1,9 @@
 //! Reports: the campaign report use case (`campaign`), and the report files: the chart of
 //! deliveries and clicks over time (a PNG drawn by herald) and the per-recipient CSV
-//! (`recipients`).
+//! (`recipients`); and the report page (`page`), an HTML view of the same.
 
 mod campaign;
+pub mod page;
 mod recipients;
 
 pub use campaign::{CampaignReport, campaign_report, report_of};

@@ -5,6 +5,7 @@ mod health;
 mod local;
 mod messages;
 mod metrics;
+mod report_page;
 mod state;
 mod tracking;
 

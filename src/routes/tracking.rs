@@ -1,12 +1,13 @@
 //! `GET /l/{token}`: a tracked link (count the click, redirect), and `GET /reports/{token}/…`:
-//! a report's chart or CSV. Tokens are signed; nothing in them is trusted but ids.
+//! a report's chart, CSV or page (`report_page`). Tokens are signed; nothing in them is trusted
+//! but ids.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 
 use super::AppState;
-use crate::domain::tracking::{ReportFile, ReportKind, TokenError};
+use crate::domain::tracking::ReportFile;
 use crate::error::ApiError;
 use crate::reports::{ChartData, chart_png, report_csv};
 use crate::store::reports::{self as store_reports, Scope};
@@ -47,30 +48,36 @@ pub async fn link(
 pub async fn report(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
+    query: web::Query<super::report_page::PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (token, name) = path.into_inner();
     let now = state.clock.now();
-    let grant = match state.tracker.signer.open_report(&token, now.timestamp()) {
+    let (grant, expires) = match state.tracker.signer.read_report(&token) {
         Ok(g) => g,
-        Err(TokenError::Expired) => {
-            return Err(ApiError::new(
+        Err(_) => return Err(not_found()),
+    };
+    if now.timestamp() >= expires {
+        return match grant.file {
+            ReportFile::Page(lang) => Ok(super::report_page::expired(lang)),
+            _ => Err(ApiError::new(
                 StatusCode::GONE,
                 "expired",
                 "this report link has expired; ask herald for the report again",
-            ));
-        }
-        Err(TokenError::Invalid) => return Err(not_found()),
-    };
+            )),
+        };
+    }
+    if let ReportFile::Page(lang) = grant.file {
+        return super::report_page::page(&state, &grant, lang, expires, name, &query)
+            .await?
+            .ok_or_else(not_found);
+    }
     let (kind, id) = (grant.kind, grant.id.clone());
     let file = grant.file;
     let built = state
         .bot
         .db()
         .run(move |conn| {
-            let scope: Option<Scope> = match kind {
-                ReportKind::Campaign => store_reports::campaign_scope(conn, &id)?,
-                ReportKind::Broadcast => store_reports::broadcast_scope(conn, &id)?,
-            };
+            let scope: Option<Scope> = crate::reports::page::scope(conn, kind, &id)?;
             let Some(scope) = scope else {
                 return Ok(None);
             };
@@ -84,7 +91,8 @@ pub async fn report(
                     )?;
                     Built::Chart(scope, delivered, clicked, reactions)
                 }
-                ReportFile::Csv => Built::Csv(store_reports::recipients(
+                // (The page was answered above.)
+                ReportFile::Csv | ReportFile::Page(_) => Built::Csv(store_reports::recipients(
                     conn,
                     &scope.sends,
                     &scope.all,
