@@ -16,6 +16,7 @@ pub mod localtime;
 pub mod pages;
 pub mod presence;
 pub mod problem;
+pub mod progress;
 pub mod roster;
 pub mod size;
 pub mod skype;

@@ -12,6 +12,7 @@ mod gated;
 mod localtime;
 mod payload;
 pub mod planner;
+mod progress;
 mod reminders;
 mod retention;
 mod send;
@@ -214,6 +215,7 @@ impl Engine {
         // Ends with the engine's stop token.
         tokio::spawn(retention::run(engine.inner.clone()));
         tokio::spawn(reminders::run(engine.inner.clone()));
+        tokio::spawn(progress::run(engine.inner.clone()));
         let scheduler = engine.start_tick().await;
         tracing::info!(instance = %engine.inner.config.instance, "delivery engine started");
         Ok(EngineHandle {
