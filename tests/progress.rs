@@ -21,6 +21,7 @@ use herald::store::progress::Card;
 on_both_backends!(
     a_broadcast_card_follows_two_thousand_sends_at_fifty_a_second,
     a_campaign_start_card_reaches_its_author_in_french_and_ends_as_its_report,
+    the_card_goes_on_after_a_restart_from_the_state_in_the_database,
 );
 
 const ADMIN: &str = "29:boss";
@@ -40,7 +41,10 @@ impl Chat {
             .unwrap()
             .iter()
             .filter(|(_, _, verb, body)| {
-                verb == "PUT" || body["attachments"][0]["content"].to_string().contains(BAR_ID)
+                verb == "PUT"
+                    || body["attachments"][0]["content"]
+                        .to_string()
+                        .contains(BAR_ID)
             })
             .cloned()
             .collect()
@@ -137,11 +141,15 @@ async fn a_broadcast_card_follows_two_thousand_sends_at_fifty_a_second(backend: 
         .unwrap()
         .unwrap();
     let started = Instant::now();
-    wait_for(Duration::from_secs(120), "the card's final state", || async {
-        card(&app, Subject::Broadcast, &bc.id)
-            .await
-            .is_some_and(|c| c.finished_at.is_some())
-    })
+    wait_for(
+        Duration::from_secs(120),
+        "the card's final state",
+        || async {
+            card(&app, Subject::Broadcast, &bc.id)
+                .await
+                .is_some_and(|c| c.finished_at.is_some())
+        },
+    )
     .await;
     // Paced at 50 a second, 2,001 cards take 40 s: the card had time to follow them.
     assert!(started.elapsed() >= Duration::from_secs(35));
@@ -153,7 +161,11 @@ async fn a_broadcast_card_follows_two_thousand_sends_at_fifty_a_second(backend: 
     let puts = chat.puts();
     assert!(puts.len() >= 3, "{} updates", puts.len());
     assert_eq!(row.updates as usize, puts.len());
-    assert_eq!(changes.len(), puts.len() + 1, "the confirmation, then updates");
+    assert_eq!(
+        changes.len(),
+        puts.len() + 1,
+        "the confirmation, then updates"
+    );
     assert_eq!(changes[0].2, "POST");
     // Never twice within 10 s, and at least every 15 s until the final state.
     for pair in changes.windows(2) {
@@ -172,7 +184,10 @@ async fn a_broadcast_card_follows_two_thousand_sends_at_fifty_a_second(backend: 
     }
     let (_, _, first) = &puts[0];
     let text = first.to_string();
-    assert!(text.contains("Expected end") && text.contains("% done"), "{text}");
+    assert!(
+        text.contains("Expected end") && text.contains("% done"),
+        "{text}"
+    );
     // The last state is `broadcast info`'s.
     let (_, _, last) = puts.last().unwrap();
     assert_eq!(facts(last), ("2001 / 2001".into(), "0".into(), "0".into()));
@@ -193,9 +208,9 @@ async fn tick(app: &TestApp, clock: &ManualClock, id: &str, by: TimeDelta) {
     app.engine.wake();
     let now = clock.now();
     wait_for(Duration::from_secs(30), "the card taken", || async {
-        card(app, Subject::Campaign, id).await.is_none_or(|c| {
-            c.finished_at.is_some() || c.next_update_at.and_utc() > now
-        })
+        card(app, Subject::Campaign, id)
+            .await
+            .is_none_or(|c| c.finished_at.is_some() || c.next_update_at.and_utc() > now)
     })
     .await;
 }
@@ -290,7 +305,84 @@ async fn a_campaign_start_card_reaches_its_author_in_french_and_ends_as_its_repo
     assert_eq!(report.delivered, n);
     assert_eq!(
         facts(&last),
-        (format!("{} / {n}", report.delivered), "0".into(), "0".into())
+        (
+            format!("{} / {n}", report.delivered),
+            "0".into(),
+            "0".into()
+        )
     );
     assert!(last.to_string().contains("Terminé"), "{last}");
+}
+
+async fn the_card_goes_on_after_a_restart_from_the_state_in_the_database(backend: Backend) {
+    const SETTINGS: &str = "admins = [\"aad-boss\"]\n[delivery]\nglobal_rps = 25\n";
+    let first = spawn_app_with(backend, SETTINGS).await;
+    let chat = watch_admin_chat(&first).await;
+    Mock::given(method("PUT"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "x"})))
+        .mount(&first.connector)
+        .await;
+    first.post_signed(&first.install("f:boss", ADMIN)).await;
+    add_users(&first.app_db, &first.service_url(), "r", 999).await;
+    let reply = first
+        .tell(ADMIN, "broadcast all\nsubject: Drill\nAt noon.", "en-US")
+        .await;
+    assert!(reply.contains("is on its way to 1000 people"), "{reply}");
+    let bc = first
+        .app_db
+        .run(|conn| herald::store::broadcasts::find(conn, TENANT, 1))
+        .await
+        .unwrap()
+        .unwrap();
+    wait_for(Duration::from_secs(30), "a first update", || async {
+        !chat.puts().is_empty()
+    })
+    .await;
+    first.shut_down().await;
+    let before = chat.puts().len();
+    let row = card(&first, Subject::Broadcast, &bc.id).await.unwrap();
+    assert!(row.finished_at.is_none(), "still sending when stopped");
+    // The same database, another process: recipients and the admin are reached where they
+    // were (the first app's fake connector).
+    let second = spawn_app_on(
+        first.db.shared(),
+        backend,
+        |url| url.to_string(),
+        "",
+        SETTINGS,
+    )
+    .await;
+    wait_for(
+        Duration::from_secs(90),
+        "the card's final state",
+        || async {
+            card(&second, Subject::Broadcast, &bc.id)
+                .await
+                .is_some_and(|c| c.finished_at.is_some())
+        },
+    )
+    .await;
+    let puts = chat.puts();
+    assert!(puts.len() > before, "the second instance updated the card");
+    let changes = chat.changes();
+    for pair in changes.windows(2) {
+        let gap = pair[1].0 - pair[0].0;
+        assert!(gap >= Duration::from_secs(10), "two changes {gap:?} apart");
+    }
+    let counts = {
+        let bc = bc.clone();
+        second
+            .app_db
+            .run(move |conn| herald::store::broadcasts::counts(conn, &bc))
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        (counts.delivered, counts.pending, counts.failed),
+        (1000, 0, 0)
+    );
+    let (_, _, last) = puts.last().unwrap();
+    assert_eq!(facts(last), ("1000 / 1000".into(), "0".into(), "0".into()));
+    let row = card(&second, Subject::Broadcast, &bc.id).await.unwrap();
+    assert_eq!(row.updates as usize, puts.len());
 }

@@ -222,7 +222,10 @@ mod tests {
     #[test]
     fn the_expected_end_is_what_is_left_at_the_tenants_pace_or_the_last_planned_moment() {
         let now = at("2026-12-01T09:00:00Z");
-        assert_eq!(expected_end(now, 2000, 50, None), at("2026-12-01T09:00:40Z"));
+        assert_eq!(
+            expected_end(now, 2000, 50, None),
+            at("2026-12-01T09:00:40Z")
+        );
         assert_eq!(expected_end(now, 1, 50, None), at("2026-12-01T09:00:01Z"));
         assert_eq!(expected_end(now, 0, 50, None), now);
         // A zero pace is taken as one a second rather than never.
@@ -246,7 +249,10 @@ mod tests {
         assert_eq!(f.percent_done(), 76);
         let card = card(&["**#1**".into()], &f, &Words::default());
         let columns = card["body"][2]["columns"].as_array().unwrap().clone();
-        let widths: Vec<&str> = columns.iter().map(|c| c["width"].as_str().unwrap()).collect();
+        let widths: Vec<&str> = columns
+            .iter()
+            .map(|c| c["width"].as_str().unwrap())
+            .collect();
         assert_eq!(widths, ["1500", "20", "480"]);
         let done = Figures {
             delivered: 2,

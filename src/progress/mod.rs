@@ -85,7 +85,11 @@ pub fn render(
     rps: u32,
 ) -> Value {
     let f = &s.figures;
-    let local = |at: DateTime<Utc>| at.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S %Z").to_string();
+    let local = |at: DateTime<Utc>| {
+        at.with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M:%S %Z")
+            .to_string()
+    };
     let (status, timing) = if f.finished() {
         (
             t!(lang, "progress-finished"),

@@ -6,8 +6,8 @@
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use diesel::prelude::*;
 
-use super::schema::{deliveries as d, progress_cards as p, users as u};
 use super::deliveries::Recipient;
+use super::schema::{deliveries as d, progress_cards as p, users as u};
 use super::{Conn, StoreError};
 use crate::domain::delivery::DeliveryStatus;
 use crate::domain::progress::Subject;
@@ -90,11 +90,7 @@ pub fn open(
     Ok(added > 0)
 }
 
-pub fn get(
-    conn: &mut Conn<'_>,
-    subject: Subject,
-    id: &str,
-) -> Result<Option<Card>, StoreError> {
+pub fn get(conn: &mut Conn<'_>, subject: Subject, id: &str) -> Result<Option<Card>, StoreError> {
     Ok(run_on!(conn, |c| p::table
         .find((subject.as_str(), id))
         .select(Card::as_select())
@@ -115,11 +111,7 @@ pub fn due(conn: &mut Conn<'_>, now: DateTime<Utc>, limit: i64) -> Result<Vec<Ca
 
 /// Takes the card's next update: moves `next_update_at` from `seen` (as read) to `next`. False
 /// when another instance took it first.
-pub fn claim(
-    conn: &mut Conn<'_>,
-    card: &Card,
-    next: DateTime<Utc>,
-) -> Result<bool, StoreError> {
+pub fn claim(conn: &mut Conn<'_>, card: &Card, next: DateTime<Utc>) -> Result<bool, StoreError> {
     let n = run_on!(conn, |c| diesel::update(
         p::table
             .find((&card.subject_kind, &card.subject_id))
@@ -194,10 +186,7 @@ pub fn give_up(
     run_on!(conn, |c| diesel::update(
         p::table.find((&card.subject_kind, &card.subject_id))
     )
-    .set((
-        p::finished_at.eq(now.naive_utc()),
-        p::failure.eq(failure),
-    ))
+    .set((p::finished_at.eq(now.naive_utc()), p::failure.eq(failure),))
     .execute(c))?;
     Ok(())
 }
