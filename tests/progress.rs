@@ -28,14 +28,17 @@ const ADMIN: &str = "29:boss";
 /// The admin's chat on the fake connector (its id is percent-encoded in paths).
 const ADMIN_CHAT: &str = r"^/v3/conversations/[^/]*conv-boss/activities";
 
-/// What the admin's chat received: when (wall clock, and the app's clock), the method, and the
-/// body.
+/// One request the admin's chat received: when (wall clock, and the app's clock), the method,
+/// and the body.
+type Seen = (Instant, DateTime<Utc>, String, Value);
+
+/// What the admin's chat received.
 #[derive(Clone, Default)]
-struct Chat(Arc<Mutex<Vec<(Instant, DateTime<Utc>, String, Value)>>>);
+struct Chat(Arc<Mutex<Vec<Seen>>>);
 
 impl Chat {
     /// Card changes: the confirmation (a reply, or the start card) and every update.
-    fn changes(&self) -> Vec<(Instant, DateTime<Utc>, String, Value)> {
+    fn changes(&self) -> Vec<Seen> {
         self.0
             .lock()
             .unwrap()
