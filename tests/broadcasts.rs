@@ -692,11 +692,9 @@ async fn the_form_sends_or_shows_its_errors(backend: Backend) {
         json!({"herald": "broadcast-form", "audience": "all", "subject": "Hi", "body": "Hello"}),
     )
     .await;
+    // The confirmation is the live progress card.
     assert!(
-        done[0]["text"]
-            .as_str()
-            .unwrap()
-            .contains("is on its way to 2 people"),
+        reply_text(&done[0]).contains("is on its way to 2 people"),
         "{done:?}"
     );
     wait_for(WAIT, "2 cards", || async { cards(&app).await.len() == 2 }).await;
