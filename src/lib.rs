@@ -20,6 +20,7 @@ pub mod manifest;
 pub mod metrics;
 pub mod outbox;
 pub mod presence;
+pub mod progress;
 pub mod reports;
 pub mod routes;
 pub mod startup;

@@ -53,6 +53,7 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("broadcasts", &["bot", "routes", "startup", "cli"]),
     ("lists", &["bot", "routes", "startup", "cli"]),
     ("reports", &["bot", "routes", "startup", "cli"]),
+    ("progress", &["bot", "routes", "startup", "cli", "engine"]),
     ("bot", &["routes", "startup", "cli"]),
     ("approvals", &["bot", "routes", "startup", "cli"]),
 ];

@@ -154,10 +154,7 @@ async fn the_form_takes_the_options(backend: Backend) {
     )
     .await;
     assert!(
-        done[0]["text"]
-            .as_str()
-            .unwrap()
-            .contains("is on its way to 3 people"),
+        reply_text(&done[0]).contains("is on its way to 3 people"),
         "{done:?}"
     );
     wait_for(WAIT, "3 cards", || async { cards(&app).await.len() == 3 }).await;

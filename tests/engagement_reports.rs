@@ -225,10 +225,7 @@ async fn broadcast_csv_has_reactions_reminders_acknowledgements_and_answers(back
     )
     .await;
     assert!(
-        reply["text"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("on its way to 4 people"),
+        reply_text(&reply).contains("on its way to 4 people"),
         "{reply}"
     );
     let bc = app

@@ -88,12 +88,7 @@ async fn links_are_tracked_per_person_and_forgeries_refused(backend: Backend) {
         "broadcast trio\nsubject: Plan\nSee [the plan](https://intra.example.com/plan?q=1) and https://example.org/faq.",
     )
     .await;
-    assert!(
-        reply["text"]
-            .as_str()
-            .unwrap()
-            .contains("on its way to 3 people")
-    );
+    assert!(reply_text(&reply).contains("on its way to 3 people"));
     wait_for(WAIT, "3 cards", || async { cards(&app).await.len() == 3 }).await;
     let mut all = Vec::new();
     let mut first_of_u0 = String::new();
@@ -483,12 +478,7 @@ async fn without_a_public_url_links_are_left_alone(backend: Backend) {
         "broadcast all\nsubject: Plan\nSee https://example.org/faq",
     )
     .await;
-    assert!(
-        reply["text"]
-            .as_str()
-            .unwrap()
-            .contains("on its way to 2 people")
-    );
+    assert!(reply_text(&reply).contains("on its way to 2 people"));
     wait_for(WAIT, "2 cards", || async { cards(&app).await.len() == 2 }).await;
     for card in cards(&app).await {
         assert_eq!(

@@ -298,10 +298,7 @@ async fn broadcast_resend_reaches_who_installed_since_and_nobody_else(backend: B
     a["locale"] = json!("en-US");
     let reply = app.replies_to(&a).await.pop().expect("a reply");
     assert!(
-        reply["text"]
-            .as_str()
-            .unwrap()
-            .contains("on its way to 2 people"),
+        reply_text(&reply).contains("on its way to 2 people"),
         "{reply}"
     );
     let bc = app

@@ -196,7 +196,8 @@ async fn a_broadcast_too_heavy_for_teams_is_refused_naming_the_limit(backend: Ba
     command["locale"] = serde_json::json!("en-US");
     let answers = app.replies_to(&command).await;
     assert_eq!(answers.len(), 1, "one answer to the command");
-    let reply = answers[0]["text"].as_str().unwrap_or_default();
+    // The confirmation is the live progress card.
+    let reply = reply_text(&answers[0]);
     assert!(reply.contains("is on its way to"), "{reply}");
 }
 

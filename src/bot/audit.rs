@@ -45,6 +45,13 @@ fn with_note(answer: Answer, note: &str) -> Answer {
             }
             Answer::Card(card)
         }
+        Answer::Progress(mut p) => {
+            p.intro.push(note.to_string());
+            if let Some(body) = p.card.get_mut("body").and_then(|b| b.as_array_mut()) {
+                body.push(serde_json::json!({"type": "TextBlock", "text": note, "wrap": true}));
+            }
+            Answer::Progress(p)
+        }
     }
 }
 

@@ -354,6 +354,16 @@ impl Bot {
         match answer {
             Answer::Text(text) => self.reply(activity, checked, text).await,
             Answer::Card(card) => self.reply_with(activity, checked, None, Some(card)).await,
+            Answer::Progress(p) => {
+                let card = Some(p.card.clone());
+                match self.post_reply(activity, checked, None, card).await {
+                    Some(id) => {
+                        self.follow_progress(*p, id).await;
+                        true
+                    }
+                    None => false,
+                }
+            }
         }
     }
 
@@ -371,6 +381,20 @@ impl Bot {
         text: Option<String>,
         card: Option<serde_json::Value>,
     ) -> bool {
+        self.post_reply(activity, checked, text, card)
+            .await
+            .is_some()
+    }
+
+    /// [`Bot::reply_with`], returning the posted activity's id (empty when the channel gave
+    /// none); `None` when it could not be sent.
+    async fn post_reply(
+        &self,
+        activity: &Activity,
+        checked: &Checked,
+        text: Option<String>,
+        card: Option<serde_json::Value>,
+    ) -> Option<String> {
         let reply = Activity {
             kind: Some("message".into()),
             from: Some(checked.recipient.clone()),
@@ -398,10 +422,10 @@ impl Bot {
             .send_to_conversation(&checked.service_url, &checked.conversation.id, &reply)
             .await
         {
-            Ok(_) => true,
+            Ok(sent) => Some(sent.id.unwrap_or_default()),
             Err(e) => {
                 log_connector_error("reply", &e);
-                false
+                None
             }
         }
     }

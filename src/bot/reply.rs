@@ -8,6 +8,21 @@ use serde_json::Value;
 pub enum Answer {
     Text(String),
     Card(Value),
+    /// A live progress card: once posted, its id is recorded so it is updated in place.
+    Progress(Box<Progress>),
+}
+
+/// A live progress card to post (see `crate::progress`), and what it follows.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub card: Value,
+    pub broadcast_id: String,
+    pub tenant_id: String,
+    /// The reader's user row.
+    pub user_id: String,
+    pub lang: crate::domain::Lang,
+    /// The paragraphs above the live part, shown again by every update.
+    pub intro: Vec<String>,
 }
 
 /// Why an admin action was refused. The audit log records `refused: <reason>`.

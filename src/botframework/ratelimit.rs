@@ -138,6 +138,11 @@ impl SendLimits {
         }
     }
 
+    /// Sends a second a tenant is paced at.
+    pub fn tenant_rps(&self) -> u32 {
+        u32::try_from(self.tenant_windows[0].0).unwrap_or(u32::MAX)
+    }
+
     /// Reserves the earliest moment at or after `now` when a send to `conversation_id` in
     /// `tenant` keeps every limit, unless that moment is after `deadline`.
     pub fn reserve(

@@ -18,6 +18,7 @@ pub mod pages;
 pub mod presence;
 pub mod problem;
 pub mod repeat;
+pub mod progress;
 pub mod roster;
 pub mod schedule;
 pub mod size;

@@ -12,6 +12,7 @@ mod gated;
 mod localtime;
 mod payload;
 pub mod planner;
+mod progress;
 mod reminders;
 mod repeat;
 mod retention;
@@ -217,6 +218,7 @@ impl Engine {
         tokio::spawn(retention::run(engine.inner.clone()));
         tokio::spawn(reminders::run(engine.inner.clone()));
         tokio::spawn(scheduled::run(engine.inner.clone()));
+        tokio::spawn(progress::run(engine.inner.clone()));
         let scheduler = engine.start_tick().await;
         tracing::info!(instance = %engine.inner.config.instance, "delivery engine started");
         Ok(EngineHandle {

@@ -220,6 +220,8 @@ fn plan_in(
         super::localtime::record(conn, &c, &users, local)?;
     }
     campaigns::record_audience(conn, &c.id, users.len(), &not_installed)?;
+    // Its author's start card, kept up to date while it goes out.
+    crate::progress::follow_campaign(conn, &c, now)?;
     if expanded.installed > 0 || !expanded.refused.is_empty() {
         campaigns::record_installs(conn, &c.id, expanded.installed, &expanded.refused)?;
     }

@@ -152,6 +152,41 @@ impl Sender {
         Ok(sent.unwrap_or_default())
     }
 
+    /// Replaces activity `target` in `recipient`'s chat with `activity` (addressed here), now or
+    /// as soon as the tenant's and the conversation's limits allow (an update counts like a
+    /// send), at most half the lease away. A 429 pauses the whole tenant, as for a send.
+    pub async fn update_now(
+        &self,
+        tenant: &TenantId,
+        recipient: &Recipient,
+        target: &str,
+        activity: &Activity,
+    ) -> Result<(), SendError> {
+        let url = self.service_url(&recipient.service_url)?;
+        let addressed = self.addressed(activity, recipient);
+        let deadline = Instant::now() + self.shared.max_wait;
+        let reserved = match self
+            .wait_turn(tenant.as_str(), &recipient.conversation_id, deadline)
+            .await
+        {
+            Turn::Go(reserved) => reserved,
+            Turn::NotBefore(wait) => return Err(SendError::Busy { wait }),
+            Turn::Stopped => return Err(SendError::Stopping),
+        };
+        let post = Post::Update(Box::new(addressed), target);
+        self.post(
+            tenant.as_str(),
+            &url,
+            recipient,
+            post,
+            reserved,
+            1,
+            rand::random(),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// `campaign`'s message as the engine renders it for `recipient` (their names in it; links
     /// as written), addressed to their chat; or why it cannot be rendered.
     pub fn campaign_activity(
@@ -164,6 +199,11 @@ impl Sender {
         let mut a = self.addressed(&campaign_template(), recipient);
         a.text = Some(render.text_for(recipient)?);
         Ok(a)
+    }
+
+    /// Sends a second each tenant is paced at (`delivery.global_rps`).
+    pub fn tenant_rps(&self) -> u32 {
+        self.shared.limits.tenant_rps()
     }
 
     /// `template` addressed to `recipient`'s 1:1 chat with the bot.

@@ -24,6 +24,7 @@ pub mod lists;
 pub mod localtime;
 pub mod presence;
 pub mod presence_subs;
+pub mod progress;
 pub mod reactions;
 mod redact;
 pub mod repeats;

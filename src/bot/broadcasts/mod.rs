@@ -27,6 +27,7 @@ mod ack;
 mod follow;
 mod invoke;
 mod poll;
+mod progress;
 mod recipients;
 mod remind;
 mod resend;
@@ -349,8 +350,9 @@ impl Bot {
             paragraphs.extend(follow::install_lines(lang, bc.herald_installed, &reasons));
         }
         paragraphs.push(t!(lang, "broadcast-sent-follow", number = bc.number));
+        let answer = self.progress_answer(&bc, &sender.id, paragraphs, lang, self.zone(caller));
         Ok(Reply {
-            answer: super::reply::Answer::Text(paragraphs.join("\n\n")),
+            answer,
             outcome: Outcome::Noted(format!("broadcast #{}", bc.number)),
         })
     }

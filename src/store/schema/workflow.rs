@@ -73,3 +73,28 @@ diesel::joinable!(campaign_runs -> campaigns (campaign_id));
 diesel::allow_tables_to_appear_in_same_query!(campaign_runs, campaigns);
 diesel::allow_tables_to_appear_in_same_query!(campaign_repeats, campaigns);
 diesel::allow_tables_to_appear_in_same_query!(campaign_repeats, campaign_runs);
+
+// Live progress cards (issue 18).
+diesel::table! {
+    progress_cards (subject_kind, subject_id) {
+        subject_kind -> Text,
+        subject_id -> Text,
+        tenant_id -> Text,
+        user_id -> Text,
+        lang -> Text,
+        intro -> Text,
+        activity_id -> Nullable<Text>,
+        posted_at -> Nullable<Timestamp>,
+        next_update_at -> Timestamp,
+        last_update_at -> Nullable<Timestamp>,
+        updates -> Integer,
+        last_state -> Nullable<Text>,
+        finished_at -> Nullable<Timestamp>,
+        failure -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(progress_cards -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(progress_cards, users);
+diesel::allow_tables_to_appear_in_same_query!(progress_cards, tenant_dispatch);
