@@ -13,7 +13,53 @@ use serde_json::{Value, json};
 use common::*;
 use herald::store::{audit, campaigns};
 
+/// A broadcast with a `send:` time: the approvers see when it is to go; once approved it is
+/// scheduled for that time (nothing goes now) and its author is told when.
+async fn an_approved_broadcast_with_a_send_time_is_scheduled(backend: Backend) {
+    let app = setup(backend, APPROVAL).await;
+    let day = (Utc::now() + TimeDelta::days(2))
+        .format("%Y-%m-%d")
+        .to_string();
+    let reply = app
+        .tell(
+            ADMIN,
+            &format!("broadcast staff\nsend: {day} 09:00\ntimezone: UTC\nsubject: Later\nSoon."),
+            "en-US",
+        )
+        .await;
+    assert!(reply.contains("**Later** awaits approval"), "{reply}");
+    let data = approval_cards(&app, "Later").await;
+    let card = sent_with_summary(&app, "Approval requested: Later").await[0]
+        .1
+        .to_string();
+    assert!(
+        card.contains(&format!("At {day} 09:00 UTC (UTC)")),
+        "{card}"
+    );
+    let approved = card_text(&press(&app, "29:a1", &data, "approve", "").await);
+    assert!(approved.contains("was approved by"), "{approved}");
+    wait_for(WAIT, "the author told", || async {
+        texts_to(&app, "a:conv-boss").await.iter().any(|t| {
+            t.contains(&format!(
+                "approved **Later**: it is broadcast **#1**, scheduled for {day} 09:00 UTC (UTC)"
+            ))
+        })
+    })
+    .await;
+    app.drained("everything sent").await;
+    assert!(
+        sent_with_summary(&app, "Later").await.is_empty(),
+        "nothing now"
+    );
+    let list = app.tell(ADMIN, "broadcasts", "en-US").await;
+    assert!(
+        list.contains(&format!("scheduled for {day} 09:00")),
+        "{list}"
+    );
+}
+
 on_both_backends!(
+    an_approved_broadcast_with_a_send_time_is_scheduled,
     a_broadcast_waits_for_approval_and_goes_once_approved,
     a_rejection_with_its_reason_reaches_the_author_and_sends_nothing,
     two_approvers_pressing_at_once_give_one_decision,
@@ -180,6 +226,15 @@ async fn a_broadcast_waits_for_approval_and_goes_once_approved(backend: Backend)
         sent_with_summary(&app, "Lunch").await.is_empty(),
         "nothing before approval"
     );
+    // Nothing is edited behind the approvers' back.
+    let edit = app
+        .tell(
+            ADMIN,
+            "broadcast edit 1\nsubject: Lunch\nBeer at noon",
+            "en-US",
+        )
+        .await;
+    assert!(edit.contains("Approval is required here"), "{edit}");
     // The author, an approver too, cannot approve their own.
     refused(
         &press(&app, ADMIN, &data, "approve", "").await,

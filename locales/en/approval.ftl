@@ -49,3 +49,4 @@ approval-gone = That request no longer exists (its campaign was deleted).
 approval-card-timing-at = At { $at }
 approval-told-broadcast-scheduled = { $by } approved **{ $title }**: it is broadcast **#{ $number }**, scheduled for { $at }.
 approval-told-broadcast-late = { $by } approved **{ $title }**, but its sending time passed while it waited for approval: nothing was sent. Send it again with a new `send:` time.
+approval-card-repeats = Repeats: { $rule }. Approving it approves every run.

@@ -34,3 +34,4 @@ schedule-info-not-sent = Not sent { $at }: { $reason ->
 form-label-send = Send at (YYYY-MM-DD HH:MM; empty: now)
 form-label-send-zone = Time zone of that time (empty: yours)
 form-send-or-schedule = Send
+schedule-edit-approval = Approval is required here: a broadcast cannot be edited once it was asked for. Delete it (**broadcast delete** with its number) and send it again: the approvers will be asked again.

@@ -49,3 +49,4 @@ approval-gone = Cette demande n'existe plus (sa campagne a été supprimée).
 approval-card-timing-at = Le { $at }
 approval-told-broadcast-scheduled = { $by } a validé **{ $title }** : c'est la diffusion **#{ $number }**, programmée pour le { $at }.
 approval-told-broadcast-late = { $by } a validé **{ $title }**, mais son heure d'envoi est passée pendant l'attente de validation : rien n'a été envoyé. Renvoyez-la avec une nouvelle ligne `envoi:`.
+approval-card-repeats = Se répète : { $rule }. La valider valide chaque exécution.

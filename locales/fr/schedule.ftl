@@ -34,3 +34,4 @@ schedule-info-not-sent = Non envoyée le { $at } : { $reason ->
 form-label-send = Envoyer le (AAAA-MM-JJ HH:MM ; vide : maintenant)
 form-label-send-zone = Fuseau de cette heure (vide : le vôtre)
 form-send-or-schedule = Envoyer
+schedule-edit-approval = La validation est requise ici : une diffusion ne peut plus être modifiée une fois soumise. Supprimez-la (**diffusion supprimer** avec son numéro) et renvoyez-la : les validateurs seront à nouveau sollicités.

@@ -136,6 +136,17 @@ pub(super) fn campaign_card(
         duration = duration,
         hours = c.hours.to_string(),
     );
+    // A repeating campaign: approving it approves every run of the series.
+    let timing = match crate::store::repeats::series(conn, &c.id)? {
+        Some(series) => {
+            let rule = escape_markdown(&series.rule);
+            format!(
+                "{timing}\n\n{}",
+                t!(lang, "approval-card-repeats", rule = rule)
+            )
+        }
+        None => timing,
+    };
     let preview = Preview::Campaign {
         name: &c.name,
         message: &message,

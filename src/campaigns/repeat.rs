@@ -172,7 +172,8 @@ impl Campaigns<'_> {
         let Some(view) = view else {
             return Ok(StopOutcome::NotRepeating(Box::new(c)));
         };
-        if c.status == CampaignStatus::Scheduled {
+        if !c.status.started() {
+            // Scheduled, or awaiting (or refused) approval: edited or deleted instead.
             return Ok(StopOutcome::NotStarted(Box::new(c)));
         }
         let (id, by) = (c.id.clone(), actor.to_string());

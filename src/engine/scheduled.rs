@@ -16,7 +16,7 @@ const LOOK: Duration = Duration::from_secs(1);
 /// Most holds released in one look.
 const DUE_AT_ONCE: i64 = 20;
 /// How long a release holds its broadcast before another instance may take it over.
-const LEASE: Duration = Duration::from_secs(60);
+const LEASE: Duration = Duration::from_secs(300);
 
 pub(super) async fn run(inner: Arc<Inner>) {
     let broadcasts = Broadcasts::new(inner.outbox.clone(), inner.clock.clone())

@@ -252,6 +252,13 @@ impl Bot {
         rest: &str,
         lang: Lang,
     ) -> Result<Reply> {
+        if self.approval_required(caller) {
+            // An edit would change what an approver approved, unseen.
+            return Ok(Reply::refused(
+                t!(lang, "schedule-edit-approval"),
+                Refusal::BadCommand("edit while approval is required".into()),
+            ));
+        }
         let broadcasts = self.broadcasts();
         let Some(bc) = broadcasts.numbered(&caller.tenant, id).await? else {
             return Ok(no_such_broadcast(lang, id));
