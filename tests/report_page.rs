@@ -433,10 +433,7 @@ async fn a_broadcast_page_shows_acknowledgements(backend: Backend) {
     )
     .await;
     assert!(
-        reply["text"]
-            .as_str()
-            .unwrap()
-            .contains("on its way to 2 people"),
+        reply_text(&reply).contains("on its way to 2 people"),
         "{reply}"
     );
     let cards = app
