@@ -10,6 +10,7 @@ use crate::domain::Lang;
 use crate::domain::approval::RequestStatus;
 use crate::domain::broadcast::CardContent;
 use crate::domain::duration::WindowLength;
+use crate::domain::schedule::shown;
 use crate::domain::template::MessageTemplate;
 use crate::domain::text::escape_markdown;
 use crate::store::approvals::Approval;
@@ -90,12 +91,6 @@ impl HeldBroadcast {
     pub fn of(approval: &Approval) -> Option<HeldBroadcast> {
         serde_json::from_str(approval.held.as_deref()?).ok()
     }
-}
-
-/// A moment as the author wrote it: local time, zone abbreviation and name.
-pub fn shown_at(at: DateTime<Utc>, zone: Tz) -> String {
-    let local = at.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z");
-    format!("{local} ({})", zone.name())
 }
 
 /// The lang an approver reads.
@@ -186,7 +181,10 @@ pub(super) fn broadcast_card(
         lang,
         a,
         &b.sender_name,
-        &Preview::Broadcast(content, b.when().map(|(at, zone)| shown_at(at, zone))),
+        &Preview::Broadcast(
+            content,
+            b.when().map(|(at, zone)| shown(at.naive_utc(), zone)),
+        ),
         &size,
     ))
 }

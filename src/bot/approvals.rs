@@ -10,12 +10,12 @@ use super::caller::Caller;
 use super::reply::{Answer, Outcome, Refusal, Reply};
 use super::{Bot, BotError};
 use crate::approvals::cards::{self, decided_card};
-use crate::approvals::held::shown_at;
 use crate::approvals::{Approvals, Decided, Decision, HeldBroadcast, Requested};
 use crate::botframework::invoke;
 use crate::broadcasts::Sent;
 use crate::domain::Lang;
 use crate::domain::approval::Subject;
+use crate::domain::schedule::shown;
 use crate::domain::text::escape_markdown;
 use crate::store::StoreError;
 use crate::store::approvals::Approval;
@@ -202,7 +202,7 @@ impl Bot {
                             by = by,
                             title = title,
                             number = bc.number,
-                            at = shown_at(at, zone),
+                            at = shown(at.naive_utc(), zone),
                         )
                     }),
                 ),

@@ -11,6 +11,16 @@ use super::problem::Problem;
 pub const SEND_EXAMPLE: &str = "send: 2026-12-01 09:00";
 pub const ZONE_EXAMPLE: &str = "timezone: Europe/Paris";
 
+/// A scheduled moment (UTC) as the admin reads it: local time and zone abbreviation in the zone
+/// it was given in, then the zone's name (`2026-12-01 09:00 CET (Europe/Paris)`).
+pub fn shown(at: NaiveDateTime, zone: Tz) -> String {
+    let local = at
+        .and_utc()
+        .with_timezone(&zone)
+        .format("%Y-%m-%d %H:%M %Z");
+    format!("{local} ({})", zone.name())
+}
+
 /// The `send:` value as typed: a date and a time, `YYYY-MM-DD HH:MM` (four-digit years).
 pub fn parse_send(value: &str) -> Result<NaiveDateTime, FieldError> {
     let value = value.trim();

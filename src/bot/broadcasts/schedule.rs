@@ -2,7 +2,7 @@
 //! `broadcast edit <n>` (`diffusion modifier`) replaces it while it waits, `broadcast delete`
 //! cancels it; `broadcasts` and `broadcast info` say when it goes (or why it did not).
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::super::reply::{Answer, Outcome, Refusal, Reply};
@@ -13,17 +13,13 @@ use crate::domain::Lang;
 use crate::domain::commands::FieldError;
 use crate::domain::engagement::BroadcastOptions;
 use crate::domain::problem::Problem;
+use crate::domain::schedule::shown;
 use crate::domain::text::escape_markdown;
 use crate::store::broadcasts::holds::{Edit, Hold, HoldState, NewHold, Outcome as Went};
 use crate::store::broadcasts::{Broadcast, NewBroadcast};
 use crate::t;
 
 type Result<T> = std::result::Result<T, BotError>;
-
-/// A moment as the admin reads it: in the zone it was given in, the zone named.
-fn shown(at: NaiveDateTime, zone: Tz) -> String {
-    format!("{} ({})", local_time(at, zone), zone.name())
-}
 
 /// When a held broadcast goes, as the admin reads it (or that it waits for something else).
 fn when_text(hold: &Hold, lang: Lang) -> String {
