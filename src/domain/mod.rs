@@ -19,6 +19,7 @@ pub mod presence;
 pub mod problem;
 pub mod progress;
 pub mod repeat;
+pub mod report_filter;
 pub mod roster;
 pub mod schedule;
 pub mod size;

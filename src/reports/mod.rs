@@ -3,11 +3,13 @@
 //! (`recipients`); and the report page (`page`), an HTML view of the same.
 
 mod campaign;
+mod download;
 pub mod page;
 mod recipients;
 
 pub use campaign::{CampaignReport, campaign_report, report_of};
-pub use recipients::{recipients_csv, report_csv};
+pub use download::report_csv_stream;
+pub use recipients::{recipients_csv, report_csv, report_csv_header, report_csv_lines};
 
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont, point};
 use chrono::NaiveDateTime;

@@ -121,10 +121,17 @@ fn engagement_cells(kind: ReportKind, r: &RecipientRow) -> Vec<String> {
     }
 }
 
-fn write(rows: &[RecipientRow], kind: Option<ReportKind>) -> Result<Vec<u8>, csv::Error> {
+/// The header line of the CSV (with the engagement columns of `kind`, if any).
+fn header(kind: Option<ReportKind>) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let extra = kind.map(engagement_columns).unwrap_or_default();
     w.write_record(DELIVERY_COLUMNS.iter().chain(extra))?;
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// The lines of `rows`, without the header.
+fn lines(rows: &[RecipientRow], kind: Option<ReportKind>) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
     for r in rows {
         let mut cells = delivery_cells(r);
         if let Some(kind) = kind {
@@ -133,6 +140,12 @@ fn write(rows: &[RecipientRow], kind: Option<ReportKind>) -> Result<Vec<u8>, csv
         w.write_record(&cells)?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+fn write(rows: &[RecipientRow], kind: Option<ReportKind>) -> Result<Vec<u8>, csv::Error> {
+    let mut out = header(kind)?;
+    out.extend(lines(rows, kind)?);
+    Ok(out)
 }
 
 /// The recipients' delivery facts as CSV (UTF-8, a header line, times in UTC).
@@ -144,6 +157,16 @@ pub fn recipients_csv(rows: &[RecipientRow]) -> Result<Vec<u8>, csv::Error> {
 /// of its kind (empty cells where a person did nothing).
 pub fn report_csv(kind: ReportKind, rows: &[RecipientRow]) -> Result<Vec<u8>, csv::Error> {
     write(rows, Some(kind))
+}
+
+/// The report file's header line, for a file sent a slice at a time.
+pub fn report_csv_header(kind: ReportKind) -> Result<Vec<u8>, csv::Error> {
+    header(Some(kind))
+}
+
+/// One slice of the report file's lines, after [`report_csv_header`].
+pub fn report_csv_lines(kind: ReportKind, rows: &[RecipientRow]) -> Result<Vec<u8>, csv::Error> {
+    lines(rows, Some(kind))
 }
 
 #[cfg(test)]

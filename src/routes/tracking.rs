@@ -9,7 +9,7 @@ use actix_web::{HttpResponse, web};
 use super::AppState;
 use crate::domain::tracking::ReportFile;
 use crate::error::ApiError;
-use crate::reports::{ChartData, chart_png, report_csv};
+use crate::reports::{ChartData, chart_png, report_csv_stream};
 use crate::store::reports::{self as store_reports, Scope};
 
 fn not_found() -> ApiError {
@@ -73,9 +73,8 @@ pub async fn report(
     }
     let (kind, id) = (grant.kind, grant.id.clone());
     let file = grant.file;
-    let built = state
-        .bot
-        .db()
+    let db = state.bot.db().clone();
+    let built = db
         .run(move |conn| {
             let scope: Option<Scope> = crate::reports::page::scope(conn, kind, &id)?;
             let Some(scope) = scope else {
@@ -91,14 +90,8 @@ pub async fn report(
                     )?;
                     Built::Chart(scope, delivered, clicked, reactions)
                 }
-                // (The page was answered above.)
-                ReportFile::Csv | ReportFile::Page(_) => Built::Csv(store_reports::recipients(
-                    conn,
-                    &scope.sends,
-                    &scope.all,
-                    scope.reads_of.as_ref(),
-                    &scope.not_installed,
-                )?),
+                // (The page was answered above.) The CSV is read while it is sent.
+                ReportFile::Csv | ReportFile::Page(_) => Built::Csv(scope),
             }))
         })
         .await?;
@@ -120,8 +113,7 @@ pub async fn report(
                 .insert_header((header::CACHE_CONTROL, "private, max-age=60"))
                 .body(png))
         }
-        Built::Csv(rows) => {
-            let csv = report_csv(kind, &rows).map_err(|e| ApiError::internal(&e))?;
+        Built::Csv(scope) => {
             let file_name: String = name
                 .chars()
                 .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
@@ -138,7 +130,7 @@ pub async fn report(
                     format!("attachment; filename=\"{file_name}\""),
                 ))
                 .insert_header((header::CACHE_CONTROL, "private, no-store"))
-                .body(csv))
+                .streaming(report_csv_stream(db, kind, scope)))
         }
     }
 }
@@ -150,5 +142,5 @@ enum Built {
         Vec<chrono::NaiveDateTime>,
         Vec<(String, i64)>,
     ),
-    Csv(Vec<store_reports::RecipientRow>),
+    Csv(Scope),
 }

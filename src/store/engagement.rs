@@ -1,7 +1,7 @@
 //! What recipients did with a broadcast or campaign beyond reading it, as reports read it:
 //! reactions, the first reminder they got, acknowledgements and poll answers. Each is one
-//! set-based query for the whole report (a 100,000-recipient broadcast is five queries, not
-//! five per person).
+//! set-based query for a page or chunk of the report (a thousand recipients are five queries,
+//! not five per person).
 
 use std::collections::HashMap;
 
@@ -39,19 +39,25 @@ pub struct Engaged {
 }
 
 impl Engaged {
-    /// Everything recorded for the campaign or broadcast `subject` (nothing for `None`).
-    pub fn load(conn: &mut Conn<'_>, subject: Option<Subject<'_>>) -> Result<Engaged, StoreError> {
+    /// What the people `users` did with the campaign or broadcast `subject` (nothing for
+    /// `None`): a page or a chunk of a report reads only its own people's part.
+    pub fn load(
+        conn: &mut Conn<'_>,
+        subject: Option<Subject<'_>>,
+        users: &[String],
+    ) -> Result<Engaged, StoreError> {
+        let users = Some(users);
         match subject {
             None => Ok(Engaged::default()),
             Some(Subject::Campaign(id)) => Ok(Engaged {
-                reactions: super::reactions::by_user(conn, id)?,
+                reactions: super::reactions::by_user_among(conn, id, users)?,
                 ..Engaged::default()
             }),
             Some(Subject::Broadcast(id)) => {
                 let choices = super::broadcasts::get(conn, id)?
                     .map(|b| b.choices())
                     .unwrap_or_default();
-                let answers = super::broadcasts::answers::answers_by_user(conn, id)?
+                let answers = super::broadcasts::answers::answers_among(conn, id, users)?
                     .into_iter()
                     .filter_map(|(user, i)| {
                         let text = usize::try_from(i).ok().and_then(|i| choices.get(i))?;
@@ -59,9 +65,9 @@ impl Engaged {
                     })
                     .collect();
                 Ok(Engaged {
-                    reactions: super::reactions::by_user(conn, id)?,
-                    reminded: super::broadcasts::remind::first_reminders(conn, id)?,
-                    acked: super::broadcasts::acks::acked_at_by_user(conn, id)?,
+                    reactions: super::reactions::by_user_among(conn, id, users)?,
+                    reminded: super::broadcasts::remind::first_reminders_among(conn, id, users)?,
+                    acked: super::broadcasts::acks::acked_at_among(conn, id, users)?,
                     answers,
                 })
             }

@@ -184,17 +184,17 @@ pub fn planned_zones(
         .collect())
 }
 
-/// For the report: the planned moment of each send delivery of the messages `sends` and the
-/// zone it was planned in (the delivery's own, else its campaign's), by delivery id (a person
-/// with several messages has one row per message).
+/// For the report: the planned moment of each of the send deliveries `deliveries` (of the
+/// messages `sends`) and the zone it was planned in (the delivery's own, else its campaign's),
+/// by delivery id (a person with several messages has one row per message).
 pub fn planned_by_delivery(
     conn: &mut Conn<'_>,
     sends: &[String],
+    deliveries: &[i64],
 ) -> Result<HashMap<i64, (String, NaiveDateTime)>, StoreError> {
     type Row = (i64, String, Option<String>, Option<NaiveDateTime>);
     let rows: Vec<Row> = run_on!(conn, |x| d::table
-        .filter(d::message_id.eq_any(sends))
-        .filter(d::operation.eq("send"))
+        .filter(d::id.eq_any(deliveries))
         .filter(d::planned_at.is_not_null())
         .select((d::id, d::message_id, d::planned_zone, d::planned_at))
         .load(x))?;

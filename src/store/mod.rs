@@ -32,6 +32,7 @@ pub mod reports;
 pub mod retention;
 pub mod schema;
 pub mod skype;
+pub mod sql;
 mod sqlite;
 pub mod tracking;
 pub mod users;

@@ -156,10 +156,25 @@ pub fn by_user(
     conn: &mut Conn<'_>,
     subject_id: &str,
 ) -> Result<HashMap<String, Vec<String>>, StoreError> {
-    let rows: Vec<(String, String)> = run_on!(conn, |c| r::table
-        .filter(r::subject_id.eq(subject_id))
-        .select((r::user_id, r::reaction))
-        .load(c))?;
+    by_user_among(conn, subject_id, None)
+}
+
+/// [`by_user`] for the people `users` only (everyone for `None`): a page of a report.
+pub fn by_user_among(
+    conn: &mut Conn<'_>,
+    subject_id: &str,
+    users: Option<&[String]>,
+) -> Result<HashMap<String, Vec<String>>, StoreError> {
+    let rows: Vec<(String, String)> = run_on!(conn, |c| {
+        let mut q = r::table
+            .filter(r::subject_id.eq(subject_id))
+            .select((r::user_id, r::reaction))
+            .into_boxed();
+        if let Some(users) = users {
+            q = q.filter(r::user_id.eq_any(users));
+        }
+        q.load(c)
+    })?;
     let mut out: HashMap<String, Vec<String>> = HashMap::new();
     for (user, reaction) in rows {
         out.entry(user).or_default().push(reaction);

@@ -309,6 +309,7 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(campaign_reads, deliveries);
+diesel::allow_tables_to_appear_in_same_query!(campaign_reads, users);
 
 diesel::table! {
     tenant_dispatch (tenant_id) {

@@ -27,5 +27,6 @@ pub(super) fn configure(c: &mut SqliteConnection) -> Result<(), diesel::result::
     c.batch_execute(
         "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
          PRAGMA wal_autocheckpoint = 8192; PRAGMA journal_size_limit = 67108864;",
-    )
+    )?;
+    super::sql::register_sqlite(c)
 }

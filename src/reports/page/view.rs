@@ -9,9 +9,9 @@ use handlebars::{Handlebars, RenderError, RenderErrorReason};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::filter::StatusFilter;
 use super::{PageData, Search};
 use crate::domain::Lang;
+use crate::domain::report_filter::StatusFilter;
 use crate::domain::tracking::ReportKind;
 use crate::store::reports::RecipientRow;
 use crate::t;

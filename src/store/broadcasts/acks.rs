@@ -214,9 +214,24 @@ pub fn acked_at_by_user(
     conn: &mut Conn<'_>,
     broadcast_id: &str,
 ) -> Result<HashMap<String, NaiveDateTime>, StoreError> {
-    let rows: Vec<(String, NaiveDateTime)> = run_on!(conn, |c| a::table
-        .filter(a::broadcast_id.eq(broadcast_id))
-        .select((a::user_id, a::acked_at))
-        .load(c))?;
+    acked_at_among(conn, broadcast_id, None)
+}
+
+/// [`acked_at_by_user`] for the people `users` only (everyone for `None`).
+pub fn acked_at_among(
+    conn: &mut Conn<'_>,
+    broadcast_id: &str,
+    users: Option<&[String]>,
+) -> Result<HashMap<String, NaiveDateTime>, StoreError> {
+    let rows: Vec<(String, NaiveDateTime)> = run_on!(conn, |c| {
+        let mut q = a::table
+            .filter(a::broadcast_id.eq(broadcast_id))
+            .select((a::user_id, a::acked_at))
+            .into_boxed();
+        if let Some(users) = users {
+            q = q.filter(a::user_id.eq_any(users));
+        }
+        q.load(c)
+    })?;
     Ok(rows.into_iter().collect())
 }

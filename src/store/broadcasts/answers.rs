@@ -93,9 +93,24 @@ pub fn answers_by_user(
     conn: &mut Conn<'_>,
     broadcast_id: &str,
 ) -> Result<HashMap<String, i32>, StoreError> {
-    let rows: Vec<(String, i32)> = run_on!(conn, |c| ans::table
-        .filter(ans::broadcast_id.eq(broadcast_id))
-        .select((ans::user_id, ans::choice))
-        .load(c))?;
+    answers_among(conn, broadcast_id, None)
+}
+
+/// [`answers_by_user`] for the people `users` only (everyone for `None`).
+pub fn answers_among(
+    conn: &mut Conn<'_>,
+    broadcast_id: &str,
+    users: Option<&[String]>,
+) -> Result<HashMap<String, i32>, StoreError> {
+    let rows: Vec<(String, i32)> = run_on!(conn, |c| {
+        let mut q = ans::table
+            .filter(ans::broadcast_id.eq(broadcast_id))
+            .select((ans::user_id, ans::choice))
+            .into_boxed();
+        if let Some(users) = users {
+            q = q.filter(ans::user_id.eq_any(users));
+        }
+        q.load(c)
+    })?;
     Ok(rows.into_iter().collect())
 }

@@ -184,14 +184,29 @@ pub fn first_reminders(
     conn: &mut Conn<'_>,
     broadcast_id: &str,
 ) -> Result<HashMap<String, NaiveDateTime>, StoreError> {
-    let rows: Vec<(String, Option<NaiveDateTime>)> = run_on!(conn, |c| d::table
-        .inner_join(bm::table.on(bm::message_id.eq(d::message_id)))
-        .filter(bm::broadcast_id.eq(broadcast_id))
-        .filter(bm::role.eq(Role::Reminder.as_str()))
-        .filter(d::operation.eq(Operation::Send.as_str()))
-        .filter(d::status.eq(DeliveryStatus::Delivered.as_str()))
-        .select((d::user_id, d::completed_at))
-        .load(c))?;
+    first_reminders_among(conn, broadcast_id, None)
+}
+
+/// [`first_reminders`] for the people `users` only (everyone for `None`).
+pub fn first_reminders_among(
+    conn: &mut Conn<'_>,
+    broadcast_id: &str,
+    users: Option<&[String]>,
+) -> Result<HashMap<String, NaiveDateTime>, StoreError> {
+    let rows: Vec<(String, Option<NaiveDateTime>)> = run_on!(conn, |c| {
+        let mut q = d::table
+            .inner_join(bm::table.on(bm::message_id.eq(d::message_id)))
+            .filter(bm::broadcast_id.eq(broadcast_id))
+            .filter(bm::role.eq(Role::Reminder.as_str()))
+            .filter(d::operation.eq(Operation::Send.as_str()))
+            .filter(d::status.eq(DeliveryStatus::Delivered.as_str()))
+            .select((d::user_id, d::completed_at))
+            .into_boxed();
+        if let Some(users) = users {
+            q = q.filter(d::user_id.eq_any(users));
+        }
+        q.load(c)
+    })?;
     let mut out: HashMap<String, NaiveDateTime> = HashMap::with_capacity(rows.len());
     for (user, at) in rows {
         let Some(at) = at else { continue };
