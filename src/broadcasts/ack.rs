@@ -2,29 +2,56 @@
 //! how acknowledgements stand for `broadcast info`.
 
 use super::Broadcasts;
-use crate::domain::ids::{BroadcastId, UserId};
-use crate::store::StoreError;
+use crate::domain::ids::BroadcastId;
 use crate::store::broadcasts::Broadcast;
 use crate::store::broadcasts::acks::{self, AckSummary, Pressed};
 use crate::store::broadcasts::presses::{self, Decided};
+use crate::store::users::{self, ConversationRef, User};
+use crate::store::{Conn, StoreError};
 
 impl Broadcasts {
-    /// `user_id` pressed **I have read and understood** on the card of `broadcast_id`: the
-    /// acknowledgement (and a read) is recorded once; the result says where they now stand.
+    /// The person at `who` pressed **I have read and understood** on the card of
+    /// `broadcast_id`: the acknowledgement (and a read) is recorded once; the result says where
+    /// they now stand. `None` when nobody is on record at `who`.
     pub async fn acknowledge(
         &self,
+        who: &ConversationRef,
         broadcast_id: &BroadcastId,
-        user_id: &UserId,
-    ) -> Result<Pressed, StoreError> {
-        let (broadcast_id, user_id, now) = (broadcast_id.clone(), user_id.clone(), self.now());
-        let decided = self
+    ) -> Result<Option<(User, Pressed)>, StoreError> {
+        let (broadcast_id, now) = (broadcast_id.clone(), self.now());
+        self.press_as(who, move |conn, user_id| {
+            presses::decide_ack(conn, broadcast_id.as_str(), user_id, now)
+        })
+        .await
+    }
+
+    /// Finds the person at `who` and decides their press in one visit to the database (one
+    /// pooled connection, and on PostgreSQL one liveness check, instead of two), then writes
+    /// what it decided. `None` when nobody is on record at `who`.
+    pub(super) async fn press_as<F>(
+        &self,
+        who: &ConversationRef,
+        decide: F,
+    ) -> Result<Option<(User, Pressed)>, StoreError>
+    where
+        F: FnOnce(&mut Conn<'_>, &str) -> Result<Decided, StoreError> + Send + 'static,
+    {
+        let who = who.clone();
+        let found = self
             .outbox
             .db()
             .run(move |conn| {
-                presses::decide_ack(conn, broadcast_id.as_str(), user_id.as_str(), now)
+                let Some(user) = users::find(conn, &who)? else {
+                    return Ok(None);
+                };
+                let decided = decide(conn, &user.id)?;
+                Ok(Some((user, decided)))
             })
             .await?;
-        self.press(decided).await
+        let Some((user, decided)) = found else {
+            return Ok(None);
+        };
+        Ok(Some((user, self.press(decided).await?)))
     }
 
     /// Writes what a press decided, if anything, through the press writer when there is one

@@ -2,30 +2,28 @@
 //! for `broadcast info`.
 
 use super::Broadcasts;
-use crate::domain::ids::{BroadcastId, UserId};
+use crate::domain::ids::BroadcastId;
 use crate::store::StoreError;
 use crate::store::broadcasts::Broadcast;
 use crate::store::broadcasts::acks::Pressed;
 use crate::store::broadcasts::answers::{self, Tally};
+use crate::store::users::{ConversationRef, User};
 
 impl Broadcasts {
-    /// `user_id` pressed the poll's choice number `choice` (from 0) on the card of
-    /// `broadcast_id`. A choice not on the card is refused and changes nothing.
+    /// The person at `who` pressed the poll's choice number `choice` (from 0) on the card of
+    /// `broadcast_id`. A choice not on the card is refused and changes nothing. `None` when
+    /// nobody is on record at `who`.
     pub async fn choose(
         &self,
+        who: &ConversationRef,
         broadcast_id: &BroadcastId,
-        user_id: &UserId,
         choice: usize,
-    ) -> Result<Pressed, StoreError> {
-        let (broadcast_id, user_id, now) = (broadcast_id.clone(), user_id.clone(), self.now());
-        let decided = self
-            .outbox
-            .db()
-            .run(move |conn| {
-                answers::decide_answer(conn, broadcast_id.as_str(), user_id.as_str(), choice, now)
-            })
-            .await?;
-        self.press(decided).await
+    ) -> Result<Option<(User, Pressed)>, StoreError> {
+        let (broadcast_id, now) = (broadcast_id.clone(), self.now());
+        self.press_as(who, move |conn, user_id| {
+            answers::decide_answer(conn, broadcast_id.as_str(), user_id, choice, now)
+        })
+        .await
     }
 
     /// The tally of `bc`'s poll (every choice, even those nobody chose).

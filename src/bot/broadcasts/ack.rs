@@ -6,34 +6,39 @@ use serde_json::Value;
 
 use super::super::{Bot, BotError};
 use super::UNREAD_SHOWN;
+use crate::botframework::Activity;
 use crate::botframework::invoke;
 use crate::broadcasts::cards::broadcast_card;
 use crate::domain::Lang;
 use crate::domain::broadcast::{CardContent, CardState};
-use crate::domain::ids::{BroadcastId, UserId};
+use crate::domain::ids::BroadcastId;
 use crate::domain::text::escape_markdown;
 use crate::store::broadcasts::Broadcast;
 use crate::store::broadcasts::acks::{Pressed, Standing};
-use crate::store::users::User;
+use crate::store::users::ConversationRef;
 use crate::t;
 
 impl Bot {
-    /// `user` pressed **I have read and understood**; `data` is the action's data. Returns the
-    /// invoke response (`botframework::invoke`).
+    /// The person at `who` pressed **I have read and understood**; `data` is the action's
+    /// data. Returns the invoke response (`botframework::invoke`).
     pub(super) async fn acknowledge(
         &self,
-        user: &User,
+        activity: &Activity,
+        who: &ConversationRef,
         data: &Value,
         lang: Lang,
-        tz: Tz,
     ) -> Result<Value, BotError> {
         let Some(broadcast) = data.get("broadcast").and_then(Value::as_str) else {
             return Ok(not_yours(lang));
         };
-        let pressed = self
+        let Some((user, pressed)) = self
             .broadcasts()
-            .acknowledge(&BroadcastId::new(broadcast), &UserId::new(user.id.as_str()))
-            .await?;
+            .acknowledge(who, &BroadcastId::new(broadcast))
+            .await?
+        else {
+            return Ok(not_yours(lang));
+        };
+        let tz = self.reader_zone(activity, &user);
         Ok(answer(lang, tz, pressed, || t!(lang, "ack-not-asked")))
     }
 

@@ -27,13 +27,25 @@ impl Bot {
             return refused("BadRequest", t!(lang, "broadcast-not-yours"));
         };
         let key = self.key_of(activity, checked);
+        let verb = data.get("herald").and_then(Value::as_str);
+        // A recipient's press finds them itself, in the same visit to the database that
+        // decides it; someone not on record is told the card is not theirs, as below.
+        match verb {
+            Some(action::ACK) => {
+                let response = self.acknowledge(activity, &key, &data, lang).await?;
+                return Ok(Handled::Invoke(response));
+            }
+            Some(action::CHOOSE) => {
+                let response = self.choose(activity, &key, &data, lang).await?;
+                return Ok(Handled::Invoke(response));
+            }
+            _ => {}
+        }
         let Some(user) = self.user_of(&key).await? else {
             return refused("NotARecipient", t!(lang, "broadcast-not-yours"));
         };
         let tz = self.reader_zone(activity, &user);
-        let response = match data.get("herald").and_then(Value::as_str) {
-            Some(action::ACK) => self.acknowledge(&user, &data, lang, tz).await?,
-            Some(action::CHOOSE) => self.choose(&user, &data, lang, tz).await?,
+        let response = match verb {
             Some(crate::approvals::cards::ACTION) => {
                 self.approval_pressed(&user, &data, lang, tz).await?
             }

@@ -6,49 +6,43 @@ use serde_json::Value;
 
 use super::super::{Bot, BotError};
 use super::ack::{answer, not_yours};
+use crate::botframework::Activity;
 use crate::botframework::invoke;
 use crate::domain::Lang;
-use crate::domain::ids::{BroadcastId, UserId};
+use crate::domain::ids::BroadcastId;
 use crate::domain::text::escape_markdown;
 use crate::store::broadcasts::Broadcast;
-use crate::store::users::User;
+use crate::store::users::ConversationRef;
 use crate::t;
 
 impl Bot {
-    /// `user` pressed a choice; `data` is the action's data. Returns the invoke response. The
-    /// choice must be a whole number from 0 (the card's own data); anything else is refused
-    /// before anything is looked up or written.
+    /// The person at `who` pressed a choice; `data` is the action's data. Returns the invoke
+    /// response. The choice must be a whole number from 0 (the card's own data); anything else
+    /// is refused before anything is written (someone not on record hears first that the card
+    /// is not theirs).
     pub(super) async fn choose(
         &self,
-        user: &User,
+        activity: &Activity,
+        who: &ConversationRef,
         data: &Value,
         lang: Lang,
-        tz: Tz,
     ) -> Result<Value, BotError> {
         let Some(broadcast) = data.get("broadcast").and_then(Value::as_str) else {
             return Ok(not_yours(lang));
         };
-        let choice = match data.get("choice") {
-            None | Some(Value::Null) => {
-                return Ok(invoke::error(400, "BadChoice", &t!(lang, "poll-no-choice")));
-            }
-            Some(v) => match v.as_u64().and_then(|n| usize::try_from(n).ok()) {
-                Some(n) => n,
-                None => {
-                    let shown: String = v.to_string().chars().take(40).collect();
-                    let text = t!(lang, "poll-choice-not-a-number", value = shown);
-                    return Ok(invoke::error(400, "BadChoice", &text));
-                }
-            },
+        let choice = match choice_of(data, lang) {
+            Ok(n) => n,
+            Err(refused) if self.user_of(who).await?.is_some() => return Ok(refused),
+            Err(_) => return Ok(not_yours(lang)),
         };
-        let pressed = self
+        let Some((user, pressed)) = self
             .broadcasts()
-            .choose(
-                &BroadcastId::new(broadcast),
-                &UserId::new(user.id.as_str()),
-                choice,
-            )
-            .await?;
+            .choose(who, &BroadcastId::new(broadcast), choice)
+            .await?
+        else {
+            return Ok(not_yours(lang));
+        };
+        let tz = self.reader_zone(activity, &user);
         Ok(answer(lang, tz, pressed, || t!(lang, "poll-not-a-poll")))
     }
 
@@ -81,6 +75,23 @@ impl Bot {
             ));
         }
         Ok(lines)
+    }
+}
+
+/// The choice pressed (a whole number from 0), or the invoke response refusing it.
+fn choice_of(data: &Value, lang: Lang) -> Result<usize, Value> {
+    match data.get("choice") {
+        None | Some(Value::Null) => {
+            Err(invoke::error(400, "BadChoice", &t!(lang, "poll-no-choice")))
+        }
+        Some(v) => v
+            .as_u64()
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| {
+                let shown: String = v.to_string().chars().take(40).collect();
+                let text = t!(lang, "poll-choice-not-a-number", value = shown);
+                invoke::error(400, "BadChoice", &text)
+            }),
     }
 }
 
