@@ -51,7 +51,7 @@ pub struct ReportGrant {
     pub file: ReportFile,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReportKind {
     Campaign,
     Broadcast,

@@ -1,9 +1,10 @@
 //! The report page: a campaign's or broadcast's counts, its chart and its recipients, as an
 //! HTML page behind the same kind of signed, expiring link as the CSV (the link carries the
 //! admin's language). The counts, the filter, the search and the paging run in the database
-//! (`store::reports::select`); only the page's own rows are read in full, so a page of a
-//! 100,000-recipient report is as quick as one of ten, and small in the browser.
+//! (`store::reports::select`; the counts kept a few seconds, `counts`); only the page's own rows
+//! are read in full, so a page of a large report stays quick, and small in the browser.
 
+mod counts;
 mod view;
 
 pub use crate::domain::report_filter::{MAX_SEARCH, Search, StatusFilter};
@@ -106,7 +107,7 @@ fn select_rows(conn: &mut Conn<'_>, request: &PageRequest) -> Result<Option<Sele
     };
     let report = scope.report();
     let (filter, search) = (request.status, &request.search);
-    let sends: SendCounts = select::send_counts(conn, report)?;
+    let sends: SendCounts = counts::send_counts(conn, request.kind, &request.id, report)?;
     let with_absent = |f: StatusFilter| matches!(f, StatusFilter::All | StatusFilter::NotInstalled);
     let counts = StatusFilter::offered(request.kind)
         .map(|f| {
@@ -118,13 +119,6 @@ fn select_rows(conn: &mut Conn<'_>, request: &PageRequest) -> Result<Option<Sele
             (f, count(sends.of(f)) + absent)
         })
         .collect();
-    let matching_sends = if filter == StatusFilter::NotInstalled {
-        0
-    } else if search.words().is_empty() {
-        count(sends.of(filter))
-    } else {
-        count(select::matching_sends(conn, report, filter, search)?)
-    };
     let absent: Vec<&(String, Option<String>)> = if with_absent(filter) {
         scope
             .not_installed
@@ -134,23 +128,54 @@ fn select_rows(conn: &mut Conn<'_>, request: &PageRequest) -> Result<Option<Sele
     } else {
         Vec::new()
     };
-    let matching = matching_sends + absent.len();
-    let pages = matching.div_ceil(PAGE_SIZE).max(1);
-    let page = request.page.clamp(1, pages);
-    let offset = (page - 1) * PAGE_SIZE;
-    let mut rows = if offset < matching_sends {
-        select::sends_page(
+    // The page asked for, counting the matching sends with it; a page past the sends (or past
+    // the end) needs the count first, to know where it starts.
+    let mut page = request.page.max(1);
+    let mut rows = Vec::new();
+    let mut matching_sends = None;
+    if filter == StatusFilter::NotInstalled {
+        matching_sends = Some(0);
+    } else if search.words().is_empty() {
+        matching_sends = Some(count(sends.of(filter)));
+    }
+    let offset = |page: usize| (page - 1) * PAGE_SIZE;
+    let fits = |sends: usize, page: usize| offset(page) < sends;
+    if matching_sends.is_none_or(|n| fits(n, page)) {
+        let (found, total) = select::sends_page(
             conn,
             report,
             filter,
             search,
-            offset as i64,
+            offset(page) as i64,
             PAGE_SIZE as i64,
-        )?
-    } else {
-        Vec::new()
+        )?;
+        rows = found;
+        matching_sends = matching_sends.or(total.map(count));
+    }
+    let matching_sends = match matching_sends {
+        Some(n) => n,
+        None => count(select::matching_sends(conn, report, filter, search)?),
     };
-    let skip = offset.saturating_sub(matching_sends);
+    let matching = matching_sends + absent.len();
+    let pages = matching.div_ceil(PAGE_SIZE).max(1);
+    if page > pages {
+        // Past the last page is the last page.
+        page = pages;
+        rows = if fits(matching_sends, page) {
+            select::sends_page(
+                conn,
+                report,
+                filter,
+                search,
+                offset(page) as i64,
+                PAGE_SIZE as i64,
+            )?
+            .0
+        } else {
+            Vec::new()
+        };
+    }
+    let skip = offset(page).saturating_sub(matching_sends);
     let room = PAGE_SIZE - rows.len();
     rows.extend(
         absent

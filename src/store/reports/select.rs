@@ -3,9 +3,10 @@
 //! rows are then read in full (`rows::rows_of`), so a page of a 100,000-recipient report reads
 //! a hundred people, not a hundred thousand.
 
+use diesel::dsl::sql;
 use diesel::dsl::{count_star, not};
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
+use diesel::sql_types::{BigInt, Bool};
 
 use super::super::schema::{
     broadcast_acks as a, broadcast_reads as r, campaign_reads as cr, deliveries as d,
@@ -207,8 +208,10 @@ pub fn matching_sends(
     .get_result(c))?)
 }
 
-/// The rows of the report's send deliveries passing `filter` and `search`, in delivery order,
-/// `limit` of them from the `offset`-th.
+/// One page of the report's send deliveries passing `filter` and `search`, in delivery order:
+/// `limit` rows from the `offset`-th; with a search, also how many pass in all (counted by the
+/// same query, a window over the matching rows, since a search reads every name anyway; `None`
+/// without a search, whose counts [`send_counts`] gives, or when the page has no row).
 pub fn sends_page(
     conn: &mut Conn<'_>,
     report: Report<'_>,
@@ -216,12 +219,14 @@ pub fn sends_page(
     search: &Search,
     offset: i64,
     limit: i64,
-) -> Result<Vec<RecipientRow>, StoreError> {
+) -> Result<(Vec<RecipientRow>, Option<i64>), StoreError> {
     let words = search.words();
-    let rows: Vec<SendRow> = run_on!(conn, |c| searched!(
-        narrowed!(
+    let matching = sql::<BigInt>("COUNT(*) OVER ()");
+    // Without a search the people's names are not needed to choose the rows: no join.
+    // (Nor a count: a window would read every matching row, not just the page's.)
+    if words.is_empty() {
+        let rows: Vec<SendRow> = run_on!(conn, |c| narrowed!(
             d::table
-                .inner_join(u::table.on(u::id.eq(d::user_id)))
                 .filter(d::message_id.eq_any(report.sends))
                 .filter(d::operation.eq("send"))
                 .order(d::id)
@@ -231,11 +236,36 @@ pub fn sends_page(
                 .into_boxed(),
             report,
             filter
+        )
+        .load(c))?;
+        return Ok((rows_of(conn, report, rows)?, None));
+    }
+    // The window keeps every matching row until it has counted them: only their ids.
+    let found: Vec<(i64, i64)> = run_on!(conn, |c| searched!(
+        narrowed!(
+            d::table
+                .inner_join(u::table.on(u::id.eq(d::user_id)))
+                .filter(d::message_id.eq_any(report.sends))
+                .filter(d::operation.eq("send"))
+                .order(d::id)
+                .offset(offset)
+                .limit(limit)
+                .select((d::id, matching))
+                .into_boxed(),
+            report,
+            filter
         ),
         words
     )
     .load(c))?;
-    rows_of(conn, report, rows)
+    let total = found.first().map(|(_, n)| *n);
+    let ids: Vec<i64> = found.into_iter().map(|(id, _)| id).collect();
+    let rows: Vec<SendRow> = run_on!(conn, |c| d::table
+        .filter(d::id.eq_any(&ids))
+        .order(d::id)
+        .select(send_columns!())
+        .load(c))?;
+    Ok((rows_of(conn, report, rows)?, total))
 }
 
 /// Whether anyone answered the report's poll (a broadcast's): the page shows the answer
