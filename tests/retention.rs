@@ -399,12 +399,22 @@ async fn old_rows_are_purged_in_batches_while_a_campaign_sends_and_reports_keep_
         .await
         .unwrap();
     assert!(again.is_none());
-    let c = current.clone();
-    let delivered = db
-        .run(move |conn| herald::store::deliveries::of_message(conn, &c))
-        .await
-        .unwrap();
-    assert!(delivered.iter().all(|d| d.status == "delivered"));
+    // (The fake connector has every send; the engine records the last outcomes just after.)
+    wait_for(
+        WAIT,
+        "the current campaign's sends all kept and recorded delivered",
+        || {
+            let (db, c) = (db.clone(), current.clone());
+            async move {
+                let rows = db
+                    .run(move |conn| herald::store::deliveries::of_message(conn, &c))
+                    .await
+                    .unwrap();
+                rows.len() == CURRENT && rows.iter().all(|d| d.status == "delivered")
+            }
+        },
+    )
+    .await;
     engine.shutdown(Duration::from_secs(5)).await;
 }
 
