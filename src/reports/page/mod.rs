@@ -140,15 +140,12 @@ fn select_rows(conn: &mut Conn<'_>, request: &PageRequest) -> Result<Option<Sele
     }
     let offset = |page: usize| (page - 1) * PAGE_SIZE;
     let fits = |sends: usize, page: usize| offset(page) < sends;
+    let sends_of = |conn: &mut Conn<'_>, page: usize| {
+        let at = offset(page) as i64;
+        select::sends_page(conn, report, filter, search, at, PAGE_SIZE as i64)
+    };
     if matching_sends.is_none_or(|n| fits(n, page)) {
-        let (found, total) = select::sends_page(
-            conn,
-            report,
-            filter,
-            search,
-            offset(page) as i64,
-            PAGE_SIZE as i64,
-        )?;
+        let (found, total) = sends_of(conn, page)?;
         rows = found;
         matching_sends = matching_sends.or(total.map(count));
     }
@@ -162,15 +159,7 @@ fn select_rows(conn: &mut Conn<'_>, request: &PageRequest) -> Result<Option<Sele
         // Past the last page is the last page.
         page = pages;
         rows = if fits(matching_sends, page) {
-            select::sends_page(
-                conn,
-                report,
-                filter,
-                search,
-                offset(page) as i64,
-                PAGE_SIZE as i64,
-            )?
-            .0
+            sends_of(conn, page)?.0
         } else {
             Vec::new()
         };
