@@ -4,7 +4,7 @@
 use crate::domain::tracking::ReportKind;
 
 /// A status filter of the page, as named in its address (`?status=unread`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StatusFilter {
     All,
     Delivered,
@@ -72,7 +72,7 @@ impl StatusFilter {
 }
 
 /// A search as typed: case-insensitive words that must all appear in the name or the address.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Search {
     words: Vec<String>,
 }

@@ -2,7 +2,12 @@
 //! on SQLite `lower` is replaced on each connection by Rust's own lowercasing (SQLite's built-in
 //! one only knows ASCII, so a search for "élodie" would miss "Élodie").
 
+use diesel::backend::Backend;
 use diesel::define_sql_function;
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
+use diesel::query_builder::{AstPass, QueryFragment};
+use diesel::result::QueryResult;
+use diesel::serialize::ToSql;
 use diesel::sql_types::{Nullable, Text};
 
 define_sql_function! {
@@ -22,8 +27,43 @@ pub(super) fn register_sqlite(
     lower_utils::register_impl(conn, |x: Option<String>| x.map(|s| s.to_lowercase()))
 }
 
+/// A `LIKE` pattern, bound as a parameter of a statement that is never kept prepared.
+/// PostgreSQL plans a prepared statement for its parameters five times, then may settle on one
+/// plan for any parameter; a pattern's selectivity (a person's name, or the company's domain
+/// that every address holds) is what decides the plan, so each search is planned for its own.
+#[derive(Debug, Clone, diesel::query_builder::QueryId)]
+pub struct Pattern(String);
+
+impl Expression for Pattern {
+    type SqlType = Nullable<Text>;
+}
+
+impl<DB> QueryFragment<DB> for Pattern
+where
+    DB: Backend,
+    String: ToSql<Nullable<Text>, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.unsafe_to_cache_prepared();
+        out.push_bind_param::<Nullable<Text>, String>(&self.0)
+    }
+}
+
+impl<QS> AppearsOnTable<QS> for Pattern {}
+
+impl<QS> SelectableExpression<QS> for Pattern {}
+
+impl ValidGrouping<()> for Pattern {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
 /// `text` as a `LIKE … ESCAPE '\'` pattern matching it anywhere.
-pub fn contains_pattern(text: &str) -> String {
+pub fn contains(text: &str) -> Pattern {
+    Pattern(contains_pattern(text))
+}
+
+/// `text` as a `LIKE … ESCAPE '\'` pattern matching it anywhere.
+fn contains_pattern(text: &str) -> String {
     let mut p = String::with_capacity(text.len() + 2);
     p.push('%');
     for ch in text.chars() {

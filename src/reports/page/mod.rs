@@ -128,42 +128,35 @@ fn select_rows(conn: &mut Conn<'_>, request: &PageRequest) -> Result<Option<Sele
     } else {
         Vec::new()
     };
-    // The page asked for, counting the matching sends with it; a page past the sends (or past
-    // the end) needs the count first, to know where it starts.
-    let mut page = request.page.max(1);
-    let mut rows = Vec::new();
-    let mut matching_sends = None;
-    if filter == StatusFilter::NotInstalled {
-        matching_sends = Some(0);
-    } else if search.words().is_empty() {
-        matching_sends = Some(count(sends.of(filter)));
-    }
-    let offset = |page: usize| (page - 1) * PAGE_SIZE;
-    let fits = |sends: usize, page: usize| offset(page) < sends;
-    let sends_of = |conn: &mut Conn<'_>, page: usize| {
-        let at = offset(page) as i64;
-        select::sends_page(conn, report, filter, search, at, PAGE_SIZE as i64)
+    // How many sends match (the cached counts without a search; with one, found live), then
+    // the page asked for; past the last page is the last page.
+    let hits = if filter == StatusFilter::NotInstalled || search.words().is_empty() {
+        None
+    } else {
+        Some(counts::search_hits(
+            conn,
+            request.kind,
+            &request.id,
+            report,
+            filter,
+            search,
+        )?)
     };
-    if matching_sends.is_none_or(|n| fits(n, page)) {
-        let (found, total) = sends_of(conn, page)?;
-        rows = found;
-        matching_sends = matching_sends.or(total.map(count));
-    }
-    let matching_sends = match matching_sends {
-        Some(n) => n,
-        None => count(select::matching_sends(conn, report, filter, search)?),
+    let matching_sends = match &hits {
+        _ if filter == StatusFilter::NotInstalled => 0,
+        Some(hits) => count(hits.total()),
+        None => count(sends.of(filter)),
     };
     let matching = matching_sends + absent.len();
     let pages = matching.div_ceil(PAGE_SIZE).max(1);
-    if page > pages {
-        // Past the last page is the last page.
-        page = pages;
-        rows = if fits(matching_sends, page) {
-            sends_of(conn, page)?.0
-        } else {
-            Vec::new()
-        };
-    }
+    let page = request.page.clamp(1, pages);
+    let offset = |page: usize| (page - 1) * PAGE_SIZE;
+    let (at, size) = (offset(page) as i64, PAGE_SIZE as i64);
+    let mut rows = match &hits {
+        _ if offset(page) >= matching_sends => Vec::new(),
+        Some(hits) => select::hits_page(conn, report, filter, search, hits, at, size)?,
+        None => select::sends_page(conn, report, filter, at, size)?,
+    };
     let skip = offset(page).saturating_sub(matching_sends);
     let room = PAGE_SIZE - rows.len();
     rows.extend(

@@ -3,16 +3,15 @@
 //! rows are then read in full (`rows::rows_of`), so a page of a 100,000-recipient report reads
 //! a hundred people, not a hundred thousand.
 
-use diesel::dsl::sql;
 use diesel::dsl::{count_star, not};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool};
+use diesel::sql_types::Bool;
 
 use super::super::schema::{
     broadcast_acks as a, broadcast_reads as r, campaign_reads as cr, deliveries as d,
     link_clicks as k, users as u,
 };
-use super::super::sql::{coalesce, contains_pattern, lower};
+use super::super::sql::{coalesce, contains, lower};
 use super::super::{Conn, StoreError};
 use super::ReadsOf;
 use super::rows::{RecipientRow, Report, SendRow, rows_of, send_columns};
@@ -121,7 +120,7 @@ macro_rules! searched {
     ($q:expr, $words:expr) => {{
         let mut q = $q;
         for word in $words {
-            let pattern = contains_pattern(word);
+            let pattern = contains(word);
             q = q.filter(
                 lower(u::display_name.nullable())
                     .like(pattern.clone())
@@ -132,6 +131,27 @@ macro_rules! searched {
             );
         }
         q
+    }};
+}
+
+/// The boxed query over the report's send deliveries joined with their people, passing
+/// `filter` and every word of the search, selecting `$select`.
+macro_rules! found {
+    ($report:expr, $filter:expr, $words:expr, $select:expr) => {{
+        let report: Report<'_> = $report;
+        searched!(
+            narrowed!(
+                d::table
+                    .inner_join(u::table.on(u::id.eq(d::user_id)))
+                    .filter(d::message_id.eq_any(report.sends))
+                    .filter(d::operation.eq("send"))
+                    .select($select)
+                    .into_boxed(),
+                report,
+                $filter
+            ),
+            $words
+        )
     }};
 }
 
@@ -192,80 +212,131 @@ pub fn matching_sends(
     search: &Search,
 ) -> Result<i64, StoreError> {
     let words = search.words();
-    Ok(run_on!(conn, |c| searched!(
-        narrowed!(
-            d::table
-                .inner_join(u::table.on(u::id.eq(d::user_id)))
-                .filter(d::message_id.eq_any(report.sends))
-                .filter(d::operation.eq("send"))
-                .select(count_star())
-                .into_boxed(),
-            report,
-            filter
-        ),
-        words
+    Ok(run_on!(conn, |c| found!(
+        report,
+        filter,
+        words,
+        count_star()
     )
     .get_result(c))?)
 }
 
-/// One page of the report's send deliveries passing `filter` and `search`, in delivery order:
-/// `limit` rows from the `offset`-th; with a search, also how many pass in all (counted by the
-/// same query, a window over the matching rows, since a search reads every name anyway; `None`
-/// without a search, whose counts [`send_counts`] gives, or when the page has no row).
+/// One page of the report's send deliveries passing `filter` (no search: the page's counts
+/// are [`send_counts`]'), in delivery order: `limit` rows from the `offset`-th. The database
+/// cuts the page along the `(message_id, id)` index, with no join.
 pub fn sends_page(
     conn: &mut Conn<'_>,
     report: Report<'_>,
     filter: StatusFilter,
-    search: &Search,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<RecipientRow>, Option<i64>), StoreError> {
-    let words = search.words();
-    let matching = sql::<BigInt>("COUNT(*) OVER ()");
-    // Without a search the people's names are not needed to choose the rows: no join.
-    // (Nor a count: a window would read every matching row, not just the page's.)
-    if words.is_empty() {
-        let rows: Vec<SendRow> = run_on!(conn, |c| narrowed!(
-            d::table
-                .filter(d::message_id.eq_any(report.sends))
-                .filter(d::operation.eq("send"))
-                .order(d::id)
-                .offset(offset)
-                .limit(limit)
-                .select(send_columns!())
-                .into_boxed(),
-            report,
-            filter
-        )
-        .load(c))?;
-        return Ok((rows_of(conn, report, rows)?, None));
-    }
-    // The window keeps every matching row until it has counted them: only their ids.
-    let found: Vec<(i64, i64)> = run_on!(conn, |c| searched!(
-        narrowed!(
-            d::table
-                .inner_join(u::table.on(u::id.eq(d::user_id)))
-                .filter(d::message_id.eq_any(report.sends))
-                .filter(d::operation.eq("send"))
-                .order(d::id)
-                .offset(offset)
-                .limit(limit)
-                .select((d::id, matching))
-                .into_boxed(),
-            report,
-            filter
-        ),
-        words
+) -> Result<Vec<RecipientRow>, StoreError> {
+    let rows: Vec<SendRow> = run_on!(conn, |c| narrowed!(
+        d::table
+            .filter(d::message_id.eq_any(report.sends))
+            .filter(d::operation.eq("send"))
+            .order(d::id)
+            .offset(offset)
+            .limit(limit)
+            .select(send_columns!())
+            .into_boxed(),
+        report,
+        filter
     )
     .load(c))?;
-    let total = found.first().map(|(_, n)| *n);
-    let ids: Vec<i64> = found.into_iter().map(|(id, _)| id).collect();
+    rows_of(conn, report, rows)
+}
+
+/// Most matching deliveries a search reads the ids of in its first pass.
+pub const FIRST_HITS: i64 = 10_000;
+
+/// The send deliveries a search found, in delivery order: every one when there are few
+/// (`total` equals `first`'s length), or the first [`FIRST_HITS`] and how many in all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hits {
+    first: Vec<i64>,
+    total: i64,
+}
+
+impl Hits {
+    /// Every matching delivery, found by the first pass.
+    pub fn all(first: Vec<i64>) -> Hits {
+        let total = first.len() as i64;
+        Hits { first, total }
+    }
+
+    /// The first pass's ids, and how many match in all (counted apart).
+    pub fn many(first: Vec<i64>, total: i64) -> Hits {
+        Hits {
+            total: total.max(first.len() as i64),
+            first,
+        }
+    }
+
+    /// Whether a first pass found as many as it read (`most`): there may be more.
+    pub fn is_full(first: &[i64], most: i64) -> bool {
+        first.len() as i64 >= most
+    }
+
+    /// How many send deliveries pass the filter and the search.
+    pub fn total(&self) -> i64 {
+        self.total
+    }
+}
+
+/// The ids of the first `most` ([`FIRST_HITS`] for the page) send deliveries of the report
+/// passing `filter` and `search`, in delivery order, found in one pass over the names: a search for a person or a
+/// family finds every match there. Only a search matching more (a word everyone's address
+/// holds) needs counting apart ([`matching_sends`]); its matches are dense, so each page of it
+/// is then cut cheaply ([`hits_page`]).
+pub fn first_hits(
+    conn: &mut Conn<'_>,
+    report: Report<'_>,
+    filter: StatusFilter,
+    search: &Search,
+    most: i64,
+) -> Result<Vec<i64>, StoreError> {
+    Ok(run_on!(conn, |c| found!(
+        report,
+        filter,
+        search.words(),
+        d::id
+    )
+    .order(d::id)
+    .limit(most)
+    .load(c))?)
+}
+
+/// One page of a search's `hits`, in delivery order: `limit` rows from the `offset`-th, read
+/// from the first pass's ids when it holds them, else cut by the database.
+pub fn hits_page(
+    conn: &mut Conn<'_>,
+    report: Report<'_>,
+    filter: StatusFilter,
+    search: &Search,
+    hits: &Hits,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<RecipientRow>, StoreError> {
+    let (from, to) = (offset.max(0) as usize, (offset + limit).max(0) as usize);
+    let ids: Vec<i64> = if to <= hits.first.len() || hits.total == hits.first.len() as i64 {
+        hits.first[from.min(hits.first.len())..to.min(hits.first.len())].to_vec()
+    } else {
+        run_on!(conn, |c| found!(report, filter, search.words(), d::id)
+            .order(d::id)
+            .offset(offset)
+            .limit(limit)
+            .load(c))?
+    };
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let rows: Vec<SendRow> = run_on!(conn, |c| d::table
         .filter(d::id.eq_any(&ids))
         .order(d::id)
         .select(send_columns!())
         .load(c))?;
-    Ok((rows_of(conn, report, rows)?, total))
+    rows_of(conn, report, rows)
 }
 
 /// Whether anyone answered the report's poll (a broadcast's): the page shows the answer
