@@ -5,12 +5,16 @@
 //!
 //!     cargo run --release --example fanout -- --recipients 100000
 //!     cargo run --release --example fanout -- --rps 50 --seconds 60
+//!     cargo run --release --example fanout -- --rps 50 --tenants 200 --recipients 1500
 //!
 //! Options: `--recipients N`, `--rps R` (the tenant's rate; paced mode), `--seconds S` (paced
-//! run length), `--concurrency C` (sends in flight, default 64), `--database-url URL`.
+//! run length), `--concurrency C` (sends in flight, default 64), `--database-url URL`,
+//! `--tenants T` (with `--rps`: T tenants of `--recipients` R each, a message each, all due at
+//! once; it runs until every send arrived, and reports per tenant from the receive times).
 //! The last line is exactly one of
 //! `fanout recipients=N delivered=D distinct=C msgs_per_s=X cpu_s_per_1000=Y peak_rss_mib=Z`
 //! `paced rps=R seconds=S delivered=D avg_rps=X max_1s=M`
+//! `tenants T=… R=… rps=… delivered=D distinct=C total_msgs_per_s=X tenant_avg_min=… …`
 
 #[path = "support/proc_stats.rs"]
 mod proc_stats;
@@ -39,6 +43,7 @@ struct Args {
     seconds: u64,
     concurrency: usize,
     database_url: Option<String>,
+    tenants: usize,
 }
 
 fn parse_args() -> Args {
@@ -50,6 +55,7 @@ fn parse_args() -> Args {
         seconds: 60,
         concurrency: 64,
         database_url: None,
+        tenants: 1,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -60,6 +66,7 @@ fn parse_args() -> Args {
             "--seconds" => a.seconds = value().parse().expect("--seconds S"),
             "--concurrency" => a.concurrency = value().parse().expect("--concurrency C"),
             "--database-url" => a.database_url = Some(value()),
+            "--tenants" => a.tenants = value().parse().expect("--tenants T"),
             "--fake-connector" => a.fake_connector = true,
             "--keep-times" => a.keep_times = true,
             other => panic!("unknown flag {other}; see the header of examples/fanout.rs"),
@@ -71,7 +78,7 @@ fn parse_args() -> Args {
 struct Seen {
     counts: Vec<AtomicU64>,
     total: AtomicU64,
-    times: Mutex<Vec<Instant>>,
+    times: Mutex<Vec<(Instant, usize)>>,
     keep_times: bool,
     started: Instant,
 }
@@ -109,7 +116,8 @@ fn run_fake(n: usize, keep_times: bool) {
                             }
                             seen.total.fetch_add(1, Ordering::Relaxed);
                             if seen.keep_times {
-                                seen.times.lock().unwrap().push(at);
+                                let i = index.unwrap_or(usize::MAX);
+                                seen.times.lock().unwrap().push((at, i));
                             }
                             HttpResponse::Created().json(json!({"id": "1:sent"}))
                         }
@@ -127,15 +135,15 @@ fn run_fake(n: usize, keep_times: bool) {
                                     .iter()
                                     .filter(|c| c.load(Ordering::Relaxed) > 0)
                                     .count();
-                                let times: Vec<f64> = seen
-                                    .times
-                                    .lock()
-                                    .unwrap()
+                                let kept = seen.times.lock().unwrap();
+                                let times: Vec<f64> = kept
                                     .iter()
-                                    .map(|t| (*t - seen.started).as_secs_f64() * 1000.0)
+                                    .map(|(t, _)| (*t - seen.started).as_secs_f64() * 1000.0)
                                     .collect();
+                                let index: Vec<usize> = kept.iter().map(|(_, i)| *i).collect();
                                 body["distinct"] = json!(distinct);
                                 body["times_ms"] = json!(times);
+                                body["index"] = json!(index);
                             }
                             HttpResponse::Ok().json(body)
                         }
@@ -246,8 +254,18 @@ impl Drop for BenchDb {
     }
 }
 
-/// N installed users whose conversations are `a:f-{i}` on the fake connector; returns their ids.
-fn add_users(db: &Db, service_url: &str, n: usize) -> Vec<String> {
+/// The tenant of recipient `i` when each tenant has `per_tenant` of them.
+fn tenant_of(i: usize, per_tenant: usize) -> String {
+    if per_tenant == usize::MAX {
+        TENANT.to_string()
+    } else {
+        format!("bench-tenant-{}", i / per_tenant)
+    }
+}
+
+/// N installed users whose conversations are `a:f-{i}` on the fake connector, `per_tenant`
+/// in each tenant; returns their ids.
+fn add_users(db: &Db, service_url: &str, n: usize, per_tenant: usize) -> Vec<String> {
     let mut conn = db.get().unwrap();
     let mut conn = conn.as_conn();
     let now = chrono::Utc::now().naive_utc();
@@ -261,7 +279,7 @@ fn add_users(db: &Db, service_url: &str, n: usize) -> Vec<String> {
                     let i = start * 1000 + k;
                     (
                         u::id.eq(id.clone()),
-                        u::tenant_id.eq(TENANT),
+                        u::tenant_id.eq(tenant_of(i, per_tenant)),
                         u::channel_id.eq("msteams"),
                         u::channel_user_id.eq(format!("29:f-{i}")),
                         u::bot_id.eq("28:bench-bot"),
@@ -287,11 +305,24 @@ fn add_users(db: &Db, service_url: &str, n: usize) -> Vec<String> {
 fn main() {
     let args = parse_args();
     let paced = args.rps.is_some();
-    let n = args.recipients.unwrap_or(match args.rps {
-        // Enough to keep the engine busy for the whole paced run.
-        Some(r) => (r as u64 * args.seconds * 12 / 10 + 100) as usize,
-        None => 100_000,
-    });
+    let per_tenant = match args.tenants {
+        0 | 1 => usize::MAX,
+        _ => args.recipients.unwrap_or(1500),
+    };
+    let n = if per_tenant == usize::MAX {
+        0
+    } else {
+        per_tenant * args.tenants
+    };
+    let n = if n > 0 {
+        n
+    } else {
+        args.recipients.unwrap_or(match args.rps {
+            // Enough to keep the engine busy for the whole paced run.
+            Some(r) => (r as u64 * args.seconds * 12 / 10 + 100) as usize,
+            None => 100_000,
+        })
+    };
     if args.fake_connector {
         return run_fake(n, args.keep_times);
     }
@@ -299,10 +330,10 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime")
-        .block_on(bench(args, n, paced));
+        .block_on(bench(args, n, paced, per_tenant));
 }
 
-async fn bench(args: Args, n: usize, paced: bool) {
+async fn bench(args: Args, n: usize, paced: bool, per_tenant: usize) {
     let fake = Fake::start(n, paced);
     let stats_client = reqwest::Client::new();
     let service_url = format!("http://127.0.0.1:{}/", fake.port);
@@ -310,29 +341,35 @@ async fn bench(args: Args, n: usize, paced: bool) {
     let bench_db = BenchDb::new(args.database_url.as_deref());
     let db = Db::open(&DatabaseUrl::parse(&bench_db.url).unwrap(), 8).expect("database opens");
     let setup = Instant::now();
-    let users = add_users(&db, &service_url, n);
-    let message_id = "fanout-message";
+    let users = add_users(&db, &service_url, n, per_tenant);
     let now = chrono::Utc::now();
     db.run(move |conn| {
-        deliveries::create_message(
-            conn,
-            message_id,
-            TENANT,
-            "bench",
-            &json!({"type": "message", "text": "Bonjour à toutes et à tous", "summary": "Annonce"}),
-            now,
-        )?;
-        let items: Vec<NewDelivery> = users
-            .into_iter()
-            .map(|user_id| NewDelivery {
-                user_id,
-                operation: Operation::Send,
-                target_activity_id: None,
-                due: now,
-                planned: None,
-            })
-            .collect();
-        deliveries::enqueue(conn, message_id, TENANT, &items, now)
+        // One message per tenant (its broadcast), every delivery due now.
+        let chunk = per_tenant.min(n);
+        for (k, users) in users.chunks(chunk).enumerate() {
+            let tenant = tenant_of(k * chunk, per_tenant);
+            let message_id = format!("fanout-message-{k}");
+            deliveries::create_message(
+                conn,
+                &message_id,
+                &tenant,
+                "bench",
+                &json!({"type": "message", "text": "Bonjour à toutes et à tous", "summary": "Annonce"}),
+                now,
+            )?;
+            let items: Vec<NewDelivery> = users
+                .iter()
+                .map(|user_id| NewDelivery {
+                    user_id: user_id.clone(),
+                    operation: Operation::Send,
+                    target_activity_id: None,
+                    due: now,
+                    planned: None,
+                })
+                .collect();
+            deliveries::enqueue(conn, &message_id, &tenant, &items, now)?;
+        }
+        Ok::<_, herald::store::StoreError>(())
     })
     .await
     .unwrap();
@@ -363,6 +400,67 @@ async fn bench(args: Args, n: usize, paced: bool) {
     .await
     .unwrap();
 
+    if per_tenant != usize::MAX {
+        let rps = args.rps.unwrap_or(50);
+        let tenants = args.tenants;
+        // Everything should arrive in R / rps seconds; give it three times that.
+        let allowed = Duration::from_secs_f64(per_tenant as f64 / rps as f64 * 3.0 + 30.0);
+        while fake.stats(&stats_client, false).await["total"]
+            .as_u64()
+            .unwrap_or(0)
+            < n as u64
+            && t0.elapsed() < allowed
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let cpu = proc_stats::cpu_seconds("self") - cpu0;
+        let fake_cpu = proc_stats::cpu_seconds(&fake.child.id().to_string());
+        handle.shutdown(Duration::from_secs(10)).await;
+        let stats = fake.stats(&stats_client, true).await;
+        let times: Vec<f64> = serde_json::from_value(stats["times_ms"].clone()).unwrap();
+        let index: Vec<usize> = serde_json::from_value(stats["index"].clone()).unwrap();
+        let total = times.len();
+        let distinct = stats["distinct"].as_u64().unwrap_or(0);
+        let mut per: Vec<Vec<f64>> = vec![Vec::new(); tenants];
+        for (t, i) in times.iter().zip(&index) {
+            if let Some(v) = per.get_mut(*i / per_tenant) {
+                v.push(*t);
+            }
+        }
+        let mut averages = Vec::new();
+        let mut busiest = 0;
+        for v in &mut per {
+            v.sort_by(f64::total_cmp);
+            if v.len() > 1 {
+                let span = (v[v.len() - 1] - v[0]) / 1000.0;
+                averages.push((v.len() - 1) as f64 / span);
+            }
+            let mut start = 0;
+            for end in 0..v.len() {
+                while v[end] - v[start] >= 1000.0 {
+                    start += 1;
+                }
+                busiest = busiest.max(end - start + 1);
+            }
+        }
+        averages.sort_by(f64::total_cmp);
+        let (first, last) = times
+            .iter()
+            .fold((f64::MAX, 0.0f64), |(a, b), t| (a.min(*t), b.max(*t)));
+        let median = averages.get(averages.len() / 2).copied().unwrap_or(0.0);
+        println!(
+            "tenants T={tenants} R={per_tenant} rps={rps} delivered={total} distinct={distinct} total_msgs_per_s={:.0} tenant_avg_min={:.2} tenant_avg_median={:.2} tenants_below_99pct={} busiest_1s={busiest} cpu_s_per_1000={:.4} fake_cpu_s_per_1000={:.4} peak_rss_mib={:.1}",
+            total as f64 / ((last - first) / 1000.0),
+            averages.first().copied().unwrap_or(0.0),
+            median,
+            averages.iter().filter(|a| **a < rps as f64 * 0.99).count()
+                + (tenants - averages.len()),
+            cpu / (total as f64 / 1000.0),
+            fake_cpu / (total as f64 / 1000.0),
+            proc_stats::peak_rss_mib("self")
+        );
+        return;
+    }
     if paced {
         let rps = args.rps.unwrap_or(50);
         tokio::time::sleep(Duration::from_secs(args.seconds)).await;

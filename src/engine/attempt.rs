@@ -62,6 +62,10 @@ async fn try_attempt(
     let target = target(inner, d, user, operation).await?;
     let prepared = prepare(inner, d, user, operation, presence.clone()).await?;
     let reserved = wait_turn(inner, d, user).await?;
+    // One of the engine's sending slots, from now until the attempt ends (a repair included).
+    let Ok(_slot) = inner.sending.acquire().await else {
+        return Err(Outcome::Released { id: d.id, at: None });
+    };
     still_ours(inner, d, operation, epoch)?;
     let post = match (prepared, target.as_deref()) {
         (Prepared::Send(body), _) => Post::Send(body),

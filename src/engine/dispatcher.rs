@@ -2,20 +2,22 @@
 //! outcome.
 //! Pure functions in `domain::delivery` decide when to retry; this only does what they say.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::attempt::attempt;
+use super::queues::{Queued, Queues};
 use super::tenancy::Epoch;
 use super::{Inner, broadcast, gated, planner, reminders};
 use crate::domain::delivery::Operation;
 use crate::store::deliveries::{self, Leased, Outcome};
 
+/// Most outcomes on their way to the database at once.
+const MAX_SETTLING: usize = 4096;
 /// Most deliveries leased in one transaction.
 const MAX_LEASE: usize = 256;
 /// Pause before trying again when the database fails.
@@ -24,24 +26,48 @@ const DATABASE_BACKOFF: Duration = Duration::from_secs(1);
 const CONTENDED: Duration = Duration::from_millis(50);
 /// Most often finished recalls are looked for while deliveries keep the dispatcher busy.
 const RECALL_CHECK: Duration = Duration::from_secs(1);
+/// Longest the dispatcher goes without leasing while rows wait (work due later than it last
+/// looked, of tenants not being woken for).
+const LEASE_AGAIN: Duration = Duration::from_secs(1);
+/// Least time between two leases while rows wait: tenants running low meanwhile are leased
+/// for together (each keeps about a second of its rate waiting, far more than this).
+const LEASE_GATHER: Duration = Duration::from_millis(50);
 
 pub(super) async fn run(inner: Arc<Inner>) {
     let concurrency = inner.config.concurrency.max(1);
-    let permits = Arc::new(Semaphore::new(concurrency));
-    let mut tasks = JoinSet::new();
-    // Leased rows waiting for a free slot. Leasing ahead (up to two rounds of slots) makes one
-    // lease transaction serve many sends instead of one each time a slot frees up.
-    let mut ready: VecDeque<(Leased, Option<Option<String>>, Epoch)> = VecDeque::new();
-    let refill_below = concurrency.div_ceil(2);
+    let rps = inner.config.tenant_rps.max(1) as usize;
+    // Sends started at once per tenant: each waits for its tenant's slot, then posts (holding
+    // one of the `concurrency` sending slots only while it posts). A tenth of a second of the
+    // tenant's rate is enough to keep it at its pace, and a paused or slow tenant holds
+    // nothing any other tenant needs.
+    let most = (rps / 10).clamp(2, concurrency);
     let lease_up_to = (2 * concurrency).min(MAX_LEASE);
+    // Rows kept waiting per tenant: about two seconds of its rate. A tenant with fewer is
+    // leased for; the lease takes the earliest due of every such tenant.
+    let fill = (2 * rps).clamp(2 * most, lease_up_to);
+    let mut queues: Queues<Queued> = Queues::new(most);
+    let mut tasks = JoinSet::new();
+    // Each send says when its attempt has ended (its outcome then goes to the database while
+    // the tenant's next send starts).
+    let (ended_tx, mut ended) = tokio::sync::mpsc::unbounded_channel::<String>();
+    // Outcomes on their way to the database: when the writer falls behind, sends wait for it
+    // (their tenant's next send with them) instead of piling outcomes up in memory.
+    let settling = Arc::new(tokio::sync::Semaphore::new(MAX_SETTLING));
+    // Tenants found with nothing more due: not asked again before a wake-up or LEASE_AGAIN.
+    let mut dry: HashSet<String> = HashSet::new();
     let mut next_plan = inner.clock.now();
     let mut recall_checked = Instant::now();
+    let mut want_lease = true;
+    let mut leased_at = Instant::now();
     loop {
         while tasks.try_join_next().is_some() {}
+        while let Ok(tenant) = ended.try_recv() {
+            queues.done(&tenant);
+        }
         if inner.stop.is_cancelled() {
             break;
         }
-        if (ready.is_empty() || recall_checked.elapsed() >= RECALL_CHECK)
+        if (queues.is_empty() || recall_checked.elapsed() >= RECALL_CHECK)
             && inner.signals.take_recalls_due()
         {
             recall_checked = Instant::now();
@@ -50,37 +76,27 @@ pub(super) async fn run(inner: Arc<Inner>) {
         if inner.clock.now() >= next_plan || inner.signals.take_replan() {
             let looked_at = planner::plan_due(&inner).await;
             next_plan = planner::next_check(&inner, looked_at).await;
+            dry.clear();
+            want_lease = true;
         }
-        if ready.len() < refill_below {
-            let now = inner.clock.now();
-            let until = now
-                + chrono::TimeDelta::from_std(inner.config.lease)
-                    .unwrap_or(chrono::TimeDelta::seconds(60));
-            let (owner, wanted) = (inner.config.instance.clone(), lease_up_to - ready.len());
-            let claims = inner.tenancy.owned();
-            let tenants: Vec<String> = claims.keys().cloned().collect();
-            let held: Vec<i64> = inner.held().iter().copied().collect();
-            match inner
-                .db
-                .run(move |conn| {
-                    deliveries::lease(conn, &owner, &tenants, &held, now, until, wanted)
-                })
-                .await
-            {
+        if leased_at.elapsed() >= LEASE_AGAIN {
+            dry.clear();
+            want_lease = true;
+        }
+        // Leases wait a moment to serve every tenant that ran low meanwhile in one go.
+        if want_lease && (queues.is_empty() || leased_at.elapsed() >= LEASE_GATHER) {
+            leased_at = Instant::now();
+            want_lease = false;
+            match lease(&inner, &queues, &mut dry, fill).await {
                 Ok(rows) => {
-                    inner.held().extend(rows.iter().map(|r| r.delivery.id));
-                    let rows = reminders::drop_settled(&inner, rows).await;
-                    for (row, presence) in with_presence(&inner, rows).await {
-                        // Leased just now from the tenants of `claims`.
-                        let epoch = claims.get(&row.delivery.tenant_id).copied();
-                        if let Some(epoch) = epoch {
-                            ready.push_back((row, presence, epoch));
-                        }
+                    for queued in rows {
+                        queues.push(queued);
                     }
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "leasing deliveries failed; retrying");
-                    if ready.is_empty() {
+                    want_lease = true;
+                    if queues.is_empty() {
                         tokio::select! {
                             _ = tokio::time::sleep(DATABASE_BACKOFF) => continue,
                             _ = inner.stop.cancelled() => break,
@@ -89,25 +105,121 @@ pub(super) async fn run(inner: Arc<Inner>) {
                 }
             }
         }
-        if ready.is_empty() {
+        // Start every row whose tenant may start one, tenants in turn.
+        while let Some(queued) = queues.next() {
+            let tenant = queued.row.delivery.tenant_id.clone();
+            if queues.waiting(&tenant) < fill / 2 && !dry.contains(&tenant) {
+                want_lease = true;
+            }
+            let inner = inner.clone();
+            let started = Started(Some(tenant), ended_tx.clone());
+            let settling = settling.clone();
+            tasks.spawn(async move {
+                let (row, presence, epoch) = (queued.row, queued.presence, queued.epoch);
+                deliver(&inner, row, presence, epoch, started, &settling).await;
+            });
+        }
+        if queues.is_empty() && !want_lease {
             idle(&inner, next_plan).await;
+            dry.clear();
+            want_lease = true;
             continue;
         }
-        let permit = tokio::select! {
-            p = permits.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-            _ = inner.stop.cancelled() => break,
+        // Rows wait, each tenant with its most sends started: one ending frees a turn.
+        let lease_at = if want_lease {
+            leased_at + LEASE_GATHER
+        } else {
+            leased_at + LEASE_AGAIN
         };
-        if let Some((row, presence, epoch)) = ready.pop_front() {
-            let inner = inner.clone();
-            tasks.spawn(async move { deliver(&inner, row, presence, epoch, permit).await });
+        tokio::select! {
+            Some(tenant) = ended.recv() => queues.done(&tenant),
+            _ = tokio::time::sleep_until(lease_at) => {}
+            _ = inner.signals.dispatcher.notified() => {
+                dry.clear();
+                want_lease = true;
+            }
+            _ = inner.stop.cancelled() => {}
         }
     }
     // Stopping: no more leasing; what was leased ahead is given back by the shutdown; let what
     // is in flight finish.
     while tasks.join_next().await.is_some() {}
+}
+
+/// A send started for a tenant: tells the dispatcher once when its attempt has ended (also
+/// if the task ends any other way), so that the tenant's next send may start.
+struct Started(Option<String>, tokio::sync::mpsc::UnboundedSender<String>);
+
+impl Started {
+    fn end(&mut self) {
+        if let Some(tenant) = self.0.take() {
+            // The dispatcher has stopped when nobody receives: nothing to tell.
+            let _ = self.1.send(tenant);
+        }
+    }
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        self.end();
+    }
+}
+
+/// Leases due rows for the tenants dispatched here that have fewer than half of `fill`
+/// waiting (and were not found `dry`), up to `fill` each, with the presence their campaign
+/// needs and the claim they were leased under. A tenant given fewer than it asked for has
+/// nothing more due: it joins `dry`.
+async fn lease(
+    inner: &Arc<Inner>,
+    queues: &Queues<Queued>,
+    dry: &mut HashSet<String>,
+    fill: usize,
+) -> Result<Vec<Queued>, crate::store::StoreError> {
+    let now = inner.clock.now();
+    let until = now
+        + chrono::TimeDelta::from_std(inner.config.lease).unwrap_or(chrono::TimeDelta::seconds(60));
+    let claims = inner.tenancy.owned();
+    let wants: Vec<(String, usize)> = claims
+        .keys()
+        .filter(|t| queues.waiting(t) < fill / 2 && !dry.contains(*t))
+        .map(|t| (t.clone(), fill - queues.waiting(t)))
+        .collect();
+    if wants.is_empty() {
+        return Ok(Vec::new());
+    }
+    let owner = inner.config.instance.clone();
+    let (mine, asked) = (inner.clone(), wants.clone());
+    let rows = inner
+        .db
+        .run(move |conn| {
+            let held = |id: i64| mine.held().contains(&id);
+            deliveries::lease_per_tenant(conn, &owner, &asked, &held, now, until)
+        })
+        .await?;
+    inner.held().extend(rows.iter().map(|r| r.delivery.id));
+    let mut got: HashMap<&str, usize> = HashMap::new();
+    for row in &rows {
+        *got.entry(row.delivery.tenant_id.as_str()).or_default() += 1;
+    }
+    for (tenant, n) in &wants {
+        if got.get(tenant.as_str()).copied().unwrap_or(0) < *n {
+            dry.insert(tenant.clone());
+        }
+    }
+    let rows = reminders::drop_settled(inner, rows).await;
+    Ok(with_presence(inner, rows)
+        .await
+        .into_iter()
+        // Leased just now from the tenants of `claims`.
+        .filter_map(|(row, presence)| {
+            let epoch = claims.get(&row.delivery.tenant_id).copied()?;
+            Some(Queued {
+                row,
+                presence,
+                epoch,
+            })
+        })
+        .collect())
 }
 
 /// Leased rows with the presence their campaign needs (looked up in batches), if any.
@@ -164,17 +276,20 @@ async fn idle(inner: &Inner, next_plan: chrono::DateTime<chrono::Utc>) {
     }
 }
 
-/// Attempts one delivery, frees its sending slot, then records what happened (the row stays
-/// leased until then, so nobody else takes it meanwhile).
+/// Attempts one delivery (holding one of the sending slots only while it posts), tells the
+/// dispatcher it has `started` another, then records what happened (the row stays leased
+/// until then, so nobody else takes it meanwhile).
 async fn deliver(
     inner: &Inner,
     leased: Leased,
     presence: Option<Option<String>>,
     epoch: Epoch,
-    slot: tokio::sync::OwnedSemaphorePermit,
+    mut started: Started,
+    settling: &tokio::sync::Semaphore,
 ) {
     let outcome = attempt(inner, &leased, presence, epoch).await;
-    drop(slot);
+    let settling = settling.acquire().await;
+    started.end();
     let m = &inner.metrics;
     match &outcome {
         Outcome::Delivered { .. } => m.delivered.inc(),
@@ -191,6 +306,7 @@ async fn deliver(
     let recall_step = leased.delivery.operation == Ok(Operation::Delete)
         && matches!(outcome, Outcome::Delivered { .. } | Outcome::Failed { .. });
     record_outcome(inner, leased.delivery.id, outcome).await;
+    drop(settling);
     inner.held().remove(&leased.delivery.id);
     if recall_step {
         inner.signals.recalls_changed();

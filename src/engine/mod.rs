@@ -13,6 +13,7 @@ mod localtime;
 mod payload;
 pub mod planner;
 mod progress;
+mod queues;
 mod reminders;
 mod repeat;
 mod retention;
@@ -125,6 +126,9 @@ pub(crate) struct Inner {
     clock: Arc<dyn Clock>,
     /// The one send path (rate limits, service URLs, connector), shared with `Engine::sender`.
     sender: Sender,
+    /// Sends posting at once (`delivery.concurrency`): a send takes one when its tenant's and
+    /// its conversation's limits let it go, not while it waits for them.
+    sending: tokio::sync::Semaphore,
     metrics: Arc<Metrics>,
     config: EngineConfig,
     recorder: BatchWriter<Outcome, bool>,
@@ -199,6 +203,7 @@ impl Engine {
                 db,
                 clock,
                 sender,
+                sending: tokio::sync::Semaphore::new(config.concurrency.max(1)),
                 metrics,
                 config,
                 recorder,

@@ -79,35 +79,96 @@ pub fn lease(
             Conn::Postgres(c) => due.for_update().skip_locked().load(*c)?,
             Conn::Sqlite(c) => due.load(*c)?,
         };
-        if !ids.is_empty() {
-            run_on!(conn, |c| diesel::update(
-                d::table.filter(d::id.eq_any(&ids))
-            )
+        mark_leased(conn, owner, &ids, now_n, until)?;
+        Ok::<_, StoreError>(ids)
+    })?;
+    load_leased(conn, &ids)
+}
+
+/// Most ids in one statement (SQLite allows 32,766 parameters).
+const IDS_PER_STATEMENT: usize = 5000;
+
+/// Marks rows `ids` leased by `owner` until `until`.
+fn mark_leased(
+    conn: &mut Conn<'_>,
+    owner: &str,
+    ids: &[i64],
+    now: NaiveDateTime,
+    until: NaiveDateTime,
+) -> Result<(), StoreError> {
+    for ids in ids.chunks(IDS_PER_STATEMENT) {
+        run_on!(conn, |c| diesel::update(d::table.filter(d::id.eq_any(ids)))
             .set((
                 d::leased_by.eq(owner),
                 d::lease_expires_at.eq(until),
-                d::updated_at.eq(now_n),
+                d::updated_at.eq(now),
             ))
             .execute(c))?;
-        }
-        Ok::<_, StoreError>(ids)
-    })?;
-    if ids.is_empty() {
-        return Ok(Vec::new());
     }
-    let rows: Vec<(WorkRow, Recipient)> = run_on!(conn, |c| d::table
-        .inner_join(u::table)
-        .filter(d::id.eq_any(&ids))
-        .order(d::next_attempt_at)
-        .select((WorkRow::as_select(), Recipient::as_select()))
-        .load(c))?;
-    Ok(rows
-        .into_iter()
-        .map(|(row, user)| Leased {
+    Ok(())
+}
+
+/// Rows `ids` with what sending them needs, earliest due first.
+fn load_leased(conn: &mut Conn<'_>, ids: &[i64]) -> Result<Vec<Leased>, StoreError> {
+    let mut leased = Vec::with_capacity(ids.len());
+    for ids in ids.chunks(IDS_PER_STATEMENT) {
+        let rows: Vec<(WorkRow, Recipient)> = run_on!(conn, |c| d::table
+            .inner_join(u::table)
+            .filter(d::id.eq_any(ids))
+            .order(d::next_attempt_at)
+            .select((WorkRow::as_select(), Recipient::as_select()))
+            .load(c))?;
+        leased.extend(rows.into_iter().map(|(row, user)| Leased {
             delivery: row.into(),
             user,
-        })
-        .collect())
+        }));
+    }
+    Ok(leased)
+}
+
+/// Leases, for each `(tenant, n)` of `wants`, up to `n` of the tenant's due deliveries for
+/// `owner` until `until`, earliest first: one indexed range per tenant (`status, tenant_id,
+/// next_attempt_at`), so a tenant with a long backlog fills no other's share, and the cost
+/// follows what is taken, not how much is due. `held(id)`: whether `owner` still holds row
+/// `id` in memory (its outcome may be on its way): such a row is never leased again, even
+/// when its lease has run out; `owner`'s other expired rows are (it lost track of them).
+pub fn lease_per_tenant(
+    conn: &mut Conn<'_>,
+    owner: &str,
+    wants: &[(String, usize)],
+    held: &(dyn Fn(i64) -> bool + Send + Sync),
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<Leased>, StoreError> {
+    let now_n = now.naive_utc();
+    let until = until.naive_utc();
+    let ids: Vec<i64> = conn.write_transaction(|conn| {
+        let mut ids = Vec::new();
+        for (tenant, n) in wants.iter().filter(|(_, n)| *n > 0) {
+            let due = d::table
+                .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
+                .filter(d::tenant_id.eq(tenant))
+                .filter(d::next_attempt_at.le(now_n))
+                .filter(d::leased_by.is_null().or(d::lease_expires_at.lt(now_n)))
+                .order(d::next_attempt_at)
+                .select((d::id, d::leased_by))
+                .limit(*n as i64);
+            let found: Vec<(i64, Option<String>)> = match conn {
+                // Rows another dispatcher is leasing right now are skipped, not waited for.
+                Conn::Postgres(c) => due.for_update().skip_locked().load(*c)?,
+                Conn::Sqlite(c) => due.load(*c)?,
+            };
+            ids.extend(
+                found
+                    .into_iter()
+                    .filter(|(id, by)| by.as_deref() != Some(owner) || !held(*id))
+                    .map(|(id, _)| id),
+            );
+        }
+        mark_leased(conn, owner, &ids, now_n, until)?;
+        Ok::<_, StoreError>(ids)
+    })?;
+    load_leased(conn, &ids)
 }
 
 /// Gives back every lease `owner` still holds (a clean shutdown).

@@ -24,7 +24,7 @@ pub use crate::domain::delivery::Operation;
 use crate::domain::delivery::{DeliveryStatus, MessageKind, UnknownName};
 use crate::run_on;
 
-pub use lease::{lease, next_due, queue_depth, release, release_all};
+pub use lease::{lease, lease_per_tenant, next_due, queue_depth, release, release_all};
 pub use record::{Outcome, record, record_one};
 pub use repair::record_repair;
 
