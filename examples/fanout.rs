@@ -10,7 +10,10 @@
 //! Options: `--recipients N`, `--rps R` (the tenant's rate; paced mode), `--seconds S` (paced
 //! run length), `--concurrency C` (sends in flight, default 64), `--database-url URL`,
 //! `--tenants T` (with `--rps`: T tenants of `--recipients` R each, a message each, all due at
-//! once; it runs until every send arrived, and reports per tenant from the receive times).
+//! once; it runs until every send arrived, and reports per tenant from the receive times),
+//! `--throttle-after S` (with `--tenants`: the fake answers one send of tenant 0, S seconds in,
+//! with 429 and `Retry-After: 5`; the figures are then the other tenants', and tenant 0's
+//! longest pause is printed).
 //! The last line is exactly one of
 //! `fanout recipients=N delivered=D distinct=C msgs_per_s=X cpu_s_per_1000=Y peak_rss_mib=Z`
 //! `paced rps=R seconds=S delivered=D avg_rps=X max_1s=M`
@@ -44,6 +47,8 @@ struct Args {
     concurrency: usize,
     database_url: Option<String>,
     tenants: usize,
+    throttle_after: Option<f64>,
+    per_tenant: Option<usize>,
 }
 
 fn parse_args() -> Args {
@@ -56,6 +61,8 @@ fn parse_args() -> Args {
         concurrency: 64,
         database_url: None,
         tenants: 1,
+        throttle_after: None,
+        per_tenant: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -67,6 +74,8 @@ fn parse_args() -> Args {
             "--concurrency" => a.concurrency = value().parse().expect("--concurrency C"),
             "--database-url" => a.database_url = Some(value()),
             "--tenants" => a.tenants = value().parse().expect("--tenants T"),
+            "--throttle-after" => a.throttle_after = Some(value().parse().expect("seconds")),
+            "--per-tenant" => a.per_tenant = Some(value().parse().expect("--per-tenant R")),
             "--fake-connector" => a.fake_connector = true,
             "--keep-times" => a.keep_times = true,
             other => panic!("unknown flag {other}; see the header of examples/fanout.rs"),
@@ -81,12 +90,20 @@ struct Seen {
     times: Mutex<Vec<(Instant, usize)>>,
     keep_times: bool,
     started: Instant,
+    /// With `--throttle-after S`: recipients per tenant; the first send to tenant 0 arriving S
+    /// seconds or more after the first send of all is answered 429 with `Retry-After: 5`.
+    throttle: Option<(usize, f64)>,
+    first: std::sync::OnceLock<Instant>,
+    throttled: std::sync::atomic::AtomicBool,
 }
 
 /// The fake connector process: answers every send with 201, counts it, and reports at
 /// `GET /stats` (`?times=1` adds the distinct count and each receive time, in ms).
-fn run_fake(n: usize, keep_times: bool) {
+fn run_fake(n: usize, keep_times: bool, throttle: Option<(usize, f64)>) {
     let seen = Arc::new(Seen {
+        throttle,
+        first: std::sync::OnceLock::new(),
+        throttled: std::sync::atomic::AtomicBool::new(false),
         counts: (0..n).map(|_| AtomicU64::new(0)).collect(),
         total: AtomicU64::new(0),
         times: Mutex::new(Vec::with_capacity(if keep_times { n } else { 0 })),
@@ -111,6 +128,16 @@ fn run_fake(n: usize, keep_times: bool) {
                                 .get("id")
                                 .and_then(|id| id.rsplit('-').next())
                                 .and_then(|n| n.parse::<usize>().ok());
+                            let first = *seen.first.get_or_init(|| at);
+                            if let (Some((per, after)), Some(i)) = (seen.throttle, index)
+                                && i / per == 0
+                                && (at - first).as_secs_f64() >= after
+                                && !seen.throttled.swap(true, Ordering::Relaxed)
+                            {
+                                return HttpResponse::TooManyRequests()
+                                    .insert_header(("Retry-After", "5"))
+                                    .finish();
+                            }
                             if let Some(c) = index.and_then(|i| seen.counts.get(i)) {
                                 c.fetch_add(1, Ordering::Relaxed);
                             }
@@ -166,10 +193,14 @@ struct Fake {
 }
 
 impl Fake {
-    fn start(n: usize, keep_times: bool) -> Fake {
+    fn start(n: usize, keep_times: bool, throttle: Option<(usize, f64)>) -> Fake {
         use std::io::BufRead;
         let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
         cmd.args(["--fake-connector", "--recipients", &n.to_string()]);
+        if let Some((per, after)) = throttle {
+            cmd.args(["--per-tenant", &per.to_string()]);
+            cmd.args(["--throttle-after", &after.to_string()]);
+        }
         if keep_times {
             cmd.arg("--keep-times");
         }
@@ -324,7 +355,11 @@ fn main() {
         })
     };
     if args.fake_connector {
-        return run_fake(n, args.keep_times);
+        let throttle = args
+            .throttle_after
+            .zip(args.per_tenant)
+            .map(|(a, p)| (p, a));
+        return run_fake(n, args.keep_times, throttle);
     }
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -334,7 +369,11 @@ fn main() {
 }
 
 async fn bench(args: Args, n: usize, paced: bool, per_tenant: usize) {
-    let fake = Fake::start(n, paced);
+    let throttle = args
+        .throttle_after
+        .filter(|_| per_tenant != usize::MAX)
+        .map(|after| (per_tenant, after));
+    let fake = Fake::start(n, paced, throttle);
     let stats_client = reqwest::Client::new();
     let service_url = format!("http://127.0.0.1:{}/", fake.port);
 
@@ -429,6 +468,17 @@ async fn bench(args: Args, n: usize, paced: bool, per_tenant: usize) {
         }
         let mut averages = Vec::new();
         let mut busiest = 0;
+        if throttle.is_some() {
+            // Tenant 0 was answered 429: its longest pause, then every other tenant's figures.
+            let mut zero = per.remove(0);
+            zero.sort_by(f64::total_cmp);
+            let gap = zero.windows(2).map(|w| w[1] - w[0]).fold(0.0, f64::max);
+            println!(
+                "throttled tenant 0: delivered={} longest_gap_s={:.2}",
+                zero.len(),
+                gap / 1000.0
+            );
+        }
         for v in &mut per {
             v.sort_by(f64::total_cmp);
             if v.len() > 1 {
