@@ -18,8 +18,8 @@ use crate::store::deliveries::{self, Leased, Outcome};
 
 /// Most outcomes on their way to the database at once.
 const MAX_SETTLING: usize = 4096;
-/// Most deliveries leased in one transaction.
-const MAX_LEASE: usize = 256;
+/// Most leased rows kept waiting per tenant (as many may be leased for it at once).
+const MAX_WAITING: usize = 256;
 /// Pause before trying again when the database fails.
 const DATABASE_BACKOFF: Duration = Duration::from_secs(1);
 /// Pause when work is due but none could be leased (another instance holds it this instant).
@@ -34,17 +34,7 @@ const LEASE_AGAIN: Duration = Duration::from_secs(1);
 const LEASE_GATHER: Duration = Duration::from_millis(50);
 
 pub(super) async fn run(inner: Arc<Inner>) {
-    let concurrency = inner.config.concurrency.max(1);
-    let rps = inner.config.tenant_rps.max(1) as usize;
-    // Sends started at once per tenant: each waits for its tenant's slot, then posts (holding
-    // one of the `concurrency` sending slots only while it posts). A tenth of a second of the
-    // tenant's rate is enough to keep it at its pace, and a paused or slow tenant holds
-    // nothing any other tenant needs.
-    let most = (rps / 10).clamp(2, concurrency);
-    let lease_up_to = (2 * concurrency).min(MAX_LEASE);
-    // Rows kept waiting per tenant: about two seconds of its rate. A tenant with fewer is
-    // leased for; the lease takes the earliest due of every such tenant.
-    let fill = (2 * rps).clamp(2 * most, lease_up_to);
+    let (most, fill) = shares(inner.config.concurrency, inner.config.tenant_rps);
     let mut queues: Queues<Queued> = Queues::new(most);
     let mut tasks = JoinSet::new();
     // Each send says when its attempt has ended (its outcome then goes to the database while
@@ -144,6 +134,25 @@ pub(super) async fn run(inner: Arc<Inner>) {
     // Stopping: no more leasing; what was leased ahead is given back by the shutdown; let what
     // is in flight finish.
     while tasks.join_next().await.is_some() {}
+}
+
+/// Per tenant, for `concurrency` sending slots and `tenant_rps`: how many sends may be started
+/// at once, and how many leased rows are kept waiting.
+///
+/// A send started waits for its tenant's slot, then posts (holding one of the sending slots
+/// only while it posts): a tenth of a second of the tenant's rate keeps it at its pace, and a
+/// paused or slow tenant holds nothing any other tenant needs. About two seconds of its rate
+/// wait, at most [`MAX_WAITING`] (two rounds of the slots when that is less), and never fewer
+/// than two rounds of its started sends.
+fn shares(concurrency: usize, tenant_rps: u32) -> (usize, usize) {
+    let concurrency = concurrency.max(1);
+    let rps = tenant_rps.max(1) as usize;
+    let most = (rps / 10).max(2).min(concurrency);
+    let fill = (2 * rps)
+        .min(2 * concurrency)
+        .min(MAX_WAITING)
+        .max(2 * most);
+    (most, fill)
 }
 
 /// A send started for a tenant: tells the dispatcher once when its attempt has ended (also
@@ -344,5 +353,22 @@ impl Inner {
     fn held(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<i64>> {
         // A poisoned lock only means a panic elsewhere; the set is still whole.
         self.held.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shares;
+
+    #[test]
+    fn shares_follow_the_rate_within_the_slots() {
+        // Teams' 50/s: 5 started, two seconds waiting.
+        assert_eq!(shares(16, 50), (5, 32));
+        assert_eq!(shares(64, 50), (5, 100));
+        // One slot, or a huge rate with many slots: no panic, and every bound kept.
+        assert_eq!(shares(1, 50), (1, 2));
+        assert_eq!(shares(0, 0), (1, 2));
+        assert_eq!(shares(64, 1_000_000), (64, 128));
+        assert_eq!(shares(300, 100_000), (300, 600));
     }
 }
