@@ -312,8 +312,13 @@ async fn a_crashed_instances_duty_is_taken_over_after_its_lease(backend: Backend
     second.advance(TimeDelta::minutes(3));
     wait_for(
         Duration::from_secs(15),
-        "the lapsed one re-created",
-        || async { fake.created().len() == 1 && stored(&second.app_db).await.len() == 2 },
+        "the lapsed one re-created and forgotten",
+        // Graph answers the create before herald stores the new one and then forgets the
+        // lapsed one: wait for the end of that sequence, not a moment inside it.
+        || async {
+            let now = stored(&second.app_db).await;
+            fake.created().len() == 1 && now.len() == 2 && now.iter().all(|s| s.id != subs[0].id)
+        },
     )
     .await;
     let now = stored(&second.app_db).await;
