@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use common::*;
 use herald::domain::SystemClock;
 use herald::domain::delivery::MessageKind;
@@ -23,6 +23,8 @@ on_both_backends!(
     tenants_are_shared_among_live_instances,
     an_idle_tenant_is_let_go_after_a_grace,
     two_instances_keep_one_tenants_pace,
+    a_newcomer_is_handed_its_share,
+    a_late_engine_takes_its_share_without_overlap,
 );
 
 fn terms(take_over: bool) -> Terms {
@@ -365,4 +367,186 @@ async fn a_renewal_racing_a_takeover_does_not_keep_the_tenant() {
     );
     let owners = db.run(dispatch::owners).await.unwrap();
     assert_eq!(owners[0].1, "b");
+}
+
+/// An instance that joins gets its share of the busy tenants from those holding more: each
+/// hands over only what the others lack, with the grace of a tenant let go (never two owners
+/// at once), and the newcomer takes them when they are free, even in its first lease.
+async fn a_newcomer_is_handed_its_share(backend: Backend) {
+    let test_db = TestDb::new(backend);
+    let db = open(&test_db);
+    let users = add_users(&db, "https://example.invalid/", "hand-", 2).await;
+    let t0 = Utc::now();
+    let tenants: Vec<String> = (1..=6).map(|i| format!("t{i}")).collect();
+    for t in &tenants {
+        work(&db, t, &users, t0).await;
+    }
+    let a = round(&db, "a", t0, terms(true)).await;
+    assert_eq!(a.owned.len(), 6, "alone, a takes every busy tenant");
+    // Alone, a keeps them all round after round.
+    let a = round(&db, "a", t0 + TimeDelta::seconds(1), terms(true)).await;
+    assert_eq!((a.owned.len(), a.handed_over.len()), (6, 0));
+
+    // b starts (a newcomer may not take over lapsed claims, but may take what is handed over).
+    let at = t0 + TimeDelta::seconds(2);
+    let b = round(&db, "b", at, terms(false)).await;
+    assert!(b.owned.is_empty(), "every tenant is a's: {:?}", b.owned);
+    let a = round(&db, "a", at, terms(true)).await;
+    assert_eq!(a.owned.len(), 3, "a keeps its share");
+    assert_eq!(a.handed_over.len(), 3, "and hands the rest over");
+    let b = round(&db, "b", at + TimeDelta::seconds(1), terms(false)).await;
+    assert!(b.owned.is_empty(), "not within the grace: {:?}", b.owned);
+    assert_eq!(
+        b.next_free,
+        Some((at + TimeDelta::seconds(2)).trunc_subsecs(6)),
+        "b knows when they are free"
+    );
+    let b = round(&db, "b", at + TimeDelta::seconds(3), terms(false)).await;
+    assert_eq!(b.owned.len(), 3, "b takes what a handed over");
+    assert!(b.taken_over.is_empty(), "a hand-over, not a takeover");
+    assert!(b.owned.keys().all(|t| !a.owned.contains_key(t)));
+    let a = round(&db, "a", at + TimeDelta::seconds(3), terms(true)).await;
+    assert_eq!((a.owned.len(), a.handed_over.len()), (3, 0), "settled");
+
+    // c joins: a and b each hand over one, no more.
+    let at = at + TimeDelta::seconds(4);
+    assert!(round(&db, "c", at, terms(false)).await.owned.is_empty());
+    let a = round(&db, "a", at, terms(true)).await;
+    let b = round(&db, "b", at, terms(true)).await;
+    assert_eq!((a.owned.len(), a.handed_over.len()), (2, 1));
+    assert_eq!((b.owned.len(), b.handed_over.len()), (2, 1));
+    let c = round(&db, "c", at + TimeDelta::seconds(3), terms(false)).await;
+    assert_eq!(c.owned.len(), 2, "c has its share");
+    let owners = db.run(dispatch::owners).await.unwrap();
+    let count = |who: &str| owners.iter().filter(|(_, o, _)| o == who).count();
+    assert_eq!((count("a"), count("b"), count("c")), (2, 2, 2));
+
+    // c leaves cleanly: a and b take its tenants back after the grace.
+    let at = at + TimeDelta::seconds(4);
+    db.run(move |conn| dispatch::release_all(conn, "c", at, TimeDelta::seconds(2)))
+        .await
+        .unwrap();
+    let later = at + TimeDelta::seconds(3);
+    let a = round(&db, "a", later, terms(true)).await;
+    let b = round(&db, "b", later, terms(true)).await;
+    assert_eq!(a.owned.len() + b.owned.len(), 6, "{a:?} {b:?}");
+    assert!(a.owned.len() >= 2 && b.owned.len() >= 2);
+}
+
+/// Two engines, the second starting once the first dispatches every tenant: it is handed
+/// its share, every recipient gets the message once, each tenant keeps its pace, and no
+/// tenant is ever sent to by both engines within the same second.
+async fn a_late_engine_takes_its_share_without_overlap(backend: Backend) {
+    const RPS: u32 = 10;
+    const TENANTS: usize = 4;
+    const EACH: usize = 50;
+    let test_db = TestDb::new(backend);
+    let db = open(&test_db);
+    let connector = MockServer::start().await;
+    let sends: Arc<std::sync::Mutex<Vec<(std::time::Instant, String, String)>>> = Arc::default();
+    let log = sends.clone();
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path_regex(ACTIVITIES))
+        .respond_with(move |r: &wiremock::Request| {
+            let by = r.headers.get(SENT_BY).and_then(|v| v.to_str().ok());
+            let by = by.unwrap_or("?").to_string();
+            log.lock()
+                .unwrap()
+                .push((std::time::Instant::now(), r.url.path().to_string(), by));
+            sent()
+        })
+        .mount(&connector)
+        .await;
+    let users = add_users(
+        &db,
+        &format!("{}/", connector.uri()),
+        "late-",
+        TENANTS * EACH,
+    )
+    .await;
+    let config = || herald::engine::EngineConfig {
+        window_margin: Duration::from_millis(60),
+        tenant_lease: Duration::from_secs(3),
+        ..bare_config(8, Duration::from_secs(30), RPS)
+    };
+    let a = start_bare_engine_named(&db, Arc::new(SystemClock), config(), "a").await;
+    let mut ids = Vec::new();
+    for (k, chunk) in users.chunks(EACH).enumerate() {
+        let tenant = format!("late-tenant-{k}");
+        let id = a
+            .engine()
+            .enqueue(
+                &tenant,
+                MessageKind::Notice,
+                json!({"text": "hi"}),
+                due_now(chunk),
+            )
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    let tenant_of_path = |path: &str| -> usize {
+        let conversation = path.split('/').nth(3).unwrap_or_default();
+        let i = conversation.rsplit("late-").next().unwrap_or_default();
+        i.parse::<usize>().unwrap_or(usize::MAX) / EACH
+    };
+    wait_for(
+        Duration::from_secs(15),
+        "a sending for every tenant",
+        || {
+            let sends = sends.clone();
+            async move {
+                let s = sends.lock().unwrap();
+                let seen: std::collections::BTreeSet<usize> =
+                    s.iter().map(|(_, p, _)| tenant_of_path(p)).collect();
+                seen.len() == TENANTS
+            }
+        },
+    )
+    .await;
+    let b = start_bare_engine_named(&open(&test_db), Arc::new(SystemClock), config(), "b").await;
+    let joined = std::time::Instant::now();
+    for id in &ids {
+        wait_delivered(&db, id, Some(EACH), Duration::from_secs(90)).await;
+    }
+    a.shutdown(Duration::from_secs(5)).await;
+    b.shutdown(Duration::from_secs(5)).await;
+
+    let sends = sends.lock().unwrap().clone();
+    let mut paths: Vec<&str> = sends.iter().map(|(_, p, _)| p.as_str()).collect();
+    paths.sort();
+    paths.dedup();
+    assert_eq!(
+        (sends.len(), paths.len()),
+        (TENANTS * EACH, TENANTS * EACH),
+        "each recipient once"
+    );
+    let mut b_tenants = std::collections::BTreeSet::new();
+    let mut b_first = None::<std::time::Instant>;
+    for k in 0..TENANTS {
+        let mine: Vec<_> = sends.iter().filter(|s| tenant_of_path(&s.1) == k).collect();
+        let times: Vec<_> = mine.iter().map(|s| s.0).collect();
+        let peak = max_in_window(&times, Duration::from_secs(1));
+        assert!(peak <= RPS as usize, "tenant {k}: {peak} in one second");
+        for x in mine.iter().filter(|s| s.2 == "a") {
+            for y in mine.iter().filter(|s| s.2 == "b") {
+                let apart = if x.0 > y.0 { x.0 - y.0 } else { y.0 - x.0 };
+                assert!(
+                    apart >= Duration::from_secs(1),
+                    "tenant {k} sent to by both engines {apart:?} apart"
+                );
+            }
+        }
+        if let Some(first) = mine.iter().filter(|s| s.2 == "b").map(|s| s.0).min() {
+            b_tenants.insert(k);
+            b_first = Some(b_first.map_or(first, |t: std::time::Instant| t.min(first)));
+        }
+    }
+    assert_eq!(b_tenants.len(), TENANTS / 2, "b was handed its share");
+    let after = b_first.unwrap() - joined;
+    // Two claim periods (1 s each) and the grace (2 s), with room for a loaded machine.
+    assert!(
+        after < Duration::from_secs(6),
+        "b's first send {after:?} after it started"
+    );
 }

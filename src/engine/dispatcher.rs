@@ -10,7 +10,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::attempt::attempt;
-use super::queues::{Queued, Queues};
+use super::queues::{OfTenant, Queued, Queues};
 use super::tenancy::Epoch;
 use super::{Inner, broadcast, gated, planner, reminders};
 use crate::domain::delivery::Operation;
@@ -49,6 +49,7 @@ pub(super) async fn run(inner: Arc<Inner>) {
     let mut recall_checked = Instant::now();
     let mut want_lease = true;
     let mut leased_at = Instant::now();
+    let mut claims_seen = inner.tenancy.changes();
     loop {
         while tasks.try_join_next().is_some() {}
         while let Ok(tenant) = ended.try_recv() {
@@ -56,6 +57,14 @@ pub(super) async fn run(inner: Arc<Inner>) {
         }
         if inner.stop.is_cancelled() {
             break;
+        }
+        if inner.tenancy.changes() != claims_seen {
+            claims_seen = inner.tenancy.changes();
+            // Tenants handed over or lost: their rows go back now, for their next owner.
+            for queued in queues.take_out(|q| inner.tenancy.owns(q.tenant(), q.epoch)) {
+                let inner = inner.clone();
+                tasks.spawn(async move { give_back(&inner, queued.row.delivery.id).await });
+            }
         }
         if (queues.is_empty() || recall_checked.elapsed() >= RECALL_CHECK)
             && inner.signals.take_recalls_due()
@@ -324,6 +333,13 @@ async fn deliver(
         // The dispatcher may be asleep until a moment computed before this row came back.
         inner.signals.dispatcher.notify_one();
     }
+}
+
+/// Gives back a row leased for a tenant no longer dispatched here, unsent.
+async fn give_back(inner: &Inner, id: i64) {
+    inner.metrics.released.inc();
+    record_outcome(inner, id, Outcome::Released { id, at: None }).await;
+    inner.held().remove(&id);
 }
 
 /// Records an outcome, trying again for as long as the database is away: this instance never

@@ -91,6 +91,22 @@ impl<T: OfTenant> Queues<T> {
         Some(queued)
     }
 
+    /// Takes out every waiting row that `keep` refuses (rows of a tenant no longer dispatched
+    /// here), the others keeping their order and turns.
+    pub fn take_out(&mut self, keep: impl Fn(&T) -> bool) -> Vec<T> {
+        let mut out = Vec::new();
+        self.waiting.retain(|_, queue| {
+            let (kept, refused): (VecDeque<T>, VecDeque<T>) = queue.drain(..).partition(&keep);
+            out.extend(refused);
+            *queue = kept;
+            !queue.is_empty()
+        });
+        self.len -= out.len();
+        let waiting = &self.waiting;
+        self.turns.retain(|tenant| waiting.contains_key(tenant));
+        out
+    }
+
     /// A send of `tenant` has ended.
     pub fn done(&mut self, tenant: &str) {
         let Some(started) = self.started.get_mut(tenant) else {
@@ -160,6 +176,32 @@ mod tests {
         q.done("a");
         assert_eq!(take(&mut q), Some(("a", 3)));
         assert_eq!(take(&mut q), Some(("a", 4)));
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn rows_taken_out_leave_the_others_their_turns() {
+        let mut q = Queues::new(1);
+        for id in 0..3 {
+            q.push(Row("gone", id));
+            q.push(Row("kept", 10 + id));
+        }
+        q.push(Row("mixed", 20));
+        q.push(Row("mixed", 21));
+        assert_eq!(take(&mut q), Some(("gone", 0)));
+        let out = q.take_out(|r| r.0 == "kept" || r.1 == 21);
+        let mut ids: Vec<i64> = out.iter().map(|r| r.1).collect();
+        ids.sort();
+        assert_eq!(ids, [1, 2, 20]);
+        assert_eq!(q.waiting("gone"), 0);
+        assert_eq!(take(&mut q), Some(("kept", 10)));
+        assert_eq!(take(&mut q), Some(("mixed", 21)));
+        assert_eq!(take(&mut q), None);
+        q.done("kept");
+        assert_eq!(take(&mut q), Some(("kept", 11)));
+        q.done("gone");
+        q.done("kept");
+        assert_eq!(take(&mut q), Some(("kept", 12)));
         assert!(q.is_empty());
     }
 }

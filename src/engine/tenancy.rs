@@ -21,6 +21,8 @@ use crate::store::dispatch::{self, Terms};
 const RETRY: Duration = Duration::from_secs(1);
 /// A tenant let go stays reserved this long: the rate window and then some.
 const RELEASE_GRACE: TimeDelta = TimeDelta::seconds(2);
+/// How long after a tenant let go for this instance is free it tries to take it.
+const FREE_SLACK: TimeDelta = TimeDelta::milliseconds(50);
 
 pub(super) struct Tenancy {
     ttl: Duration,
@@ -38,6 +40,8 @@ struct State {
     /// The next round on the engine's clock too (tests move it by days at a time).
     next_round_at: Option<DateTime<Utc>>,
     take_over_after: Instant,
+    /// Counts the rounds that changed which tenants are owned.
+    changes: u64,
 }
 
 impl Tenancy {
@@ -53,6 +57,7 @@ impl Tenancy {
                 // A new instance may be starting as the database comes back: the others get a
                 // whole lease to renew their claims first.
                 take_over_after: now + ttl,
+                changes: 0,
             }),
         }
     }
@@ -76,6 +81,12 @@ impl Tenancy {
             Some(t) if Instant::now() < t => s.owned.clone(),
             _ => BTreeMap::new(),
         }
+    }
+
+    /// Changes with every round that gained or lost a tenant: rows queued for a tenant lost
+    /// are then given back at once.
+    pub(super) fn changes(&self) -> u64 {
+        self.state().changes
     }
 
     /// Whether a delivery leased under `epoch` may be sent now: the claim is still the same
@@ -141,15 +152,26 @@ async fn round(inner: &Inner) -> bool {
             for t in round.owned.keys().filter(|t| !s.owned.contains_key(*t)) {
                 tracing::info!(tenant = %t, "dispatching this tenant");
             }
+            for t in &round.handed_over {
+                tracing::info!(tenant = %t, "handing this tenant over to an instance with fewer");
+            }
             for t in s.owned.keys().filter(|t| !round.owned.contains_key(*t)) {
                 tracing::info!(tenant = %t, "no longer dispatching this tenant");
+            }
+            if s.owned != round.owned {
+                s.changes += 1;
             }
             inner.metrics.owned_tenants.set(round.owned.len() as i64);
             s.owned = round.owned;
             s.valid_until = Some(started + tenancy.ttl.saturating_sub(tenancy.margin()));
-            s.next_round = started + tenancy.ttl / 3;
-            s.next_round_at =
-                Some(now + TimeDelta::from_std(tenancy.ttl / 3).unwrap_or(TimeDelta::seconds(3)));
+            // A tenant another instance let go for this one is taken as soon as it is free.
+            let period = TimeDelta::from_std(tenancy.ttl / 3).unwrap_or(TimeDelta::seconds(3));
+            let wait = round
+                .next_free
+                .map(|t| (t - now + FREE_SLACK).clamp(TimeDelta::zero(), period))
+                .unwrap_or(period);
+            s.next_round = started + wait.to_std().unwrap_or(tenancy.ttl / 3);
+            s.next_round_at = Some(now + wait);
             gained
         }
         Err(e) => {

@@ -5,7 +5,10 @@
 //! the row has expired, and with it the deliveries the old owner had leased but not finished.
 //!
 //! Tenants with work are shared out among the live instances (each claims up to its fair
-//! share); a tenant with nothing due soon is let go.
+//! share); a tenant with nothing due soon is let go. When an instance joins, those holding more
+//! than their share hand the surplus over (as many as the others lack): each such tenant is let
+//! go with the same grace as an idle one, so its next owner starts on a fresh second and never
+//! sends in the same second as the last.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -50,7 +53,13 @@ pub struct TakenOver {
 pub struct Round {
     pub owned: BTreeMap<String, NaiveDateTime>,
     pub taken_over: Vec<TakenOver>,
+    /// Let go with nothing due.
     pub let_go: Vec<String>,
+    /// Let go with work, for an instance holding fewer than its share.
+    pub handed_over: Vec<String>,
+    /// When the earliest tenant let go by another instance, that this one would take, is free:
+    /// the next round is worth running then.
+    pub next_free: Option<DateTime<Utc>>,
 }
 
 /// One round for `owner`: says it is alive, renews what it owns, lets go of tenants with
@@ -71,7 +80,7 @@ pub fn claim(
     let with_work = tenants_with_work(conn, now + terms.horizon)?;
     conn.write_transaction(|conn| {
         heartbeat(conn, owner, now)?;
-        let live = live_instances(conn, now - terms.ttl)?.max(1);
+        let live = live_instances(conn, now - terms.ttl)?;
 
         let mine: Vec<String> = run_on!(conn, |c| t::table
             .filter(t::owner.eq(owner))
@@ -80,10 +89,12 @@ pub fn claim(
         let (kept, idle): (Vec<String>, Vec<String>) =
             mine.into_iter().partition(|t| with_work.contains(t));
         // Renewed even if it lapsed meanwhile: nobody else took it, and only we sent for it.
+        // Not once let go: it is free for anyone (this instance too) after its grace.
         run_on!(conn, |c| diesel::update(
             t::table
                 .filter(t::owner.eq(owner))
                 .filter(t::tenant_id.eq_any(&kept))
+                .filter(t::renewed_at.lt(t::expires_at))
         )
         .set((t::expires_at.eq(until), t::renewed_at.eq(now_n)))
         .execute(c))?;
@@ -103,13 +114,30 @@ pub fn claim(
             .filter(t::expires_at.eq(until))
             .select((t::tenant_id, t::acquired_at))
             .load(c))?;
+        let share = with_work.len().div_ceil(live.len()).max(1);
+        let handed_over = hand_over(conn, owner, &renewed, share, &live, now)?;
         let mut round = Round {
-            owned: renewed.into_iter().collect(),
+            owned: renewed
+                .into_iter()
+                .filter(|(t, _)| !handed_over.contains(t))
+                .collect(),
             taken_over: Vec::new(),
             let_go: idle,
+            handed_over,
+            next_free: None,
         };
+        if !round.handed_over.is_empty() {
+            let keep_until = (now + terms.release_grace).naive_utc();
+            run_on!(conn, |c| diesel::update(
+                t::table
+                    .filter(t::owner.eq(owner))
+                    .filter(t::tenant_id.eq_any(&round.handed_over))
+            )
+            .set((t::expires_at.eq(keep_until), t::renewed_at.eq(keep_until)))
+            .execute(c))?;
+            return Ok(round);
+        }
 
-        let share = with_work.len().div_ceil(live as usize).max(1);
         let mut candidates: Vec<&String> = with_work
             .iter()
             .filter(|t| !round.owned.contains_key(*t))
@@ -123,6 +151,10 @@ pub fn claim(
             }
             match take(conn, owner, tenant, now, until, terms.take_over)? {
                 Taken::No => {}
+                Taken::Reserved(free_at) => {
+                    let free_at = free_at.and_utc();
+                    round.next_free = Some(round.next_free.map_or(free_at, |t| t.min(free_at)));
+                }
                 Taken::Free => {
                     round.owned.insert(tenant.clone(), now_n);
                 }
@@ -145,6 +177,8 @@ pub fn claim(
 
 enum Taken {
     No,
+    /// Let go by its owner, free at this moment (its grace).
+    Reserved(NaiveDateTime),
     /// Nobody held it, this instance itself did, or its owner let it go.
     Free,
     /// Taken over from another instance whose lease had expired.
@@ -186,7 +220,17 @@ fn take(
         });
     };
     let ours = holder == owner;
-    if !ours && (expires >= now_n || !take_over) {
+    // A claim let go (or given up at shutdown) is marked renewed until its expiry: a hand-over,
+    // with no leased deliveries to take back, which even an instance just back may accept.
+    let let_go = renewed >= expires;
+    if expires >= now_n && (let_go || !ours) {
+        return Ok(if let_go {
+            Taken::Reserved(expires)
+        } else {
+            Taken::No
+        });
+    }
+    if !ours && !let_go && !take_over {
         return Ok(Taken::No);
     }
     // The condition is checked again by the update: another instance may have just taken it.
@@ -199,9 +243,6 @@ fn take(
             t::renewed_at.eq(now_n),
         ))
         .execute(c))?;
-    // A claim let go (or given up at shutdown) is marked renewed until its expiry: a hand-over,
-    // with no leased deliveries to take back.
-    let let_go = renewed >= expires;
     Ok(match updated {
         0 => Taken::No,
         _ if ours || let_go => Taken::Free,
@@ -235,18 +276,64 @@ fn heartbeat(conn: &mut Conn<'_>, owner: &str, now: DateTime<Utc>) -> Result<(),
     Ok(())
 }
 
-/// Instances seen since `since`; rows of instances gone for a day are removed.
-fn live_instances(conn: &mut Conn<'_>, since: DateTime<Utc>) -> Result<i64, StoreError> {
+/// Instances seen since `since` (`owner` among them, as it has just said it is alive); rows of
+/// instances gone for a day are removed.
+fn live_instances(
+    conn: &mut Conn<'_>,
+    since: DateTime<Utc>,
+) -> Result<BTreeSet<String>, StoreError> {
     let forgotten = (since - TimeDelta::days(1)).naive_utc();
     run_on!(conn, |c| diesel::delete(
         e::table.filter(e::seen_at.lt(forgotten))
     )
     .execute(c))?;
     let since = since.naive_utc();
-    Ok(run_on!(conn, |c| e::table
+    let live: Vec<String> = run_on!(conn, |c| e::table
         .filter(e::seen_at.ge(since))
-        .count()
-        .get_result(c))?)
+        .select(e::name)
+        .load(c))?;
+    Ok(live.into_iter().collect())
+}
+
+/// The tenants `owner` hands over this round: beyond its `share` of the busy tenants, as many
+/// as the other live instances lack of theirs (none when nobody could take them), the ones it
+/// acquired last first.
+fn hand_over(
+    conn: &mut Conn<'_>,
+    owner: &str,
+    renewed: &[(String, NaiveDateTime)],
+    share: usize,
+    live: &BTreeSet<String>,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, StoreError> {
+    if renewed.len() <= share {
+        return Ok(Vec::new());
+    }
+    let now = now.naive_utc();
+    let held: Vec<String> = run_on!(conn, |c| t::table
+        .filter(t::expires_at.ge(now))
+        .filter(t::owner.ne(owner))
+        .select(t::owner)
+        .load(c))?;
+    let mut holds: BTreeMap<&str, usize> = live
+        .iter()
+        .filter(|i| *i != owner)
+        .map(|i| (i.as_str(), 0))
+        .collect();
+    for holder in &held {
+        if let Some(n) = holds.get_mut(holder.as_str()) {
+            *n += 1;
+        }
+    }
+    let lacking: usize = holds.values().map(|n| share.saturating_sub(*n)).sum();
+    let surplus = (renewed.len() - share).min(lacking);
+    let mut newest: Vec<&(String, NaiveDateTime)> = renewed.iter().collect();
+    newest.sort_by(|a, b| (b.1, &b.0).cmp(&(a.1, &a.0)));
+    Ok(newest
+        .into_iter()
+        .take(surplus)
+        .map(|(tenant, _)| tenant.clone())
+        .collect())
 }
 
 /// Gives up every tenant `owner` holds (a clean shutdown); each stays reserved for

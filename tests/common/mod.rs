@@ -624,9 +624,36 @@ pub async fn start_bare_engine(
     clock: Arc<dyn herald::domain::Clock>,
     config: herald::engine::EngineConfig,
 ) -> herald::engine::EngineHandle {
-    let connector = herald::botframework::ConnectorClient::without_credentials(
-        herald::startup::http_client().unwrap(),
-    );
+    let client = herald::startup::http_client().unwrap();
+    start_engine_with_client(db, clock, config, client).await
+}
+
+/// The header naming the engine that sent a request, for tests with several engines.
+pub const SENT_BY: &str = "x-test-sent-by";
+
+/// Like [`start_bare_engine`], each request carrying [`SENT_BY`]: `name`.
+pub async fn start_bare_engine_named(
+    db: &herald::store::Db,
+    clock: Arc<dyn herald::domain::Clock>,
+    config: herald::engine::EngineConfig,
+    name: &str,
+) -> herald::engine::EngineHandle {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(SENT_BY, name.parse().unwrap());
+    let client = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap();
+    start_engine_with_client(db, clock, config, client).await
+}
+
+async fn start_engine_with_client(
+    db: &herald::store::Db,
+    clock: Arc<dyn herald::domain::Clock>,
+    config: herald::engine::EngineConfig,
+    client: reqwest::Client,
+) -> herald::engine::EngineHandle {
+    let connector = herald::botframework::ConnectorClient::without_credentials(client);
     herald::engine::Engine::start(
         herald::outbox::Outbox::new(db.clone()),
         connector,
