@@ -19,24 +19,22 @@
 //! `paced rps=R seconds=S delivered=D avg_rps=X max_1s=M`
 //! `tenants T=… R=… rps=… delivered=D distinct=C total_msgs_per_s=X tenant_avg_min=… …`
 
+#[path = "support/bench_db.rs"]
+mod bench_db;
+#[path = "support/fake_connector.rs"]
+mod fake_connector;
 #[path = "support/proc_stats.rs"]
 mod proc_stats;
 
-use std::net::TcpListener;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use bench_db::{BenchDb, add_users};
 use diesel::prelude::*;
+use fake_connector::{Fake, run_fake};
 use herald::domain::SystemClock;
 use herald::engine::{Engine, EngineConfig};
-use herald::store::deliveries::{self, NewDelivery, Operation};
-use herald::store::schema::users as u;
 use herald::store::{DatabaseUrl, Db};
-use serde_json::json;
-
-const TENANT: &str = "bench-tenant";
 
 struct Args {
     fake_connector: bool,
@@ -83,256 +81,6 @@ fn parse_args() -> Args {
     }
     a
 }
-/// What the fake connector saw: how often each recipient was reached, and when.
-struct Seen {
-    counts: Vec<AtomicU64>,
-    total: AtomicU64,
-    times: Mutex<Vec<(Instant, usize)>>,
-    keep_times: bool,
-    started: Instant,
-    /// With `--throttle-after S`: recipients per tenant; the first send to tenant 0 arriving S
-    /// seconds or more after the first send of all is answered 429 with `Retry-After: 5`.
-    throttle: Option<(usize, f64)>,
-    first: std::sync::OnceLock<Instant>,
-    throttled: std::sync::atomic::AtomicBool,
-}
-
-/// The fake connector process: answers every send with 201, counts it, and reports at
-/// `GET /stats` (`?times=1` adds the distinct count and each receive time, in ms).
-fn run_fake(n: usize, keep_times: bool, throttle: Option<(usize, f64)>) {
-    let seen = Arc::new(Seen {
-        throttle,
-        first: std::sync::OnceLock::new(),
-        throttled: std::sync::atomic::AtomicBool::new(false),
-        counts: (0..n).map(|_| AtomicU64::new(0)).collect(),
-        total: AtomicU64::new(0),
-        times: Mutex::new(Vec::with_capacity(if keep_times { n } else { 0 })),
-        keep_times,
-        started: Instant::now(),
-    });
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    println!("{}", listener.local_addr().unwrap().port());
-    actix_web::rt::System::new().block_on(async move {
-        HttpServer::new(move || {
-            let (seen, stats) = (seen.clone(), seen.clone());
-            App::new()
-                .route(
-                    "/v3/conversations/{id}/activities",
-                    web::post().to(move |req: HttpRequest, _body: web::Bytes| {
-                        let seen = seen.clone();
-                        async move {
-                            let at = Instant::now();
-                            // Conversation ids are `a:f-{index}` (percent-encoded in the path).
-                            let index = req
-                                .match_info()
-                                .get("id")
-                                .and_then(|id| id.rsplit('-').next())
-                                .and_then(|n| n.parse::<usize>().ok());
-                            let first = *seen.first.get_or_init(|| at);
-                            if let (Some((per, after)), Some(i)) = (seen.throttle, index)
-                                && i / per == 0
-                                && (at - first).as_secs_f64() >= after
-                                && !seen.throttled.swap(true, Ordering::Relaxed)
-                            {
-                                return HttpResponse::TooManyRequests()
-                                    .insert_header(("Retry-After", "5"))
-                                    .finish();
-                            }
-                            if let Some(c) = index.and_then(|i| seen.counts.get(i)) {
-                                c.fetch_add(1, Ordering::Relaxed);
-                            }
-                            seen.total.fetch_add(1, Ordering::Relaxed);
-                            if seen.keep_times {
-                                let i = index.unwrap_or(usize::MAX);
-                                seen.times.lock().unwrap().push((at, i));
-                            }
-                            HttpResponse::Created().json(json!({"id": "1:sent"}))
-                        }
-                    }),
-                )
-                .route(
-                    "/stats",
-                    web::get().to(move |req: HttpRequest| {
-                        let seen = stats.clone();
-                        async move {
-                            let mut body = json!({"total": seen.total.load(Ordering::Relaxed)});
-                            if req.query_string().contains("times=1") {
-                                let distinct = seen
-                                    .counts
-                                    .iter()
-                                    .filter(|c| c.load(Ordering::Relaxed) > 0)
-                                    .count();
-                                let kept = seen.times.lock().unwrap();
-                                let times: Vec<f64> = kept
-                                    .iter()
-                                    .map(|(t, _)| (*t - seen.started).as_secs_f64() * 1000.0)
-                                    .collect();
-                                let index: Vec<usize> = kept.iter().map(|(_, i)| *i).collect();
-                                body["distinct"] = json!(distinct);
-                                body["times_ms"] = json!(times);
-                                body["index"] = json!(index);
-                            }
-                            HttpResponse::Ok().json(body)
-                        }
-                    }),
-                )
-        })
-        .workers(1)
-        .listen(listener)
-        .unwrap()
-        .run()
-        .await
-        .unwrap();
-    });
-}
-
-/// The fake connector child process; killed when dropped.
-struct Fake {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Fake {
-    fn start(n: usize, keep_times: bool, throttle: Option<(usize, f64)>) -> Fake {
-        use std::io::BufRead;
-        let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
-        cmd.args(["--fake-connector", "--recipients", &n.to_string()]);
-        if let Some((per, after)) = throttle {
-            cmd.args(["--per-tenant", &per.to_string()]);
-            cmd.args(["--throttle-after", &after.to_string()]);
-        }
-        if keep_times {
-            cmd.arg("--keep-times");
-        }
-        let mut child = cmd
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("start the fake connector");
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .parse()
-            .expect("the fake connector prints its port");
-        Fake { child, port }
-    }
-
-    async fn stats(&self, client: &reqwest::Client, times: bool) -> serde_json::Value {
-        let q = if times { "?times=1" } else { "" };
-        client
-            .get(format!("http://127.0.0.1:{}/stats{q}", self.port))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-}
-
-impl Drop for Fake {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A database of its own: a temporary SQLite file, or a fresh PostgreSQL schema.
-struct BenchDb {
-    url: String,
-    cleanup: Option<(String, String)>,
-    _dir: tempfile::TempDir,
-}
-
-impl BenchDb {
-    fn new(url: Option<&str>) -> BenchDb {
-        let dir = tempfile::tempdir().unwrap();
-        match url.filter(|u| u.starts_with("postgres")) {
-            None => BenchDb {
-                url: format!("sqlite://{}", dir.path().join("fanout.db").display()),
-                cleanup: None,
-                _dir: dir,
-            },
-            Some(base) => {
-                use diesel::connection::SimpleConnection;
-                let schema = format!("herald_fanout_{}", std::process::id());
-                let mut c = diesel::PgConnection::establish(base).expect("PostgreSQL reachable");
-                c.batch_execute(&format!(
-                    "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-                ))
-                .unwrap();
-                let sep = if base.contains('?') { '&' } else { '?' };
-                BenchDb {
-                    url: format!("{base}{sep}options=-c%20search_path%3D{schema}"),
-                    cleanup: Some((base.to_string(), schema)),
-                    _dir: dir,
-                }
-            }
-        }
-    }
-}
-
-impl Drop for BenchDb {
-    fn drop(&mut self) {
-        use diesel::connection::SimpleConnection;
-        if let Some((base, schema)) = &self.cleanup
-            && let Ok(mut c) = diesel::PgConnection::establish(base)
-        {
-            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
-        }
-    }
-}
-
-/// The tenant of recipient `i` when each tenant has `per_tenant` of them.
-fn tenant_of(i: usize, per_tenant: usize) -> String {
-    if per_tenant == usize::MAX {
-        TENANT.to_string()
-    } else {
-        format!("bench-tenant-{}", i / per_tenant)
-    }
-}
-
-/// N installed users whose conversations are `a:f-{i}` on the fake connector, `per_tenant`
-/// in each tenant; returns their ids.
-fn add_users(db: &Db, service_url: &str, n: usize, per_tenant: usize) -> Vec<String> {
-    let mut conn = db.get().unwrap();
-    let mut conn = conn.as_conn();
-    let now = chrono::Utc::now().naive_utc();
-    let ids: Vec<String> = (0..n).map(|_| uuid::Uuid::now_v7().to_string()).collect();
-    conn.write_transaction(|conn| {
-        for (start, chunk) in ids.chunks(1000).enumerate() {
-            let rows: Vec<_> = chunk
-                .iter()
-                .enumerate()
-                .map(|(k, id)| {
-                    let i = start * 1000 + k;
-                    (
-                        u::id.eq(id.clone()),
-                        u::tenant_id.eq(tenant_of(i, per_tenant)),
-                        u::channel_id.eq("msteams"),
-                        u::channel_user_id.eq(format!("29:f-{i}")),
-                        u::bot_id.eq("28:bench-bot"),
-                        u::service_url.eq(service_url),
-                        u::conversation_id.eq(format!("a:f-{i}")),
-                        u::installed.eq(true),
-                        u::installed_changed_at.eq(now),
-                        u::created_at.eq(now),
-                        u::updated_at.eq(now),
-                    )
-                })
-                .collect();
-            herald::run_on!(conn, |c| diesel::insert_into(u::table)
-                .values(&rows)
-                .execute(c))?;
-        }
-        Ok::<_, herald::store::StoreError>(())
-    })
-    .expect("users inserted");
-    ids
-}
-
 fn main() {
     let args = parse_args();
     let paced = args.rps.is_some();
@@ -382,36 +130,9 @@ async fn bench(args: Args, n: usize, paced: bool, per_tenant: usize) {
     let setup = Instant::now();
     let users = add_users(&db, &service_url, n, per_tenant);
     let now = chrono::Utc::now();
-    db.run(move |conn| {
-        // One message per tenant (its broadcast), every delivery due now.
-        let chunk = per_tenant.min(n);
-        for (k, users) in users.chunks(chunk).enumerate() {
-            let tenant = tenant_of(k * chunk, per_tenant);
-            let message_id = format!("fanout-message-{k}");
-            deliveries::create_message(
-                conn,
-                &message_id,
-                &tenant,
-                "bench",
-                &json!({"type": "message", "text": "Bonjour à toutes et à tous", "summary": "Annonce"}),
-                now,
-            )?;
-            let items: Vec<NewDelivery> = users
-                .iter()
-                .map(|user_id| NewDelivery {
-                    user_id: user_id.clone(),
-                    operation: Operation::Send,
-                    target_activity_id: None,
-                    due: now,
-                    planned: None,
-                })
-                .collect();
-            deliveries::enqueue(conn, &message_id, &tenant, &items, now)?;
-        }
-        Ok::<_, herald::store::StoreError>(())
-    })
-    .await
-    .unwrap();
+    db.run(move |conn| bench_db::enqueue_all(conn, &users, per_tenant, now))
+        .await
+        .unwrap();
     eprintln!(
         "setup: {n} users and deliveries stored in {:.1}s",
         setup.elapsed().as_secs_f64()
