@@ -164,6 +164,8 @@ impl Application {
                 http,
             ))
         };
+        // Other instances' enqueues, so the bot may keep who has nothing to answer.
+        db.watch_enqueued();
         let state = web::Data::new(AppState {
             bot: Bot::new(
                 db.clone(),

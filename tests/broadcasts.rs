@@ -390,6 +390,32 @@ async fn replies_are_relayed_both_ways(backend: Backend) {
     assert!(info.contains("replied: 1"), "{info}");
 }
 
+/// Ordinary chat from someone with no broadcast to answer gets the hint, also when asked again
+/// (then answered from memory); once a broadcast reaches them, their next message is a reply,
+/// and a message quoting a card is always looked up.
+async fn chat_before_a_broadcast_is_not_a_reply_and_after_it_is(backend: Backend) {
+    let (app, _) = setup(backend, 18).await;
+    staff_of_twenty(&app).await;
+    let hint = "I didn't understand that. Type **help** to see what I can do.";
+    for _ in 0..3 {
+        assert_eq!(tell(&app, "29:u3", "hello there", "en-US").await, hint);
+    }
+    // Someone herald has never seen, twice.
+    for _ in 0..2 {
+        assert_eq!(tell(&app, "29:stranger", "hello", "en-US").await, hint);
+    }
+    broadcast_to_staff(&app).await;
+    app.drained("every card's outcome recorded").await;
+    let told = tell(&app, "29:u3", "Will the car park be open?", "en-US").await;
+    assert!(
+        told.contains("Your reply to **Office closed** was passed on to Ada Lovelace boss"),
+        "{told}"
+    );
+    relayed(&app, "a:conv-boss", "Will the car park be open?").await;
+    // The admin's own chat is never a reply.
+    assert_eq!(tell(&app, ADMIN, "hello", "en-US").await, hint);
+}
+
 async fn recall_deletes_every_card_through_a_429_and_keeps_threads(backend: Backend) {
     let (app, ids) = setup(backend, 18).await;
     let deletes = Arc::new(AtomicUsize::new(0));
@@ -704,6 +730,7 @@ on_both_backends!(
     eighteen_cards_with_subject_summary_and_two_actions,
     button_and_receipt_give_two_reads_once_each,
     replies_are_relayed_both_ways,
+    chat_before_a_broadcast_is_not_a_reply_and_after_it_is,
     recall_deletes_every_card_through_a_429_and_keeps_threads,
     a_recall_while_cards_are_still_going_out_leaves_none_behind,
     non_admins_cannot_broadcast_and_mistakes_are_named,

@@ -4,15 +4,18 @@ mod common;
 
 use chrono::{TimeDelta, Utc};
 use common::{Backend, TestDb};
+use herald::store::deliveries;
 use herald::store::inbound::{self, ActivityKey};
 use herald::store::users::{self, ConversationRef, InstallOutcome, Profile};
 use herald::store::{DatabaseUrl, Db};
+use serde_json::json;
 
 on_both_backends!(
     a_claim_is_fresh_once_even_within_one_batch,
     old_claims_are_pruned,
     install_uninstall_and_revive_keep_one_user,
     a_failed_profile_fetch_keeps_what_was_known,
+    an_enqueue_moves_the_generation_on_once_committed,
 );
 
 fn open(db: &TestDb) -> Db {
@@ -188,4 +191,95 @@ async fn sqlite_is_built_for_a_server() {
             "{wanted} in {options:?}"
         );
     }
+}
+
+/// Something enqueued, once committed, moves the enqueue generation on (what the bot's memory
+/// of people with nothing to answer relies on); on PostgreSQL it is vouched for only while this
+/// instance listens.
+async fn an_enqueue_moves_the_generation_on_once_committed(backend: Backend) {
+    let test_db = TestDb::new(backend);
+    let db = open(&test_db);
+    if backend == Backend::Postgres {
+        assert_eq!(db.enqueue_generation(), None, "not listening yet");
+    }
+    db.watch_enqueued();
+    let start = std::time::Instant::now();
+    while db.enqueue_generation().is_none() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "never listening"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let users = common::add_users(&db, "https://example.invalid/", "gen-", 2).await;
+    let before = db.enqueue_generation().unwrap();
+    db.run(move |conn| {
+        conn.write_transaction(|conn| {
+            deliveries::create_message(
+                conn,
+                "m-gen",
+                "t",
+                "test",
+                &json!({"text": "hi"}),
+                Utc::now(),
+            )?;
+            deliveries::enqueue(conn, "m-gen", "t", &common::due_now(&users), Utc::now())
+        })
+    })
+    .await
+    .unwrap();
+    let after = db.enqueue_generation().unwrap();
+    assert!(after > before, "{before} -> {after}");
+}
+
+/// Another instance's enqueue is heard: an enqueue notifies once committed, and a notification
+/// moves this instance's generation on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(herald_postgres),
+    ignore = "set HERALD_TEST_POSTGRES_URL to run this on PostgreSQL"
+)]
+async fn another_instances_enqueue_is_heard() {
+    use diesel::Connection;
+    use diesel::connection::SimpleConnection;
+    let test_db = TestDb::new(Backend::Postgres);
+    let db = open(&test_db);
+    db.watch_enqueued();
+    let wait = |what: &'static str, done: &dyn Fn() -> bool| {
+        let start = std::time::Instant::now();
+        while !done() {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(10),
+                "{what}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    };
+    wait("listening", &|| db.enqueue_generation().is_some());
+    // Another instance, as a bare connection listening on the same database.
+    let mut other = diesel::PgConnection::establish(&test_db.url).unwrap();
+    other.batch_execute("LISTEN herald_enqueued").unwrap();
+    let users = common::add_users(&db, "https://example.invalid/", "heard-", 1).await;
+    db.run(move |conn| {
+        deliveries::create_message(
+            conn,
+            "m-heard",
+            "t",
+            "test",
+            &json!({"text": "hi"}),
+            Utc::now(),
+        )?;
+        deliveries::enqueue(conn, "m-heard", "t", &common::due_now(&users), Utc::now())
+    })
+    .await
+    .unwrap();
+    other.batch_execute("SELECT 1").unwrap();
+    let heard = other.notifications_iter().filter_map(Result::ok).count();
+    assert!(heard >= 1, "the enqueue notified the other instance");
+    // And what another instance enqueues moves this one's generation on.
+    let before = db.enqueue_generation().unwrap();
+    other.batch_execute("NOTIFY herald_enqueued").unwrap();
+    wait("the notification heard", &|| {
+        db.enqueue_generation().is_some_and(|g| g > before)
+    });
 }

@@ -99,6 +99,8 @@ pub struct Bot {
     presence: Option<Arc<crate::presence::Keeper>>,
     /// `[approval]`: what waits for an approver, and who approves.
     approval: crate::domain::approval::ApprovalPolicy,
+    /// People with nothing a plain message of theirs could answer.
+    quiet: Arc<broadcasts::quiet::Quiet>,
 }
 
 impl Bot {
@@ -131,6 +133,7 @@ impl Bot {
             zones: Arc::default(),
             presence: None,
             approval: crate::domain::approval::ApprovalPolicy::default(),
+            quiet: Default::default(),
         }
     }
 
@@ -299,12 +302,15 @@ impl Bot {
         let answer = match Command::parse(text) {
             Err(CommandError::Unknown(_)) => {
                 // From a recipient, a plain message answers the broadcast they last got.
+                // An admin's plain message never answers a broadcast: the hint, unlooked-up.
                 let caller = self.caller(activity, checked).await?;
-                match self.reply_target(activity, checked).await? {
-                    Some((user, broadcast)) if !self.is_admin(&caller) => {
-                        self.relay_reply(&user, &broadcast, text, lang).await?
-                    }
-                    _ => texts::hint(lang),
+                if self.is_admin(&caller) {
+                    texts::hint(lang)
+                } else if let Some((user, broadcast)) = self.reply_target(activity, checked).await?
+                {
+                    self.relay_reply(&user, &broadcast, text, lang).await?
+                } else {
+                    texts::hint(lang)
                 }
             }
             Ok(Command::Help) => {

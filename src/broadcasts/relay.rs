@@ -9,7 +9,7 @@ use super::{Broadcasts, name_of};
 use crate::domain::Lang;
 use crate::domain::broadcast as domain;
 use crate::domain::delivery::MessageKind;
-use crate::domain::ids::{BroadcastId, UserId};
+use crate::domain::ids::BroadcastId;
 use crate::domain::problem::Problem;
 use crate::domain::text::escape_markdown;
 use crate::outbox::Posting;
@@ -37,21 +37,27 @@ fn lang_of(u: &User) -> Lang {
 }
 
 impl Broadcasts {
-    /// The broadcast a recipient's plain message answers, if any: the one whose card (or
-    /// relayed answer) it replies to, else the latest they got or were answered about.
-    pub async fn reply_target(
+    /// Who wrote (the stored user of `key`) and the broadcast their plain message answers, in
+    /// one visit to the database; also whether that can change without anything being
+    /// enqueued: not while a delivery to them is on its way (its card may arrive), nor when
+    /// their message replies to a given card (older cards count there).
+    pub async fn reply_target_of(
         &self,
-        user_id: &UserId,
+        key: users::ConversationRef,
         reply_to: Option<String>,
-    ) -> Result<Option<BroadcastId>, StoreError> {
-        let user_id = user_id.clone();
+    ) -> Result<(Option<User>, Option<BroadcastId>, bool), StoreError> {
         let since: DateTime<Utc> = self.now() - REPLY_WINDOW;
+        let quoting = reply_to.as_deref().is_some_and(|r| !r.is_empty());
         self.outbox
             .db()
             .run(move |conn| {
-                let target =
-                    store::reply_target(conn, user_id.as_str(), reply_to.as_deref(), since)?;
-                Ok(target.map(BroadcastId::new))
+                let Some(user) = users::find(conn, &key)? else {
+                    return Ok((None, None, !quoting));
+                };
+                let target = store::reply_target(conn, &user.id, reply_to.as_deref(), since)?;
+                let settled =
+                    !quoting && target.is_none() && !store::awaits_delivery(conn, &user.id)?;
+                Ok((Some(user), target.map(BroadcastId::new), settled))
             })
             .await
     }

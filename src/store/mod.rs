@@ -13,6 +13,7 @@ pub mod campaigns;
 pub mod deliveries;
 pub mod dispatch;
 pub mod engagement;
+pub(crate) mod enqueued;
 pub mod figures;
 pub mod fold;
 pub mod folded;
@@ -178,16 +179,14 @@ impl Conn<'_> {
         F: FnOnce(&mut Conn<'_>) -> Result<T, E>,
         E: From<diesel::result::Error>,
     {
-        match self {
-            Conn::Sqlite(c) => {
-                if in_transaction(c) {
-                    c.transaction(|c| f(&mut Conn::Sqlite(c)))
-                } else {
-                    c.immediate_transaction(|c| f(&mut Conn::Sqlite(c)))
-                }
-            }
+        let outermost = !self.in_transaction();
+        let done = match self {
+            Conn::Sqlite(c) if !outermost => c.transaction(|c| f(&mut Conn::Sqlite(c))),
+            Conn::Sqlite(c) => c.immediate_transaction(|c| f(&mut Conn::Sqlite(c))),
             Conn::Postgres(c) => c.transaction(|c| f(&mut Conn::Postgres(c))),
-        }
+        };
+        enqueued::settled(outermost);
+        done
     }
 
     /// A plain transaction (nested calls become savepoints).
@@ -196,20 +195,23 @@ impl Conn<'_> {
         F: FnOnce(&mut Conn<'_>) -> Result<T, E>,
         E: From<diesel::result::Error>,
     {
-        match self {
+        let outermost = !self.in_transaction();
+        let done = match self {
             Conn::Sqlite(c) => c.transaction(|c| f(&mut Conn::Sqlite(c))),
             Conn::Postgres(c) => c.transaction(|c| f(&mut Conn::Postgres(c))),
-        }
+        };
+        enqueued::settled(outermost);
+        done
     }
-}
 
-fn in_transaction(c: &mut SqliteConnection) -> bool {
-    use diesel::connection::{AnsiTransactionManager, TransactionManager};
-    AnsiTransactionManager::transaction_manager_status_mut(c)
-        .transaction_depth()
-        .ok()
-        .flatten()
-        .is_some()
+    fn in_transaction(&mut self) -> bool {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        let status = match self {
+            Conn::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(*c),
+            Conn::Postgres(c) => AnsiTransactionManager::transaction_manager_status_mut(*c),
+        };
+        status.transaction_depth().ok().flatten().is_some()
+    }
 }
 
 /// What storage can fail with.
@@ -298,6 +300,9 @@ impl r2d2::ManageConnection for Manager {
 pub struct Db {
     pool: r2d2::Pool<Manager>,
     backend: Backend,
+    /// The PostgreSQL URL, for a connection of its own (`enqueued`).
+    url: DatabaseUrl,
+    watch: std::sync::Arc<enqueued::Watch>,
 }
 
 impl fmt::Debug for Db {
@@ -352,6 +357,8 @@ impl Db {
         Ok(Db {
             pool,
             backend: url.backend(),
+            url: url.clone(),
+            watch: Default::default(),
         })
     }
 

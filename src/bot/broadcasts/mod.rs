@@ -28,6 +28,7 @@ mod follow;
 mod invoke;
 mod poll;
 mod progress;
+pub(in crate::bot) mod quiet;
 mod recipients;
 mod remind;
 mod resend;

@@ -140,14 +140,28 @@ impl Bot {
         checked: &Checked,
     ) -> Result<Option<(User, String)>, BotError> {
         let key = self.key_of(activity, checked);
-        let Some(user) = self.user_of(&key).await? else {
+        let quoting = activity
+            .reply_to_id
+            .as_deref()
+            .is_some_and(|r| !r.is_empty());
+        // Read before the database is: an enqueue committed after it moves it on.
+        let generation = self.db.enqueue_generation();
+        if let Some(g) = generation
+            && !quoting
+            && self.quiet.is_quiet(&key, g)
+        {
             return Ok(None);
-        };
-        let target = self
+        }
+        let (user, target, settled) = self
             .broadcasts()
-            .reply_target(&UserId::new(&user.id), activity.reply_to_id.clone())
+            .reply_target_of(key.clone(), activity.reply_to_id.clone())
             .await?;
-        Ok(target.map(|t| (user, t.into_string())))
+        if let Some(g) = generation
+            && settled
+        {
+            self.quiet.remember(&key, g);
+        }
+        Ok(user.zip(target).map(|(user, t)| (user, t.into_string())))
     }
 
     /// Relays a recipient's reply into the sender's chat; returns what the replier is told.

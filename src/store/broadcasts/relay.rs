@@ -179,3 +179,15 @@ pub fn reply_target(
         (None, None) => None,
     })
 }
+
+/// Whether a delivery to `user_id` is still on its way: once it arrives, a card may give the
+/// person something to answer.
+pub fn awaits_delivery(conn: &mut Conn<'_>, user_id: &str) -> Result<bool, StoreError> {
+    let pending: Option<i64> = run_on!(conn, |c| d::table
+        .filter(d::user_id.eq(user_id))
+        .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
+        .select(d::id)
+        .first(c)
+        .optional())?;
+    Ok(pending.is_some())
+}

@@ -200,6 +200,9 @@ pub fn enqueue(
                 .on_conflict_do_nothing()
                 .execute(c))?;
         }
+        if added > 0 {
+            crate::store::enqueued::enqueued(conn)?;
+        }
         Ok(added)
     })
 }

@@ -118,6 +118,9 @@ pub fn requeue(
         ))
         .execute(x))?;
     }
+    if moved > 0 {
+        crate::store::enqueued::enqueued(conn)?;
+    }
     Ok(moved)
 }
 
