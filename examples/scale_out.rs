@@ -263,6 +263,8 @@ async fn bench(args: Args) {
         .collect();
     let late_name = name(late_k);
     let mut late_started = None::<Instant>;
+    // When it started, on the fake connector's clock.
+    let mut late_at_ms = None::<f64>;
     let mut share_after = None::<f64>;
     let mut late_most = 0;
     let allowed = Duration::from_secs_f64(per_tenant as f64 / args.rps as f64 * 3.0 + 60.0);
@@ -276,6 +278,7 @@ async fn bench(args: Args) {
         if late_started.is_none() && t0.elapsed().as_secs_f64() >= args.late {
             let i = Instance::start(late_k, &args, &bench_db.url);
             late_started = Some(i.started);
+            late_at_ms = Some(fake_connector::epoch_ms());
             running.push((late_k, i));
         }
         if let Some(started) = late_started {
@@ -290,7 +293,6 @@ async fn bench(args: Args) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let elapsed = t0.elapsed().as_secs_f64();
-    let late_at_ms = late_started.map(|s| (s - t0).as_secs_f64() * 1000.0);
     let mut usage = BTreeMap::new();
     for (k, i) in running {
         usage.insert(k, i.stop());

@@ -12,6 +12,15 @@ use std::time::Instant;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use serde_json::json;
 
+/// Now, in milliseconds since the Unix epoch.
+pub fn epoch_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64()
+        * 1000.0
+}
+
 /// The header naming the herald instance that sent a request.
 pub const INSTANCE_HEADER: &str = "x-bench-instance";
 
@@ -19,9 +28,10 @@ pub const INSTANCE_HEADER: &str = "x-bench-instance";
 struct Seen {
     counts: Vec<AtomicU64>,
     total: AtomicU64,
-    times: Mutex<Vec<(Instant, usize, u8)>>,
+    /// Receive times (ms since the Unix epoch, the same clock in every process), recipient,
+    /// instance.
+    times: Mutex<Vec<(f64, usize, u8)>>,
     keep_times: bool,
-    started: Instant,
     /// With `--throttle-after S`: recipients per tenant; the first send to tenant 0 arriving S
     /// seconds or more after the first send of all is answered 429 with `Retry-After: 5`.
     throttle: Option<(usize, f64)>,
@@ -40,7 +50,6 @@ pub fn run_fake(n: usize, keep_times: bool, throttle: Option<(usize, f64)>) {
         total: AtomicU64::new(0),
         times: Mutex::new(Vec::with_capacity(if keep_times { n } else { 0 })),
         keep_times,
-        started: Instant::now(),
     });
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     println!("{}", listener.local_addr().unwrap().port());
@@ -82,7 +91,7 @@ pub fn run_fake(n: usize, keep_times: bool, throttle: Option<(usize, f64)>) {
                                     .and_then(|v| v.to_str().ok())
                                     .and_then(|v| v.parse().ok())
                                     .unwrap_or(0);
-                                seen.times.lock().unwrap().push((at, i, by));
+                                seen.times.lock().unwrap().push((epoch_ms(), i, by));
                             }
                             HttpResponse::Created().json(json!({"id": "1:sent"}))
                         }
@@ -101,10 +110,7 @@ pub fn run_fake(n: usize, keep_times: bool, throttle: Option<(usize, f64)>) {
                                     .filter(|c| c.load(Ordering::Relaxed) > 0)
                                     .count();
                                 let kept = seen.times.lock().unwrap();
-                                let times: Vec<f64> = kept
-                                    .iter()
-                                    .map(|(t, _, _)| (*t - seen.started).as_secs_f64() * 1000.0)
-                                    .collect();
+                                let times: Vec<f64> = kept.iter().map(|(t, _, _)| *t).collect();
                                 let index: Vec<usize> = kept.iter().map(|(_, i, _)| *i).collect();
                                 let by: Vec<u8> = kept.iter().map(|(_, _, b)| *b).collect();
                                 body["distinct"] = json!(distinct);

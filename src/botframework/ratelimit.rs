@@ -4,8 +4,11 @@
 //!
 //! Each limit is a sliding log: an event may happen at `t` only if the `n`-th most recent one is
 //! at least the window earlier, so no interval of the window's length ever holds more than `n`,
-//! bursts included. A few milliseconds of margin on every window absorb the jitter between
-//! the moment a send is allowed and the moment the connector receives it.
+//! bursts included. A send is logged at its slot, moved to when it left, and once answered to
+//! when the answer came: the connector received it before answering, so a window counted from
+//! the answer holds at the connector too, however long the request took to arrive (a loaded
+//! machine delays requests by more than any fixed margin). The tenant's even spacing counts
+//! from the slots, not the answers. A small margin on every window covers timer rounding.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, VecDeque};
@@ -23,9 +26,9 @@ pub const CONVERSATION_WINDOWS: [(usize, Duration); 4] = [
     (1800, Duration::from_secs(3600)),
 ];
 
-/// Added to every window by default, so that the jitter between the moment a send leaves and the
-/// moment the connector receives it cannot make a window look overfull (`delivery.window_margin`).
-pub const DEFAULT_MARGIN: Duration = Duration::from_millis(7);
+/// Added to every window by default (`delivery.window_margin`): sends are logged at their
+/// answers, so only timer rounding is left to cover.
+pub const DEFAULT_MARGIN: Duration = Duration::from_millis(2);
 
 /// Times of recent events, oldest first.
 #[derive(Debug, Default, Clone)]
@@ -85,6 +88,8 @@ impl SlidingLog {
 
 struct Tenant {
     log: SlidingLog,
+    /// The latest slot given: the next one is at least the spacing after it.
+    last_slot: Option<Instant>,
     paused_until: Option<Instant>,
 }
 
@@ -160,6 +165,7 @@ impl SendLimits {
                 tenant.to_string(),
                 Tenant {
                     log: SlidingLog::default(),
+                    last_slot: None,
                     paused_until: None,
                 },
             );
@@ -175,7 +181,7 @@ impl SendLimits {
         if let Some(p) = entry.paused_until {
             t = t.max(p);
         }
-        if let Some(last) = entry.log.last() {
+        if let Some(last) = entry.last_slot {
             t = t.max(last + self.spacing);
         }
         // Alternate until both logs agree (each step only moves `t` later; two rounds suffice
@@ -192,13 +198,15 @@ impl SendLimits {
             return Slot::NotBefore(t);
         }
         entry.log.record(t, &self.tenant_windows);
+        entry.last_slot = Some(t);
         conversation.record(t, &self.conversation_windows);
         drop(tenants);
         self.sweep(conversations, now);
         Slot::At(t)
     }
 
-    /// Tells the limits that the send reserved at `reserved` actually left at `actual`.
+    /// Tells the limits that the send logged at `reserved` actually left (or was answered) at
+    /// `actual`.
     pub fn sent(&self, tenant: &str, conversation_id: &str, reserved: Instant, actual: Instant) {
         if actual <= reserved {
             return;
@@ -219,6 +227,7 @@ impl SendLimits {
         let mut tenants = self.tenants.lock().unwrap_or_else(|e| e.into_inner());
         let entry = tenants.entry(tenant.to_string()).or_insert_with(|| Tenant {
             log: SlidingLog::default(),
+            last_slot: None,
             paused_until: None,
         });
         entry.paused_until = Some(entry.paused_until.map_or(until, |p| p.max(until)));
@@ -341,6 +350,32 @@ mod tests {
             c >= a + Duration::from_millis(1300) + DEFAULT_MARGIN,
             "{:?}",
             c - a
+        );
+    }
+
+    #[test]
+    fn windows_count_from_answers_and_spacing_from_slots() {
+        let limits = SendLimits::new(50);
+        let t0 = Instant::now();
+        let far = t0 + Duration::from_secs(100);
+        let mut slots = Vec::new();
+        for k in 0..50 {
+            let Slot::At(t) = limits.reserve("t", &format!("c{k}"), t0, far) else {
+                unreachable!()
+            };
+            // Each leaves on time and is answered 15 ms later (a slow, loaded connector).
+            limits.sent("t", &format!("c{k}"), t, t + Duration::from_millis(15));
+            slots.push(t);
+        }
+        // Evenly spaced from the slots: answers do not slow the pace within the second...
+        assert_eq!(slots[49] - slots[0], Duration::from_millis(20) * 49);
+        // ...but the 51st goes a window after the first's answer, whenever it arrived.
+        let Slot::At(next) = limits.reserve("t", "c50", t0, far) else {
+            unreachable!()
+        };
+        assert_eq!(
+            next - slots[0],
+            Duration::from_millis(15) + Duration::from_secs(1) + DEFAULT_MARGIN
         );
     }
 

@@ -158,7 +158,7 @@ impl Settings {
         if d.window_margin > Duration::from_millis(500) {
             return Err(invalid(
                 "delivery.window_margin",
-                "must be at most 500ms, e.g. 7ms",
+                "must be at most 500ms, e.g. 2ms",
             ));
         }
         if d.tenant_lease < Duration::from_secs(3) || d.tenant_lease > Duration::from_secs(600) {

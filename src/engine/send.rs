@@ -297,6 +297,10 @@ impl Sender {
                 .await
                 .map(|()| None),
         };
+        // Received by then: the windows count from the answer.
+        self.shared
+            .limits
+            .sent(tenant, conversation, started.max(reserved), Instant::now());
         let metrics = &self.shared.metrics;
         metrics
             .connector_seconds
@@ -345,6 +349,12 @@ impl Sender {
                 tenant,
             )
             .await;
+        self.shared.limits.sent(
+            tenant,
+            &recipient.conversation_id,
+            started.max(reserved),
+            Instant::now(),
+        );
         self.shared
             .metrics
             .connector_seconds

@@ -8,6 +8,7 @@
 //! too, and will renew).
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,6 +28,8 @@ const FREE_SLACK: TimeDelta = TimeDelta::milliseconds(50);
 pub(super) struct Tenancy {
     ttl: Duration,
     state: Mutex<State>,
+    /// Counts the rounds that changed which tenants are owned (read at every dispatcher turn).
+    changes: AtomicU64,
 }
 
 /// The claim a delivery was leased under: its tenant and when the claim was acquired.
@@ -40,8 +43,6 @@ struct State {
     /// The next round on the engine's clock too (tests move it by days at a time).
     next_round_at: Option<DateTime<Utc>>,
     take_over_after: Instant,
-    /// Counts the rounds that changed which tenants are owned.
-    changes: u64,
 }
 
 impl Tenancy {
@@ -57,8 +58,8 @@ impl Tenancy {
                 // A new instance may be starting as the database comes back: the others get a
                 // whole lease to renew their claims first.
                 take_over_after: now + ttl,
-                changes: 0,
             }),
+            changes: AtomicU64::new(0),
         }
     }
 
@@ -86,7 +87,7 @@ impl Tenancy {
     /// Changes with every round that gained or lost a tenant: rows queued for a tenant lost
     /// are then given back at once.
     pub(super) fn changes(&self) -> u64 {
-        self.state().changes
+        self.changes.load(Ordering::SeqCst)
     }
 
     /// Whether a delivery leased under `epoch` may be sent now: the claim is still the same
@@ -158,11 +159,12 @@ async fn round(inner: &Inner) -> bool {
             for t in s.owned.keys().filter(|t| !round.owned.contains_key(*t)) {
                 tracing::info!(tenant = %t, "no longer dispatching this tenant");
             }
-            if s.owned != round.owned {
-                s.changes += 1;
-            }
+            let changed = s.owned != round.owned;
             inner.metrics.owned_tenants.set(round.owned.len() as i64);
             s.owned = round.owned;
+            if changed {
+                tenancy.changes.fetch_add(1, Ordering::SeqCst);
+            }
             s.valid_until = Some(started + tenancy.ttl.saturating_sub(tenancy.margin()));
             // A tenant another instance let go for this one is taken as soon as it is free.
             let period = TimeDelta::from_std(tenancy.ttl / 3).unwrap_or(TimeDelta::seconds(3));
