@@ -14,6 +14,7 @@ use super::queues::{OfTenant, Queued, Queues};
 use super::tenancy::Epoch;
 use super::{Inner, broadcast, gated, planner, reminders};
 use crate::domain::delivery::Operation;
+use crate::store::StoreError;
 use crate::store::deliveries::{self, Leased, Outcome};
 
 /// Most outcomes on their way to the database at once.
@@ -50,6 +51,9 @@ pub(super) async fn run(inner: Arc<Inner>) {
     let mut want_lease = true;
     let mut leased_at = Instant::now();
     let mut claims_seen = inner.tenancy.changes();
+    // The lease under way, if any: its rows, and the tenants found with nothing more due.
+    let mut leasing: Option<Leasing> = None;
+    let mut lease_done = None;
     loop {
         while tasks.try_join_next().is_some() {}
         while let Ok(tenant) = ended.try_recv() {
@@ -82,12 +86,16 @@ pub(super) async fn run(inner: Arc<Inner>) {
             dry.clear();
             want_lease = true;
         }
-        // Leases wait a moment to serve every tenant that ran low meanwhile in one go.
-        if want_lease && (queues.is_empty() || leased_at.elapsed() >= LEASE_GATHER) {
-            leased_at = Instant::now();
-            want_lease = false;
-            match lease(&inner, &queues, &mut dry, fill).await {
-                Ok(rows) => {
+        if lease_done.is_none()
+            && leasing.as_ref().is_some_and(|l| l.is_finished())
+            && let Some(done) = leasing.take()
+        {
+            lease_done = Some(joined(done.await));
+        }
+        if let Some(leased) = lease_done.take() {
+            match leased {
+                Ok((rows, dried)) => {
+                    dry.extend(dried);
                     for queued in rows {
                         queues.push(queued);
                     }
@@ -104,6 +112,20 @@ pub(super) async fn run(inner: Arc<Inner>) {
                 }
             }
         }
+        // Leases wait a moment to serve every tenant that ran low meanwhile in one go; they
+        // run beside the sends (on PostgreSQL a lease for many tenants takes many round trips).
+        if want_lease
+            && leasing.is_none()
+            && (queues.is_empty() || leased_at.elapsed() >= LEASE_GATHER)
+        {
+            leased_at = Instant::now();
+            want_lease = false;
+            let wants = wanted(&inner, &queues, &dry, fill);
+            if !wants.is_empty() {
+                let inner = inner.clone();
+                leasing = Some(tokio::spawn(async move { lease(&inner, wants).await }));
+            }
+        }
         // Start every row whose tenant may start one, tenants in turn.
         while let Some(queued) = queues.next() {
             let tenant = queued.row.delivery.tenant_id.clone();
@@ -118,7 +140,7 @@ pub(super) async fn run(inner: Arc<Inner>) {
                 deliver(&inner, row, presence, epoch, started, &settling).await;
             });
         }
-        if queues.is_empty() && !want_lease {
+        if queues.is_empty() && !want_lease && leasing.is_none() {
             idle(&inner, next_plan).await;
             dry.clear();
             want_lease = true;
@@ -132,6 +154,12 @@ pub(super) async fn run(inner: Arc<Inner>) {
         };
         tokio::select! {
             Some(tenant) = ended.recv() => queues.done(&tenant),
+            done = async { leasing.as_mut().expect("a lease under way").await },
+                if leasing.is_some() =>
+            {
+                leasing = None;
+                lease_done = Some(joined(done));
+            }
             _ = tokio::time::sleep_until(lease_at) => {}
             _ = inner.signals.dispatcher.notified() => {
                 dry.clear();
@@ -140,8 +168,12 @@ pub(super) async fn run(inner: Arc<Inner>) {
             _ = inner.stop.cancelled() => {}
         }
     }
-    // Stopping: no more leasing; what was leased ahead is given back by the shutdown; let what
-    // is in flight finish.
+    // Stopping: no more leasing (the lease under way ends first, so the shutdown gives back
+    // its rows too); what was leased ahead is given back by the shutdown; let what is in
+    // flight finish.
+    if let Some(under_way) = leasing {
+        let _ = under_way.await;
+    }
     while tasks.join_next().await.is_some() {}
 }
 
@@ -183,28 +215,45 @@ impl Drop for Started {
     }
 }
 
-/// Leases due rows for the tenants dispatched here that have fewer than half of `fill`
-/// waiting (and were not found `dry`), up to `fill` each, with the presence their campaign
-/// needs and the claim they were leased under. A tenant given fewer than it asked for has
-/// nothing more due: it joins `dry`.
+type LeaseResult = Result<(Vec<Queued>, Vec<String>), StoreError>;
+type Leasing = tokio::task::JoinHandle<LeaseResult>;
+
+/// A lease task's result (a task that panicked counts as a failed lease).
+fn joined(done: Result<LeaseResult, tokio::task::JoinError>) -> LeaseResult {
+    done.unwrap_or_else(|e| Err(StoreError::Unavailable(format!("leasing failed: {e}"))))
+}
+
+/// The tenants dispatched here that have fewer than half of `fill` waiting (and were not found
+/// `dry`), each with how many rows it needs.
+fn wanted(
+    inner: &Inner,
+    queues: &Queues<Queued>,
+    dry: &HashSet<String>,
+    fill: usize,
+) -> Vec<(String, usize)> {
+    inner
+        .tenancy
+        .owned()
+        .into_keys()
+        .filter(|t| queues.waiting(t) < fill / 2 && !dry.contains(t))
+        .map(|t| {
+            let n = fill - queues.waiting(&t);
+            (t, n)
+        })
+        .collect()
+}
+
+/// Leases due rows for `wants` (tenant, how many), with the presence their campaign needs and
+/// the claim they were leased under; also the tenants given fewer than they asked for (nothing
+/// more is due for them).
 async fn lease(
     inner: &Arc<Inner>,
-    queues: &Queues<Queued>,
-    dry: &mut HashSet<String>,
-    fill: usize,
-) -> Result<Vec<Queued>, crate::store::StoreError> {
+    wants: Vec<(String, usize)>,
+) -> Result<(Vec<Queued>, Vec<String>), StoreError> {
     let now = inner.clock.now();
     let until = now
         + chrono::TimeDelta::from_std(inner.config.lease).unwrap_or(chrono::TimeDelta::seconds(60));
     let claims = inner.tenancy.owned();
-    let wants: Vec<(String, usize)> = claims
-        .keys()
-        .filter(|t| queues.waiting(t) < fill / 2 && !dry.contains(*t))
-        .map(|t| (t.clone(), fill - queues.waiting(t)))
-        .collect();
-    if wants.is_empty() {
-        return Ok(Vec::new());
-    }
     let owner = inner.config.instance.clone();
     let (mine, asked) = (inner.clone(), wants.clone());
     let rows = inner
@@ -219,13 +268,13 @@ async fn lease(
     for row in &rows {
         *got.entry(row.delivery.tenant_id.as_str()).or_default() += 1;
     }
-    for (tenant, n) in &wants {
-        if got.get(tenant.as_str()).copied().unwrap_or(0) < *n {
-            dry.insert(tenant.clone());
-        }
-    }
+    let dried: Vec<String> = wants
+        .iter()
+        .filter(|(tenant, n)| got.get(tenant.as_str()).copied().unwrap_or(0) < *n)
+        .map(|(tenant, _)| tenant.clone())
+        .collect();
     let rows = reminders::drop_settled(inner, rows).await;
-    Ok(with_presence(inner, rows)
+    let queued = with_presence(inner, rows)
         .await
         .into_iter()
         // Leased just now from the tenants of `claims`.
@@ -237,7 +286,8 @@ async fn lease(
                 epoch,
             })
         })
-        .collect())
+        .collect();
+    Ok((queued, dried))
 }
 
 /// Leased rows with the presence their campaign needs (looked up in batches), if any.
