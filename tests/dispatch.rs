@@ -22,6 +22,7 @@ on_both_backends!(
     an_instance_that_was_cut_off_waits_before_taking_over,
     tenants_are_shared_among_live_instances,
     an_idle_tenant_is_let_go_after_a_grace,
+    work_coming_again_within_the_grace_stays_with_the_owner,
     two_instances_keep_one_tenants_pace,
     a_newcomer_is_handed_its_share,
     a_late_engine_takes_its_share_without_overlap,
@@ -548,5 +549,40 @@ async fn a_late_engine_takes_its_share_without_overlap(backend: Backend) {
     assert!(
         after < Duration::from_secs(6),
         "b's first send {after:?} after it started"
+    );
+}
+
+/// A tenant let go for lack of work, whose work comes again within its grace, is its last
+/// owner's again at once (it sent the last second; nobody else may before the grace ends).
+async fn work_coming_again_within_the_grace_stays_with_the_owner(backend: Backend) {
+    let test_db = TestDb::new(backend);
+    let db = open(&test_db);
+    let users = add_users(&db, "https://example.invalid/", "again-", 1).await;
+    let t0 = Utc::now();
+    assert!(round(&db, "a", t0, terms(true)).await.owned.is_empty());
+    assert!(round(&db, "b", t0, terms(true)).await.owned.is_empty());
+    work(&db, "t1", &users, t0).await;
+    round(&db, "a", t0, terms(true)).await;
+    let ids = lease(&db, "a", "t1", t0).await;
+    let outcomes: Vec<_> = ids
+        .iter()
+        .map(|&id| Outcome::Delivered {
+            id,
+            activity_id: None,
+        })
+        .collect();
+    db.run(move |conn| deliveries::record(conn, "a", &outcomes, t0))
+        .await
+        .unwrap();
+    let a = round(&db, "a", t0 + TimeDelta::seconds(1), terms(true)).await;
+    assert_eq!(a.let_go, ["t1"]);
+    work(&db, "t1", &users, t0 + TimeDelta::seconds(1)).await;
+    let b = round(&db, "b", t0 + TimeDelta::seconds(1), terms(true)).await;
+    assert!(b.owned.is_empty(), "within the grace: {b:?}");
+    let a = round(&db, "a", t0 + TimeDelta::seconds(1), terms(true)).await;
+    assert_eq!(
+        owned(&a),
+        ["t1"],
+        "back with its owner at once (no clock must move)"
     );
 }

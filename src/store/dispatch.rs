@@ -89,7 +89,8 @@ pub fn claim(
         let (kept, idle): (Vec<String>, Vec<String>) =
             mine.into_iter().partition(|t| with_work.contains(t));
         // Renewed even if it lapsed meanwhile: nobody else took it, and only we sent for it.
-        // Not once let go: it is free for anyone (this instance too) after its grace.
+        // Not once let go: it is claimed again below, like any candidate, only while this
+        // instance is under its share (one handed over stays reserved for its next owner).
         run_on!(conn, |c| diesel::update(
             t::table
                 .filter(t::owner.eq(owner))
@@ -221,9 +222,10 @@ fn take(
     };
     let ours = holder == owner;
     // A claim let go (or given up at shutdown) is marked renewed until its expiry: a hand-over,
-    // with no leased deliveries to take back, which even an instance just back may accept.
+    // with no leased deliveries to take back, which even an instance just back may accept. Its
+    // last owner may take it back at once (work came again); anyone else after its grace.
     let let_go = renewed >= expires;
-    if expires >= now_n && (let_go || !ours) {
+    if !ours && expires >= now_n {
         return Ok(if let_go {
             Taken::Reserved(expires)
         } else {
