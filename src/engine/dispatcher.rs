@@ -225,37 +225,33 @@ fn joined(done: Result<LeaseResult, tokio::task::JoinError>) -> LeaseResult {
 
 /// The tenants dispatched here that have fewer than half of `fill` waiting (and were not found
 /// `dry`), each with how many rows it needs.
-fn wanted(
-    inner: &Inner,
-    queues: &Queues<Queued>,
-    dry: &HashSet<String>,
-    fill: usize,
-) -> Vec<(String, usize)> {
+fn wanted(inner: &Inner, queues: &Queues<Queued>, dry: &HashSet<String>, fill: usize) -> Wants {
     inner
         .tenancy
         .owned()
-        .into_keys()
-        .filter(|t| queues.waiting(t) < fill / 2 && !dry.contains(t))
-        .map(|t| {
+        .into_iter()
+        .filter(|(t, _)| queues.waiting(t) < fill / 2 && !dry.contains(t))
+        .map(|(t, epoch)| {
             let n = fill - queues.waiting(&t);
-            (t, n)
+            (t, (n, epoch))
         })
         .collect()
 }
 
-/// Leases due rows for `wants` (tenant, how many), with the presence their campaign needs and
-/// the claim they were leased under; also the tenants given fewer than they asked for (nothing
-/// more is due for them).
-async fn lease(
-    inner: &Arc<Inner>,
-    wants: Vec<(String, usize)>,
-) -> Result<(Vec<Queued>, Vec<String>), StoreError> {
+/// Per tenant: how many rows it needs, and the claim they are leased under.
+type Wants = std::collections::BTreeMap<String, (usize, Epoch)>;
+
+/// Leases due rows for `wants`, with the presence their campaign needs and the claim they
+/// are leased under (the one `wants` was made under: every row leased is queued, and a claim
+/// lost meanwhile gives it back when its send starts); also the tenants given fewer than they
+/// asked for (nothing more is due for them).
+async fn lease(inner: &Arc<Inner>, wants: Wants) -> Result<(Vec<Queued>, Vec<String>), StoreError> {
     let now = inner.clock.now();
     let until = now
         + chrono::TimeDelta::from_std(inner.config.lease).unwrap_or(chrono::TimeDelta::seconds(60));
-    let claims = inner.tenancy.owned();
     let owner = inner.config.instance.clone();
-    let (mine, asked) = (inner.clone(), wants.clone());
+    let asked: Vec<(String, usize)> = wants.iter().map(|(t, (n, _))| (t.clone(), *n)).collect();
+    let mine = inner.clone();
     let rows = inner
         .db
         .run(move |conn| {
@@ -270,16 +266,16 @@ async fn lease(
     }
     let dried: Vec<String> = wants
         .iter()
-        .filter(|(tenant, n)| got.get(tenant.as_str()).copied().unwrap_or(0) < *n)
+        .filter(|(tenant, (n, _))| got.get(tenant.as_str()).copied().unwrap_or(0) < *n)
         .map(|(tenant, _)| tenant.clone())
         .collect();
     let rows = reminders::drop_settled(inner, rows).await;
     let queued = with_presence(inner, rows)
         .await
         .into_iter()
-        // Leased just now from the tenants of `claims`.
+        // Leased just now for the tenants of `wants`, each under its claim there.
         .filter_map(|(row, presence)| {
-            let epoch = claims.get(&row.delivery.tenant_id).copied()?;
+            let epoch = wants.get(&row.delivery.tenant_id).map(|w| w.1)?;
             Some(Queued {
                 row,
                 presence,
