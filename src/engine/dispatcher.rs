@@ -54,6 +54,10 @@ pub(super) async fn run(inner: Arc<Inner>) {
     // The lease under way, if any: its rows, and the tenants found with nothing more due.
     let mut leasing: Option<Leasing> = None;
     let mut lease_done = None;
+    // Counts the times `dry` was emptied (new work may have come): a lease's finding that a
+    // tenant had nothing more due holds only if `dry` was not emptied while it ran.
+    let mut dry_cleared: u64 = 0;
+    let mut leased_under = 0;
     loop {
         while tasks.try_join_next().is_some() {}
         while let Ok(tenant) = ended.try_recv() {
@@ -62,8 +66,9 @@ pub(super) async fn run(inner: Arc<Inner>) {
         if inner.stop.is_cancelled() {
             break;
         }
-        if inner.tenancy.changes() != claims_seen {
-            claims_seen = inner.tenancy.changes();
+        let claims_now = inner.tenancy.changes();
+        if claims_now != claims_seen {
+            claims_seen = claims_now;
             // Tenants handed over or lost: their rows go back now, for their next owner.
             for queued in queues.take_out(|q| inner.tenancy.owns(q.tenant(), q.epoch)) {
                 let inner = inner.clone();
@@ -80,10 +85,12 @@ pub(super) async fn run(inner: Arc<Inner>) {
             let looked_at = planner::plan_due(&inner).await;
             next_plan = planner::next_check(&inner, looked_at).await;
             dry.clear();
+            dry_cleared += 1;
             want_lease = true;
         }
         if leased_at.elapsed() >= LEASE_AGAIN {
             dry.clear();
+            dry_cleared += 1;
             want_lease = true;
         }
         if lease_done.is_none()
@@ -95,7 +102,9 @@ pub(super) async fn run(inner: Arc<Inner>) {
         if let Some(leased) = lease_done.take() {
             match leased {
                 Ok((rows, dried)) => {
-                    dry.extend(dried);
+                    if leased_under == dry_cleared {
+                        dry.extend(dried);
+                    }
                     for queued in rows {
                         queues.push(queued);
                     }
@@ -123,6 +132,7 @@ pub(super) async fn run(inner: Arc<Inner>) {
             let wants = wanted(&inner, &queues, &dry, fill);
             if !wants.is_empty() {
                 let inner = inner.clone();
+                leased_under = dry_cleared;
                 leasing = Some(tokio::spawn(async move { lease(&inner, wants).await }));
             }
         }
@@ -143,6 +153,7 @@ pub(super) async fn run(inner: Arc<Inner>) {
         if queues.is_empty() && !want_lease && leasing.is_none() {
             idle(&inner, next_plan).await;
             dry.clear();
+            dry_cleared += 1;
             want_lease = true;
             continue;
         }
@@ -163,6 +174,7 @@ pub(super) async fn run(inner: Arc<Inner>) {
             _ = tokio::time::sleep_until(lease_at) => {}
             _ = inner.signals.dispatcher.notified() => {
                 dry.clear();
+                dry_cleared += 1;
                 want_lease = true;
             }
             _ = inner.stop.cancelled() => {}
