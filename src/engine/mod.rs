@@ -329,10 +329,9 @@ impl EngineHandle {
             self.dispatcher.abort();
         }
         let owner = inner.config.instance.clone();
-        let now = inner.clock.now();
         match inner
             .db
-            .run(move |conn| deliveries::release_all(conn, &owner, now))
+            .run(move |conn| deliveries::release_all(conn, &owner))
             .await
         {
             Ok(n) if n > 0 => tracing::info!(released = n, "leases given back"),

@@ -162,7 +162,7 @@ pub fn claim(
                 Taken::From(from) => {
                     // It stopped sending when its claim lapsed: what it had leased can go now
                     // rather than when those leases run out.
-                    let released = deliveries::release(conn, &from, Some(tenant), now)?;
+                    let released = deliveries::release(conn, &from, Some(tenant))?;
                     round.owned.insert(tenant.clone(), now_n);
                     round.taken_over.push(TakenOver {
                         tenant_id: tenant.clone(),

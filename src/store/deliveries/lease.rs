@@ -79,7 +79,7 @@ pub fn lease(
             Conn::Postgres(c) => due.for_update().skip_locked().load(*c)?,
             Conn::Sqlite(c) => due.load(*c)?,
         };
-        mark_leased(conn, owner, &ids, now_n, until)?;
+        mark_leased(conn, owner, &ids, until)?;
         Ok::<_, StoreError>(ids)
     })?;
     load_leased(conn, &ids)
@@ -88,21 +88,18 @@ pub fn lease(
 /// Most ids in one statement (SQLite allows 32,766 parameters).
 const IDS_PER_STATEMENT: usize = 5000;
 
-/// Marks rows `ids` leased by `owner` until `until`.
+/// Marks rows `ids` leased by `owner` until `until`. A lease leaves `updated_at` alone: only
+/// retention reads it, and only on rows that ended; so the lease touches no indexed column
+/// (one write of the row, no index entry moved).
 fn mark_leased(
     conn: &mut Conn<'_>,
     owner: &str,
     ids: &[i64],
-    now: NaiveDateTime,
     until: NaiveDateTime,
 ) -> Result<(), StoreError> {
     for ids in ids.chunks(IDS_PER_STATEMENT) {
         run_on!(conn, |c| diesel::update(d::table.filter(d::id.eq_any(ids)))
-            .set((
-                d::leased_by.eq(owner),
-                d::lease_expires_at.eq(until),
-                d::updated_at.eq(now),
-            ))
+            .set((d::leased_by.eq(owner), d::lease_expires_at.eq(until)))
             .execute(c))?;
     }
     Ok(())
@@ -165,27 +162,23 @@ pub fn lease_per_tenant(
                     .map(|(id, _)| id),
             );
         }
-        mark_leased(conn, owner, &ids, now_n, until)?;
+        mark_leased(conn, owner, &ids, until)?;
         Ok::<_, StoreError>(ids)
     })?;
     load_leased(conn, &ids)
 }
 
 /// Gives back every lease `owner` still holds (a clean shutdown).
-pub fn release_all(
-    conn: &mut Conn<'_>,
-    owner: &str,
-    now: DateTime<Utc>,
-) -> Result<usize, StoreError> {
-    release(conn, owner, None, now)
+pub fn release_all(conn: &mut Conn<'_>, owner: &str) -> Result<usize, StoreError> {
+    release(conn, owner, None)
 }
 
-/// Gives back the pending deliveries `owner` leased, in `tenant` only when given.
+/// Gives back the pending deliveries `owner` leased, in `tenant` only when given (like a
+/// lease, leaving `updated_at` alone).
 pub fn release(
     conn: &mut Conn<'_>,
     owner: &str,
     tenant: Option<&str>,
-    now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
     Ok(run_on!(conn, |c| {
         let mut leased = diesel::update(d::table)
@@ -199,7 +192,6 @@ pub fn release(
             .set((
                 d::leased_by.eq(None::<String>),
                 d::lease_expires_at.eq(None::<NaiveDateTime>),
-                d::updated_at.eq(now.naive_utc()),
             ))
             .execute(c)
     })?)
