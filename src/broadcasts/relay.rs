@@ -37,27 +37,29 @@ fn lang_of(u: &User) -> Lang {
 }
 
 impl Broadcasts {
-    /// Who wrote (the stored user of `key`) and the broadcast their plain message answers, in
-    /// one visit to the database; also whether that can change without anything being
-    /// enqueued: not while a delivery to them is on its way (its card may arrive), nor when
-    /// their message replies to a given card (older cards count there).
+    /// The broadcast the plain message of the user known by `key` answers, with who wrote it
+    /// (the stored user), in one visit to the database (ordinary chat answering nothing: one
+    /// statement); also whether that can change without anything being enqueued: not while a
+    /// delivery to them is on its way (its card may arrive), nor when their message replies
+    /// to a given card (older cards count there).
     pub async fn reply_target_of(
         &self,
         key: users::ConversationRef,
         reply_to: Option<String>,
-    ) -> Result<(Option<User>, Option<BroadcastId>, bool), StoreError> {
+    ) -> Result<(Option<(User, BroadcastId)>, bool), StoreError> {
         let since: DateTime<Utc> = self.now() - REPLY_WINDOW;
         let quoting = reply_to.as_deref().is_some_and(|r| !r.is_empty());
         self.outbox
             .db()
             .run(move |conn| {
-                let Some(user) = users::find(conn, &key)? else {
-                    return Ok((None, None, !quoting));
+                let facts = store::reply_facts(conn, &key, reply_to.as_deref(), since)?;
+                let settled = !quoting && facts.target.is_none() && !facts.awaiting;
+                let Some(target) = facts.target else {
+                    return Ok((None, settled));
                 };
-                let target = store::reply_target(conn, &user.id, reply_to.as_deref(), since)?;
-                let settled =
-                    !quoting && target.is_none() && !store::awaits_delivery(conn, &user.id)?;
-                Ok((Some(user), target.map(BroadcastId::new), settled))
+                // Deleted in between: then it answers nothing.
+                let user = users::find(conn, &key)?;
+                Ok((user.map(|u| (u, BroadcastId::new(target))), settled))
             })
             .await
     }

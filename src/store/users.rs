@@ -79,7 +79,7 @@ pub enum InstallOutcome {
 }
 
 /// `tenant_id = … AND channel_id = … AND channel_user_id = …`: how a user is identified.
-type ByKey<'a> = diesel::dsl::And<
+pub(crate) type ByKey<'a> = diesel::dsl::And<
     diesel::dsl::And<
         diesel::dsl::Eq<t::tenant_id, &'a str>,
         diesel::dsl::Eq<t::channel_id, &'a str>,
@@ -87,7 +87,7 @@ type ByKey<'a> = diesel::dsl::And<
     diesel::dsl::Eq<t::channel_user_id, &'a str>,
 >;
 
-fn by_key(r: &ConversationRef) -> ByKey<'_> {
+pub(crate) fn by_key(r: &ConversationRef) -> ByKey<'_> {
     t::tenant_id
         .eq(r.tenant_id.as_str())
         .and(t::channel_id.eq(r.channel_id.as_str()))

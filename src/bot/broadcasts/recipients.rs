@@ -152,7 +152,7 @@ impl Bot {
         {
             return Ok(None);
         }
-        let (user, target, settled) = self
+        let (target, settled) = self
             .broadcasts()
             .reply_target_of(key.clone(), activity.reply_to_id.clone())
             .await?;
@@ -161,7 +161,7 @@ impl Bot {
         {
             self.quiet.remember(&key, g);
         }
-        Ok(user.zip(target).map(|(user, t)| (user, t.into_string())))
+        Ok(target.map(|(user, t)| (user, t.into_string())))
     }
 
     /// Relays a recipient's reply into the sender's chat; returns what the replier is told.

@@ -39,9 +39,7 @@ pub use recall::{
     DeleteTarget, RecallStarted, mark_recall_reported, recall, recalls_to_report,
     resolve_delete_target,
 };
-pub use relay::{
-    Direction, Thread, awaits_delivery, open_thread, record_relay, reply_target, thread,
-};
+pub use relay::{Direction, ReplyFacts, Thread, open_thread, record_relay, reply_facts, thread};
 
 /// Where a broadcast stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

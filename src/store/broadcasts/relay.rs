@@ -7,7 +7,9 @@ use diesel::prelude::*;
 use super::super::deliveries::Operation;
 use super::super::schema::{
     broadcast_messages as bm, deliveries as d, relay_messages as rm, relay_threads as th,
+    users as u,
 };
+use super::super::users::{self, ConversationRef};
 use super::super::{Conn, StoreError};
 use super::{Broadcast, Role};
 use crate::domain::delivery::DeliveryStatus;
@@ -114,80 +116,107 @@ pub fn record_relay(
     })
 }
 
-/// Which broadcast a recipient's plain message answers: the one whose card (or relayed answer)
-/// it replies to, else the latest they received or were answered about, since `since`.
-pub fn reply_target(
+/// What a recipient's plain message may answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyFacts {
+    /// The broadcast it answers: the one whose card (or relayed answer) it replies to, else
+    /// the latest they received or were answered about since the window's start.
+    pub target: Option<String>,
+    /// Whether a delivery to them is still on its way: once it arrives, a card may give the
+    /// person something to answer. Looked up with the latest card (false when the message
+    /// quotes a card or answer, which settles the target).
+    pub awaiting: bool,
+}
+
+/// What the plain message of the user known by `key` answers, counting cards and threads since
+/// `since`; in one statement, the user looked up in it (it is asked for ordinary chat, the most
+/// common message there is). Nothing for someone not stored.
+pub fn reply_facts(
     conn: &mut Conn<'_>,
-    user_id: &str,
+    key: &ConversationRef,
     reply_to_id: Option<&str>,
     since: DateTime<Utc>,
-) -> Result<Option<String>, StoreError> {
+) -> Result<ReplyFacts, StoreError> {
+    let me = || {
+        u::table
+            .filter(users::by_key(key))
+            .select(u::id)
+            .single_value()
+    };
     if let Some(reply_to) = reply_to_id.filter(|r| !r.is_empty()) {
         let card: Option<String> = run_on!(conn, |c| d::table
             .inner_join(bm::table.on(bm::message_id.eq(d::message_id)))
-            .filter(d::user_id.eq(user_id))
+            .filter(d::user_id.nullable().eq(me()))
             .filter(d::activity_id.eq(reply_to))
             .select(bm::broadcast_id)
             .first(c)
             .optional())?;
-        if card.is_some() {
-            return Ok(card);
-        }
-        let answered: Option<String> = run_on!(conn, |c| d::table
-            .inner_join(rm::table.on(rm::message_id.eq(d::message_id)))
-            .inner_join(th::table.on(th::id.eq(rm::thread_id)))
-            .filter(d::user_id.eq(user_id))
-            .filter(d::activity_id.eq(reply_to))
-            .filter(th::recipient_id.eq(user_id))
-            .select(th::broadcast_id)
-            .first(c)
-            .optional())?;
+        let answered = match card {
+            Some(card) => Some(card),
+            None => run_on!(conn, |c| d::table
+                .inner_join(rm::table.on(rm::message_id.eq(d::message_id)))
+                .inner_join(th::table.on(th::id.eq(rm::thread_id)))
+                .filter(d::user_id.nullable().eq(me()))
+                .filter(d::activity_id.eq(reply_to))
+                .filter(th::recipient_id.eq(d::user_id))
+                .select(th::broadcast_id)
+                .first(c)
+                .optional())?,
+        };
         if answered.is_some() {
-            return Ok(answered);
+            return Ok(ReplyFacts {
+                target: answered,
+                awaiting: false,
+            });
         }
     }
     let since = since.naive_utc();
-    let latest_card: Option<(String, Option<NaiveDateTime>)> = run_on!(conn, |c| d::table
-        .inner_join(bm::table.on(bm::message_id.eq(d::message_id)))
-        .filter(d::user_id.eq(user_id))
-        .filter(d::operation.eq(Operation::Send.as_str()))
-        .filter(d::status.eq(DeliveryStatus::Delivered.as_str()))
-        // A reminder brings its broadcast back to the top, like its card did.
-        .filter(bm::role.eq_any([Role::Card.as_str(), Role::Reminder.as_str()]))
-        .filter(d::completed_at.ge(since))
-        .order(d::completed_at.desc())
-        .select((bm::broadcast_id, d::completed_at))
-        .first(c)
-        .optional())?;
-    let latest_thread: Option<(String, NaiveDateTime)> = run_on!(conn, |c| th::table
-        .filter(th::recipient_id.eq(user_id))
-        .filter(th::updated_at.ge(since))
-        .order(th::updated_at.desc())
-        .select((th::broadcast_id, th::updated_at))
-        .first(c)
-        .optional())?;
-    Ok(match (latest_card, latest_thread) {
-        (Some((card, at)), Some((thread, t_at))) => {
-            if at.is_some_and(|at| at >= t_at) {
-                Some(card)
-            } else {
-                Some(thread)
-            }
-        }
-        (Some((card, _)), None) => Some(card),
-        (None, Some((thread, _))) => Some(thread),
-        (None, None) => None,
-    })
-}
-
-/// Whether a delivery to `user_id` is still on its way: once it arrives, a card may give the
-/// person something to answer.
-pub fn awaits_delivery(conn: &mut Conn<'_>, user_id: &str) -> Result<bool, StoreError> {
-    let pending: Option<i64> = run_on!(conn, |c| d::table
-        .filter(d::user_id.eq(user_id))
-        .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
-        .select(d::id)
-        .first(c)
-        .optional())?;
-    Ok(pending.is_some())
+    let cards = || {
+        d::table
+            .inner_join(bm::table.on(bm::message_id.eq(d::message_id)))
+            .filter(d::user_id.nullable().eq(me()))
+            .filter(d::operation.eq(Operation::Send.as_str()))
+            .filter(d::status.eq(DeliveryStatus::Delivered.as_str()))
+            // A reminder brings its broadcast back to the top, like its card did. (Two
+            // comparisons rather than `IN`, so the statement stays prepared on SQLite too.)
+            .filter(
+                bm::role
+                    .eq(Role::Card.as_str())
+                    .or(bm::role.eq(Role::Reminder.as_str())),
+            )
+            .filter(d::completed_at.ge(since))
+            .order(d::completed_at.desc())
+    };
+    let threads = || {
+        th::table
+            .filter(th::recipient_id.nullable().eq(me()))
+            .filter(th::updated_at.ge(since))
+            .order(th::updated_at.desc())
+    };
+    let pending = d::table
+        .filter(d::user_id.nullable().eq(me()))
+        .filter(d::status.eq(DeliveryStatus::Pending.as_str()));
+    type Found = (
+        Option<String>,
+        Option<NaiveDateTime>,
+        Option<String>,
+        Option<NaiveDateTime>,
+        bool,
+    );
+    let (card, card_at, thread, thread_at, awaiting): Found = run_on!(conn, |c| diesel::select((
+        cards().select(bm::broadcast_id).single_value(),
+        cards().select(d::completed_at).single_value(),
+        threads().select(th::broadcast_id).single_value(),
+        threads().select(th::updated_at).single_value(),
+        diesel::dsl::exists(pending),
+    ))
+    .get_result(c))?;
+    let target = match (card, thread) {
+        (Some(card), Some(thread)) => match (card_at, thread_at) {
+            (Some(at), Some(t_at)) if at >= t_at => Some(card),
+            _ => Some(thread),
+        },
+        (card, thread) => card.or(thread),
+    };
+    Ok(ReplyFacts { target, awaiting })
 }
