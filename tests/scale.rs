@@ -260,14 +260,15 @@ window_margin = "{margin_ms}ms"
         .await
         .expect("an instance owns the tenant");
     fleet.0[victim].child.kill().unwrap();
-    fleet.0[victim].child.wait().unwrap();
     let killed_at = Instant::now();
+    fleet.0[victim].child.wait().unwrap();
+    let at_kill = received.len();
     // A send the victim wrote before it died may still be taken in by the fake connector just
-    // after: only sends from a moment later are a survivor's (on a loaded machine, one came
-    // in after the kill while the victim still held the tenant).
+    // after: only sends from a moment after its death are a survivor's (on a loaded machine,
+    // one came in after the kill while the victim still held the tenant). The takeover is
+    // still timed from the kill.
     tokio::time::sleep(STRAGGLERS).await;
     let after_stragglers = Instant::now();
-    let at_kill = received.len();
     wait_for(TENANT_LEASE * 3, "sends after the kill", || async {
         received.times().iter().any(|t| *t > after_stragglers)
     })
