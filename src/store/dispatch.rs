@@ -18,8 +18,8 @@ use diesel::prelude::*;
 use super::deliveries;
 use super::schema::{deliveries as d, engine_instances as e, tenant_dispatch as t};
 use super::{Conn, StoreError};
-use crate::domain::delivery::DeliveryStatus;
 use crate::run_on;
+use crate::store::sql::PendingStatus;
 
 /// How one instance claims and keeps its tenants.
 #[derive(Debug, Clone)]
@@ -259,7 +259,7 @@ fn tenants_with_work(
 ) -> Result<BTreeSet<String>, StoreError> {
     let by = by.naive_utc();
     let found: Vec<String> = run_on!(conn, |c| d::table
-        .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
+        .filter(d::status.eq(PendingStatus))
         .filter(d::next_attempt_at.le(by))
         .select(d::tenant_id)
         .distinct()

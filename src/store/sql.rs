@@ -57,6 +57,37 @@ impl ValidGrouping<()> for Pattern {
     type IsAggregate = diesel::expression::is_aggregate::Never;
 }
 
+/// The status `pending` written into the statement rather than bound: the indexes of pending
+/// deliveries hold only those rows (`WHERE status = 'pending'`), and a planner may use such an
+/// index only when the query's own condition says so; PostgreSQL's plan kept for any parameter
+/// cannot know a bound status is `pending`, and SQLite would plan the statement again for each
+/// value bound. The statement stays prepared (the text never changes).
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+pub struct PendingStatus;
+
+impl Expression for PendingStatus {
+    type SqlType = Text;
+}
+
+impl<DB: Backend> QueryFragment<DB> for PendingStatus {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        let name = crate::domain::delivery::DeliveryStatus::Pending.as_str();
+        debug_assert!(name.chars().all(|c| c.is_ascii_lowercase()));
+        out.push_sql("'");
+        out.push_sql(name);
+        out.push_sql("'");
+        Ok(())
+    }
+}
+
+impl<QS> AppearsOnTable<QS> for PendingStatus {}
+
+impl<QS> SelectableExpression<QS> for PendingStatus {}
+
+impl ValidGrouping<()> for PendingStatus {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
 /// `text` as a `LIKE … ESCAPE '\'` pattern matching it anywhere.
 pub fn contains(text: &str) -> Pattern {
     Pattern(contains_pattern(text))

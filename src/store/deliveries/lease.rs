@@ -5,9 +5,10 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::{Leased, Recipient, Work};
-use crate::domain::delivery::{DeliveryStatus, Operation};
+use crate::domain::delivery::Operation;
 use crate::run_on;
 use crate::store::schema::{deliveries as d, users as u};
+use crate::store::sql::PendingStatus;
 use crate::store::{Conn, StoreError};
 
 /// [`Work`] as stored: one row with an unknown operation must not make the whole lease fail.
@@ -61,7 +62,7 @@ pub fn lease(
     }
     let ids: Vec<i64> = conn.write_transaction(|conn| {
         let due = d::table
-            .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
+            .filter(d::status.eq(PendingStatus))
             .filter(d::tenant_id.eq_any(tenants))
             .filter(d::next_attempt_at.le(now_n))
             // An expired lease of another instance (it died) is taken over; one of ours only
@@ -124,8 +125,8 @@ fn load_leased(conn: &mut Conn<'_>, ids: &[i64]) -> Result<Vec<Leased>, StoreErr
 }
 
 /// Leases, for each `(tenant, n)` of `wants`, up to `n` of the tenant's due deliveries for
-/// `owner` until `until`, earliest first: one indexed range per tenant (`status, tenant_id,
-/// next_attempt_at`), so a tenant with a long backlog fills no other's share, and the cost
+/// `owner` until `until`, earliest first: one indexed range per tenant (`tenant_id,
+/// next_attempt_at` of pending rows), so a tenant with a long backlog fills no other's share, and the cost
 /// follows what is taken, not how much is due. `held(id)`: whether `owner` still holds row
 /// `id` in memory (its outcome may be on its way): such a row is never leased again, even
 /// when its lease has run out; `owner`'s other expired rows are (it lost track of them).
@@ -143,7 +144,7 @@ pub fn lease_per_tenant(
         let mut ids = Vec::new();
         for (tenant, n) in wants.iter().filter(|(_, n)| *n > 0) {
             let due = d::table
-                .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
+                .filter(d::status.eq(PendingStatus))
                 .filter(d::tenant_id.eq(tenant))
                 .filter(d::next_attempt_at.le(now_n))
                 .filter(d::leased_by.is_null().or(d::lease_expires_at.lt(now_n)))
@@ -183,7 +184,7 @@ pub fn release(
     Ok(run_on!(conn, |c| {
         let mut leased = diesel::update(d::table)
             .filter(d::leased_by.eq(owner))
-            .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
+            .filter(d::status.eq(PendingStatus))
             .into_boxed();
         if let Some(tenant) = tenant {
             leased = leased.filter(d::tenant_id.eq(tenant));
@@ -206,15 +207,14 @@ pub fn next_due(
     if tenants.is_empty() {
         return Ok(None);
     }
-    let pending = DeliveryStatus::Pending.as_str();
     let unleased: Option<NaiveDateTime> = run_on!(conn, |c| d::table
-        .filter(d::status.eq(pending))
+        .filter(d::status.eq(PendingStatus))
         .filter(d::tenant_id.eq_any(tenants))
         .filter(d::leased_by.is_null())
         .select(diesel::dsl::min(d::next_attempt_at))
         .first(c))?;
     let leased: Option<NaiveDateTime> = run_on!(conn, |c| d::table
-        .filter(d::status.eq(pending))
+        .filter(d::status.eq(PendingStatus))
         .filter(d::tenant_id.eq_any(tenants))
         .filter(d::leased_by.is_not_null())
         .select(diesel::dsl::min(d::lease_expires_at))
@@ -229,15 +229,14 @@ pub fn next_due(
 /// Queue depth: (due and not leased, leased).
 pub fn queue_depth(conn: &mut Conn<'_>, now: DateTime<Utc>) -> Result<(i64, i64), StoreError> {
     let now = now.naive_utc();
-    let pending = DeliveryStatus::Pending.as_str();
     let due: i64 = run_on!(conn, |c| d::table
-        .filter(d::status.eq(pending))
+        .filter(d::status.eq(PendingStatus))
         .filter(d::next_attempt_at.le(now))
         .filter(d::leased_by.is_null().or(d::lease_expires_at.lt(now)))
         .count()
         .get_result(c))?;
     let leased: i64 = run_on!(conn, |c| d::table
-        .filter(d::status.eq(pending))
+        .filter(d::status.eq(PendingStatus))
         .filter(d::lease_expires_at.ge(now))
         .count()
         .get_result(c))?;

@@ -6,9 +6,9 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use crate::domain::delivery::DeliveryStatus;
 use crate::run_on;
 use crate::store::schema::{deliveries as d, users as u};
+use crate::store::sql::PendingStatus;
 use crate::store::{Conn, StoreError};
 
 /// The presence seen for one leased delivery (`None`s: it could not be had).
@@ -72,7 +72,7 @@ pub fn stale_ahead(
     let (until, stale_before) = (until.naive_utc(), stale_before.naive_utc());
     let found: Vec<Option<String>> = run_on!(conn, |c| d::table
         .inner_join(u::table)
-        .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
+        .filter(d::status.eq(PendingStatus))
         .filter(d::tenant_id.eq(tenant))
         .filter(d::next_attempt_at.le(until))
         .filter(d::message_id.eq_any(messages))
