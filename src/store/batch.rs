@@ -9,10 +9,17 @@ use std::time::Duration;
 
 use super::{Conn, Db, Manager, StoreError};
 
-/// Most items written together.
+/// Most items written together, unless the writer lingers with a size of its own.
 pub const MAX_BATCH: usize = 256;
-/// Batches smaller than this wait for more items, when the writer lingers.
-pub const LINGER_BELOW: usize = 32;
+
+/// How a lingering writer gathers a batch: one smaller than `below` items waits `wait` once for
+/// more, then takes up to `most`.
+#[derive(Debug, Clone, Copy)]
+pub struct Linger {
+    pub wait: Duration,
+    pub below: usize,
+    pub most: usize,
+}
 
 type Waiting<T, R> = (T, tokio::sync::oneshot::Sender<Result<R, StoreError>>);
 
@@ -35,16 +42,21 @@ impl<T: Send + 'static, R: Send + 'static> BatchWriter<T, R> {
     where
         F: Fn(&mut Conn<'_>, Vec<T>) -> Result<Vec<R>, StoreError> + Send + 'static,
     {
-        Self::start_lingering(db, name, Duration::ZERO, write)
+        let linger = Linger {
+            wait: Duration::ZERO,
+            below: 0,
+            most: MAX_BATCH,
+        };
+        Self::start_lingering(db, name, linger, write)
     }
 
-    /// Like `start`, but a batch smaller than [`LINGER_BELOW`] waits up to `linger` for more
-    /// items before it is written: fewer, larger transactions for writes nobody is waiting on
+    /// Like `start`, but a batch smaller than `linger.below` waits `linger.wait` for more items
+    /// before it is written: fewer, larger transactions for writes nobody is waiting on
     /// urgently.
     pub fn start_lingering<F>(
         db: Db,
         name: &str,
-        linger: Duration,
+        linger: Linger,
         write: F,
     ) -> std::io::Result<BatchWriter<T, R>>
     where
@@ -57,22 +69,23 @@ impl<T: Send + 'static, R: Send + 'static> BatchWriter<T, R> {
                 // One connection kept across batches: its page cache stays warm. It is given
                 // back (and a new one taken) after any failure.
                 let mut held: Option<r2d2::PooledConnection<Manager>> = None;
-                let mut items = Vec::with_capacity(MAX_BATCH);
-                let mut waiters = Vec::with_capacity(MAX_BATCH);
+                let most = linger.most.max(1);
+                let mut items = Vec::with_capacity(most);
+                let mut waiters = Vec::with_capacity(most);
                 while let Some((item, done)) = incoming.blocking_recv() {
                     items.push(item);
                     waiters.push(done);
-                    let mut lingered = linger.is_zero();
-                    while items.len() < MAX_BATCH {
+                    let mut lingered = linger.wait.is_zero();
+                    while items.len() < most {
                         match incoming.try_recv() {
                             Ok((item, done)) => {
                                 items.push(item);
                                 waiters.push(done);
                             }
-                            Err(_) if !lingered && items.len() < LINGER_BELOW => {
+                            Err(_) if !lingered && items.len() < linger.below => {
                                 // One sleep, not a wait on the queue: items arriving meanwhile
                                 // cost their senders no wake-up of this thread.
-                                std::thread::sleep(linger);
+                                std::thread::sleep(linger.wait);
                                 lingered = true;
                             }
                             Err(_) => break,
