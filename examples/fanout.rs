@@ -144,6 +144,11 @@ async fn bench(args: Args, n: usize, paced: bool, per_tenant: usize) {
         tenant_rps: args.rps.unwrap_or(1_000_000),
         ..EngineConfig::from_settings(&herald::config::Settings::default())
     };
+    // The setup's own share of the peak printed at the end (users and rows written here).
+    eprintln!(
+        "after setup: peak RSS {:.1} MiB",
+        proc_stats::peak_rss_mib("self")
+    );
     let cpu0 = proc_stats::cpu_seconds("self");
     let t0 = Instant::now();
     let handle = Engine::start(
