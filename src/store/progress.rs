@@ -9,9 +9,9 @@ use diesel::prelude::*;
 use super::deliveries::Recipient;
 use super::schema::{deliveries as d, progress_cards as p, users as u};
 use super::{Conn, StoreError};
-use crate::domain::delivery::DeliveryStatus;
 use crate::domain::progress::Subject;
 use crate::run_on;
+use crate::store::sql::PendingStatus;
 
 /// A card as stored.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -222,15 +222,14 @@ pub fn pending_timing(
     messages: &[String],
     soon: DateTime<Utc>,
 ) -> Result<(bool, Option<DateTime<Utc>>), StoreError> {
-    let pending = DeliveryStatus::Pending.as_str();
     let first: Option<NaiveDateTime> = run_on!(conn, |c| d::table
         .filter(d::message_id.eq_any(messages))
-        .filter(d::status.eq(pending))
+        .filter(d::status.eq(PendingStatus))
         .select(diesel::dsl::min(d::next_attempt_at))
         .first(c))?;
     let last: Option<NaiveDateTime> = run_on!(conn, |c| d::table
         .filter(d::message_id.eq_any(messages))
-        .filter(d::status.eq(pending))
+        .filter(d::status.eq(PendingStatus))
         .select(diesel::dsl::max(d::next_attempt_at))
         .first(c))?;
     Ok((

@@ -16,6 +16,7 @@ use super::super::{Conn, StoreError};
 use super::{Broadcast, ReadSource, Role, cards};
 use crate::domain::delivery::{DeliveryStatus, reason};
 use crate::run_on;
+use crate::store::sql::PendingStatus;
 
 /// Where one recipient stands with a broadcast's actions: what their card shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -147,7 +148,7 @@ pub(super) fn read_by_action(
             .filter(d::message_id.eq_any(read_cards))
             .filter(d::user_id.eq(user_id))
             .filter(d::operation.eq(Operation::Update.as_str()))
-            .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
+            .filter(d::status.eq(PendingStatus))
             .filter(d::leased_by.is_null().or(d::lease_expires_at.lt(now)))
     )
     .set((

@@ -10,6 +10,7 @@ use super::super::{Conn, StoreError};
 use super::{Broadcast, BroadcastStatus, Role, all_messages, cards, messages};
 use crate::domain::delivery::{DeliveryStatus, reason};
 use crate::run_on;
+use crate::store::sql::PendingStatus;
 
 /// The status a send nobody holds takes when its recall stops it, once the move is checked.
 fn stopped_status() -> Result<&'static str, StoreError> {
@@ -65,14 +66,13 @@ pub fn recall(
             return Ok(None);
         }
         let all = all_messages(conn, &bc.id)?;
-        let pending = DeliveryStatus::Pending.as_str();
         let failed = stopped_status()?;
         // Sends and card updates nobody holds: stopped here.
         let stopped = run_on!(conn, |c| diesel::update(
             d::table
                 .filter(d::message_id.eq_any(&all))
                 .filter(d::operation.ne(Operation::Delete.as_str()))
-                .filter(d::status.eq(pending))
+                .filter(d::status.eq(PendingStatus))
                 .filter(d::leased_by.is_null().or(d::lease_expires_at.lt(now_n)))
         )
         .set((
@@ -109,7 +109,6 @@ fn deletes_of(
     messages: &[String],
     now: DateTime<Utc>,
 ) -> Result<Vec<(String, Vec<NewDelivery>)>, StoreError> {
-    let pending = DeliveryStatus::Pending.as_str();
     let mut deletes = Vec::with_capacity(messages.len());
     for message_id in messages {
         let rows: Vec<(String, String, Option<String>)> = run_on!(conn, |c| d::table
@@ -118,7 +117,7 @@ fn deletes_of(
             .filter(
                 d::status
                     .eq(DeliveryStatus::Delivered.as_str())
-                    .or(d::status.eq(pending))
+                    .or(d::status.eq(PendingStatus))
             )
             .select((d::user_id, d::status, d::activity_id))
             .load(c))?;
@@ -127,7 +126,11 @@ fn deletes_of(
             .map(|(user_id, status, activity_id)| NewDelivery {
                 user_id,
                 operation: Operation::Delete,
-                target_activity_id: if status == pending { None } else { activity_id },
+                target_activity_id: if status == DeliveryStatus::Pending.as_str() {
+                    None
+                } else {
+                    activity_id
+                },
                 due: now,
                 planned: None,
             })
@@ -189,7 +192,7 @@ pub fn resolve_delete_target(
                         .filter(d::message_id.eq(message_id))
                         .filter(d::user_id.eq(user_id))
                         .filter(d::operation.eq(Operation::Send.as_str()))
-                        .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
+                        .filter(d::status.eq(PendingStatus))
                         .filter(d::leased_by.is_null().or(d::lease_expires_at.lt(now_n)))
                 )
                 .set((

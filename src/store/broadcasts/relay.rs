@@ -14,6 +14,7 @@ use super::super::{Conn, StoreError};
 use super::{Broadcast, Role};
 use crate::domain::delivery::DeliveryStatus;
 use crate::run_on;
+use crate::store::sql::PendingStatus;
 
 /// The two directions of a reply thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,7 +196,7 @@ pub fn reply_facts(
     };
     let pending = d::table
         .filter(d::user_id.nullable().eq(me()))
-        .filter(d::status.eq(DeliveryStatus::Pending.as_str()));
+        .filter(d::status.eq(PendingStatus));
     type Found = (
         Option<String>,
         Option<NaiveDateTime>,

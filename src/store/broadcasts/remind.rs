@@ -18,6 +18,7 @@ use super::{Broadcast, BroadcastStatus, Role, lang_of};
 use crate::domain::Lang;
 use crate::domain::delivery::DeliveryStatus;
 use crate::run_on;
+use crate::store::sql::PendingStatus;
 
 /// Most ids bound in one `IN` list.
 const CHUNK: usize = 500;
@@ -60,7 +61,7 @@ pub fn targets(conn: &mut Conn<'_>, bc: &Broadcast) -> Result<Vec<(String, Lang)
         .filter(bm::broadcast_id.eq(id))
         .filter(bm::role.eq(Role::Reminder.as_str()))
         .filter(d::operation.eq(Operation::Send.as_str()))
-        .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
+        .filter(d::status.eq(PendingStatus))
         .select(d::user_id)
         .load::<String>(c))?
     .into_iter()

@@ -4,9 +4,9 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
-use crate::domain::delivery::DeliveryStatus;
 use crate::run_on;
 use crate::store::schema::{deliveries as d, users as u};
+use crate::store::sql::PendingStatus;
 use crate::store::{Conn, StoreError};
 
 /// Counts a repair on delivery `id`, still leased by `owner` and pending, and records
@@ -26,7 +26,7 @@ pub fn record_repair(
             d::table
                 .filter(d::id.eq(id))
                 .filter(d::leased_by.eq(owner))
-                .filter(d::status.eq(DeliveryStatus::Pending.as_str()))
+                .filter(d::status.eq(PendingStatus))
         )
         .set((d::repairs.eq(d::repairs + 1), d::updated_at.eq(now)))
         .execute(c))?;
