@@ -41,13 +41,14 @@ use crate::store::Db;
 use crate::store::batch::{BatchWriter, Linger};
 use crate::store::deliveries::{self, Outcome};
 
-/// How outcomes wait for others to share their transaction: fewer than 256 wait up to 20 ms
+/// How outcomes wait for others to share their transaction: fewer than 256 wait 2 ms once
 /// for more, and up to 1,024 go together. Rows of many tenants sent at once lie all over the
-/// table, so each transaction writes a page per row or so, whatever its size: the more rows per
-/// transaction, the fewer pages written per row. What is sent and not yet recorded is repeated
-/// after a crash, so the wait stays short.
+/// table, so each transaction writes a page per row or so: the more rows per transaction, the
+/// fewer pages per row. The wait stays short: an outcome not yet written shows its delivery
+/// still pending (to `broadcast info`, to reminders), and what is sent but not recorded is
+/// repeated after a crash.
 const OUTCOME_LINGER: Linger = Linger {
-    wait: Duration::from_millis(20),
+    wait: Duration::from_millis(2),
     below: 256,
     most: 1024,
 };
