@@ -109,6 +109,7 @@ fn deletes_of(
     messages: &[String],
     now: DateTime<Utc>,
 ) -> Result<Vec<(String, Vec<NewDelivery>)>, StoreError> {
+    let pending = DeliveryStatus::Pending.as_str();
     let mut deletes = Vec::with_capacity(messages.len());
     for message_id in messages {
         let rows: Vec<(String, String, Option<String>)> = run_on!(conn, |c| d::table
@@ -126,11 +127,7 @@ fn deletes_of(
             .map(|(user_id, status, activity_id)| NewDelivery {
                 user_id,
                 operation: Operation::Delete,
-                target_activity_id: if status == DeliveryStatus::Pending.as_str() {
-                    None
-                } else {
-                    activity_id
-                },
+                target_activity_id: if status == pending { None } else { activity_id },
                 due: now,
                 planned: None,
             })

@@ -126,8 +126,8 @@ fn load_leased(conn: &mut Conn<'_>, ids: &[i64]) -> Result<Vec<Leased>, StoreErr
 
 /// Leases, for each `(tenant, n)` of `wants`, up to `n` of the tenant's due deliveries for
 /// `owner` until `until`, earliest first: one indexed range per tenant (`tenant_id,
-/// next_attempt_at` of pending rows), so a tenant with a long backlog fills no other's share, and the cost
-/// follows what is taken, not how much is due. `held(id)`: whether `owner` still holds row
+/// next_attempt_at` of pending rows), so a tenant with a long backlog fills no other's share,
+/// and the cost follows what is taken, not how much is due. `held(id)`: whether `owner` still holds row
 /// `id` in memory (its outcome may be on its way): such a row is never leased again, even
 /// when its lease has run out; `owner`'s other expired rows are (it lost track of them).
 pub fn lease_per_tenant(
