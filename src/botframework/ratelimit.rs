@@ -48,16 +48,8 @@ impl SlidingLog {
     /// The earliest moment at or after `not_before` (and not before the last recorded event)
     /// when one more event keeps every window within its limit.
     pub fn earliest(&self, windows: &[(usize, Duration)], not_before: Instant) -> Instant {
-        let mut t = not_before;
-        if let Some(last) = self.times.back() {
-            t = t.max(*last);
-        }
-        for &(n, window) in windows {
-            if n > 0 && self.times.len() >= n {
-                t = t.max(self.times[self.times.len() - n] + window);
-            }
-        }
-        t
+        let len = self.times.len();
+        earliest_after(len, |n| self.times[len - n], windows, not_before)
     }
 
     /// Records an event at `at` (not before the last one) and forgets what no window needs.
@@ -94,6 +86,85 @@ impl SlidingLog {
     }
 }
 
+/// The earliest moment at or after `not_before` and the last of `len` events (`nth_latest(n)`
+/// is the `n`-th most recent, from 1) when one more keeps every window within its limit.
+fn earliest_after(
+    len: usize,
+    nth_latest: impl Fn(usize) -> Instant,
+    windows: &[(usize, Duration)],
+    not_before: Instant,
+) -> Instant {
+    let mut t = not_before;
+    if len > 0 {
+        t = t.max(nth_latest(1));
+    }
+    for &(n, window) in windows {
+        if n > 0 && len >= n {
+            t = t.max(nth_latest(n) + window);
+        }
+    }
+    t
+}
+
+/// One conversation's recent sends. A campaign's conversation mostly hears once in an hour, and
+/// the limits keep an hour of every conversation (300,000 of them for a campaign that size): one
+/// send is kept inline, a log allocated from the second.
+#[derive(Debug, Default)]
+enum Conversation {
+    #[default]
+    Quiet,
+    Once(Instant),
+    Log(Box<SlidingLog>),
+}
+
+impl Conversation {
+    fn earliest(&self, windows: &[(usize, Duration)], not_before: Instant) -> Instant {
+        match self {
+            Conversation::Quiet => not_before,
+            Conversation::Once(at) => earliest_after(1, |_| *at, windows, not_before),
+            Conversation::Log(log) => log.earliest(windows, not_before),
+        }
+    }
+
+    fn record(&mut self, at: Instant, windows: &[(usize, Duration)]) {
+        let mut log = match std::mem::take(self) {
+            Conversation::Quiet => {
+                *self = Conversation::Once(at);
+                return;
+            }
+            Conversation::Once(first) => Box::new(SlidingLog {
+                times: VecDeque::from([first]),
+            }),
+            Conversation::Log(log) => log,
+        };
+        log.record(at, windows);
+        *self = match log.times.len() {
+            1 => Conversation::Once(at),
+            _ => Conversation::Log(log),
+        };
+    }
+
+    fn last(&self) -> Option<Instant> {
+        match self {
+            Conversation::Quiet => None,
+            Conversation::Once(at) => Some(*at),
+            Conversation::Log(log) => log.last(),
+        }
+    }
+
+    fn shift(&mut self, reserved: Instant, actual: Instant) {
+        match self {
+            Conversation::Quiet => {}
+            Conversation::Once(at) => {
+                if *at == reserved && actual > reserved {
+                    *at = actual;
+                }
+            }
+            Conversation::Log(log) => log.shift(reserved, actual),
+        }
+    }
+}
+
 struct Tenant {
     log: SlidingLog,
     /// The even schedule's latest point: the next slot is at least the spacing after it.
@@ -111,7 +182,7 @@ pub struct SendLimits {
     /// Least time between two sends of one tenant: `1/rps`.
     spacing: Duration,
     tenants: Mutex<HashMap<String, Tenant>>,
-    conversations: Mutex<HashMap<u64, SlidingLog>>,
+    conversations: Mutex<HashMap<u64, Conversation>>,
     /// Reservations made, and when quiet conversations were last forgotten.
     reservations: Mutex<(u64, Option<Instant>)>,
 }
@@ -275,7 +346,7 @@ impl SendLimits {
     /// many, and at 10,000 sends a second a pass per 4,096 would cost more than the sends).
     fn sweep(
         &self,
-        mut conversations: std::sync::MutexGuard<'_, HashMap<u64, SlidingLog>>,
+        mut conversations: std::sync::MutexGuard<'_, HashMap<u64, Conversation>>,
         now: Instant,
     ) {
         let mut count = self.reservations.lock().unwrap_or_else(|e| e.into_inner());

@@ -227,3 +227,42 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// A conversation kept inline answers exactly as a plain log would, whatever is recorded,
+    /// moved and asked.
+    #[test]
+    fn a_conversation_answers_as_a_log_would(
+        steps in proptest::collection::vec((0u8..3, 0u64..1_000, 0u64..50), 1..300),
+    ) {
+        let windows = CONVERSATION_WINDOWS.map(|(n, w)| (n, w + DEFAULT_MARGIN));
+        let t0 = Instant::now();
+        let mut log = SlidingLog::default();
+        let mut kept = Conversation::default();
+        let mut now = t0;
+        for (op, gap_ms, late_ms) in steps {
+            // Mostly bursts (every window binds), now and then a jump past them all.
+            now += Duration::from_millis(match gap_ms {
+                0..950 => gap_ms % 100,
+                jump => (jump - 950) * 100_000,
+            });
+            match op {
+                0 => {
+                    let at = log.earliest(&windows, now);
+                    prop_assert_eq!(kept.earliest(&windows, now), at);
+                    log.record(at, &windows);
+                    kept.record(at, &windows);
+                }
+                1 => {
+                    if let Some(last) = log.last() {
+                        let actual = last + Duration::from_millis(late_ms);
+                        log.shift(last, actual);
+                        kept.shift(last, actual);
+                    }
+                }
+                _ => prop_assert_eq!(kept.earliest(&windows, now), log.earliest(&windows, now)),
+            }
+            prop_assert_eq!(kept.last(), log.last());
+        }
+    }
+}
