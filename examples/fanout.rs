@@ -82,6 +82,7 @@ fn parse_args() -> Args {
     a
 }
 fn main() {
+    herald::startup::tune_allocator();
     let args = parse_args();
     let paced = args.rps.is_some();
     let per_tenant = match args.tenants {

@@ -90,6 +90,7 @@ fn parse_args() -> Args {
 }
 
 fn main() {
+    herald::startup::tune_allocator();
     let args = parse_args();
     if args.fake_connector {
         // Started by `Fake::start`: `--recipients` is then the total.
