@@ -53,7 +53,7 @@ pub struct Application {
 /// under its size came from the arenas instead, and each arena (up to eight per core, one per
 /// thread that allocates under contention) kept what was freed in it. Measured at 200 tenants
 /// and 300,000 recipients on two cores, the live heap peaking at 77 MiB: 291-301 MiB peak RSS
-/// with glibc's defaults, 157 MiB with the threshold fixed, for the same CPU. (Fewer arenas
+/// with glibc's defaults, 151-157 MiB with the threshold fixed, for the same CPU. (Fewer arenas
 /// also held less, 159-171 MiB with two, but made the inbound turn slower.)
 pub fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -66,7 +66,8 @@ pub fn tune_allocator() {
     }
 }
 
-/// Blocks at least this large are mapped on their own (glibc's initial threshold, kept fixed).
+/// Blocks at least this large are mapped on their own (twice glibc's initial 128 KiB, kept
+/// fixed).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const MMAP_THRESHOLD: libc::c_int = 256 * 1024;
 
